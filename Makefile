@@ -1,0 +1,31 @@
+# csihar: the two quick-start commands are `make run` and `make test`.
+SWIFT ?= swift
+# Debug build for tests; the daemon demo and benchmarks use release.
+TEST_PACKAGES ?= systemd
+export OPENBLAS_NUM_THREADS ?= 1
+
+.PHONY: all deps build release run test clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+## run: set up, build, and run the daemon on a bundled sample, printing the events it publishes.
+run: release
+	@scripts/run-demo.sh
+
+## test: set up, build (debug) and run every test.
+test:
+	@scripts/install-deps.sh $(TEST_PACKAGES)
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+clean:
+	rm -rf .build

@@ -1,0 +1,66 @@
+// swift-tools-version: 6.1
+// csihar: a WiFi-sensing daemon. Data flows one way:
+// source -> frames (CSICapture) -> features/window (CSIFeatures) -> model (CSIInference)
+// -> smoothing/events (CSIEvents) -> subscribers (CSIDaemon).
+import PackageDescription
+
+let package = Package(
+    name: "csihar",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "csihard", targets: ["csihard"]),
+        .executable(name: "csihar", targets: ["csihar"]),
+        .library(name: "CSICapture", targets: ["CSICapture"]),
+        .library(name: "CSIInference", targets: ["CSIInference"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libpcap-dev, libopenblas-dev). OpenBLAS is linked as "openblas", never "blas".
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // Frames and capture readers (Intel 5300, Nexmon pcap, ESP32 CSV, Atheros; live libpcap and netlink).
+        .target(name: "CSICapture", dependencies: ["CPcap"]),
+        // Frame -> 90-feature vector, resampling on capture timestamps, normalisation, sliding windows.
+        .target(name: "CSIFeatures", dependencies: ["CSICapture"]),
+        // Recurrent inference engine on OpenBLAS, safetensors model files.
+        .target(name: "CSIInference", dependencies: ["COpenBLAS"]),
+        // Smoothing of window probabilities into activity events; event types and NDJSON encoding.
+        .target(name: "CSIEvents", dependencies: []),
+        // CSI simulator and capture writers.
+        .target(name: "CSISimulator", dependencies: ["CSICapture"]),
+        // The daemon: pipeline, subscriber socket (NIO), systemd integration, configuration.
+        .target(name: "CSIDaemon", dependencies: [
+            "CSICapture", "CSIFeatures", "CSIInference", "CSIEvents",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // Helpers shared by the test targets (locating ../shared/data and committed fixtures).
+        .target(name: "CSITestSupport", dependencies: []),
+
+        .executableTarget(name: "csihard", dependencies: [
+            "CSIDaemon",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "csihar", dependencies: [
+            "CSICapture", "CSIFeatures", "CSIInference", "CSIEvents", "CSISimulator", "CSIDaemon",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "CSICaptureTests", dependencies: ["CSICapture", "CSITestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "CSIFeaturesTests", dependencies: ["CSIFeatures", "CSICapture", "CSITestSupport"]),
+        .testTarget(name: "CSIInferenceTests", dependencies: ["CSIInference", "CSITestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "CSIEventsTests", dependencies: ["CSIEvents"]),
+        .testTarget(name: "CSISimulatorTests", dependencies: ["CSISimulator", "CSICapture", "CSIFeatures", "CSITestSupport"]),
+        .testTarget(name: "CSIDaemonTests", dependencies: ["CSIDaemon", "CSITestSupport"]),
+    ]
+)

@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// `csihar`: the command-line tool next to the daemon.
+@main
+struct CSIHARCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "csihar",
+        abstract: "WiFi CSI activity recognition: replay, inspect, simulate, predict, evaluate, subscribe.",
+        subcommands: [
+            ReplayCommand.self, InspectCommand.self,
+            PredictCommand.self, BenchCommand.self, ModelsCommand.self,
+            SimulateCommand.self, DatasetCommand.self, EvaluateCommand.self,
+            SubscribeCommand.self, StatusCommand.self,
+        ]
+    )
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import CSIEvents
+
+@Test func moduleLinks() {
+    #expect(!String(describing: CSIEventsModule.self).isEmpty)
+}

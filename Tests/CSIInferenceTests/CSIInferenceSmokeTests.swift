@@ -1,0 +1,6 @@
+import Testing
+@testable import CSIInference
+
+@Test func moduleLinks() {
+    #expect(!String(describing: CSIInferenceModule.self).isEmpty)
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import CSISimulator
+
+@Test func moduleLinks() {
+    #expect(!String(describing: CSISimulatorModule.self).isEmpty)
+}
