@@ -27,7 +27,8 @@ extension FeatureExtractor {
         if case .nexmon = frame.device { isNexmon = true } else { isNexmon = false }
         if frame.bandwidthMHz <= 20 {
             // 20 MHz: used band +-1..+-28 (+-26 for legacy 11a/g); Nexmon firmware overwrites +28 (§2.4).
-            let edge = legacy ? 26 : 28
+            // ESP32 frames carry the LLTF block (a legacy training field): +-27/+-28 are guards there.
+            let edge = (legacy || frame.device == .esp32) ? 26 : 28
             plan = SubcarrierPlan.exact(targets: FeatureLayout.intelSubcarriers20MHz, subcarriers: subcarriers) { k in
                 let inBand = (frame.device == .esp32 || isNexmon) ? (1...edge).contains(abs(k)) : k != 0
                 return inBand && !(isNexmon && k == 28)

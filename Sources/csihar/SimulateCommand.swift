@@ -1,10 +1,120 @@
 import ArgumentParser
+import CSISimulator
 
-/// `csihar simulate` (placeholder until its issue lands).
+/// `csihar simulate`: physically grounded synthetic CSI recordings with label sidecars (docs/simulator.md).
 struct SimulateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "simulate", abstract: "(not yet available)")
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Generate simulated CSI captures (Intel 5300 .dat, Nexmon pcap, ESP32 CSV) with label sidecars.",
+        discussion: """
+            Examples:
+              csihar simulate --script "idle 5s, walk 4s, fall 1s, lie down 3s" --output room.dat
+              csihar simulate --device nexmon-4366c0 --bandwidth 80 --random 6 --output walk.pcap
+              csihar simulate --count 200 --random 8 --output-dir sim/ --seed 1000
+            Sidecar: <output without extension>.labels.csv, `start,end,activity`, seconds from the first frame.
+            """)
+
+    @Option(help: "Activity script, e.g. \"idle 5s, walk 4s, fall 1s, lie down 3s\".")
+    var script: String?
+
+    @Option(help: "Random script with this many activities (instead of --script).")
+    var random: Int?
+
+    @Option(help: "Device: \(SimulatedDevice.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var device: String = "intel5300"
+
+    @Option(help: "Output capture file (single recording).")
+    var output: String?
+
+    @Option(help: "Label sidecar path (default: <output without extension>.labels.csv).")
+    var labels: String?
+
+    @Option(help: "Number of recordings to write into --output-dir (seeds seed, seed+1, ...).")
+    var count: Int = 1
+
+    @Option(help: "Directory for --count recordings (sim-<seed>.<ext> + .labels.csv).")
+    var outputDir: String?
+
+    @Option(help: "Random seed (room, person, noise).")
+    var seed: UInt64 = 1
+
+    @Option(help: "Packet rate in Hz.")
+    var rate: Double = 1000
+
+    @Option(help: "Packet loss probability.")
+    var loss: Double = 0.01
+
+    @Option(help: "Inter-packet jitter (standard deviation as a fraction of the period).")
+    var jitter: Double = 0.1
+
+    @Option(help: "CSI estimation SNR in dB.")
+    var snr: Double = 30
+
+    @Option(help: "Bandwidth in MHz (Nexmon: 20, 40, 80).")
+    var bandwidth: Int = 20
+
+    func validate() throws {
+        guard SimulatedDevice(rawValue: device) != nil else {
+            throw ValidationError("--device must be one of \(SimulatedDevice.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard (script == nil) != (random == nil) else { throw ValidationError("give exactly one of --script or --random N") }
+        if let random, random < 1 { throw ValidationError("--random must be at least 1") }
+        guard rate > 0 && rate <= 10000 else { throw ValidationError("--rate must be in (0, 10000] Hz") }
+        guard (0..<1).contains(loss) else { throw ValidationError("--loss must be in [0, 1)") }
+        guard [20, 40, 80].contains(bandwidth) else { throw ValidationError("--bandwidth must be 20, 40 or 80") }
+        if bandwidth != 20 && !device.hasPrefix("nexmon") { throw ValidationError("--bandwidth 40/80 is for Nexmon devices") }
+        if count > 1 || outputDir != nil {
+            guard outputDir != nil, output == nil else { throw ValidationError("--count uses --output-dir (not --output)") }
+            guard count >= 1 && count <= 100_000 else { throw ValidationError("--count must be 1...100000") }
+            guard labels == nil else { throw ValidationError("--labels applies to a single --output") }
+        } else if output == nil {
+            throw ValidationError("give --output FILE (or --count N --output-dir DIR)")
+        }
+    }
 
     func run() async throws {
-        throw ValidationError("csihar simulate is not available in this build yet")
+        let simulatedDevice = SimulatedDevice(rawValue: device)!   // checked in validate()
+        var fixedScript: ActivityScript?
+        if let script {
+            do { fixedScript = try ActivityScript(parsing: script) } catch { throw ValidationError("\(error)") }
+        }
+        let paths: [(String, UInt64)]
+        if let outputDir {
+            let ext = Simulator.fileExtension(for: simulatedDevice)
+            paths = (0..<count).map { i in
+                let s = seed &+ UInt64(i)
+                return ("\(outputDir)/sim-\(s).\(ext)", s)
+            }
+            try createDirectory(outputDir)
+        } else {
+            paths = [(output!, seed)]   // validate() requires --output here
+        }
+        for (path, recordingSeed) in paths {
+            var scriptRandom = SimulatorRandom(seed: recordingSeed &* 0x9E37_79B9 &+ 17)
+            let recordingScript = fixedScript ?? ActivityScript.random(count: random ?? 6, using: &scriptRandom)
+            let config = SimulationConfig(device: simulatedDevice, seed: recordingSeed, rateHz: rate, jitter: jitter,
+                                          packetLoss: loss, snrDB: snr, bandwidthMHz: bandwidth)
+            let simulator = Simulator(config: config, script: recordingScript)
+            let result = try simulator.write(to: path, labelsPath: paths.count == 1 ? labels : nil)
+            print("\(result.path): \(result.frames) frames, \(formatSeconds(result.duration)) s, labels \(result.labelsPath)")
+        }
+    }
+
+    private func formatSeconds(_ value: Double) -> String { String(Double(Int(value * 10)) / 10) }
+
+    private func createDirectory(_ path: String) throws {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw ValidationError("cannot create directory \(current)")
+            }
+        }
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

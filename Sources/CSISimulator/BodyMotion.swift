@@ -1,0 +1,166 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The moving person: where the body parts are at any time of an ``ActivityScript``.
+///
+/// Every segment blends from the pose the previous one ended in. Walking and running move the body along its
+/// heading (turning at the walls) with a periodic gait; the other activities interpolate between key poses with
+/// smooth easing, starting after a short random onset; `fall` follows a gravity-like t^2 profile over ~0.5 s.
+/// Breathing (5 mm, ~0.25 Hz) and a slow sway keep "still" bodies slightly alive, as real ones are.
+public struct BodyMotion: Sendable {
+    /// Person height relative to 1.75 m.
+    public var scale: Double
+    /// Walking speed (m/s).
+    public var walkSpeed: Double
+    /// Running speed (m/s).
+    public var runSpeed: Double
+    /// Steps per second while walking (one gait cycle = 2 steps).
+    public var walkCadence: Double
+    /// Steps per second while running.
+    public var runCadence: Double
+    /// Breathing rate (Hz).
+    public var breathingRate: Double
+    /// Room floor bounds the person stays inside (x, y min/max, metres).
+    public var bounds: (minX: Double, maxX: Double, minY: Double, maxY: Double)
+
+    /// Per-segment state: where the segment starts and the pose it starts from.
+    private struct Plan: Sendable {
+        var segment: ActivitySegment
+        var startRoot: Vector3
+        var startHeading: Double
+        var startPose: BodyPose
+        var onset: Double         // fraction of the segment before the motion starts
+        var motionFraction: Double // fraction of the segment the motion takes
+    }
+    private var plans: [Plan] = []
+
+    /// Plans the motion of `script` for a person starting at `root` facing `heading` (radians), standing.
+    public init(script: ActivityScript, root: Vector3, heading: Double,
+                bounds: (minX: Double, maxX: Double, minY: Double, maxY: Double), random: inout SimulatorRandom) {
+        scale = random.uniform(0.9, 1.08)
+        walkSpeed = random.uniform(1.1, 1.5)
+        runSpeed = random.uniform(2.5, 3.5)
+        walkCadence = random.uniform(1.7, 2.1)
+        runCadence = random.uniform(2.6, 3.1)
+        breathingRate = random.uniform(0.2, 0.33)
+        self.bounds = bounds
+        var currentRoot = root
+        var currentHeading = heading
+        var currentPose = BodyPose.standing
+        for segment in script.segments {
+            let plan = Plan(segment: segment, startRoot: currentRoot, startHeading: currentHeading,
+                            startPose: currentPose, onset: random.uniform(0.0, 0.2),
+                            motionFraction: random.uniform(0.55, 0.8))
+            plans.append(plan)
+            let end = state(plan, at: segment.end)
+            currentRoot = end.root
+            currentHeading = end.heading
+            currentPose = end.pose
+        }
+    }
+
+    /// World positions of the body parts at time `t` (seconds from the recording start), (11,).
+    public func scatterers(at t: Double) -> [Vector3] {
+        guard let plan = plans.last(where: { $0.segment.start <= t }) ?? plans.first else { return [] }
+        let s = state(plan, at: t)
+        let c = cos(s.heading), si = sin(s.heading)
+        var pose = s.pose
+        // breathing: chest/pelvis move along the body's front (up when lying: small z term) and a slow sway
+        let breath = 0.005 * sin(2 * Double.pi * breathingRate * t)
+        pose.move(.chest, by: Vector3(breath, 0, breath * 0.5))
+        pose.move(.pelvis, by: Vector3(breath * 0.6, 0, 0))
+        let sway = Vector3(0.006 * sin(0.7 * t + 1.3), 0.006 * sin(0.53 * t + 0.4), 0)
+        return pose.scaled(scale).points.map { p in
+            Vector3(s.root.x + c * p.x - si * p.y + sway.x, s.root.y + si * p.x + c * p.y + sway.y, p.z)
+        }
+    }
+
+    /// Smooth 0 -> 1 (cubic ease in-out).
+    private static func ease(_ u: Double) -> Double {
+        let x = min(max(u, 0), 1)
+        return x * x * (3 - 2 * x)
+    }
+
+    /// Root, heading and body-frame pose at time `t` inside `plan`'s segment.
+    private func state(_ plan: Plan, at t: Double) -> (root: Vector3, heading: Double, pose: BodyPose) {
+        let segment = plan.segment
+        let local = max(0, t - segment.start)
+        let u = local / max(segment.duration, 1e-9)
+        // progress of the motion inside the segment
+        let m = (u - plan.onset) / plan.motionFraction
+        switch segment.activity {
+        case .idle:
+            return (plan.startRoot, plan.startHeading, plan.startPose)
+        case .walk, .run:
+            let running = segment.activity == .run
+            let speed = running ? runSpeed : walkSpeed
+            let cadence = running ? runCadence : walkCadence
+            let (root, heading) = travel(from: plan.startRoot, heading: plan.startHeading, distance: speed * local)
+            // blend out of the previous pose during the first 0.3 s
+            let gaitPose = gait(phase: 2 * Double.pi * cadence / 2 * local, running: running)
+            let blend = Self.ease(local / 0.3)
+            return (root, heading, BodyPose.lerp(plan.startPose, gaitPose, blend))
+        case .sitDown:
+            return (plan.startRoot, plan.startHeading, BodyPose.lerp(plan.startPose, .sitting, Self.ease(m)))
+        case .standUp:
+            return (plan.startRoot, plan.startHeading, BodyPose.lerp(plan.startPose, .standing, Self.ease(m)))
+        case .pickUp:
+            let bump = sin(Double.pi * min(max(m, 0), 1))
+            return (plan.startRoot, plan.startHeading, BodyPose.lerp(plan.startPose, .bentOver, bump * bump))
+        case .fall:
+            // about 0.5 s of free-fall-like motion
+            let fallSeconds = 0.5
+            let onsetSeconds = plan.onset * min(segment.duration, 1.5)
+            let f = min(max((local - onsetSeconds) / fallSeconds, 0), 1)
+            return (plan.startRoot, plan.startHeading, BodyPose.lerp(plan.startPose, .fallen, f * f))
+        case .lieDown:
+            // sit on the bed edge, then swing onto it
+            if m < 0.5 {
+                return (plan.startRoot, plan.startHeading, BodyPose.lerp(plan.startPose, .sitting, Self.ease(2 * m)))
+            }
+            return (plan.startRoot, plan.startHeading, BodyPose.lerp(.sitting, .lyingOnBed, Self.ease(2 * m - 1)))
+        }
+    }
+
+    /// Walking pose at gait phase `phase` (radians; one cycle = two steps).
+    private func gait(phase: Double, running: Bool) -> BodyPose {
+        var pose = BodyPose.standing
+        let stride = running ? 0.45 : 0.3
+        let swing = sin(phase)
+        let lift = running ? 0.18 : 0.08
+        pose.move(.leftFoot, by: Vector3(stride * swing, 0, lift * max(0, sin(phase + Double.pi / 2))))
+        pose.move(.rightFoot, by: Vector3(-stride * swing, 0, lift * max(0, -sin(phase + Double.pi / 2))))
+        pose.move(.leftKnee, by: Vector3(0.5 * stride * swing + 0.05, 0, 0.02))
+        pose.move(.rightKnee, by: Vector3(-0.5 * stride * swing + 0.05, 0, 0.02))
+        let arm = running ? 0.3 : 0.18
+        pose.move(.leftHand, by: Vector3(-arm * swing, 0, running ? 0.25 : 0))
+        pose.move(.rightHand, by: Vector3(arm * swing, 0, running ? 0.25 : 0))
+        pose.move(.leftElbow, by: Vector3(-0.4 * arm * swing, 0, 0))
+        pose.move(.rightElbow, by: Vector3(0.4 * arm * swing, 0, 0))
+        let bob = (running ? 0.06 : 0.025) * abs(cos(phase))
+        let lean = running ? 0.12 : 0.03
+        pose.move(.pelvis, by: Vector3(0, 0, bob))
+        pose.move(.chest, by: Vector3(lean * 0.6, 0, bob))
+        pose.move(.head, by: Vector3(lean, 0, bob))
+        return pose
+    }
+
+    /// Moves `distance` metres along `heading`, reflecting off the room bounds (0.5 m margin): each coordinate
+    /// is unfolded along a straight line and folded back into the box (a triangle wave).
+    private func travel(from start: Vector3, heading: Double, distance: Double) -> (Vector3, Double) {
+        func fold(_ value: Double, _ low: Double, _ high: Double) -> (Double, Double) {
+            let span = max(high - low, 1e-6)
+            var p = (value - low).truncatingRemainder(dividingBy: 2 * span)
+            if p < 0 { p += 2 * span }
+            return p <= span ? (low + p, 1) : (low + 2 * span - p, -1)
+        }
+        let startX = min(max(start.x, bounds.minX + 0.5), bounds.maxX - 0.5)
+        let startY = min(max(start.y, bounds.minY + 0.5), bounds.maxY - 0.5)
+        let (x, sx) = fold(startX + cos(heading) * distance, bounds.minX + 0.5, bounds.maxX - 0.5)
+        let (y, sy) = fold(startY + sin(heading) * distance, bounds.minY + 0.5, bounds.maxY - 0.5)
+        return (Vector3(x, y, 0), atan2(sy * sin(heading), sx * cos(heading)))
+    }
+}

@@ -1,6 +1,0 @@
-import Testing
-@testable import CSISimulator
-
-@Test func moduleLinks() {
-    #expect(!String(describing: CSISimulatorModule.self).isEmpty)
-}
