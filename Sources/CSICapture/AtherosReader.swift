@@ -10,7 +10,7 @@
 /// csiread 1.4.1 instead assigns the stream rx-outer, tx-inner, so its `[tone, rx, tx]` differs from this (and
 /// from MATLAB) whenever nr > 1 and nc > 1; the tests compare with csiread after remapping its order. CSIKit
 /// adds +1 to both parts; we do not. Tones are assumed ascending (-28..-1, 1..28 or -58..-2, 2..58).
-public final class AtherosReader: CaptureReader {
+public final class AtherosReader: CaptureReader, CaptureProgressReporting {
     /// The capture path.
     public let path: String
     /// When true, a partial record at the end is awaited instead of reported.
@@ -33,6 +33,9 @@ public final class AtherosReader: CaptureReader {
     /// Ascending tone indices for 56 and 114 tones.
     static let tones56 = Array(-28...(-1)) + Array(1...28)
     static let tones114 = Array(-58...(-2)) + Array(2...58)
+
+    /// Bytes of the capture consumed so far (for progress display).
+    public var bytesConsumed: UInt64 { stream.offset }
 
     /// Counts of skipped or faulty records per kind.
     public var issueCounts: [String: Int] { log.counts }

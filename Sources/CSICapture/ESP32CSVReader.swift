@@ -10,7 +10,7 @@
 ///
 /// Timestamp: `real_timestamp` when `real_time_set` is 1, else `local_timestamp * 1e-6` with the 32-bit wrap
 /// unwrapped.
-public final class ESP32CSVReader: CaptureReader {
+public final class ESP32CSVReader: CaptureReader, CaptureProgressReporting {
     /// The capture path.
     public let path: String
     /// When true, a final line without a newline is awaited instead of decoded.
@@ -31,6 +31,9 @@ public final class ESP32CSVReader: CaptureReader {
     private var skippingLongLine = false
     /// Frames decoded so far.
     public private(set) var frameCount = 0
+
+    /// Bytes of the capture consumed so far (for progress display).
+    public var bytesConsumed: UInt64 { stream.offset }
 
     /// Counts of skipped or faulty lines per kind.
     public var issueCounts: [String: Int] { log.counts }

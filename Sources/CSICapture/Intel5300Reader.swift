@@ -11,7 +11,7 @@
 ///
 /// With `follow: true` a truncated tail is not an error: `nextFrame()` returns `nil` and can be called again
 /// once the file has grown.
-public final class Intel5300Reader: CaptureReader {
+public final class Intel5300Reader: CaptureReader, CaptureProgressReporting {
     /// The capture path.
     public let path: String
     /// When true, a partial record at the end is awaited instead of reported.
@@ -38,6 +38,9 @@ public final class Intel5300Reader: CaptureReader {
     public private(set) var frameCount = 0
     /// Bytes skipped while resynchronising.
     public private(set) var skippedBytes: UInt64 = 0
+    /// Bytes of the capture consumed so far (for progress display).
+    public var bytesConsumed: UInt64 { stream.offset }
+
     /// True when a `.datstp` host-time side file is used.
     public var usesHostTimes: Bool { hostTimes != nil }
 

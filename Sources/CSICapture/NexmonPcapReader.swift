@@ -14,7 +14,7 @@ import Darwin
 ///
 /// With `follow: true` the end of the file (or a record that is still being written) returns `nil`, and the next
 /// call continues from the same record once the file has grown.
-public final class NexmonPcapReader: CaptureReader {
+public final class NexmonPcapReader: CaptureReader, CaptureProgressReporting {
     /// The capture path.
     public let path: String
     /// When true, a partial record at the end is awaited instead of reported.
@@ -33,6 +33,9 @@ public final class NexmonPcapReader: CaptureReader {
     public private(set) var packetCount = 0
     /// Frames decoded so far.
     public private(set) var frameCount = 0
+
+    /// Bytes of the capture consumed so far (for progress display).
+    public var bytesConsumed: UInt64 { file.map { UInt64(max(0, ftello($0))) } ?? 0 }
 
     /// Counts of skipped or faulty packets per kind.
     public var issueCounts: [String: Int] { log.counts }
