@@ -56,7 +56,8 @@ let package = Package(
 
         .testTarget(name: "CSICaptureTests", dependencies: ["CSICapture", "CSITestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CSIFeaturesTests", dependencies: ["CSIFeatures", "CSICapture", "CSITestSupport"]),
+        .testTarget(name: "CSIFeaturesTests", dependencies: ["CSIFeatures", "CSICapture", "CSITestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "CSIInferenceTests", dependencies: ["CSIInference", "CSITestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSIEventsTests", dependencies: ["CSIEvents"]),

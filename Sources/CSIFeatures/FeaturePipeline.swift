@@ -1,0 +1,115 @@
+import CSICapture
+
+/// Everything that turns a stream's frames into model windows; the daemon and `csihar dataset export` build it
+/// from the same values so that training and serving see identical windows.
+public struct FeaturePipelineConfig: Sendable, Hashable {
+    /// Steps per window (model `input.steps`).
+    public var steps: Int
+    /// Steps per second (model `input.sample_rate_hz`).
+    public var sampleRateHz: Double
+    /// Steps between windows.
+    public var hopSteps: Int
+    /// Resampling details (ZOH points per step, maximum hold).
+    public var resampler: ResamplerConfig
+    /// Frame-to-feature options.
+    public var features: FeatureOptions
+    /// Steps the motion energy is measured over (0 disables it).
+    public var motionSteps: Int
+
+    /// Creates a configuration; `hopSeconds` is rounded to whole steps (at least 1).
+    public init(steps: Int, sampleRateHz: Double, hopSeconds: Double, pointsPerStep: Int = 2,
+                maxHoldSeconds: Double = 0.5, features: FeatureOptions = FeatureOptions(), motionSteps: Int? = nil) {
+        self.steps = steps
+        self.sampleRateHz = sampleRateHz
+        self.hopSteps = max(1, Int((hopSeconds * sampleRateHz).rounded()))
+        self.resampler = ResamplerConfig(sampleRateHz: sampleRateHz, pointsPerStep: pointsPerStep,
+                                         maxHoldSeconds: maxHoldSeconds)
+        self.features = features
+        self.motionSteps = motionSteps ?? max(2, Int((0.5 * sampleRateHz).rounded()))
+    }
+
+    /// UT-HAR as SenseFi feeds it: 250 steps at 250 Hz (1 s), 2 ZOH points per step, hop 0.2 s.
+    public static let utHAR = FeaturePipelineConfig(steps: 250, sampleRateHz: 250, hopSeconds: 0.2)
+}
+
+/// A window handed to the caller: valid only during the callback.
+public struct FeatureWindow {
+    /// Un-normalised features, (steps, features) row-major.
+    public var values: UnsafeBufferPointer<Float>
+    /// Capture time at which the window's first step starts.
+    public var startTime: Double
+    /// Capture time at which the window's last step ends.
+    public var endTime: Double
+    /// Motion energy over the last `motionSteps` steps (dB^2).
+    public var motionEnergy: Double
+}
+
+/// Per-stream chain: ``FeatureExtractor`` -> ``Resampler`` -> ``SlidingWindow`` (+ ``MotionEnergy``).
+/// Preallocated; steady-state pushes allocate nothing except inside the extractor's first use of a grid.
+public final class FeaturePipeline {
+    /// The configuration.
+    public let config: FeaturePipelineConfig
+    /// The frame-to-feature mapper.
+    public let extractor: FeatureExtractor
+    /// The resampler (its counters report duplicates, out-of-order frames and gap resets).
+    public private(set) var resampler: Resampler
+    /// The window buffer.
+    public private(set) var window: SlidingWindow
+    /// The motion measure.
+    public private(set) var motion: MotionEnergy
+    /// Flags of the last extracted frame.
+    public private(set) var lastFlags: FeatureFlags = []
+
+    /// One frame's features, (features,).
+    private var frameFeatures = [Float](repeating: 0, count: FeatureLayout.features)
+    /// The window handed to callbacks, (steps, features).
+    private var windowBuffer: [Float]
+
+    /// Creates a pipeline.
+    public init(config: FeaturePipelineConfig) {
+        self.config = config
+        extractor = FeatureExtractor(options: config.features)
+        resampler = Resampler(config: config.resampler, features: FeatureLayout.features)
+        window = SlidingWindow(steps: config.steps, features: FeatureLayout.features, hopSteps: config.hopSteps)
+        motion = MotionEnergy(steps: max(2, config.motionSteps), features: FeatureLayout.features)
+        windowBuffer = [Float](repeating: 0, count: config.steps * FeatureLayout.features)
+    }
+
+    /// Feeds one frame; calls `onWindow` for every window completed by it. Throws ``FeatureError`` when the frame
+    /// cannot supply the layout (the stream is unusable; nothing was fed).
+    @discardableResult
+    public func push(_ frame: CSIFrame, onWindow: (FeatureWindow) -> Void) throws(FeatureError) -> ResampleOutcome {
+        lastFlags = try frameFeatures.withUnsafeMutableBufferPointer { buffer throws(FeatureError) in
+            try extractor.extract(frame, into: buffer)
+        }
+        let outcome = frameFeatures.withUnsafeBufferPointer { input in
+            resampler.push(timestamp: frame.timestamp, features: input) { time, step in
+                accept(stepTime: time, step: step, onWindow: onWindow)
+            }
+        }
+        if case .gapReset = outcome { window.reset(); motion.reset() }
+        return outcome
+    }
+
+    /// Flushes the steps up to the last frame (end of a recording) and resets the stream state.
+    public func finish(onWindow: (FeatureWindow) -> Void) {
+        resampler.finish { time, step in accept(stepTime: time, step: step, onWindow: onWindow) }
+        window.reset()
+        motion.reset()
+    }
+
+    private func accept(stepTime: Double, step: UnsafeBufferPointer<Float>, onWindow: (FeatureWindow) -> Void) {
+        motion.push(step)
+        guard window.push(step) else { return }
+        windowBuffer.withUnsafeMutableBufferPointer { out in
+            window.copyWindow(into: out)
+        }
+        let stepSeconds = 1 / config.sampleRateHz
+        let end = stepTime + stepSeconds
+        let start = end - Double(config.steps) * stepSeconds
+        let energy = motion.value
+        windowBuffer.withUnsafeBufferPointer { values in
+            onWindow(FeatureWindow(values: values, startTime: start, endTime: end, motionEnergy: energy))
+        }
+    }
+}

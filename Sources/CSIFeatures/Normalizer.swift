@@ -1,0 +1,73 @@
+/// The normalisation of a model's input spec (docs/model-format.md `input.normalization`).
+public enum Normalization: Sendable, Equatable {
+    /// No normalisation.
+    case none
+    /// `(x - min) / (max - min)` with one scalar pair for every feature (SenseFi UT-HAR).
+    case minmax(min: Float, max: Float)
+    /// `(x - mean[f]) / std[f]` per feature.
+    case standard(mean: [Float], std: [Float])
+}
+
+/// A bad normalisation spec; names the field.
+public struct NormalizationError: Error, Sendable, CustomStringConvertible {
+    /// The field at fault, e.g. `input.normalization.std`.
+    public var field: String
+    /// Why it is invalid.
+    public var reason: String
+    /// `field: reason`.
+    public var description: String { "\(field): \(reason)" }
+}
+
+/// Applies a ``Normalization`` in place to steps or windows of `features` floats.
+public struct Normalizer: Sendable {
+    /// The normalisation.
+    public let normalization: Normalization
+    /// Features per step.
+    public let features: Int
+    /// Per-feature offset, (features,): x' = (x - offset[f]) * gain[f].
+    private let offset: [Float]
+    /// Per-feature gain, (features,).
+    private let gain: [Float]
+
+    /// Creates a normaliser, checking the spec against `features`.
+    public init(_ normalization: Normalization, features: Int) throws(NormalizationError) {
+        self.normalization = normalization
+        self.features = features
+        switch normalization {
+        case .none:
+            offset = [Float](repeating: 0, count: features)
+            gain = [Float](repeating: 1, count: features)
+        case let .minmax(low, high):
+            guard low.isFinite, high.isFinite, high > low else {
+                throw NormalizationError(field: "input.normalization.max", reason: "max (\(high)) must exceed min (\(low))")
+            }
+            offset = [Float](repeating: low, count: features)
+            gain = [Float](repeating: 1 / (high - low), count: features)
+        case let .standard(mean, std):
+            guard mean.count == features else {
+                throw NormalizationError(field: "input.normalization.mean", reason: "\(mean.count) values, need \(features)")
+            }
+            guard std.count == features else {
+                throw NormalizationError(field: "input.normalization.std", reason: "\(std.count) values, need \(features)")
+            }
+            if let bad = std.firstIndex(where: { !($0 > 0) || !$0.isFinite }) {
+                throw NormalizationError(field: "input.normalization.std", reason: "value \(bad) is \(std[bad]), must be > 0")
+            }
+            if let bad = mean.firstIndex(where: { !$0.isFinite }) {
+                throw NormalizationError(field: "input.normalization.mean", reason: "value \(bad) is not finite")
+            }
+            offset = mean
+            gain = std.map { 1 / $0 }
+        }
+    }
+
+    /// Normalises `values` in place; its length must be a multiple of `features` ((steps, features) row-major).
+    public func apply(_ values: UnsafeMutableBufferPointer<Float>) {
+        precondition(values.count % features == 0, "Normalizer: length is not a multiple of \(features)")
+        var i = 0
+        while i < values.count {
+            for f in 0..<features { values[i + f] = (values[i + f] - offset[f]) * gain[f] }
+            i += features
+        }
+    }
+}

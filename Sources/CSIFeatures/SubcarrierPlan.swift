@@ -1,0 +1,63 @@
+/// How the 30 layout subcarriers are read from a frame's CSI columns: feature `s` is the magnitude
+/// `(1 - weight[s]) * |H[lower[s]]| + weight[s] * |H[upper[s]]|` (an exact pick has `lower == upper`, weight 0).
+/// Built once per subcarrier grid and cached by ``FeatureExtractor``.
+struct SubcarrierPlan: Sendable {
+    /// Column of the lower neighbour, (30,).
+    var lower: [Int]
+    /// Column of the upper neighbour, (30,).
+    var upper: [Int]
+    /// Interpolation weight of the upper neighbour, (30,).
+    var weight: [Float]
+    /// What the plan had to do (substitution, interpolation, sub-band).
+    var flags: FeatureFlags
+
+    /// The identity plan for a frame whose 30 columns are already the layout subcarriers (Intel 5300).
+    static let identity = SubcarrierPlan(lower: Array(0..<30), upper: Array(0..<30),
+                                         weight: [Float](repeating: 0, count: 30), flags: [])
+
+    /// Exact selection of `targets` (signed subcarrier indices) from `subcarriers` (the frame's columns).
+    /// A target that is absent or not `usable` is replaced by the nearest usable index on the same side of DC,
+    /// inward first (e.g. a corrupted +28 by +27); `nil` when no substitute lies within 8 indices.
+    static func exact(targets: [Int], subcarriers: [Int], usable: (Int) -> Bool) -> SubcarrierPlan? {
+        var column: [Int: Int] = [:]
+        for (c, k) in subcarriers.enumerated() { column[k] = c }   // a later duplicate index wins
+        var picks: [Int] = []
+        var flags: FeatureFlags = []
+        for k in targets {
+            if usable(k), let c = column[k] { picks.append(c); continue }
+            let side = k < 0 ? -1 : 1
+            var found: Int?
+            search: for distance in 1...8 {
+                for candidate in [k - side * distance, k + side * distance]
+                where candidate * side > 0 && usable(candidate) {
+                    if let c = column[candidate] { found = c; break search }
+                }
+            }
+            guard let c = found else { return nil }
+            picks.append(c)
+            flags.insert(.substitutedSubcarrier)
+        }
+        return SubcarrierPlan(lower: picks, upper: picks, weight: [Float](repeating: 0, count: picks.count),
+                              flags: flags)
+    }
+
+    /// Linear interpolation of the magnitude at 30 evenly spaced indices from `first` to `last` over the
+    /// usable columns; `nil` when fewer than 2 usable columns exist.
+    static func interpolated(first: Int, last: Int, subcarriers: [Int], usable: (Int) -> Bool) -> SubcarrierPlan? {
+        // usable (index, column) pairs, ascending by index
+        let points = subcarriers.enumerated().filter { usable($0.element) }.map { (k: $0.element, c: $0.offset) }
+        guard points.count >= 2 else { return nil }
+        var lower: [Int] = [], upper: [Int] = [], weight: [Float] = []
+        var j = 0
+        for i in 0..<30 {
+            let t = Double(first) + Double(last - first) * Double(i) / 29
+            while j + 2 < points.count && Double(points[j + 1].k) < t { j += 1 }
+            let a = points[j], b = points[j + 1]
+            let w = min(max((t - Double(a.k)) / Double(b.k - a.k), 0), 1)
+            lower.append(a.c)
+            upper.append(b.c)
+            weight.append(Float(w))
+        }
+        return SubcarrierPlan(lower: lower, upper: upper, weight: weight, flags: [.interpolated])
+    }
+}

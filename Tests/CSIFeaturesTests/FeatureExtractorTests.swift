@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+import CSICapture
+@testable import CSIFeatures
+
+/// One frame of the csiread golden fixture (scripts/make-feature-fixtures.py).
+private struct GoldenFrame: Decodable {
+    var source: String
+    var index: Int
+    var nrx: Int
+    var ntx: Int
+    var rssi: [Int]
+    var noise: Int
+    var agc: Int
+    var real: [Int]
+    var imag: [Int]
+    var features: [Double]
+}
+
+private struct GoldenFile: Decodable {
+    var oracle: String
+    var frames: [GoldenFrame]
+}
+
+private func fixtureURL(_ name: String, file: String = #filePath) -> URL {
+    URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("Fixtures").appendingPathComponent(name)
+}
+
+/// A frame with one antenna row per entry of `magnitudes`, each a function of the signed subcarrier index.
+func syntheticFrame(device: CSIDevice, subcarriers: [Int], bandwidth: Int, rows: Int, rssi: [Int] = [],
+                    magnitude: (Int, Int) -> Float) -> CSIFrame {
+    var real: [Float] = [], imag: [Float] = []
+    for r in 0..<rows {
+        for k in subcarriers {
+            let m = magnitude(r, k)
+            real.append(m * 0.6)
+            imag.append(m * 0.8)
+        }
+    }
+    return CSIFrame(timestamp: 0, device: device, rssi: rssi, bandwidthMHz: bandwidth, ntx: 1, nrx: rows,
+                    subcarriers: subcarriers, real: real, imag: imag)
+}
+
+@Suite struct FeatureExtractorTests {
+    @Test func intel5300MatchesCsireadGetScaledCSI() throws {
+        let data = try Data(contentsOf: fixtureURL("intel5300-features.json"))
+        let golden = try JSONDecoder().decode(GoldenFile.self, from: data)
+        #expect(golden.frames.count > 40)
+        let extractor = FeatureExtractor()
+        var maxDiff = 0.0
+        var ntxSeen = Set<Int>()
+        for g in golden.frames {
+            let frame = CSIFrame(timestamp: 0, device: .intel5300, rssi: g.rssi, noise: g.noise, agc: g.agc,
+                                 ntx: g.ntx, nrx: g.nrx, subcarriers: FeatureLayout.intelSubcarriers20MHz,
+                                 real: g.real.map(Float.init), imag: g.imag.map(Float.init))
+            let features = try extractor.features(of: frame)
+            for f in 0..<90 { maxDiff = max(maxDiff, abs(Double(features[f]) - g.features[f])) }
+            ntxSeen.insert(g.ntx)
+        }
+        print("intel5300 amplitude-db vs \(golden.oracle) get_scaled_csi: \(golden.frames.count) frames, "
+              + "Ntx \(ntxSeen.sorted()), maxdiff = \(maxDiff) dB")
+        #expect(maxDiff < 1e-4)
+        #expect(ntxSeen.count >= 2)
+    }
+
+    @Test func intel5300SpecTestVector() throws {
+        // csi-formats.md §1.3-1.5: first record of log.all_csi.6.7.6.dat, subcarrier 0 after permutation
+        // A = 11-3j, B = 10+6j, C = -5+14j; scaled: 6.3421-1.7297j, 5.7656+3.4593j, -2.8828+8.0718j.
+        let data = try Data(contentsOf: fixtureURL("intel5300-features.json"))
+        let golden = try JSONDecoder().decode(GoldenFile.self, from: data)
+        let first = try #require(golden.frames.first { $0.source.hasPrefix("captures/intel5300/log.all_csi") })
+        #expect(first.real[0] == 11 && first.imag[0] == -3 && first.real[30] == 10 && first.real[60] == -5)
+        let frame = CSIFrame(timestamp: 0, device: .intel5300, rssi: first.rssi, noise: first.noise, agc: first.agc,
+                             ntx: first.ntx, nrx: first.nrx, subcarriers: FeatureLayout.intelSubcarriers20MHz,
+                             real: first.real.map(Float.init), imag: first.imag.map(Float.init))
+        let features = try FeatureExtractor().features(of: frame)
+        let expected = [(6.3421, -1.7297), (5.7656, 3.4593), (-2.8828, 8.0718)].map { 20 * log10(($0.0 * $0.0 + $0.1 * $0.1).squareRoot()) }
+        for a in 0..<3 { #expect(abs(Double(features[30 * a]) - expected[a]) < 1e-3) }
+    }
+
+    @Test func intelWithTwoAntennasIsOneClearError() {
+        let frame = syntheticFrame(device: .intel5300, subcarriers: FeatureLayout.intelSubcarriers20MHz, bandwidth: 20,
+                                   rows: 2, rssi: [30, 30, 0]) { _, _ in 10 }
+        #expect(throws: FeatureError.tooFewAntennas(device: "intel5300", available: 2)) {
+            try FeatureExtractor().features(of: frame)
+        }
+    }
+
+    @Test func nexmon20MHzPicksIntelIndicesAndSubstitutesCorruptedBin() throws {
+        let grid = Array(-32...31)
+        // magnitude encodes the subcarrier index: |H| = 100 + k (+ 1000 per antenna row)
+        let frame = syntheticFrame(device: .nexmon(chip: 106), subcarriers: grid, bandwidth: 20, rows: 3) { r, k in
+            k == 28 ? 50000 : Float(100 + k + 1000 * r)
+        }
+        let extractor = FeatureExtractor(options: FeatureOptions(rssScaling: false))
+        var out = [Float](repeating: 0, count: 90)
+        let flags = try out.withUnsafeMutableBufferPointer { try extractor.extract(frame, into: $0) }
+        #expect(flags.contains(.substitutedSubcarrier) && flags.contains(.unscaled))
+        for a in 0..<3 {
+            for (s, k) in FeatureLayout.intelSubcarriers20MHz.enumerated() {
+                let source = k == 28 ? 27 : k
+                let expected = 20 * log10(Float(100 + source + 1000 * a))
+                #expect(abs(out[30 * a + s] - expected) < 1e-4, "antenna \(a) subcarrier \(k)")
+            }
+        }
+    }
+
+    @Test func singleCoreNeedsExplicitReplication() throws {
+        let frame = syntheticFrame(device: .nexmon(chip: 101), subcarriers: Array(-32...31), bandwidth: 20, rows: 1,
+                                   rssi: [-60]) { _, k in Float(50 + abs(k)) }
+        #expect(throws: FeatureError.tooFewAntennas(device: "nexmon", available: 1)) {
+            try FeatureExtractor().features(of: frame)
+        }
+        let extractor = FeatureExtractor(options: FeatureOptions(allowReplicatedAntenna: true))
+        var out = [Float](repeating: 0, count: 90)
+        let flags = try out.withUnsafeMutableBufferPointer { try extractor.extract(frame, into: $0) }
+        #expect(flags.contains(.replicatedAntenna))
+        #expect(Array(out[0..<30]) == Array(out[30..<60]) && Array(out[0..<30]) == Array(out[60..<90]))
+    }
+
+    @Test func rssScalingGivesSNRUnits() throws {
+        // SNR = dB-sum of rssi (-60 dBm x 3) - noise (-92 dBm): mean_k sum_rx |H'|^2 must equal it.
+        let frame = syntheticFrame(device: .nexmon(chip: 106), subcarriers: Array(-32...31), bandwidth: 20, rows: 3,
+                                   rssi: [-60, -60, -60]) { r, k in Float(200 + 3 * k + 50 * r) }
+        let features = try FeatureExtractor().features(of: frame)
+        var power = 0.0
+        for f in 0..<90 { power += pow(10, Double(features[f]) / 10) }
+        let snr = 3 * pow(10, (-60.0 + 92) / 10)
+        print("rss scaling: mean_k sum_rx |H'|^2 = \(power / 30), SNR = \(snr)")
+        #expect(abs(power / 30 - snr) / snr < 1e-4)
+    }
+
+    @Test func wideband80MHzUsesTheActiveSubBand() throws {
+        let grid = Array(-128...127)
+        // a 20 MHz frame in the sub-band centred at +32 (bins 4..60); the rest near zero
+        let frame = syntheticFrame(device: .nexmon(chip: 106), subcarriers: grid, bandwidth: 80, rows: 3) { _, k in
+            (4...60).contains(k) && k != 32 ? Float(100 + k) : 0.01
+        }
+        let extractor = FeatureExtractor(options: FeatureOptions(rssScaling: false))
+        var out = [Float](repeating: 0, count: 90)
+        let flags = try out.withUnsafeMutableBufferPointer { try extractor.extract(frame, into: $0) }
+        #expect(flags.contains(.subBand))
+        for (s, k) in FeatureLayout.intelSubcarriers20MHz.enumerated() {
+            #expect(abs(out[s] - 20 * log10(Float(100 + 32 + k))) < 1e-4, "subcarrier \(k)")
+        }
+        // energy spread over the whole band: interpolation at 30 evenly spaced indices over +-122
+        let wide = syntheticFrame(device: .nexmon(chip: 106), subcarriers: grid, bandwidth: 80, rows: 3) { _, k in
+            abs(k) >= 2 && abs(k) <= 122 ? Float(300 + k) : 0
+        }
+        let wideFlags = try out.withUnsafeMutableBufferPointer { try extractor.extract(wide, into: $0) }
+        #expect(wideFlags.contains(.interpolated))
+        #expect(abs(out[0] - 20 * log10(Float(300 - 122))) < 1e-4)
+        #expect(abs(out[29] - 20 * log10(Float(300 + 122))) < 1e-4)
+    }
+
+    @Test func esp32LegacyUsesNearestValidForGuards() throws {
+        var frame = syntheticFrame(device: .esp32, subcarriers: Array(-32...31), bandwidth: 20, rows: 1,
+                                   rssi: [-50]) { _, k in Float(100 + k) }
+        frame.extras["sig_mode"] = 0
+        let extractor = FeatureExtractor(options: FeatureOptions(allowReplicatedAntenna: true, rssScaling: false))
+        let features = try extractor.features(of: frame)
+        #expect(abs(features[0] - 20 * log10(Float(100 - 26))) < 1e-4)   // -28 -> -26
+        #expect(abs(features[29] - 20 * log10(Float(100 + 26))) < 1e-4)  // +28 -> +26
+        #expect(abs(features[28] - 20 * log10(Float(100 + 26))) < 1e-4)  // +27 -> +26
+    }
+
+    @Test func zeroCSIGivesZeroFeaturesNotNaN() throws {
+        let frame = syntheticFrame(device: .intel5300, subcarriers: FeatureLayout.intelSubcarriers20MHz, bandwidth: 20,
+                                   rows: 3, rssi: [30, 30, 30]) { _, _ in 0 }
+        let features = try FeatureExtractor().features(of: frame)
+        #expect(features.allSatisfy { $0 == 0 })
+    }
+}

@@ -1,0 +1,80 @@
+import Testing
+import CSICapture
+@testable import CSIFeatures
+
+@Suite struct SlidingWindowTests {
+    @Test func windowsAreContiguousAndHopCorrectly() {
+        // steps carry their index in every feature; window of 5, hop 2
+        var window = SlidingWindow(steps: 5, features: 3, hopSteps: 2)
+        var emitted: [[Float]] = []
+        var out = [Float](repeating: -1, count: 15)
+        for i in 0..<12 {
+            let due = [Float](repeating: Float(i), count: 3).withUnsafeBufferPointer { window.push($0) }
+            if due {
+                out.withUnsafeMutableBufferPointer { window.copyWindow(into: $0) }
+                emitted.append(stride(from: 0, to: 15, by: 3).map { out[$0] })
+                #expect(out == stride(from: 0, to: 15, by: 3).flatMap { [out[$0], out[$0], out[$0]] })
+            }
+        }
+        // first window when full (steps 0..4), then every 2 steps
+        #expect(emitted == [[0, 1, 2, 3, 4], [2, 3, 4, 5, 6], [4, 5, 6, 7, 8], [6, 7, 8, 9, 10]])
+        window.reset()
+        #expect(window.count == 0)
+    }
+
+    @Test func hopInSecondsRoundsToSteps() {
+        let window = SlidingWindow(steps: 250, features: 90, hopSeconds: 0.2, sampleRateHz: 250)
+        #expect(window.hopSteps == 50)
+        let slow = SlidingWindow(steps: 10, features: 1, hopSeconds: 0.01, sampleRateHz: 25)
+        #expect(slow.hopSteps == 1)
+    }
+
+    @Test func normalizerMinMaxAndStandard() throws {
+        var values: [Float] = [-11.8, 27.5, 7.85, 0]
+        let minmax = try Normalizer(.minmax(min: -11.8, max: 27.5), features: 2)
+        values.withUnsafeMutableBufferPointer { minmax.apply($0) }
+        #expect(abs(values[0]) < 1e-6 && abs(values[1] - 1) < 1e-6 && abs(values[2] - 0.5) < 1e-6)
+        var standardValues: [Float] = [1, 10, 3, 14]
+        let standard = try Normalizer(.standard(mean: [2, 12], std: [1, 2]), features: 2)
+        standardValues.withUnsafeMutableBufferPointer { standard.apply($0) }
+        #expect(standardValues == [-1, -1, 1, 1])
+        #expect(throws: NormalizationError.self) { try Normalizer(.standard(mean: [0], std: [1, 1]), features: 2) }
+        do {
+            _ = try Normalizer(.standard(mean: [0, 0], std: [1, 0]), features: 2)
+            Issue.record("zero std accepted")
+        } catch { #expect(error.field == "input.normalization.std") }
+    }
+
+    @Test func motionEnergyIsVarianceOverRecentSteps() {
+        var motion = MotionEnergy(steps: 4, features: 2)
+        for v: Float in [1, 1, 1, 1] { [v, v].withUnsafeBufferPointer { motion.push($0) } }
+        #expect(motion.value == 0)
+        for v: Float in [0, 2, 0, 2] { [v, 5].withUnsafeBufferPointer { motion.push($0) } }
+        // feature 0: variance of 0,2,0,2 = 1; feature 1: constant 5 -> 0; mean = 0.5
+        #expect(abs(motion.value - 0.5) < 1e-9)
+        for _ in 0..<200 { [Float(3), Float(3)].withUnsafeBufferPointer { motion.push($0) } }
+        #expect(abs(motion.value) < 1e-9)
+    }
+
+    @Test func antennaGrouperJoinsCoresBySequence() {
+        func core(_ c: UInt8, seq: Int, value: Float) -> CSIFrame {
+            CSIFrame(timestamp: Double(seq) * 0.01, device: .nexmon(chip: 106),
+                     source: CSISourceID(transmitter: [1, 2, 3, 4, 5, 6], core: c, spatialStream: 0), sequence: seq,
+                     rssi: [-50 - Int(c)], bandwidthMHz: 20, ntx: 1, nrx: 1, subcarriers: [1, 2],
+                     real: [value, value], imag: [0, 0])
+        }
+        let grouper = AntennaGrouper()
+        #expect(grouper.push(core(0, seq: 1, value: 10)) == nil)
+        #expect(grouper.push(core(2, seq: 1, value: 12)) == nil)
+        #expect(grouper.push(core(3, seq: 1, value: 13)) == nil)          // core 3 is not used
+        let joined = grouper.push(core(1, seq: 1, value: 11))
+        #expect(joined?.nrx == 3 && joined?.real == [10, 10, 11, 11, 12, 12] && joined?.rssi == [-50, -51, -52])
+        // measurement 2 loses core 1; measurement 3 completes and drops it
+        _ = grouper.push(core(0, seq: 2, value: 1))
+        _ = grouper.push(core(2, seq: 2, value: 1))
+        _ = grouper.push(core(0, seq: 3, value: 3))
+        _ = grouper.push(core(1, seq: 3, value: 3))
+        #expect(grouper.push(core(2, seq: 3, value: 3))?.sequence == 3)
+        #expect(grouper.incomplete == 1 && grouper.ignored == 1)
+    }
+}
