@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The capture file formats csihar reads.
+public enum CaptureFormat: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// Intel 5300 CSI Tool `log_to_file` (`.dat`).
+    case intel5300
+    /// Nexmon CSI UDP packets in a pcap/pcapng file.
+    case nexmon
+    /// ESP32-CSI-Tool CSV.
+    case esp32
+    /// Atheros CSI Tool `recv_csi` log.
+    case atheros
+
+    /// The raw value.
+    public var description: String { rawValue }
+}
+
+/// A reader that can tell how far into its file it is (for progress bars).
+public protocol CaptureProgressReporting: AnyObject {
+    /// Bytes of the capture consumed so far.
+    var bytesConsumed: UInt64 { get }
+}
+
+/// Options that apply to some formats only.
+public struct CaptureOptions: Sendable {
+    /// Follow a growing file: `nextFrame()` returns `nil` at the current end and can be called again later.
+    public var follow: Bool
+    /// Nexmon: the chip to assume regardless of the payload's chip field.
+    public var nexmonChip: NexmonChip?
+    /// Nexmon packed-float chips: autoscale each packet (default, matches the MATLAB references).
+    public var nexmonAutoscale: Bool
+    /// Nexmon: UDP destination port of the CSI datagrams (`nil`: any).
+    public var udpPort: UInt16?
+    /// Intel 5300: the host-time side file (default `<file>stp` when present; `""` disables it).
+    public var hostTimePath: String?
+    /// Atheros: force the byte order of the framing (`nil`: detect from the first record).
+    public var atherosBigEndian: Bool?
+
+    /// Creates options; the defaults suit every shared sample capture.
+    public init(follow: Bool = false, nexmonChip: NexmonChip? = nil, nexmonAutoscale: Bool = true,
+                udpPort: UInt16? = 5500, hostTimePath: String? = nil, atherosBigEndian: Bool? = nil) {
+        self.follow = follow
+        self.nexmonChip = nexmonChip
+        self.nexmonAutoscale = nexmonAutoscale
+        self.udpPort = udpPort
+        self.hostTimePath = hostTimePath
+        self.atherosBigEndian = atherosBigEndian
+    }
+}
+
+/// Opens capture files of any supported format.
+public enum CaptureFile {
+    /// Opens `path` with the reader for `format` (detected from the extension and the first bytes when `nil`).
+    public static func open(path: String, format: CaptureFormat? = nil,
+                            options: CaptureOptions = CaptureOptions()) throws -> any CaptureReader {
+        let chosen = try format ?? detectFormat(path: path)
+        switch chosen {
+        case .intel5300:
+            return try Intel5300Reader(path: path, hostTimePath: options.hostTimePath, follow: options.follow)
+        case .nexmon:
+            let decoder = NexmonPayloadDecoder(chipOverride: options.nexmonChip, autoscale: options.nexmonAutoscale)
+            return try NexmonPcapReader(path: path, decoder: decoder, port: options.udpPort, follow: options.follow)
+        case .esp32:
+            return try ESP32CSVReader(path: path, follow: options.follow)
+        case .atheros:
+            return try AtherosReader(path: path, bigEndian: options.atherosBigEndian, follow: options.follow)
+        }
+    }
+
+    /// Detects the format from the first bytes (pcap/pcapng magic, CSV text, Intel or Atheros framing), falling
+    /// back to the extension. Throws ``CaptureError`` when nothing matches.
+    public static func detectFormat(path: String) throws -> CaptureFormat {
+        let head = try readHead(path: path, count: 64)
+        let lowered = path.lowercased()
+        if head.count >= 4 {
+            let magic = UInt32(head[0]) | UInt32(head[1]) << 8 | UInt32(head[2]) << 16 | UInt32(head[3]) << 24
+            let pcapMagics: Set<UInt32> = [0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1, 0x0a0d0d0a,
+                                           0xa1b2cd34, 0x34cdb2a1]
+            if pcapMagics.contains(magic) { return .nexmon }
+        }
+        if head.starts(with: Array("CSI_DATA".utf8)) || head.starts(with: Array("type,".utf8)) { return .esp32 }
+        if looksLikeIntel(head) { return .intel5300 }
+        if looksLikeAtheros(head) { return .atheros }
+        if lowered.hasSuffix(".pcap") || lowered.hasSuffix(".pcapng") || lowered.hasSuffix(".cap") { return .nexmon }
+        if lowered.hasSuffix(".csv") { return .esp32 }
+        if lowered.hasSuffix(".dat") {
+            // Empty or corrupt .dat: the Intel reader reports what is wrong record by record.
+            return .intel5300
+        }
+        throw CaptureError(source: path, offset: 0,
+                           reason: "cannot tell the capture format from the extension or first bytes; pass --capture-format intel5300|nexmon|esp32|atheros")
+    }
+
+    /// A BE record length and a known CSI Tool code at byte 2.
+    static func looksLikeIntel(_ head: [UInt8]) -> Bool {
+        guard head.count >= 3 else { return false }
+        let length = Int(head[0]) << 8 | Int(head[1])
+        return length >= 1 && length <= Intel5300Decoder.maximumRecordLength
+            && (head[2] == Intel5300Decoder.beamformingCode || Intel5300Decoder.otherKnownCodes.contains(head[2]))
+    }
+
+    /// An Atheros record header: 56/114 tones, 1...3 rx and tx, csi_len matching, in either byte order.
+    static func looksLikeAtheros(_ head: [UInt8]) -> Bool {
+        AtherosReader.plausibleHeader(head, at: 0, bigEndian: false) || AtherosReader.plausibleHeader(head, at: 0, bigEndian: true)
+    }
+
+    /// Up to `count` bytes from the start of the file.
+    static func readHead(path: String, count: Int) throws -> [UInt8] {
+        let stream = try FileByteStream(path: path, chunkSize: 4096)
+        _ = stream.fill(atLeast: count)
+        let available = min(count, stream.available)
+        return stream.withBytes(count: available) { Array($0) }
+    }
+}

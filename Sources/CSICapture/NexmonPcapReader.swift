@@ -1,0 +1,133 @@
+import CPcap
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Streams Nexmon CSI frames out of a pcap or pcapng file, read by libpcap with nanosecond timestamps.
+///
+/// Link types Ethernet (+802.1Q), Linux cooked v1/v2, raw IP and IPv4 are supported; any other (e.g. 127,
+/// monitor-mode radiotap) is a ``CaptureError`` at open. Every packet goes through ``UDPPacketDissector`` and
+/// ``NexmonPayloadDecoder``; packets that are not Nexmon CSI are counted per kind and skipped. The frame
+/// timestamp is the pcap timestamp (host receive time).
+///
+/// With `follow: true` the end of the file (or a record that is still being written) returns `nil`, and the next
+/// call continues from the same record once the file has grown.
+public final class NexmonPcapReader: CaptureReader, CaptureProgressReporting {
+    /// The capture path.
+    public let path: String
+    /// When true, a partial record at the end is awaited instead of reported.
+    public let follow: Bool
+    /// The libpcap handle (`nil` once the file ended with an error).
+    private var handle: OpaquePointer?
+    /// libpcap's `FILE *`, used to remember record offsets and to retry at the end of a growing file.
+    private let file: UnsafeMutablePointer<FILE>?
+    /// Link layer -> IPv4 -> UDP payload.
+    public let dissector: UDPPacketDissector
+    /// Payload -> frame.
+    public let decoder: NexmonPayloadDecoder
+    /// Issue counts and handler.
+    private var log: IssueLog
+    /// Packets read from the file so far (CSI or not).
+    public private(set) var packetCount = 0
+    /// Frames decoded so far.
+    public private(set) var frameCount = 0
+
+    /// Bytes of the capture consumed so far (for progress display).
+    public var bytesConsumed: UInt64 { file.map { UInt64(max(0, ftello($0))) } ?? 0 }
+
+    /// Counts of skipped or faulty packets per kind.
+    public var issueCounts: [String: Int] { log.counts }
+    /// Called for every recoverable issue.
+    public var onIssue: (@Sendable (CaptureIssue) -> Void)? {
+        get { log.handler }
+        set { log.handler = newValue }
+    }
+
+    /// Opens `path`. `port` is the UDP destination port of the CSI datagrams (`nil` accepts any port).
+    public init(path: String, decoder: NexmonPayloadDecoder = NexmonPayloadDecoder(), port: UInt16? = 5500,
+                follow: Bool = false) throws {
+        self.path = path
+        self.follow = follow
+        self.decoder = decoder
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        guard let opened = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO),
+                                                                     &errorBuffer) else {
+            let message = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            throw CaptureError(source: path, offset: 0, reason: "libpcap cannot read it: \(message)")
+        }
+        let linkType = pcap_datalink(opened)
+        guard let dissector = UDPPacketDissector(linkType: linkType, destinationPort: port) else {
+            pcap_close(opened)
+            let name = pcap_datalink_val_to_name(linkType).map { String(cString: $0) } ?? "unknown"
+            let hint = linkType == 127 || linkType == 105
+                ? "a monitor-mode (802.11) capture holds no Nexmon CSI UDP packets; capture on the managed interface, e.g. `tcpdump -i wlan0 dst port 5500 -w file.pcap`"
+                : "supported link types are Ethernet (1), Linux cooked v1 (113) and v2 (276), raw IP (12/101) and IPv4 (228)"
+            throw CaptureError(source: path, offset: 20,
+                               reason: "unsupported pcap link type \(linkType) (\(name)): \(hint)")
+        }
+        self.handle = opened
+        self.file = pcap_file(opened)
+        self.dissector = dissector
+        self.log = IssueLog(source: path)
+    }
+
+    deinit {
+        if let handle { pcap_close(handle) }
+    }
+
+    /// The next frame, or `nil` at the end of the data currently in the file.
+    public func nextFrame() throws -> CSIFrame? {
+        while let handle {
+            let recordOffset = file.map { UInt64(max(0, ftello($0))) } ?? 0
+            var header: UnsafeMutablePointer<pcap_pkthdr>?
+            var data: UnsafePointer<UInt8>?
+            let status = pcap_next_ex(handle, &header, &data)
+            if status != 1 {
+                return endOfData(status: status, recordOffset: recordOffset)
+            }
+            guard let header, let data else { continue }
+            packetCount += 1
+            let captured = Int(header.pointee.caplen)
+            let timestamp = Double(header.pointee.ts.tv_sec) + Double(header.pointee.ts.tv_usec) * 1e-9
+            let packet = UnsafeRawBufferPointer(start: data, count: captured)
+            switch dissector.payloadRange(in: packet, originalLength: Int(header.pointee.len)) {
+            case .failure(let skip):
+                log.report(offset: recordOffset, kind: skip.kind, reason: "packet \(packetCount): \(skip.reason)")
+            case .success(let range):
+                do {
+                    let frame = try decoder.decode(UnsafeRawBufferPointer(rebasing: packet[range]), timestamp: timestamp)
+                    if frame.extras["bandwidth_mismatch"] != nil {
+                        log.report(offset: recordOffset, kind: "bandwidth-mismatch",
+                                   reason: "packet \(packetCount): chanspec 0x\(String(frame.extras["chanspec"] ?? 0, radix: 16)) disagrees with NFFT \(frame.nsub); NFFT from the length is used")
+                    }
+                    frameCount += 1
+                    return frame
+                } catch let error as RecordDecodeError {
+                    log.report(offset: recordOffset, kind: error.kind, reason: "packet \(packetCount): \(error.reason)")
+                } catch {
+                    log.report(offset: recordOffset, kind: "bad-record", reason: "packet \(packetCount): \(error)")
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Handles a `pcap_next_ex` status other than 1 at the record that starts at `recordOffset`.
+    private func endOfData(status: Int32, recordOffset: UInt64) -> CSIFrame? {
+        if follow, let file {
+            // End of the bytes written so far (or a record still being written): rewind to the record, retry later.
+            clearerr(file)
+            fseeko(file, off_t(recordOffset), SEEK_SET)
+            return nil
+        }
+        if status == PCAP_ERROR, let handle {
+            let message = String(cString: pcap_geterr(handle))
+            log.report(offset: recordOffset, kind: "truncated", reason: message)
+        }
+        if let handle { pcap_close(handle) }
+        handle = nil
+        return nil
+    }
+}

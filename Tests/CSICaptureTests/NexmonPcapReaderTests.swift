@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+import CSITestSupport
+@testable import CSICapture
+
+/// Nexmon pcap reader against csiread 1.4.1 and the MATLAB golden decodes (autoscale 1).
+struct NexmonPcapReaderTests {
+    static let tolerance = 1e-5
+
+    static func decoder(for chip: String) -> NexmonPayloadDecoder {
+        // example_4358.pcap predates the chip field (0xdead): the chip must be named.
+        NexmonPayloadDecoder(chipOverride: chip == "4358" ? NexmonChip(name: chip) : nil)
+    }
+
+    @Test(arguments: ["4339", "43455c0", "4358", "4366c0"])
+    func matchesCSIRead(chip: String) throws {
+        let fixture = try ReferenceFixture("nexmon_example_\(chip)")
+        guard let url = fixture.captureURL() else { return }
+        let reader = try NexmonPcapReader(path: url.path, decoder: Self.decoder(for: chip))
+        let frames = try readAll(reader)
+        print("\(chip): csihar \(frames.count) frames, csiread \(fixture.count); issues \(reader.issueCounts)")
+        #expect(frames.count == fixture.count)
+        #expect(frames.map { Int($0.source.core ?? 99) } == fixture.ints("core"))
+        #expect(frames.map { Int($0.source.spatialStream ?? 99) } == fixture.ints("spatial"))
+        #expect(frames.map { $0.extras["chanspec"] ?? -1 } == fixture.ints("chan_spec"))
+        #expect(frames.map { ($0.sequence ?? -1) } == fixture.ints("sequence").map { $0 >> 4 })
+        #expect(frames.allSatisfy { $0.nsub == 256 && $0.bandwidthMHz == 80 && $0.subcarriers.first == -128 })
+        let report = FrameChecksums.compare(frames, with: fixture, block: "frames")
+        print("\(chip) vs csiread: maxdiff \(report.maxRelative) (\(report.framesCompared) frames by checksum, \(report.samplesCompared) value by value)")
+        #expect(report.framesCompared == fixture.count && report.samplesCompared > 0)
+        #expect(report.maxRelative <= Self.tolerance)
+    }
+
+    @Test(arguments: ["43455c0", "4358", "4366c0"])
+    func matchesMATLABGoldenDecode(chip: String) throws {
+        let fixture = try ReferenceFixture("matlab_nexmon_example_\(chip)")
+        guard let url = fixture.captureURL() else { return }
+        let frames = try readAll(try NexmonPcapReader(path: url.path, decoder: Self.decoder(for: chip)))
+        // MATLAB keeps only packets with orig_len == 60 + 4 NFFT; the fixture lists which packets those are.
+        let packetIndex = fixture.ints("packet_index")
+        #expect(packetIndex.count == fixture.count)
+        let report = FrameChecksums.compare(frames, with: fixture, block: "frames", frameIndex: { packetIndex[$0] })
+        print("\(chip) vs MATLAB: maxdiff \(report.maxRelative) (\(report.framesCompared) frames, \(report.samplesCompared) value by value)")
+        #expect(report.framesCompared == fixture.count)
+        #expect(report.maxRelative <= Self.tolerance)
+    }
+
+    @Test func specTestVectors() throws {
+        // New format (output-rssi.pcap header, csi-formats.md §2.2) with 64 zero CSI words.
+        let header: [UInt8] = [0x11, 0x11, 0xb5, 0x80, 0xd4, 0x5d, 0x64, 0xd9, 0x4c, 0x2c, 0xa0, 0x9a, 0x00, 0x00,
+                               0x2a, 0xe0, 0x65, 0x00]
+        let frame = try NexmonPayloadDecoder().decode(header + [UInt8](repeating: 0, count: 256), timestamp: 1)
+        #expect(frame.rssi == [-75] && frame.extras["fc"] == 0x80 && frame.sequence == 2474)
+        #expect(frame.source.description == "d4:5d:64:d9:4c:2c/core0/ss0")
+        #expect(frame.nsub == 64 && frame.subcarriers.first == -32 && frame.subcarriers.last == 31)
+        #expect(frame.extras["bandwidth_mismatch"] == 1)   // chanspec says 80 MHz, payload holds 64 bins
+
+        // Old-format 4358 float word 0x004fd031: e = -15, real -63, imag +129; autoscale 0 -> (-129024, 264192).
+        let old: [UInt8] = [0x11, 0x11, 0x11, 0x11, 0x00, 0x12, 0x34, 0x56, 0x78, 0x9b, 0xb0, 0x00, 0x00, 0x00,
+                            0x9b, 0xe2, 0xad, 0xde]
+        var words = [UInt8](repeating: 0, count: 256)
+        words.replaceSubrange(0..<4, with: [0x31, 0xd0, 0x4f, 0x00])
+        let fixed = NexmonPayloadDecoder(chipOverride: .bcm4358, autoscale: false)
+        let decoded = try fixed.decode(old + words, timestamp: 0)
+        #expect(decoded.real[32] == -129024 && decoded.imag[32] == 264192)   // bin 0 = column NFFT/2
+        #expect(throws: RecordDecodeError.self) { try NexmonPayloadDecoder().decode(old + words, timestamp: 0) }
+    }
+
+    @Test func linkLayersAndUDPChecks() throws {
+        let payload: [UInt8] = [0x11, 0x11, 0xc6, 0x88, 1, 2, 3, 4, 5, 6, 0x10, 0x00, 0x09, 0x00, 0x2a, 0xd0, 0x65, 0x00]
+            + (0..<256).map { UInt8($0 & 0xFF) }
+        let ip = PcapBuilder.ipv4UDP(payload: payload)
+        let sll: [UInt8] = [0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00] + ip
+        let sll2: [UInt8] = [0x08, 0x00, 0, 0, 0, 0, 0, 3, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0] + ip
+        let cases: [(UInt32, [UInt8])] = [
+            (1, PcapBuilder.ethernet(ip)), (1, PcapBuilder.ethernet(ip, vlan: true)), (113, sll), (276, sll2),
+            (101, ip), (228, ip), (1, PcapBuilder.ethernet(ip) + [0xde, 0xad, 0xbe, 0xef]),
+        ]
+        for (linkType, packet) in cases {
+            let path = try TemporaryFile.write(PcapBuilder.file(linkType: linkType, packets: [packet]), name: "l\(linkType).pcap")
+            let frames = try readAll(try NexmonPcapReader(path: path))
+            #expect(frames.count == 1, "link type \(linkType)")
+            #expect(frames.first?.nsub == 64 && frames.first?.source.core == 1 && frames.first?.source.spatialStream == 1)
+            #expect(frames.first?.real[32] == Float(Int16(bitPattern: 0x0100)))
+        }
+        // Fragment, other port, truncated capture: skipped and counted.
+        let fragment = PcapBuilder.ethernet(PcapBuilder.ipv4UDP(payload: payload, fragmentField: 0x2000))
+        let otherPort = PcapBuilder.ethernet(PcapBuilder.ipv4UDP(payload: payload, port: 53))
+        let truncated = Array(PcapBuilder.ethernet(ip).prefix(200))
+        let path = try TemporaryFile.write(PcapBuilder.file(linkType: 1, packets: [fragment, otherPort, truncated,
+                                                                                    PcapBuilder.ethernet(ip)]),
+                                           name: "mixed.pcap")
+        let reader = try NexmonPcapReader(path: path)
+        let frames = try readAll(reader)
+        print("mixed pcap issues: \(reader.issueCounts)")
+        #expect(frames.count == 1)
+        #expect(reader.issueCounts == ["fragment": 1, "other-port": 1, "truncated": 1])
+    }
+}
