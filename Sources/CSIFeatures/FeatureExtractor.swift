@@ -108,7 +108,7 @@ public final class FeatureExtractor {
         // Scale factor to SNR units.
         var factor = 1.0
         if frame.device == .intel5300 {
-            factor = Self.intel5300ScaleFactor(frame)
+            factor = Intel5300Scaling.scaleFactor(of: frame)
         } else if options.rssScaling, !frame.rssi.isEmpty {
             factor = rssScaleFactor(frame, row: row)
         } else {

@@ -57,7 +57,10 @@ public final class Simulator {
 
     private let motion: BodyMotion
     private let channel: ChannelModel
-    private var random: SimulatorRandom
+    /// Seed of the per-packet noise stream (each `run` starts it afresh, so runs are identical).
+    private let noiseSeed: UInt64
+    /// Sequence number of the first packet.
+    private let firstSequence: Int
     private let permutation: [Int]
     private let transmitter: [UInt8]
 
@@ -87,7 +90,8 @@ public final class Simulator {
         case .esp32: startTime = Double(Int(random.uniform(1, 100) * 1e6)) * 1e-6
         default: startTime = Double(Int(random.uniform(1.7e9, 1.8e9) * 1e6)) * 1e-6
         }
-        self.random = random
+        noiseSeed = random.next()
+        firstSequence = Int(random.unit() * 4000)
     }
 
     /// Generates the recording, calling `body` for every frame in time order.
@@ -100,9 +104,9 @@ public final class Simulator {
         var imag = [Double](repeating: 0, count: antennas * nsub)   // (antennas, nsub)
         var scratchReal = [Double](repeating: 0, count: channel.scratchCount)
         var scratchImag = [Double](repeating: 0, count: channel.scratchCount)
-        var noise = random.fork()
+        var noise = SimulatorRandom(seed: noiseSeed)
         var t = 0.0
-        var sequence = Int(random.unit() * 4000)
+        var sequence = firstSequence
         let used = channel.subcarriers.map { config.device.isUsed($0, bandwidthMHz: config.bandwidthMHz) }
         while t <= script.duration {
             defer {

@@ -1,0 +1,78 @@
+import Testing
+import CSICapture
+import CSIFeatures
+@testable import CSISimulator
+
+@Suite struct SimulatorTests {
+    @Test func scriptParsingAndErrors() throws {
+        let script = try ActivityScript(parsing: "idle 5s, walk 4s, fall 1s, lie down 3s, Pick-Up 500ms")
+        #expect(script.segments.map(\.activity) == [.idle, .walk, .fall, .lieDown, .pickUp])
+        #expect(script.segments[3].start == 10 && script.segments[3].end == 13)
+        #expect(abs(script.duration - 13.5) < 1e-12)
+        #expect(throws: ActivityScriptError.self) { try ActivityScript(parsing: "dance 3s") }
+        #expect(throws: ActivityScriptError.self) { try ActivityScript(parsing: "walk -3s") }
+        #expect(throws: ActivityScriptError.self) { try ActivityScript(parsing: "walk") }
+        #expect(throws: ActivityScriptError.self) { try ActivityScript(parsing: " , ") }
+    }
+
+    @Test func sameSeedSameRecordingDifferentSeedDifferentRoom() throws {
+        let script = try ActivityScript(parsing: "walk 0.2s")
+        let a = Simulator(config: SimulationConfig(seed: 42, rateHz: 200), script: script).frames()
+        let b = Simulator(config: SimulationConfig(seed: 42, rateHz: 200), script: script).frames()
+        let c = Simulator(config: SimulationConfig(seed: 43, rateHz: 200), script: script).frames()
+        #expect(a.map(\.real) == b.map(\.real) && a.map(\.timestamp) == b.map(\.timestamp))
+        #expect(a.first?.real != c.first?.real)
+    }
+
+    @Test func packetLossSkipsSequenceNumbersAndRateHolds() throws {
+        let script = try ActivityScript(parsing: "idle 2s")
+        let frames = Simulator(config: SimulationConfig(seed: 1, rateHz: 500, packetLoss: 0.2), script: script).frames()
+        let gaps = zip(frames, frames.dropFirst()).filter { ($1.sequence ?? 0) - ($0.sequence ?? 0) > 1 }.count
+        print("simulator: \(frames.count) of ~1000 packets kept at 20% loss, \(gaps) sequence gaps")
+        #expect(frames.count > 700 && frames.count < 900)
+        #expect(gaps > 100)
+    }
+
+    /// The physics must make activity visible: motion energy of the features while walking or falling is well
+    /// above that of standing still, and the feature range is UT-HAR-like (scaled amplitudes in dB).
+    @Test func motionIsVisibleInTheFeatures() throws {
+        let script = try ActivityScript(parsing: "idle 2s, walk 2s, idle 1s, fall 1.5s, idle 1.5s")
+        var energies: [SimulatedActivity: [Double]] = [:]
+        var values: [Float] = []
+        for seed: UInt64 in [11, 12, 13] {
+            let simulator = Simulator(config: SimulationConfig(seed: seed, rateHz: 250), script: script)
+            let pipeline = FeaturePipeline(config: FeaturePipelineConfig(steps: 25, sampleRateHz: 50, hopSeconds: 0.1))
+            let start = simulator.startTime
+            try simulator.run { frame in
+                try pipeline.push(frame) { window in
+                    let middle = (window.startTime + window.endTime) / 2 - start
+                    if let segment = script.segments.first(where: { $0.start + 0.25 <= middle && middle < $0.end - 0.25 }) {
+                        energies[segment.activity, default: []].append(window.motionEnergy)
+                    }
+                    values.append(contentsOf: window.values.prefix(90))
+                }
+            }
+        }
+        func mean(_ xs: [Double]) -> Double { xs.reduce(0, +) / Double(max(xs.count, 1)) }
+        let idle = mean(energies[.idle] ?? []), walk = mean(energies[.walk] ?? []), fall = mean(energies[.fall] ?? [])
+        values.sort()
+        let median = values[values.count / 2]
+        print("motion energy (dB^2): idle \(idle), walk \(walk), fall \(fall); feature median \(median) dB, "
+              + "p1 \(values[values.count / 100]), p99 \(values[values.count * 99 / 100])")
+        #expect(walk > 5 * idle)
+        #expect(fall > 3 * idle)
+        #expect(median > 5 && median < 30)
+    }
+
+    @Test func randomScriptsAreConsistent() {
+        var random = SimulatorRandom(seed: 7)
+        for _ in 0..<50 {
+            let script = ActivityScript.random(count: 8, using: &random)
+            var sitting = false
+            for segment in script.segments {
+                if segment.activity == .standUp { sitting = false } else if segment.activity == .sitDown { sitting = true }
+                else if sitting && segment.activity != .idle { Issue.record("\(segment.activity) while sitting") }
+            }
+        }
+    }
+}
