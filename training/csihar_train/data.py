@@ -120,6 +120,25 @@ def split_by_field(export, field, values, seed, validation_fraction=0.2, exclude
     return {"train": sorted(rest[n_val:]), "validation": sorted(rest[:n_val]), "test": sorted(test)}
 
 
+def split_random(export, seed, validation_fraction=0.2, test_fraction=0.2, exclude=()):
+    """Recordings shuffled with `seed` and cut into test / validation / train (simulated recordings: one random
+    room each, so a held-out recording is an unseen room)."""
+    rng = np.random.default_rng(seed)
+    ids = sorted(r["id"] for r in export.recordings if r["id"] not in exclude)
+    rng.shuffle(ids)
+    n_test, n_val = int(round(len(ids) * test_fraction)), int(round(len(ids) * validation_fraction))
+    return {"test": sorted(ids[:n_test]), "validation": sorted(ids[n_test:n_test + n_val]),
+            "train": sorted(ids[n_test + n_val:])}
+
+
+def segments(export):
+    """(N,) segment id per window: a run of consecutive windows of one recording with one label. For single-label
+    recordings (WiAR) a segment is the recording; for captures with label sidecars it is one labelled activity."""
+    change = np.ones(len(export.y), dtype=bool)
+    change[1:] = (export.recording[1:] != export.recording[:-1]) | (export.y[1:] != export.y[:-1])
+    return np.cumsum(change) - 1
+
+
 def window_indices(export, recording_ids, stride=1):
     """Indices of the windows of `recording_ids`; `stride` > 1 keeps every stride-th window of each recording."""
     mask = np.isin(export.recording, np.asarray(recording_ids, dtype=np.int64))

@@ -38,9 +38,9 @@ def parse_args(argv=None):
     p.add_argument("--name", required=True)
     p.add_argument("--out", help="model file to write (.safetensors); omitted: no export")
     p.add_argument("--report", help="JSON report to write")
-    p.add_argument("--split", choices=["trial", "group", "field"], default="trial",
+    p.add_argument("--split", choices=["trial", "group", "field", "random"], default="trial",
                    help="trial: held-out trials of every group; group: --test-groups held out; "
-                        "field: recordings whose --field is in --test-values held out")
+                        "field: recordings whose --field is in --test-values held out; random: recordings shuffled")
     p.add_argument("--groups", help="comma list: use only these groups (trial split)")
     p.add_argument("--train-groups", help="comma list (group split)")
     p.add_argument("--test-groups", help="comma list (group split)")
@@ -123,6 +123,8 @@ def make_split(args, export, exclude):
         values = set(args.test_values.split(","))
         values |= {int(v) for v in values if v.lstrip("-").isdigit()}
         return data.split_by_field(export, args.field, values, args.seed, args.validation_fraction, exclude)
+    if args.split == "random":
+        return data.split_random(export, args.seed, args.validation_fraction, args.test_fraction, exclude)
     groups = set(args.groups.split(",")) if args.groups else None
     return data.split_by_trial(export, args.seed, args.validation_fraction, args.test_fraction, exclude, groups)
 
@@ -137,6 +139,7 @@ def main(argv=None):
     export = data.load_export(args.data)
     duplicates = data.duplicate_recordings(export)
     split = make_split(args, export, duplicates)
+    segment = data.segments(export)          # (N,) "recording" of the per-recording figures: one labelled run
     train_index = data.window_indices(export, split["train"], args.train_stride)
     val_index = data.window_indices(export, split["validation"])
     test_index = data.window_indices(export, split["test"])
@@ -177,7 +180,7 @@ def main(argv=None):
             optimizer.step()
             total += loss.item() * len(batch)
         val = metrics.report(predict(model, export.X, val_index, normalization), export.y[val_index],
-                             export.recording[val_index], export.labels)
+                             segment[val_index], export.labels)
         score = 0.5 * (val["window_balanced_accuracy"] + val["balanced_accuracy"])
         history.append({"epoch": epoch, "loss": total / len(order), "validation_window_balanced_accuracy":
                         val["window_balanced_accuracy"], "validation_accuracy": val["accuracy"]})
@@ -194,9 +197,9 @@ def main(argv=None):
     model.load_state_dict(best["state"])
 
     test_probabilities = predict(model, export.X, test_index, normalization)
-    test = metrics.report(test_probabilities, export.y[test_index], export.recording[test_index], export.labels)
+    test = metrics.report(test_probabilities, export.y[test_index], segment[test_index], export.labels)
     validation = metrics.report(predict(model, export.X, val_index, normalization), export.y[val_index],
-                                export.recording[val_index], export.labels)
+                                segment[val_index], export.labels)
     print(f"test: accuracy per recording {test['accuracy']:.4f} (balanced {test['balanced_accuracy']:.4f}), "
           f"window {test['window_accuracy']:.4f}, {test['recordings']} recordings", flush=True)
 
