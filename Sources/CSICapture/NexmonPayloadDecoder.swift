@@ -24,6 +24,13 @@ public struct NexmonPayloadDecoder: Sendable {
         ($0, Array((-$0 / 2)..<($0 / 2)))
     })
 
+    /// Signed subcarrier indices whose CSI words new-format firmware (PR #256) overwrites with 12 bytes of
+    /// PhyRxStatus (csi-formats.md §2.4): +28, +29, +30 at 20 MHz (NFFT 64), else 0, +1, +2. Consumers should mask
+    /// them for frames with `extras["format"] == 1` (+28 and +2 are real data subcarriers).
+    public static func phyStatusSubcarriers(nfft: Int) -> [Int] {
+        nfft == 64 ? [28, 29, 30] : [0, 1, 2]
+    }
+
     /// Decodes a payload given as an array.
     public func decode(_ payload: [UInt8], timestamp: Double) throws -> CSIFrame {
         try payload.withUnsafeBytes { raw throws in try decode(raw, timestamp: timestamp) }
