@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import CSICapture
 import CSIFeatures
@@ -74,5 +75,34 @@ import CSIFeatures
                 else if sitting && segment.activity != .idle { Issue.record("\(segment.activity) while sitting") }
             }
         }
+    }
+}
+
+@Suite struct CaptureDatasetTests {
+    /// A simulated capture with its sidecar gives windows labelled by the activity covering > 60% of them.
+    @Test func captureWithSidecarExportsLabelledWindows() throws {
+        let dir = temporaryDirectory("dataset")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = try ActivityScript(parsing: "walk 2.1s, idle 1s, sit down 2.1s")
+        let simulator = Simulator(config: SimulationConfig(seed: 21, rateHz: 200), script: script)
+        let output = try simulator.write(to: dir + "/rec.dat")
+        let track = try LabelTrack(contentsOf: output.labelsPath)
+        #expect(track.intervals.map(\.label) == ["walk", "idle", "sit down"])
+        let config = FeaturePipelineConfig(steps: 50, sampleRateHz: 50, hopSeconds: 0.2)   // 1 s windows
+        let exporter = try DatasetExporter(outputDirectory: dir + "/out", config: config,
+                                           labels: SimulatedActivity.utHARLabels)
+        let summary = try exporter.add(DatasetRecording(path: output.path, track: track, group: "rec"),
+                                       reader: try Intel5300Reader(path: output.path, hostTimePath: ""))
+        try exporter.finish()
+        let y = try NumpyFile.read(path: dir + "/out/y.npy").values.map { Int($0) }
+        // windows end at 1.0, 1.2, ... s: walk > 60% while end <= 2.4 (8), end 2.6...3.6 skipped (6: split or idle),
+        // sit down > 60% from end 3.8 to 5.0 or 5.2 (7 or 8, depending on the last frame's jittered time)
+        let walk = SimulatedActivity.utHARLabels.firstIndex(of: "walk")!
+        let sit = SimulatedActivity.utHARLabels.firstIndex(of: "sit down")!
+        print("capture export: \(summary.windows) windows kept, \(summary.skippedWindows) skipped, y = \(y)")
+        #expect(y.first == walk && y.last == sit)
+        #expect(y.filter { $0 == walk }.count == 8)
+        #expect((7...8).contains(y.filter { $0 == sit }.count))
+        #expect(summary.skippedWindows == 6)
     }
 }
