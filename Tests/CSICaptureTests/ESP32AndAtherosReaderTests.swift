@@ -92,6 +92,11 @@ struct ESP32AndAtherosReaderTests {
         let above = try ESP32CSVReader.decodeLine(line(secondary: 2, values: values))
         #expect(above.subcarriers == Array(-64...(-1)) && above.real[0] == 0)
         #expect(throws: RecordDecodeError.self) { try ESP32CSVReader.decodeLine(line(secondary: 0, values: [1, 2, 3])) }
+        // A non-finite or absurd real_timestamp is treated as unset, never trapped on.
+        for real in ["1e300", "nan", "inf", "-1e19"] {
+            let text = String(decoding: line(secondary: 0, values: values), as: UTF8.self).replacingOccurrences(of: ",0.5,", with: ",\(real),")
+            #expect(try ESP32CSVReader.decodeLine(Array(text.utf8)).extras["real_timestamp_us"] == 0)
+        }
         #expect(throws: RecordDecodeError.self) { try ESP32CSVReader.decodeLine(Array(line(secondary: 0, values: values).dropLast(2))) }
     }
 }
