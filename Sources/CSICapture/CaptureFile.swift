@@ -82,6 +82,10 @@ public enum CaptureFile {
                                            0xa1b2cd34, 0x34cdb2a1]
             if pcapMagics.contains(magic) { return .nexmon }
         }
+        if head.count >= 8 && Array(head[4..<8]) == [0x15, 0x03, 0x15, 0x20] || lowered.hasSuffix(".csi") {
+            throw CaptureError(source: path, offset: 4,
+                               reason: "PicoScenes .csi captures are not supported (csi-formats.md §6); export them with an oracle (csiread.Picoscenes) first")
+        }
         if head.starts(with: Array("CSI_DATA".utf8)) || head.starts(with: Array("type,".utf8)) { return .esp32 }
         if looksLikeIntel(head) { return .intel5300 }
         if looksLikeAtheros(head) { return .atheros }

@@ -81,6 +81,7 @@ public struct CaptureStatistics: Sendable {
 
     /// Histogram bin of a non-negative interval.
     private static func bin(of interval: Double) -> Int {
+        guard interval.isFinite else { return histogramBins - 1 }
         guard interval > 1e-6 else { return 0 }
         let k = Int((interval / 1e-6).logarithm(base: histogramRatio))
         return min(max(k, 0), histogramBins - 1)

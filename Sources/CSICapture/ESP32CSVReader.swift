@@ -169,7 +169,11 @@ public final class ESP32CSVReader: CaptureReader, CaptureProgressReporting {
         let cwb = try integer(7), noiseFloor = try integer(14), channel = try integer(16)
         let secondary = try integer(17), localTimestamp = try integer(18), realTimeSet = try integer(22)
         let length = try integer(24)
-        let realTimestamp = Double(String(decoding: fields[23], as: UTF8.self)) ?? 0
+        // real_timestamp (float seconds) kept as integer microseconds; anything non-finite or absurd counts as unset.
+        var realTimestampMicroseconds = 0
+        if let real = Double(String(decoding: fields[23], as: UTF8.self)), real.isFinite, abs(real) < 1e12 {
+            realTimestampMicroseconds = Int((real * 1e6).rounded())
+        }
 
         // LLTF block: items 0..<min(64, count) with the §4.3 subcarrier index of each item.
         let items = values.count / 2
@@ -191,7 +195,7 @@ public final class ESP32CSVReader: CaptureReader, CaptureProgressReporting {
         var extras: [String: Int] = [
             "rate": rate, "sig_mode": sigMode, "mcs": mcs, "channel": channel, "secondary_channel": secondary,
             "local_timestamp": localTimestamp, "real_time_set": realTimeSet, "len": length,
-            "real_timestamp_us": Int((realTimestamp * 1e6).rounded()), "noise_floor": noiseFloor,
+            "real_timestamp_us": realTimestampMicroseconds, "noise_floor": noiseFloor,
         ]
         if items > blockItems { extras["extra_items"] = items - blockItems }
         return CSIFrame(timestamp: Double(localTimestamp) * 1e-6, device: .esp32, source: CSISourceID(transmitter: mac),

@@ -35,7 +35,8 @@ public enum Intel5300Scaling {
         guard power > 0 else { return 0 }
         let rssPower = dbinv(totalRSS(of: frame))
         let scale = rssPower / (power / 30)
-        let noiseDB = (frame.noise == nil || frame.noise == -127) ? -92.0 : Double(frame.noise!)
+        var noiseDB = -92.0   // MATLAB: noise -127 (unknown, monitor mode) -> -92 dBm
+        if let noise = frame.noise, noise != -127 { noiseDB = Double(noise) }
         let thermalNoise = dbinv(noiseDB)
         let quantizationError = scale * Double(frame.nrx * frame.ntx)
         var factor = (scale / (thermalNoise + quantizationError)).squareRoot()

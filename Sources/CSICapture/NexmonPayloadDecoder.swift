@@ -3,7 +3,9 @@
 /// Both header layouts (old: 4-byte magic `11 11 11 11`; new: `11 11`, rssi, frame control) are accepted.
 /// NFFT comes from the payload length (`(len - 18) / 4`, one of 64/128/256/512) and is cross-checked with the
 /// chanspec bandwidth (a disagreement is kept in `extras["bandwidth_mismatch"] = 1`). The output subcarriers
-/// are fftshifted, ascending `-NFFT/2 ... NFFT/2 - 1`; one (tx, rx) pair per payload.
+/// are fftshifted, ascending `-NFFT/2 ... NFFT/2 - 1`; one (tx, rx) pair per payload. For new-format payloads of
+/// packed-float chips the three bins the firmware overwrites with PhyRxStatus are left out of the autoscale (their
+/// values are still decoded; mask them with ``phyStatusSubcarriers(nfft:)``).
 public struct NexmonPayloadDecoder: Sendable {
     /// Size of the payload header before the CSI words.
     public static let headerSize = 18
@@ -23,6 +25,13 @@ public struct NexmonPayloadDecoder: Sendable {
     private static let subcarrierTables: [Int: [Int]] = Dictionary(uniqueKeysWithValues: [64, 128, 256, 512].map {
         ($0, Array((-$0 / 2)..<($0 / 2)))
     })
+
+    /// Signed subcarrier indices whose CSI words new-format firmware (PR #256) overwrites with 12 bytes of
+    /// PhyRxStatus (csi-formats.md §2.4): +28, +29, +30 at 20 MHz (NFFT 64), else 0, +1, +2. Consumers should mask
+    /// them for frames with `extras["format"] == 1` (+28 and +2 are real data subcarriers).
+    public static func phyStatusSubcarriers(nfft: Int) -> [Int] {
+        nfft == 64 ? [28, 29, 30] : [0, 1, 2]
+    }
 
     /// Decodes a payload given as an array.
     public func decode(_ payload: [UInt8], timestamp: Double) throws -> CSIFrame {
@@ -68,8 +77,11 @@ public struct NexmonPayloadDecoder: Sendable {
         real.withUnsafeMutableBufferPointer { re in
             imag.withUnsafeMutableBufferPointer { im in
                 if let layout = chip.floatLayout {
+                    // New-format firmware overwrites three bins with PhyRxStatus: keep them out of the autoscale.
+                    let overwritten = newFormat ? Self.phyStatusSubcarriers(nfft: nfft).map { ($0 + nfft) % nfft } : []
                     Self.unpackFloat(words: words, nfft: nfft, mantissaBits: layout.mantissaBits,
-                                     exponentBits: layout.exponentBits, autoscale: autoscale, real: re, imag: im)
+                                     exponentBits: layout.exponentBits, autoscale: autoscale,
+                                     autoscaleExcludedBins: overwritten, real: re, imag: im)
                 } else {
                     Self.unpackInt16(words: words, nfft: nfft, real: re, imag: im)
                 }
@@ -110,9 +122,10 @@ public struct NexmonPayloadDecoder: Sendable {
     }
 
     /// Packed-float chips (`unpack_float_acphy`, §2.4): sign + magnitude mantissas and a shared two's-complement
-    /// exponent per word, scaled by `2^shift` (autoscale or fixed). Computed exactly in Double.
+    /// exponent per word, scaled by `2^shift` (autoscale or fixed). Computed exactly in Double. Bins in
+    /// `autoscaleExcludedBins` (the phy-status bins of new-format payloads) do not take part in the autoscale.
     static func unpackFloat(words: UnsafeRawBufferPointer, nfft: Int, mantissaBits nman: Int, exponentBits nexp: Int,
-                            autoscale: Bool,
+                            autoscale: Bool, autoscaleExcludedBins: [Int] = [],
                             real: UnsafeMutableBufferPointer<Float>, imag: UnsafeMutableBufferPointer<Float>) {
         let magnitudeMask = UInt32(1 << (nman - 1)) - 1
         let exponentMask = UInt32(1 << nexp) - 1
@@ -128,7 +141,7 @@ public struct NexmonPayloadDecoder: Sendable {
         var shift: Int
         if autoscale {
             var maxBit = -(1 << (nexp - 1))
-            for n in 0..<nfft {
+            for n in 0..<nfft where !autoscaleExcludedBins.contains(n) {
                 let h = word(n)
                 let magnitudes = ((h >> UInt32(nexp + nman)) & magnitudeMask) | ((h >> UInt32(nexp)) & magnitudeMask)
                 if magnitudes != 0 {

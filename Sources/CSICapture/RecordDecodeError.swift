@@ -17,6 +17,15 @@ public struct RecordDecodeError: Error, Sendable, Hashable, CustomStringConverti
     public var description: String { "\(reason) [\(kind)]" }
 }
 
+extension CaptureIssue {
+    /// Kinds that mark data skipped by design rather than damage: non-CSI Intel records (`skipped-code`),
+    /// Atheros records without CSI (`no-csi`) and non-CSI packets in a pcap (`other-port`, `not-ipv4`, `not-udp`).
+    public static let benignKinds: Set<String> = ["skipped-code", "no-csi", "other-port", "not-ipv4", "not-udp"]
+
+    /// True for ``benignKinds``: tools count these but need not print each one.
+    public var isBenign: Bool { Self.benignKinds.contains(kind) }
+}
+
 /// Counts and forwards the recoverable issues of one reader.
 struct IssueLog {
     /// The file path or live source name put into every issue.

@@ -95,8 +95,9 @@ final class ReplayIssuePrinter: @unchecked Sendable {
     /// Creates a printer.
     init(limit: Int = 50) { self.limit = limit }
 
-    /// Prints (or counts) one issue.
+    /// Prints (or counts) one issue; benign skips (non-CSI records/packets) are only counted by the reader.
     func print(_ issue: CaptureIssue) {
+        guard !issue.isBenign else { return }
         seen += 1
         if seen <= limit {
             standardError((clearsProgressLine ? "\r\u{1B}[K" : "") + "csihar: \(issue)\n")

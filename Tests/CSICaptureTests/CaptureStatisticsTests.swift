@@ -47,5 +47,10 @@ struct CaptureStatisticsTests {
             let reader = try CaptureFile.open(path: url.path, options: CaptureOptions(nexmonChip: nil))
             #expect(try reader.nextFrame() != nil || path.contains("empty"), "\(path)")
         }
+        // PicoScenes is outside the supported set: a typed error that names the file and says why.
+        for name in ["rx_by_iwl5300.csi", "picoscenes_ax200_example.csi"] {
+            guard let url = SharedData.file("captures/picoscenes/\(name)") else { return }
+            #expect(throws: CaptureError.self) { try CaptureFile.open(path: url.path) }
+        }
     }
 }

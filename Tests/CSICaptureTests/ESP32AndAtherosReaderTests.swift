@@ -52,6 +52,30 @@ struct ESP32AndAtherosReaderTests {
         #expect(report.framesCompared == fixture.count && report.maxRelative <= Self.tolerance)
     }
 
+    @Test func atherosBigEndianFramingDecodesTheSameFrames() throws {
+        guard let url = SharedData.file("captures/atheros/ath_csi_1.dat") else { return }
+        let little = Array(try Data(contentsOf: url).prefix(3 * 1907))
+        // Same records written by a big-endian host: framing and header fields swapped, CSI words unchanged.
+        var big: [UInt8] = []
+        var offset = 0
+        while offset + 2 <= little.count {
+            var record = Array(little[offset..<(offset + 1907)])
+            record[0...1].reverse()                       // buf_len
+            record[2...9].reverse()                       // timestamp u64
+            for field in [10, 12, 25] { record[field...(field + 1)].reverse() }   // csi_len, channel, payload_len
+            big += record
+            offset += 1907
+        }
+        let bigReader = try AtherosReader(path: try TemporaryFile.write(big, name: "big.ath"))
+        let bigFrames = try readAll(bigReader)
+        let littleFrames = try readAll(try AtherosReader(path: try TemporaryFile.write(little, name: "little.ath")))
+        #expect(bigReader.bigEndian == true)
+        #expect(bigFrames.count == 3 && littleFrames.count == 3)
+        #expect(zip(bigFrames, littleFrames).allSatisfy {
+            $0.real == $1.real && $0.imag == $1.imag && $0.timestamp == $1.timestamp && $0.extras == $1.extras
+        })
+    }
+
     @Test func esp32SubcarrierMappingFollowsSecondaryChannel() throws {
         func line(secondary: Int, values: [Int]) -> [UInt8] {
             let text = "CSI_DATA,STA,AA:BB:CC:DD:EE:FF,-50,11,1,0,0,0,0,0,0,0,0,-90,0,6,\(secondary),1000,0,100,0,0,0.5,384,["
@@ -68,6 +92,11 @@ struct ESP32AndAtherosReaderTests {
         let above = try ESP32CSVReader.decodeLine(line(secondary: 2, values: values))
         #expect(above.subcarriers == Array(-64...(-1)) && above.real[0] == 0)
         #expect(throws: RecordDecodeError.self) { try ESP32CSVReader.decodeLine(line(secondary: 0, values: [1, 2, 3])) }
+        // A non-finite or absurd real_timestamp is treated as unset, never trapped on.
+        for real in ["1e300", "nan", "inf", "-1e19"] {
+            let text = String(decoding: line(secondary: 0, values: values), as: UTF8.self).replacingOccurrences(of: ",0.5,", with: ",\(real),")
+            #expect(try ESP32CSVReader.decodeLine(Array(text.utf8)).extras["real_timestamp_us"] == 0)
+        }
         #expect(throws: RecordDecodeError.self) { try ESP32CSVReader.decodeLine(Array(line(secondary: 0, values: values).dropLast(2))) }
     }
 }

@@ -66,6 +66,34 @@ struct NexmonPcapReaderTests {
         #expect(throws: RecordDecodeError.self) { try NexmonPayloadDecoder().decode(old + words, timestamp: 0) }
     }
 
+    @Test func newFormatPhyStatusBinsDoNotSkewTheAutoscale() throws {
+        // 4366c0 words: exponent 0, real magnitude 5 in every bin; bins 0..2 carry a huge exponent (phy status).
+        func word(realMagnitude: UInt32, exponent: UInt32) -> [UInt8] {
+            let h = realMagnitude << 18 | exponent
+            return withUnsafeBytes(of: h.littleEndian, Array.init)
+        }
+        var words: [UInt8] = []
+        for bin in 0..<64 { words += word(realMagnitude: 5, exponent: bin < 3 ? 31 : 0) }
+        let newHeader: [UInt8] = [0x11, 0x11, 0xc0, 0x88, 1, 2, 3, 4, 5, 6, 0, 0, 0, 0, 0x2a, 0xd0, 0x6a, 0x00]
+        var oldHeader = newHeader
+        oldHeader.replaceSubrange(0..<4, with: [0x11, 0x11, 0x11, 0x11])
+        let newFrame = try NexmonPayloadDecoder().decode(newHeader + words, timestamp: 0)
+        let oldFrame = try NexmonPayloadDecoder().decode(oldHeader + words, timestamp: 0)
+        // 20 MHz: the overwritten bins are +28..+30 (columns 60..62), so here the large bins 0..2 count in both
+        // formats; move them to 28..30 for the new format and the data bins must decode as without them.
+        var shifted: [UInt8] = []
+        for bin in 0..<64 { shifted += word(realMagnitude: 5, exponent: (28...30).contains(bin) ? 31 : 0) }
+        let masked = try NexmonPayloadDecoder().decode(newHeader + shifted, timestamp: 0)
+        var clean: [UInt8] = []
+        for _ in 0..<64 { clean += word(realMagnitude: 5, exponent: 0) }
+        let reference = try NexmonPayloadDecoder().decode(oldHeader + clean, timestamp: 0)
+        print("phy-status autoscale: data bin with overwritten bins excluded \(masked.real[32]), clean \(reference.real[32]), old format with large bins \(oldFrame.real[35])")
+        #expect(masked.real[32] == reference.real[32] && masked.real[32] == 5 * 256)   // 5 << (10 - 2)
+        #expect(newFrame.real[35] == oldFrame.real[35])   // bins 0..2 are not phy-status bins at 20 MHz
+        #expect(NexmonPayloadDecoder.phyStatusSubcarriers(nfft: 64) == [28, 29, 30])
+        #expect(NexmonPayloadDecoder.phyStatusSubcarriers(nfft: 256) == [0, 1, 2])
+    }
+
     @Test func linkLayersAndUDPChecks() throws {
         let payload: [UInt8] = [0x11, 0x11, 0xc6, 0x88, 1, 2, 3, 4, 5, 6, 0x10, 0x00, 0x09, 0x00, 0x2a, 0xd0, 0x65, 0x00]
             + (0..<256).map { UInt8($0 & 0xFF) }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CSITestSupport
 import CSICapture
 import CSIFeatures
 @testable import CSISimulator
@@ -104,5 +105,50 @@ import CSIFeatures
         #expect(y.filter { $0 == walk }.count == 8)
         #expect((7...8).contains(y.filter { $0 == sit }.count))
         #expect(summary.skippedWindows == 6)
+    }
+}
+
+@Suite struct SampleTests {
+    /// The committed sample equals what samples/regenerate.sh makes (same seed and script, byte for byte).
+    @Test func kitchenSampleIsReproducible() throws {
+        let root = SharedData.repositoryRoot()
+        let sample = root.appendingPathComponent("samples/kitchen-nexmon43455c0-80mhz.pcap").path
+        guard FileManager.default.fileExists(atPath: sample) else { Issue.record("missing \(sample)"); return }
+        let dir = temporaryDirectory("sample")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = SimulationConfig(device: .nexmon43455c0, seed: 12, rateHz: 20, bandwidthMHz: 80)
+        let simulator = Simulator(config: config, script: try ActivityScript(parsing: "idle 3s, walk 6s, pick up 3s, idle 3s"))
+        _ = try simulator.write(to: dir + "/k.pcap")
+        let expected = try Data(contentsOf: URL(fileURLWithPath: sample))
+        let made = try Data(contentsOf: URL(fileURLWithPath: dir + "/k.pcap"))
+        #expect(made == expected, "samples/ are stale: run samples/regenerate.sh")
+    }
+
+    /// Every sample reads back without issues and maps to 3x30 features (single-antenna ones with replication).
+    @Test func samplesReadAndMapToFeatures() throws {
+        let root = SharedData.repositoryRoot().appendingPathComponent("samples").path
+        let names = try FileManager.default.contentsOfDirectory(atPath: root)
+            .filter { !$0.hasSuffix(".labels.csv") && !$0.hasSuffix(".sh") && !$0.hasSuffix(".md") }
+        #expect(names.count >= 5)
+        for name in names.sorted() {
+            let reader = try CaptureFile.open(path: root + "/" + name)
+            let extractor = FeatureExtractor(options: FeatureOptions(allowReplicatedAntenna: true))
+            let grouper = AntennaGrouper()
+            var frames = 0, vectors = 0
+            while let frame = try reader.nextFrame() {
+                frames += 1
+                let joined = frame.source.core != nil && name.contains("4366c0") ? grouper.push(frame) : frame
+                guard let joined else { continue }
+                let features = try extractor.features(of: joined)
+                if let bad = features.first(where: { !($0.isFinite && $0 > -40 && $0 < 100) }) {
+                    Issue.record("\(name) frame \(frames): feature \(bad) out of range"); break
+                }
+                vectors += 1
+            }
+            print("sample \(name): \(frames) frames -> \(vectors) feature vectors, issues \(reader.issueCounts)")
+            #expect(reader.issueCounts.isEmpty && vectors > 100)
+            let sidecar = try LabelTrack(contentsOf: root + "/" + (name as NSString).deletingPathExtension + ".labels.csv")
+            #expect(!sidecar.intervals.isEmpty)
+        }
     }
 }

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Regenerates the bundled sample captures with `csihar simulate` (deterministic: same seeds, same bytes).
+# Usage: samples/regenerate.sh            (builds csihar in release mode if needed)
+#        CSIHAR=path/to/csihar samples/regenerate.sh
+set -eu
+cd "$(dirname "$0")/.."
+CSIHAR=${CSIHAR:-.build/release/csihar}
+if [ ! -x "$CSIHAR" ]; then swift build -c release --product csihar; fi
+
+# Intel 5300, 1 Tx x 3 Rx, every activity, 250 Hz (1 kHz would exceed the 2 MB sample budget at this length).
+"$CSIHAR" simulate --device intel5300 --seed 2024 --rate 250 --output samples/living-room-intel5300.dat \
+  --script "idle 3s, walk 4s, idle 1s, pick up 3s, run 4s, idle 1s, sit down 3s, idle 2s, stand up 3s, fall 2s, idle 1s, stand up 3s, lie down 3s"
+
+# Intel 5300 at 1 kHz like UT-HAR, a short fall scene.
+"$CSIHAR" simulate --device intel5300 --seed 7 --rate 1000 --output samples/fall-1khz-intel5300.dat \
+  --script "idle 2s, walk 3s, fall 1.5s, idle 1.5s"
+
+# Nexmon bcm4366c0, cores 0..2 (3 antennas), 20 MHz, 50 Hz.
+"$CSIHAR" simulate --device nexmon-4366c0 --seed 11 --rate 50 --bandwidth 20 --output samples/office-nexmon4366c0.pcap \
+  --script "idle 3s, walk 5s, sit down 3s, idle 2s, stand up 3s, run 4s, fall 2s, idle 2s"
+
+# Nexmon bcm43455c0 (Raspberry Pi, one antenna), 80 MHz, 20 Hz.
+"$CSIHAR" simulate --device nexmon-43455c0 --seed 12 --rate 20 --bandwidth 80 --output samples/kitchen-nexmon43455c0-80mhz.pcap \
+  --script "idle 3s, walk 6s, pick up 3s, idle 3s"
+
+# ESP32 (one antenna, LLTF), 50 Hz.
+"$CSIHAR" simulate --device esp32 --seed 13 --rate 50 --output samples/hallway-esp32.csv \
+  --script "idle 3s, walk 6s, run 4s, idle 2s, fall 2s, idle 3s"
+
+ls -l samples
