@@ -62,6 +62,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSIEventsTests", dependencies: ["CSIEvents"]),
         .testTarget(name: "CSISimulatorTests", dependencies: ["CSISimulator", "CSICapture", "CSIFeatures", "CSITestSupport"]),
+        .testTarget(name: "csiharTests", dependencies: ["csihar", "CSICapture", "CSIFeatures", "CSITestSupport"]),
         .testTarget(name: "CSIDaemonTests", dependencies: ["CSIDaemon", "CSITestSupport"]),
     ]
 )
