@@ -44,6 +44,10 @@ def parse_args(argv=None):
     p.add_argument("--groups", help="comma list: use only these groups (trial split)")
     p.add_argument("--train-groups", help="comma list (group split)")
     p.add_argument("--test-groups", help="comma list (group split)")
+    p.add_argument("--validation-groups", help="comma list (group split): validation = these groups instead of "
+                                               "held-out trials of the training groups (UT-HAR: val)")
+    p.add_argument("--test-data", help="separate export used as the test set (e.g. simulated unseen rooms); "
+                                        "--data is then split into train/validation only")
     p.add_argument("--field", default="room")
     p.add_argument("--test-values", help="comma list (field split)")
     p.add_argument("--validation-fraction", type=float, default=0.2)
@@ -116,6 +120,10 @@ def git_commit():
 
 
 def make_split(args, export, exclude):
+    if args.split == "group" and args.validation_groups:
+        chosen = {k: set(getattr(args, k + "_groups").split(",")) for k in ("train", "validation", "test")}
+        return {k: sorted(r["id"] for r in export.recordings if r.get("group") in g and r["id"] not in exclude)
+                for k, g in chosen.items()}
     if args.split == "group":
         return data.split_by_group(export, args.train_groups.split(","), args.test_groups.split(","), args.seed,
                                    args.validation_fraction, exclude)
@@ -138,11 +146,19 @@ def main(argv=None):
 
     export = data.load_export(args.data)
     duplicates = data.duplicate_recordings(export)
+    if args.test_data:
+        args.test_fraction = 0.0
     split = make_split(args, export, duplicates)
+    test_export = export
+    if args.test_data:
+        test_export = data.load_export(args.test_data)
+        if test_export.labels != export.labels or test_export.X.shape[1:] != export.X.shape[1:]:
+            raise SystemExit(f"{args.test_data}: labels or window shape differ from {args.data}")
+        split["test"] = sorted(r["id"] for r in test_export.recordings)
     segment = data.segments(export)          # (N,) "recording" of the per-recording figures: one labelled run
     train_index = data.window_indices(export, split["train"], args.train_stride)
     val_index = data.window_indices(export, split["validation"])
-    test_index = data.window_indices(export, split["test"])
+    test_index = data.window_indices(test_export, split["test"])
     print(f"{args.name}: recordings train {len(split['train'])} / validation {len(split['validation'])} / test "
           f"{len(split['test'])} (duplicates dropped: {len(duplicates)}); windows {len(train_index)} / "
           f"{len(val_index)} / {len(test_index)}", flush=True)
@@ -196,8 +212,9 @@ def main(argv=None):
             break
     model.load_state_dict(best["state"])
 
-    test_probabilities = predict(model, export.X, test_index, normalization)
-    test = metrics.report(test_probabilities, export.y[test_index], segment[test_index], export.labels)
+    test_probabilities = predict(model, test_export.X, test_index, normalization)
+    test = metrics.report(test_probabilities, test_export.y[test_index], data.segments(test_export)[test_index],
+                          export.labels)
     validation = metrics.report(predict(model, export.X, val_index, normalization), export.y[val_index],
                                 segment[val_index], export.labels)
     print(f"test: accuracy per recording {test['accuracy']:.4f} (balanced {test['balanced_accuracy']:.4f}), "
@@ -221,7 +238,8 @@ def main(argv=None):
             "name": args.name, "args": vars(args), "command": command, "models_source": MODELS_SOURCE,
             "parameters": int(parameters), "best_epoch": best["epoch"], "history": history,
             "split": split, "duplicates": sorted(duplicates),
-            "test_recording_paths": [export.recordings[i].get("path") for i in split["test"]],
+            "test_data": args.test_data,
+            "test_recording_paths": [test_export.recordings[i].get("path") for i in split["test"]],
             "validation": validation, "test": test,
             "latency_ms_pytorch_batch1": latency_ms(model, X_train.shape[1], X_train.shape[2]),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared), torch {torch.__version__}, "

@@ -70,6 +70,15 @@ class DataTests(unittest.TestCase):
         self.assertEqual({self.export.recordings[i]["group"] for i in split["test"]}, {"b"})
         self.assertEqual(len(split["train"]) + len(split["validation"]), 15)
 
+    def test_random_split_and_segments(self):
+        split = data.split_random(self.export, seed=1)
+        self.assertEqual(sorted(split["train"] + split["validation"] + split["test"]), list(range(30)))
+        self.assertEqual((len(split["validation"]), len(split["test"])), (6, 6))
+        segment = data.segments(self.export)
+        self.assertEqual(len(np.unique(segment)), 30)            # one label per recording here
+        self.export.y[1] = 2                                      # a label change inside recording 0
+        self.assertEqual(data.segments(self.export)[:5].tolist(), [0, 1, 2, 2, 3])
+
     def test_window_stride_keeps_every_nth_window_of_each_recording(self):
         index = data.window_indices(self.export, [0, 1], stride=2)
         self.assertEqual(index.tolist(), [0, 2, 4, 6])
