@@ -29,7 +29,7 @@ card() {
 }
 case "${1:-}" in
 gru)
-    train --arch gru --hidden 64 --name wiar-gru --epochs 40 --patience 8 --train-stride 2 --max-minutes 15 \
+    train --arch gru --hidden 64 --name wiar-gru --epochs 32 --patience 8 --train-stride 2 --max-minutes 120 \
         --report reports/wiar-gru.json --out ../models/wiar-gru.safetensors
     card wiar-gru gru ;;
 ablstm)

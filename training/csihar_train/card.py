@@ -10,6 +10,14 @@ import json
 import os
 
 
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+
+def shown(path):
+    """A path as seen from the repository root."""
+    return os.path.relpath(os.path.abspath(path), ROOT) if path else path
+
+
 def percent(value):
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
@@ -38,7 +46,7 @@ def render(report, model_path, reproduce, about, cross, parity):
     out += [
         "## Model",
         "",
-        f"- File: `{model_path}` ({size} bytes, sha256 {digest}...), format `docs/model-format.md`.",
+        f"- File: `{shown(model_path)}` ({size} bytes, sha256 {digest}...), format `docs/model-format.md`.",
         f"- Architecture: `{arch}` ({shape}), {report['parameters']:,} parameters, {len(labels)} classes.",
         f"- Input: {input_spec['steps']} steps x {input_spec['features']} features at {input_spec['sample_rate_hz']} Hz "
         f"({input_spec['steps'] / input_spec['sample_rate_hz']:.2f} s), layout `{input_spec.get('layout')}`, "
@@ -48,7 +56,9 @@ def render(report, model_path, reproduce, about, cross, parity):
         "",
         "## Data and split",
         "",
-        f"- Dataset export: `{report['args']['data']}`; split `{report['args']['split']}`, seed {report['args']['seed']}"
+        f"- Dataset export: `{shown(os.path.join(ROOT, 'training', report['args']['data']))}`"
+        + (f" (test: `{shown(os.path.join(ROOT, 'training', report['test_data']))}`)" if report.get("test_data") else "")
+        + f"; split `{report['args']['split']}`, seed {report['args']['seed']}"
         f" (splits are by recording, never by window).",
         f"- Recordings: train {len(report['split']['train'])}, validation {len(report['split']['validation'])}, "
         f"test {len(report['split']['test'])}; windows: test {test['windows']}.",
