@@ -69,6 +69,23 @@ struct BadInputTests {
         #expect(reader.issueCounts.isEmpty)
     }
 
+    @Test func followModeResumesAGrowingPcap() throws {
+        guard let bytes = try Self.prefix(of: "captures/nexmon/example_4339.pcap", count: 24 + 5 * 1100) else { return }
+        let path = try TemporaryFile.write(Array(bytes.prefix(24 + 1100 + 600)), name: "growing.pcap")
+        let reader = try NexmonPcapReader(path: path, follow: true)
+        #expect(try reader.nextFrame() != nil)
+        #expect(try reader.nextFrame() == nil)          // the second record is half written: wait, do not fail
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(bytes[(24 + 1100 + 600)...]))
+        try handle.close()
+        let rest = try readAll(reader)
+        let all = try readAll(try NexmonPcapReader(path: path))
+        #expect(rest.count == 4 && all.count == 5)
+        #expect(zip(rest, all.dropFirst()).allSatisfy { $0.real == $1.real && $0.sequence == $1.sequence })
+        #expect(reader.issueCounts.isEmpty)
+    }
+
     @Test func garbageBetweenIntelRecordsIsSkippedAndResynchronised() throws {
         guard let url = SharedData.file("captures/intel5300/example.dat") else { return }
         let bytes = Array(try Data(contentsOf: url))
