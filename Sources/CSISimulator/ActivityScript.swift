@@ -125,7 +125,7 @@ public struct ActivityScript: Sendable, Hashable {
             let seconds: Double
             switch activity {
             case .walk, .run: seconds = random.uniform(3, 6)
-            case .fall: seconds = random.uniform(1.5, 2.5)
+            case .fall: seconds = random.uniform(1.2, 2)
             case .lieDown, .sitDown, .standUp, .pickUp: seconds = random.uniform(2.5, 4)
             case .idle: seconds = random.uniform(1, 3)
             }
