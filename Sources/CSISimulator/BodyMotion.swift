@@ -105,9 +105,16 @@ public struct BodyMotion: Sendable {
             let blend = Self.ease(local / 0.3)
             return (root, heading, BodyPose.lerp(plan.startPose, gaitPose, blend))
         case .sitDown:
-            return (plan.startRoot, plan.startHeading, BodyPose.lerp(plan.startPose, .sitting, Self.ease(m)))
+            // controlled descent: fast start, slow settling into the seat
+            let x = min(max(m, 0), 1)
+            return (plan.startRoot, plan.startHeading, BodyPose.lerp(plan.startPose, .sitting, 1 - (1 - x) * (1 - x)))
         case .standUp:
-            return (plan.startRoot, plan.startHeading, BodyPose.lerp(plan.startPose, .standing, Self.ease(m)))
+            // lean the torso forward over the feet first, then rise (not a time-reversed sit down)
+            let leaning = BodyPose.lerp(plan.startPose, .leaningForward, 1)
+            if m < 0.35 {
+                return (plan.startRoot, plan.startHeading, BodyPose.lerp(plan.startPose, leaning, Self.ease(m / 0.35)))
+            }
+            return (plan.startRoot, plan.startHeading, BodyPose.lerp(leaning, .standing, Self.ease((m - 0.35) / 0.65)))
         case .pickUp:
             let bump = sin(Double.pi * min(max(m, 0), 1))
             return (plan.startRoot, plan.startHeading, BodyPose.lerp(plan.startPose, .bentOver, bump * bump))
