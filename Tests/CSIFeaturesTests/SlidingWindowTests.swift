@@ -108,3 +108,19 @@ import CSICapture
         #expect(direct.count == 1)
     }
 }
+
+@Suite struct NormalizationJSONTests {
+    @Test func parsesModelConfigNormalization() throws {
+        #expect(try Normalization(json: ["kind": "minmax", "min": -11.8, "max": 27.5]) == .minmax(min: -11.8, max: 27.5))
+        #expect(try Normalization(json: ["kind": "standard", "mean": [1, 2.5], "std": [1, 2]])
+                == .standard(mean: [1, 2.5], std: [1, 2]))
+        do {
+            _ = try Normalization(json: ["kind": "standard", "mean": [1, "x"], "std": [1, 2]])
+            Issue.record("accepted a string")
+        } catch { #expect(error.field == "input.normalization.mean[1]") }
+        do {
+            _ = try Normalization(json: ["kind": "zscore"])
+            Issue.record("accepted an unknown kind")
+        } catch { #expect(error.field == "input.normalization.kind") }
+    }
+}
