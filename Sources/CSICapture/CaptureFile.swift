@@ -19,12 +19,6 @@ public enum CaptureFormat: String, Sendable, CaseIterable, CustomStringConvertib
     public var description: String { rawValue }
 }
 
-/// A reader that can tell how far into its file it is (for progress bars).
-public protocol CaptureProgressReporting: AnyObject {
-    /// Bytes of the capture consumed so far.
-    var bytesConsumed: UInt64 { get }
-}
-
 /// Options that apply to some formats only.
 public struct CaptureOptions: Sendable {
     /// Follow a growing file: `nextFrame()` returns `nil` at the current end and can be called again later.

@@ -59,3 +59,18 @@ public struct CaptureError: Error, Sendable, CustomStringConvertible {
         return "\(source): \(reason)"
     }
 }
+
+/// A reader that can tell how far into its file it is (for progress bars).
+public protocol CaptureProgressReporting: AnyObject {
+    /// Bytes of the capture consumed so far.
+    var bytesConsumed: UInt64 { get }
+}
+
+extension CaptureIssue {
+    /// Kinds that mark data skipped by design rather than damage: non-CSI Intel records (`skipped-code`),
+    /// Atheros records without CSI (`no-csi`) and non-CSI packets in a pcap (`other-port`, `not-ipv4`, `not-udp`).
+    public static let benignKinds: Set<String> = ["skipped-code", "no-csi", "other-port", "not-ipv4", "not-udp"]
+
+    /// True for ``benignKinds``: tools count these but need not print each one.
+    public var isBenign: Bool { Self.benignKinds.contains(kind) }
+}

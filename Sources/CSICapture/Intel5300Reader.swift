@@ -52,14 +52,16 @@ public final class Intel5300Reader: CaptureReader, CaptureProgressReporting {
         set { log.handler = newValue }
     }
 
-    /// Opens `path`. `hostTimePath` defaults to `path + "stp"` (used only when it exists; pass `""` to ignore it).
+    /// Opens `path`. `hostTimePath` defaults to `path + "stp"` (used only when it exists; pass `""` to ignore it);
+    /// a path given explicitly must open, else ``CaptureError``.
     public init(path: String, hostTimePath: String? = nil, follow: Bool = false) throws {
         self.path = path
         self.follow = follow
         self.stream = try FileByteStream(path: path)
-        let stampPath = hostTimePath ?? (path + "stp")
-        if !stampPath.isEmpty, let side = try? FileByteStream(path: stampPath, chunkSize: 1 << 14) {
-            hostTimes = side
+        if let hostTimePath, !hostTimePath.isEmpty {
+            hostTimes = try FileByteStream(path: hostTimePath, chunkSize: 1 << 14)   // named explicitly: must open
+        } else if hostTimePath == nil {
+            hostTimes = try? FileByteStream(path: path + "stp", chunkSize: 1 << 14)   // optional side file
         } else {
             hostTimes = nil
         }

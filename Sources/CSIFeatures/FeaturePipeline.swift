@@ -44,7 +44,9 @@ public struct FeatureWindow {
     public var motionEnergy: Double
 }
 
-/// Per-stream chain: ``FeatureExtractor`` -> ``Resampler`` -> ``SlidingWindow`` (+ ``MotionEnergy``).
+/// Per-stream chain: ``MeasurementAssembler`` (Nexmon cores -> 3 antennas) -> ``FeatureExtractor`` ->
+/// ``Resampler`` -> ``SlidingWindow`` (+ ``MotionEnergy``). Feed it all frames of one transmitter (for Nexmon: all
+/// cores; do not split a transmitter's cores into separate pipelines).
 /// Preallocated; steady-state pushes allocate nothing except inside the extractor's first use of a grid.
 public final class FeaturePipeline {
     /// The configuration.
@@ -57,6 +59,8 @@ public final class FeaturePipeline {
     public private(set) var window: SlidingWindow
     /// The motion measure.
     public private(set) var motion: MotionEnergy
+    /// Joins Nexmon cores into 3-antenna measurements.
+    public let assembler = MeasurementAssembler()
     /// Flags of the last extracted frame.
     public private(set) var lastFlags: FeatureFlags = []
 
@@ -75,10 +79,23 @@ public final class FeaturePipeline {
         windowBuffer = [Float](repeating: 0, count: config.steps * FeatureLayout.features)
     }
 
-    /// Feeds one frame; calls `onWindow` for every window completed by it. Throws ``FeatureError`` when the frame
-    /// cannot supply the layout (the stream is unusable; nothing was fed).
+    /// Feeds one frame; calls `onWindow` for every window completed by it. Throws ``FeatureError`` when a
+    /// measurement cannot supply the layout (the stream is unusable). Returns the resampler's verdict on the last
+    /// measurement the frame completed (`.accepted` when it only joined a pending Nexmon measurement).
     @discardableResult
     public func push(_ frame: CSIFrame, onWindow: (FeatureWindow) -> Void) throws(FeatureError) -> ResampleOutcome {
+        var outcome = ResampleOutcome.accepted
+        var failure: FeatureError?
+        assembler.push(frame) { measurement in
+            guard failure == nil else { return }
+            do throws(FeatureError) { outcome = try pushMeasurement(measurement, onWindow: onWindow) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return outcome
+    }
+
+    /// One whole measurement through extractor, resampler and window.
+    private func pushMeasurement(_ frame: CSIFrame, onWindow: (FeatureWindow) -> Void) throws(FeatureError) -> ResampleOutcome {
         lastFlags = try frameFeatures.withUnsafeMutableBufferPointer { buffer throws(FeatureError) in
             try extractor.extract(frame, into: buffer)
         }
@@ -93,6 +110,7 @@ public final class FeaturePipeline {
 
     /// Flushes the steps up to the last frame (end of a recording) and resets the stream state.
     public func finish(onWindow: (FeatureWindow) -> Void) {
+        assembler.reset()
         resampler.finish { time, step in accept(stepTime: time, step: step, onWindow: onWindow) }
         window.reset()
         motion.reset()

@@ -71,3 +71,38 @@ public struct Normalizer: Sendable {
         }
     }
 }
+
+extension Normalization {
+    /// Parses a model config's `input.normalization` object (docs/model-format.md):
+    /// `{"kind": "minmax", "min": m, "max": M}`, `{"kind": "standard", "mean": [...], "std": [...]}` or
+    /// `{"kind": "none"}`. Errors name the field.
+    public init(json: [String: Any]) throws(NormalizationError) {
+        func number(_ key: String) throws(NormalizationError) -> Float {
+            guard let value = json[key] as? Double ?? (json[key] as? Int).map(Double.init) else {
+                throw NormalizationError(field: "input.normalization.\(key)", reason: "missing or not a number")
+            }
+            return Float(value)
+        }
+        func numbers(_ key: String) throws(NormalizationError) -> [Float] {
+            guard let array = json[key] as? [Any] else {
+                throw NormalizationError(field: "input.normalization.\(key)", reason: "missing or not an array")
+            }
+            var result: [Float] = []
+            for (i, item) in array.enumerated() {
+                guard let value = item as? Double ?? (item as? Int).map(Double.init) else {
+                    throw NormalizationError(field: "input.normalization.\(key)[\(i)]", reason: "not a number")
+                }
+                result.append(Float(value))
+            }
+            return result
+        }
+        switch json["kind"] as? String {
+        case "minmax": self = .minmax(min: try number("min"), max: try number("max"))
+        case "standard": self = .standard(mean: try numbers("mean"), std: try numbers("std"))
+        case "none": self = .none
+        case let other:
+            throw NormalizationError(field: "input.normalization.kind",
+                                     reason: "\(other.map { "\"\($0)\"" } ?? "missing"); expected minmax, standard or none")
+        }
+    }
+}

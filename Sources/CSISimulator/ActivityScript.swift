@@ -106,38 +106,47 @@ public struct ActivityScript: Sendable, Hashable {
     /// Total duration (s).
     public var duration: Double { segments.last?.end ?? 0 }
 
-    /// A random script of `count` segments: each activity lasts a plausible time, with `idle` between motions
-    /// and transitions kept physically consistent (sit down before stand up, fall/lie down end on the floor).
+    /// A random script of at most `count` activities, each of a plausible duration, with 1-2.5 s of `idle`
+    /// between them (when `idle` is allowed) and consistent postures, like UT-HAR recordings (an activity between
+    /// still periods): `stand up` only follows `sit down`, and `fall` or `lie down` (the person ends on the floor or
+    /// in bed) ends the script. Starts and ends with idle.
     public static func random(count: Int, using random: inout SimulatorRandom,
                               activities: [SimulatedActivity] = SimulatedActivity.allCases) -> ActivityScript {
+        let useIdle = activities.contains(.idle)
         var items: [(SimulatedActivity, Double)] = []
-        var posture = "standing"
-        let pool = activities.filter { $0 != .idle }
-        while items.count < count && !pool.isEmpty {
-            var candidates: [SimulatedActivity]
-            switch posture {
-            case "sitting": candidates = pool.filter { $0 == .standUp }
-            case "lying": candidates = [.standUp]     // getting up from the floor/bed
-            default: candidates = pool.filter { $0 != .standUp }
-            }
-            if candidates.isEmpty { candidates = pool }
-            let activity = candidates[Int(random.unit() * Double(candidates.count)) % candidates.count]
-            let seconds: Double
+        func idle() { if useIdle { items.append((.idle, random.uniform(1, 2.5))) } }
+        func duration(_ activity: SimulatedActivity) -> Double {
             switch activity {
-            case .walk, .run: seconds = random.uniform(3, 6)
-            case .fall: seconds = random.uniform(1.5, 2.5)
-            case .lieDown, .sitDown, .standUp, .pickUp: seconds = random.uniform(2.5, 4)
-            case .idle: seconds = random.uniform(1, 3)
+            case .walk, .run: return random.uniform(3, 6)
+            case .fall: return random.uniform(1.2, 2)
+            case .lieDown, .sitDown, .standUp, .pickUp: return random.uniform(2.5, 4)
+            case .idle: return random.uniform(1, 2.5)
             }
-            items.append((activity, seconds))
-            switch activity {
-            case .sitDown: posture = "sitting"
-            case .fall, .lieDown: posture = "lying"
-            case .standUp: posture = "standing"
-            default: break
-            }
-            if activities.contains(.idle) && items.count < count { items.append((.idle, random.uniform(1, 2.5))) }
         }
+        // weights favour the short activities so that classes get comparable time
+        let weights: [SimulatedActivity: Double] = [.walk: 1, .run: 1, .pickUp: 1.3, .sitDown: 1.3, .fall: 1.6, .lieDown: 1.3]
+        let standing = activities.filter { weights[$0] != nil }
+        idle()
+        var done = 0
+        while done < count && !standing.isEmpty {
+            let total = standing.reduce(0) { $0 + weights[$1]! }
+            var pick = random.unit() * total
+            var activity = standing[0]
+            for candidate in standing {
+                pick -= weights[candidate]!
+                if pick < 0 { activity = candidate; break }
+            }
+            items.append((activity, duration(activity)))
+            done += 1
+            idle()
+            if activity == .sitDown && activities.contains(.standUp) {
+                items.append((.standUp, duration(.standUp)))
+                done += 1
+                idle()
+            }
+            if activity == .fall || activity == .lieDown { break }
+        }
+        if items.isEmpty { items.append((.idle, 1)) }
         return ActivityScript(items)
     }
 }

@@ -8,7 +8,8 @@ import Darwin
 ///
 /// Every segment blends from the pose the previous one ended in. Walking and running move the body along its
 /// heading (turning at the walls) with a periodic gait; the other activities interpolate between key poses with
-/// smooth easing, starting after a short random onset; `fall` follows a gravity-like t^2 profile over ~0.5 s.
+/// smooth easing over 85-95% of their segment after a short random onset (the label interval is the motion);
+/// `fall` follows a gravity-like t^2 profile over 0.6-0.9 s, then recoil and settling movements decay.
 /// Breathing (5 mm, ~0.25 Hz) and a slow sway keep "still" bodies slightly alive, as real ones are.
 public struct BodyMotion: Sendable {
     /// Person height relative to 1.75 m.
@@ -52,8 +53,8 @@ public struct BodyMotion: Sendable {
         var currentPose = BodyPose.standing
         for segment in script.segments {
             let plan = Plan(segment: segment, startRoot: currentRoot, startHeading: currentHeading,
-                            startPose: currentPose, onset: random.uniform(0.0, 0.2),
-                            motionFraction: random.uniform(0.55, 0.8))
+                            startPose: currentPose, onset: random.uniform(0.0, 0.08),
+                            motionFraction: random.uniform(0.85, 0.95))
             plans.append(plan)
             let end = state(plan, at: segment.end)
             currentRoot = end.root
@@ -104,18 +105,37 @@ public struct BodyMotion: Sendable {
             let blend = Self.ease(local / 0.3)
             return (root, heading, BodyPose.lerp(plan.startPose, gaitPose, blend))
         case .sitDown:
-            return (plan.startRoot, plan.startHeading, BodyPose.lerp(plan.startPose, .sitting, Self.ease(m)))
+            // controlled descent: fast start, slow settling into the seat
+            let x = min(max(m, 0), 1)
+            return (plan.startRoot, plan.startHeading, BodyPose.lerp(plan.startPose, .sitting, 1 - (1 - x) * (1 - x)))
         case .standUp:
-            return (plan.startRoot, plan.startHeading, BodyPose.lerp(plan.startPose, .standing, Self.ease(m)))
+            // lean the torso forward over the feet first, then rise (not a time-reversed sit down)
+            let leaning = BodyPose.lerp(plan.startPose, .leaningForward, 1)
+            if m < 0.35 {
+                return (plan.startRoot, plan.startHeading, BodyPose.lerp(plan.startPose, leaning, Self.ease(m / 0.35)))
+            }
+            return (plan.startRoot, plan.startHeading, BodyPose.lerp(leaning, .standing, Self.ease((m - 0.35) / 0.65)))
         case .pickUp:
             let bump = sin(Double.pi * min(max(m, 0), 1))
             return (plan.startRoot, plan.startHeading, BodyPose.lerp(plan.startPose, .bentOver, bump * bump))
         case .fall:
-            // about 0.5 s of free-fall-like motion
-            let fallSeconds = 0.5
-            let onsetSeconds = plan.onset * min(segment.duration, 1.5)
+            // 0.6-0.9 s of accelerating (t^2) motion to the floor, then impact recoil and settling movements that
+            // die out over the rest of the segment
+            let fallSeconds = min(0.6 + 0.3 * plan.motionFraction, 0.8 * segment.duration)
+            let onsetSeconds = plan.onset * segment.duration
             let f = min(max((local - onsetSeconds) / fallSeconds, 0), 1)
-            return (plan.startRoot, plan.startHeading, BodyPose.lerp(plan.startPose, .fallen, f * f))
+            var pose = BodyPose.lerp(plan.startPose, .fallen, f * f)
+            let after = local - onsetSeconds - fallSeconds
+            if after > 0 {
+                let decay = exp(-after / 0.4)
+                let shake = 0.08 * decay * sin(2 * Double.pi * 3.0 * after)
+                pose.move(.leftHand, by: Vector3(shake, 0.5 * shake, 0.3 * abs(shake)))
+                pose.move(.rightHand, by: Vector3(-shake, 0.4 * shake, 0.3 * abs(shake)))
+                pose.move(.head, by: Vector3(0.3 * shake, 0, 0.4 * abs(shake)))
+                pose.move(.leftFoot, by: Vector3(0.5 * shake, 0, 0))
+                pose.move(.chest, by: Vector3(0, 0, 0.3 * abs(shake)))
+            }
+            return (plan.startRoot, plan.startHeading, pose)
         case .lieDown:
             // sit on the bed edge, then swing onto it
             if m < 0.5 {

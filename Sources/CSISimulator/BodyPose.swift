@@ -65,6 +65,13 @@ public struct BodyPose: Sendable, Hashable {
         Vector3(0.4, 0.1, 0.5), Vector3(0.4, -0.1, 0.5), Vector3(0.45, 0.1, 0.05), Vector3(0.45, -0.1, 0.05),
     ])
 
+    /// Seated with the torso leaned forward over the feet (the first phase of standing up).
+    public static let leaningForward = BodyPose([
+        Vector3(0.3, 0, 1.0), Vector3(0.15, 0, 0.8), Vector3(-0.02, 0, 0.5),
+        Vector3(0.2, 0.2, 0.6), Vector3(0.2, -0.2, 0.6), Vector3(0.35, 0.18, 0.55), Vector3(0.35, -0.18, 0.55),
+        Vector3(0.38, 0.1, 0.5), Vector3(0.38, -0.1, 0.5), Vector3(0.3, 0.1, 0.05), Vector3(0.3, -0.1, 0.05),
+    ])
+
     /// Lying on the back on a bed (surface 0.45 m), head forward (+x).
     public static let lyingOnBed = BodyPose([
         Vector3(0.85, 0, 0.57), Vector3(0.5, 0, 0.6), Vector3(0.05, 0, 0.56),

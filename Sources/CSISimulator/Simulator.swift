@@ -24,10 +24,14 @@ public struct SimulationConfig: Sendable, Hashable {
     public var bandwidthMHz: Int
     /// Transmit power (dBm).
     public var txPowerDBm: Double
+    /// Standard deviation (dB) of the packet-to-packet gain error of the receiver's AGC (Intel: of the AGC decision
+    /// before its 1 dB rounding; Nexmon/ESP32: of the reported CSI scale).
+    public var agcJitterDB: Double
 
     /// Creates a configuration (defaults: Intel 5300 at 1 kHz like UT-HAR, 1% loss, 10% jitter, 30 dB SNR).
     public init(device: SimulatedDevice = .intel5300, seed: UInt64 = 1, rateHz: Double = 1000, jitter: Double = 0.1,
-                packetLoss: Double = 0.01, snrDB: Double = 30, bandwidthMHz: Int = 20, txPowerDBm: Double = 15) {
+                packetLoss: Double = 0.01, snrDB: Double = 30, bandwidthMHz: Int = 20, txPowerDBm: Double = 15,
+                agcJitterDB: Double = 0.5) {
         self.device = device
         self.seed = seed
         self.rateHz = rateHz
@@ -36,6 +40,7 @@ public struct SimulationConfig: Sendable, Hashable {
         self.snrDB = snrDB
         self.bandwidthMHz = bandwidthMHz
         self.txPowerDBm = txPowerDBm
+        self.agcJitterDB = agcJitterDB
     }
 }
 
@@ -176,7 +181,7 @@ public final class Simulator {
         switch config.device {
         case .intel5300:
             // AGC in 1 dB steps brings the signal near a target level; the residual shows in the int8 scale.
-            let agc = min(max(Int((-totalPower - 2 + 0.7 * random.gaussian()).rounded()), 0), 90)
+            let agc = min(max(Int((-totalPower - 2 + config.agcJitterDB * random.gaussian()).rounded()), 0), 90)
             let residual = totalPower + Double(agc) + 2
             let k = 22 / rms * pow(10, residual / 20)
             var outReal = [Float](repeating: 0, count: antennas * nsub)   // (1, 3, 30) antenna order
@@ -195,7 +200,7 @@ public final class Simulator {
                                       "antenna_sel": antennaSelection, "permuted": 1])]
         case .nexmon43455c0, .nexmon4366c0:
             let chip = config.device.nexmonChip ?? 101
-            let k = 300 / rms * pow(10, 0.3 * random.gaussian() / 20)
+            let k = 300 / rms * pow(10, config.agcJitterDB * random.gaussian() / 20)
             let chanspec = Self.chanspec(bandwidthMHz: config.bandwidthMHz)
             // the firmware overwrites 3 CSI words with phy status: +28..+30 at 20 MHz, bins 0..2 otherwise
             let corrupted: Set<Int> = config.bandwidthMHz == 20 ? [28, 29, 30] : [0, 1, 2]
@@ -218,7 +223,7 @@ public final class Simulator {
                                 real: outReal, imag: outImag, extras: ["chanspec": chanspec, "chip": Int(chip), "fc": 0x88])
             }
         case .esp32:
-            let k = 20 / rms * pow(10, 0.3 * random.gaussian() / 20)
+            let k = 20 / rms * pow(10, config.agcJitterDB * random.gaussian() / 20)
             var outReal = [Float](repeating: 0, count: nsub)
             var outImag = [Float](repeating: 0, count: nsub)
             for s in 0..<nsub {

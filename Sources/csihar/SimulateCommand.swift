@@ -50,6 +50,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "CSI estimation SNR in dB.")
     var snr: Double = 30
 
+    @Option(help: "Receiver AGC gain error per packet, standard deviation in dB.")
+    var agcJitter: Double = 0.5
+
     @Option(help: "Bandwidth in MHz (Nexmon: 20, 40, 80).")
     var bandwidth: Int = 20
 
@@ -61,6 +64,8 @@ struct SimulateCommand: AsyncParsableCommand {
         if let random, random < 1 { throw ValidationError("--random must be at least 1") }
         guard rate > 0 && rate <= 10000 else { throw ValidationError("--rate must be in (0, 10000] Hz") }
         guard (0..<1).contains(loss) else { throw ValidationError("--loss must be in [0, 1)") }
+        guard agcJitter >= 0 && agcJitter <= 20 else { throw ValidationError("--agc-jitter must be in [0, 20] dB") }
+        guard snr > -20 && snr < 100 else { throw ValidationError("--snr must be in (-20, 100) dB") }
         guard [20, 40, 80].contains(bandwidth) else { throw ValidationError("--bandwidth must be 20, 40 or 80") }
         if bandwidth != 20 && !device.hasPrefix("nexmon") { throw ValidationError("--bandwidth 40/80 is for Nexmon devices") }
         if count > 1 || outputDir != nil {
@@ -93,7 +98,8 @@ struct SimulateCommand: AsyncParsableCommand {
             var scriptRandom = SimulatorRandom(seed: recordingSeed &* 0x9E37_79B9 &+ 17)
             let recordingScript = fixedScript ?? ActivityScript.random(count: random ?? 6, using: &scriptRandom)
             let config = SimulationConfig(device: simulatedDevice, seed: recordingSeed, rateHz: rate, jitter: jitter,
-                                          packetLoss: loss, snrDB: snr, bandwidthMHz: bandwidth)
+                                          packetLoss: loss, snrDB: snr, bandwidthMHz: bandwidth,
+                                          agcJitterDB: agcJitter)
             let simulator = Simulator(config: config, script: recordingScript)
             let result = try simulator.write(to: path, labelsPath: paths.count == 1 ? labels : nil)
             print("\(result.path): \(result.frames) frames, \(formatSeconds(result.duration)) s, labels \(result.labelsPath)")

@@ -104,6 +104,15 @@ struct Intel5300ReaderTests {
         #expect(scaled.maxRelative <= Self.tolerance)
     }
 
+    @Test func hostTimeSideFileOptions() throws {
+        guard let url = SharedData.file("captures/intel5300/sample_0x1_ap.dat") else { return }
+        let withStamps = try #require(try Intel5300Reader(path: url.path).nextFrame())
+        let without = try #require(try Intel5300Reader(path: url.path, hostTimePath: "").nextFrame())
+        #expect(abs(withStamps.timestamp - 1_530_241_466.398192) < 1e-6)
+        #expect(abs(without.timestamp - 961.579729) < 1e-9)   // timestamp_low * 1e-6
+        #expect(throws: CaptureError.self) { try Intel5300Reader(path: url.path, hostTimePath: "/nonexistent.datstp") }
+    }
+
     @Test func timestampLowWrapIsUnwrapped() throws {
         let path = try TemporaryFile.write(
             Intel5300RecordBuilder.record(timestampLow: 4_294_000_000, bfeeCount: 1)

@@ -78,3 +78,49 @@ import CSICapture
         #expect(grouper.incomplete == 1 && grouper.ignored == 1)
     }
 }
+
+@Suite struct MeasurementAssemblerTests {
+    private func core(_ c: UInt8, seq: Int) -> CSIFrame {
+        CSIFrame(timestamp: Double(seq) * 0.01, device: .nexmon(chip: 106),
+                 source: CSISourceID(transmitter: [1, 2, 3, 4, 5, 6], core: c, spatialStream: 0), sequence: seq,
+                 rssi: [-50], bandwidthMHz: 20, ntx: 1, nrx: 1, subcarriers: [1, 2], real: [1, 1], imag: [0, 0])
+    }
+
+    @Test func multiCoreStreamsAreJoinedFromTheFirstMeasurement() {
+        let assembler = MeasurementAssembler()
+        var out: [CSIFrame] = []
+        for seq in 0..<4 { for c: UInt8 in [0, 1, 2] { assembler.push(core(c, seq: seq)) { out.append($0) } } }
+        #expect(assembler.mode == .multiCore)
+        #expect(out.count == 4 && out.allSatisfy { $0.nrx == 3 } && out.map(\.sequence) == [0, 1, 2, 3])
+    }
+
+    @Test func singleCoreStreamsPassThroughWithoutLoss() {
+        let assembler = MeasurementAssembler()
+        var out: [CSIFrame] = []
+        for seq in 0..<5 { assembler.push(core(0, seq: seq)) { out.append($0) } }
+        #expect(assembler.mode == .single)
+        #expect(out.map(\.sequence) == [0, 1, 2, 3, 4] && out.allSatisfy { $0.nrx == 1 })
+        // frames without a core are not held at all
+        var direct: [CSIFrame] = []
+        var intel = core(0, seq: 9)
+        intel.source.core = nil
+        MeasurementAssembler().push(intel) { direct.append($0) }
+        #expect(direct.count == 1)
+    }
+}
+
+@Suite struct NormalizationJSONTests {
+    @Test func parsesModelConfigNormalization() throws {
+        #expect(try Normalization(json: ["kind": "minmax", "min": -11.8, "max": 27.5]) == .minmax(min: -11.8, max: 27.5))
+        #expect(try Normalization(json: ["kind": "standard", "mean": [1, 2.5], "std": [1, 2]])
+                == .standard(mean: [1, 2.5], std: [1, 2]))
+        do {
+            _ = try Normalization(json: ["kind": "standard", "mean": [1, "x"], "std": [1, 2]])
+            Issue.record("accepted a string")
+        } catch { #expect(error.field == "input.normalization.mean[1]") }
+        do {
+            _ = try Normalization(json: ["kind": "zscore"])
+            Issue.record("accepted an unknown kind")
+        } catch { #expect(error.field == "input.normalization.kind") }
+    }
+}

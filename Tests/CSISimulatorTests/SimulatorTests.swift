@@ -152,3 +152,20 @@ import CSIFeatures
         }
     }
 }
+
+@Suite struct MultiCoreDatasetTests {
+    /// A 3-core Nexmon capture exports 3-antenna windows (cores joined inside the pipeline).
+    @Test func nexmonMultiCoreCaptureExports() throws {
+        let root = SharedData.repositoryRoot().appendingPathComponent("samples").path
+        let path = root + "/office-nexmon4366c0.pcap"
+        let dir = temporaryDirectory("nexmon-ds")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = FeaturePipelineConfig(steps: 50, sampleRateHz: 25, hopSeconds: 0.5)
+        let exporter = try DatasetExporter(outputDirectory: dir, config: config, labels: SimulatedActivity.utHARLabels)
+        let summary = try exporter.add(DatasetRecording(path: path, track: try LabelTrack(contentsOf: root + "/office-nexmon4366c0.labels.csv"),
+                                                        group: "office"), reader: try CaptureFile.open(path: path))
+        try exporter.finish()
+        print("office-nexmon4366c0: \(summary.frames) packets -> \(summary.windows) windows, \(summary.skippedWindows) skipped")
+        #expect(summary.error == nil && summary.windows >= 15)
+    }
+}
