@@ -60,6 +60,10 @@ def parse_args(argv=None):
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--train-stride", type=int, default=1, help="keep every n-th training window of a recording")
     p.add_argument("--noise", type=float, default=0.0, help="Gaussian noise (normalised units) added in training")
+    p.add_argument("--offset-augment", type=float, default=0.0,
+                   help="training windows get a random constant offset per feature and per window (normalised "
+                        "units, standard deviation): teaches the model to use changes over time, not a room's "
+                        "static level")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--max-minutes", type=float, default=30.0, help="stop training after this long")
     return p.parse_args(argv)
@@ -189,6 +193,9 @@ def main(argv=None):
             x = X_train[batch]
             if args.noise > 0:
                 x = x + args.noise * torch.randn_like(x)
+            if args.offset_augment > 0:
+                offset = torch.randn(len(x), 1, x.shape[2]) + torch.randn(len(x), 1, 1)   # (batch, 1, features)
+                x = x + args.offset_augment * offset
             loss = loss_fn(model(x), y_train[batch])
             optimizer.zero_grad()
             loss.backward()
