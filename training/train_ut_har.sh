@@ -39,7 +39,7 @@ card() {
 }
 case "${1:-}" in
 gru)
-    train --arch gru --hidden 64 --name ut-har-gru --epochs 40 --patience 8 --train-stride 2 --max-minutes 20 \
+    train --arch gru --hidden 64 --name ut-har-gru --epochs 20 --patience 20 --lr 3e-3 --offset-augment 0.3 --max-minutes 120 \
         --report reports/ut-har-gru.json --out ../models/ut-har-gru.safetensors
     card ut-har-gru gru ;;
 ablstm)

@@ -34,7 +34,7 @@ gru)
     card wiar-gru gru ;;
 ablstm)
     train --arch ablstm --hidden 64 --attention 128 --name wiar-ablstm --epochs 30 --patience 6 --train-stride 2 \
-        --max-minutes 20 --report reports/wiar-ablstm.json --out ../models/wiar-ablstm.safetensors
+        --max-minutes 120 --report reports/wiar-ablstm.json --out ../models/wiar-ablstm.safetensors
     card wiar-ablstm ablstm ;;
 cross)
     # Train on the other settings, test on one held-out setting (no export).
@@ -42,7 +42,7 @@ cross)
     for held in height-90cm distance-6m; do
         rest=$(echo $all | tr ' ' '\n' | grep -v "^$held$" | paste -sd, -)
         train --arch gru --hidden 64 --name "wiar-gru-cross-$held" --split group --train-groups "$rest" \
-            --test-groups "$held" --epochs 30 --patience 6 --train-stride 2 --max-minutes 10 \
+            --test-groups "$held" --epochs 25 --patience 25 --train-stride 2 --max-minutes 120 \
             --report "reports/wiar-gru-cross-$held.json"
     done
     card wiar-gru gru ;;
