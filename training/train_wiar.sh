@@ -33,7 +33,7 @@ gru)
         --report reports/wiar-gru.json --out ../models/wiar-gru.safetensors
     card wiar-gru gru ;;
 ablstm)
-    train --arch ablstm --hidden 64 --attention 128 --name wiar-ablstm --epochs 30 --patience 6 --train-stride 2 \
+    train --arch ablstm --hidden 64 --attention 128 --name wiar-ablstm --epochs 12 --patience 12 --train-stride 2 \
         --max-minutes 120 --report reports/wiar-ablstm.json --out ../models/wiar-ablstm.safetensors
     card wiar-ablstm ablstm ;;
 cross)
