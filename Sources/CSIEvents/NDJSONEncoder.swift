@@ -85,6 +85,20 @@ public struct NDJSONEncoder: Sendable {
         guard value.isFinite else { append("null"); return }
         if value == value.rounded(), abs(value) < 1e15 {
             append(String(Int64(value)))
+        } else if abs(value) < 1e12 {
+            // Fixed point, at most 6 decimals, trailing zeros trimmed (no binary-fraction noise like 0.30000000000000004).
+            let micros = Int64((abs(value) * 1e6).rounded())
+            if value < 0 { bytes.append(UInt8(ascii: "-")) }
+            append(String(micros / 1_000_000))
+            var fraction = micros % 1_000_000
+            if fraction > 0 {
+                var digits = 6
+                while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
+                let text = String(fraction)
+                bytes.append(UInt8(ascii: "."))
+                for _ in 0..<(digits - text.count) { bytes.append(UInt8(ascii: "0")) }
+                append(text)
+            }
         } else {
             append(value.description)
         }

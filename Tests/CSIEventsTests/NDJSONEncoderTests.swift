@@ -30,7 +30,7 @@ import Testing
             let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
             #expect(object["type"] as? String == payload.type.rawValue)
             #expect(object["seq"] as? Int == index + 1)
-            #expect(object["wall_time"] as? String == "2026-11-18T07:33:20.250Z")
+            #expect(object["wall_time"] as? String == ISO8601.format(1_795_000_000.25))
         }
         let error = String(decoding: encoder.encode(Event(time: 0, wallTime: 0, stream: nil,
             payload: .streamError(kind: "k", message: "a\"b\\c\u{1}"))), as: UTF8.self)
@@ -43,6 +43,16 @@ import Testing
         for seconds in [0.0, 951_782_400.5, 1_795_000_000.999, 4_102_444_799.123, 1_078_012_800.0] {
             #expect(ISO8601.format(seconds) == formatter.string(from: Date(timeIntervalSince1970: seconds)))
         }
+    }
+
+    @Test func numbersAreShortFixedPoint() {
+        var encoder = NDJSONEncoder()
+        let text = String(decoding: encoder.encode(Event(time: 893.7771839999999, wallTime: 0, stream: nil,
+                                                         payload: .fallDetected(confidence: 0.1 + 0.2))), as: UTF8.self)
+        #expect(text.contains("\"time\":893.777184,"))
+        #expect(text.contains("\"confidence\":0.3}"))
+        let negative = String(decoding: encoder.encode(Event(time: -2.05, wallTime: 0, stream: nil, payload: .gap(dropped: 1))), as: UTF8.self)
+        #expect(negative.contains("\"time\":-2.05,"))
     }
 
     @Test func nonFiniteNumbersBecomeNull() throws {
