@@ -1,0 +1,133 @@
+"""Writes a model card (markdown) from a training report, optional cross-setting reports and a parity report.
+
+    python -m csihar_train.card --report training/reports/wiar-gru.json --model models/wiar-gru.safetensors \
+        --reproduce "training/train_wiar.sh gru" --about training/cards/wiar.md --out models/wiar-gru.md \
+        [--cross training/reports/wiar-gru-cross-*.json] [--parity training/reports/wiar-gru-parity.json]
+"""
+import argparse
+import hashlib
+import json
+import os
+
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+
+def shown(path):
+    """A path as seen from the repository root."""
+    return os.path.relpath(os.path.abspath(path), ROOT) if path else path
+
+
+def percent(value):
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def confusion_table(labels, matrix):
+    short = [str(i) for i in range(len(labels))]
+    lines = ["| true \\ predicted | " + " | ".join(short) + " |", "|---" * (len(labels) + 1) + "|"]
+    for i, row in enumerate(matrix):
+        lines.append(f"| {i} {labels[i]} | " + " | ".join(str(v) if v else "." for v in row) + " |")
+    return "\n".join(lines)
+
+
+def render(report, model_path, reproduce, about, cross, parity):
+    test, validation = report["test"], report["validation"]
+    config, input_spec = report["config"], report["input"]
+    labels = test["labels"]
+    size = os.path.getsize(model_path) if model_path and os.path.exists(model_path) else None
+    digest = hashlib.sha256(open(model_path, "rb").read()).hexdigest()[:16] if size else "n/a"
+    arch = config["architecture"]
+    shape = f"hidden {config['hidden_size']}, layers {config.get('num_layers', 1)}"
+    if arch == "ablstm":
+        shape += f", attention {config['attention_size']}"
+    out = [f"# Model card: `{report['name']}`", ""]
+    if about:
+        out += [about.strip(), ""]
+    out += [
+        "## Model",
+        "",
+        f"- File: `{shown(model_path)}` ({size} bytes, sha256 {digest}...), format `docs/model-format.md`.",
+        f"- Architecture: `{arch}` ({shape}), {report['parameters']:,} parameters, {len(labels)} classes.",
+        f"- Input: {input_spec['steps']} steps x {input_spec['features']} features at {input_spec['sample_rate_hz']} Hz "
+        f"({input_spec['steps'] / input_spec['sample_rate_hz']:.2f} s), layout `{input_spec.get('layout')}`, "
+        f"transform `{input_spec.get('transform')}`; normalisation `standard` (per-feature mean/std of the training "
+        "split, stored in the file).",
+        f"- Labels: " + ", ".join(f"{i} {name}" for i, name in enumerate(labels)) + ".",
+        "",
+        "## Data and split",
+        "",
+        f"- Dataset export: `{shown(os.path.join(ROOT, 'training', report['args']['data']))}`"
+        + (f" (test: `{shown(os.path.join(ROOT, 'training', report['test_data']))}`)" if report.get("test_data") else "")
+        + f"; split `{report['args']['split']}`, seed {report['args']['seed']}"
+        f" (splits are by recording, never by window).",
+        f"- Recordings: train {len(report['split']['train'])}, validation {len(report['split']['validation'])}, "
+        f"test {len(report['split']['test'])}; windows: test {test['windows']}.",
+        f"- Training: Adam lr {report['args']['lr']}, batch {report['args']['batch']}, class-weighted cross entropy, "
+        f"early stopping on validation balanced accuracy (best epoch {report['best_epoch']}, patience "
+        f"{report['args']['patience']}), {report['train_seconds'] / 60:.1f} min on {report['machine']}.",
+        "",
+        "## Results on the held-out test recordings",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| accuracy per recording (window probabilities averaged over the recording) | **{percent(test['accuracy'])}** |",
+        f"| balanced accuracy per recording | {percent(test['balanced_accuracy'])} |",
+        f"| window accuracy | {percent(test['window_accuracy'])} |",
+        f"| window balanced accuracy | {percent(test['window_balanced_accuracy'])} |",
+        f"| validation accuracy per recording | {percent(validation['accuracy'])} |",
+        "",
+        "Per-class recall (per recording):",
+        "",
+        "| class | recall |",
+        "|---|---|",
+    ]
+    out += [f"| {name} | {percent(value)} |" for name, value in test["per_class_recall"].items()]
+    out += ["", "Confusion matrix (test recordings; rows true, columns predicted):", "",
+            confusion_table(labels, test["confusion"]), ""]
+    if cross:
+        out += ["## Cross-setting figures", "",
+                "| train groups | test groups | recordings | accuracy per recording | balanced | window accuracy |",
+                "|---|---|---|---|---|---|"]
+        for c in cross:
+            out.append(f"| {c['args']['train_groups']} | {c['args']['test_groups']} | {c['test']['recordings']} | "
+                       f"{percent(c['test']['accuracy'])} | {percent(c['test']['balanced_accuracy'])} | "
+                       f"{percent(c['test']['window_accuracy'])} |")
+        out += ["", f"Command: `{cross[0]['command'].split(' --test-groups')[0]} ...` (see `training/train_wiar.sh "
+                "cross`).", ""]
+    out += ["## Latency and parity", "",
+            f"- PyTorch CPU, batch 1, median of 50: {report['latency_ms_pytorch_batch1']:.2f} ms per window "
+            f"({report['machine']})."]
+    if parity:
+        out.append(f"- Swift engine vs PyTorch on {parity['windows']} test windows: predicted class equal on "
+                   f"**{percent(parity['agreement'])}** ({parity['disagreements']} differ), max |logit difference| "
+                   f"{parity['max_abs_logit_diff']:.2e}. Command: `{parity['command']}`.")
+        if parity.get("swift_ms_per_window") is not None:
+            out.append(f"- Swift engine (`csihar predict`, batch of {parity['windows']}): "
+                       f"{parity['swift_ms_per_window']:.3f} ms per window wall time including file I/O.")
+    else:
+        out.append("- Swift/PyTorch parity: not measured yet (see `training/parity.py`).")
+    out += ["", "## Reproduce", "", "```", reproduce, "```", "",
+            f"Exact training command: `{report['command']}`", ""]
+    return "\n".join(out)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--report", required=True)
+    p.add_argument("--model")
+    p.add_argument("--reproduce", required=True)
+    p.add_argument("--about", help="markdown file with the card's opening paragraphs")
+    p.add_argument("--cross", nargs="*", default=[])
+    p.add_argument("--parity")
+    p.add_argument("--out", required=True)
+    args = p.parse_args(argv)
+    report = json.load(open(args.report))
+    about = open(args.about).read() if args.about else ""
+    cross = [json.load(open(c)) for c in args.cross if os.path.exists(c)]
+    parity = json.load(open(args.parity)) if args.parity and os.path.exists(args.parity) else None
+    open(args.out, "w").write(render(report, args.model, args.reproduce, about, cross, parity))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
