@@ -39,6 +39,7 @@ let package = Package(
             "CSICapture", "CSIFeatures", "CSIInference", "CSIEvents",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -63,6 +64,10 @@ let package = Package(
         .testTarget(name: "CSIEventsTests", dependencies: ["CSIEvents"]),
         .testTarget(name: "CSISimulatorTests", dependencies: ["CSISimulator", "CSICapture", "CSIFeatures", "CSITestSupport"]),
         .testTarget(name: "csiharTests", dependencies: ["csihar", "CSICapture", "CSIFeatures", "CSITestSupport"]),
-        .testTarget(name: "CSIDaemonTests", dependencies: ["CSIDaemon", "CSITestSupport"]),
+        .testTarget(name: "CSIDaemonTests", dependencies: [
+            "CSIDaemon", "CSIEvents", "CSIFeatures", "CSICapture", "CSITestSupport",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ]
 )

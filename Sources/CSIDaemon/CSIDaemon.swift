@@ -1,5 +1,0 @@
-/// Namespace marker for the `CSIDaemon` module (see README, Architecture).
-public enum CSIDaemonModule {
-    /// The module name.
-    public static let name = "CSIDaemon"
-}

@@ -1,0 +1,133 @@
+import Dispatch
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Wires the daemon together: logging, systemd notifier and socket activation, hub, pipeline runner, subscriber
+/// server, watchdog, SIGHUP reload, graceful shutdown on SIGTERM/SIGINT. `csihard`'s main only parses flags and
+/// calls ``run(settings:configPath:environment:)``.
+public enum Daemon {
+    /// Runs until SIGTERM/SIGINT (or, with `exitWhenDone`, until every source ended). Returns normally on a
+    /// clean shutdown; throws (with a message naming the file/field) when startup fails.
+    public static func run(settings initial: DaemonSettings, configPath: String?,
+                           reloadSettings: @escaping @Sendable () throws -> DaemonSettings,
+                           environment: [String: String] = ProcessInfo.processInfo.environment) async throws {
+        let logger = makeLogger(level: initial.logLevel, environment: environment)
+        let notifier = SystemdNotifier(environment: environment)
+        let classifier = try loadClassifier(settings: initial, logger: logger)
+        let hub = EventHub(queueCapacity: initial.subscriberQueue)
+        let runner = try DaemonRunner(options: initial.runnerOptions, classifier: classifier, hub: hub,
+                                      log: { logger.info("\($0)") })
+
+        let activated = SocketActivation.listenDescriptors(environment: environment)
+        let binding: SocketBinding = activated.first.map { .descriptor($0) }
+            ?? .path(initial.socketPath, mode: initial.socketMode, group: initial.socketGroup)
+        var server = SubscriberServer(hub: hub, binding: binding, logger: logger)
+        server.maximumRequestLength = initial.maximumRequestLength
+        server.status = { runner.statusJSON }
+        let sourcesText = initial.sources.map(\.description).joined(separator: ", ")
+        server.onListening = {
+            notifier.ready(status: "serving \(sourcesText.isEmpty ? "no sources" : sourcesText)")
+        }
+
+        // SIGHUP: re-read the config and the model; a bad one keeps the old and logs why.
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        hangup.setEventHandler {
+            notifier.reloading()
+            do {
+                let settings = try reloadSettings()
+                let newClassifier = try loadClassifier(settings: settings, logger: logger)
+                runner.reload(classifier: newClassifier, config: settings.pipeline)
+                logger.info("reloaded configuration", metadata: ["model": "\(newClassifier?.name ?? "none")"])
+            } catch {
+                logger.error("reload failed, keeping the running configuration and model: \(error)")
+            }
+            notifier.ready(status: "serving (reloaded)")
+        }
+        hangup.resume()
+        defer { hangup.cancel() }
+
+        runner.start()
+        let pipeline = PipelineService(runner: runner)
+        let watchdog = WatchdogService(runner: runner, notifier: notifier, logger: logger)
+        var configuration = ServiceGroupConfiguration(
+            services: [
+                .init(service: pipeline, successTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: watchdog, successTerminationBehavior: .ignore),
+                .init(service: server),
+            ],
+            logger: logger)
+        configuration.gracefulShutdownSignals = [.sigterm, .sigint]
+        configuration.maximumGracefulShutdownDuration = .seconds(1.5)
+        configuration.maximumCancellationDuration = .seconds(0.3)
+        do {
+            try await ServiceGroup(configuration: configuration).run()
+        } catch is CancellationError {
+            // Shutdown path, not a failure.
+        }
+        notifier.stopping()
+        runner.stop()
+        hub.finishAll()
+        logger.info("stopped")
+    }
+
+    /// The model to serve: the configured one, else the default if present, else none (streams and heartbeats only).
+    static func loadClassifier(settings: DaemonSettings, logger: Logger) throws -> (any WindowClassifier)? {
+        if let path = settings.modelPath { return try ModelLoader.load(path: path) }
+        if FileManager.default.fileExists(atPath: DaemonSettings.defaultModelPath) {
+            return try ModelLoader.load(path: DaemonSettings.defaultModelPath)
+        }
+        logger.warning("no model: serving stream and heartbeat events only (pass --model FILE)")
+        return nil
+    }
+
+    /// stderr logging; `<N>` priority prefixes when `JOURNAL_STREAM` is set (journald).
+    public static func makeLogger(level: String, environment: [String: String]) -> Logger {
+        let journald = environment["JOURNAL_STREAM"] != nil
+        var logger = Logger(label: "csihard") { label in
+            journald ? JournaldLogHandler(label: label) as any LogHandler : StreamLogHandler.standardError(label: label)
+        }
+        logger.logLevel = Logger.Level(rawValue: level) ?? .info
+        return logger
+    }
+}
+
+/// Keeps the pipeline thread alive for the service group; stops it on shutdown.
+struct PipelineService: Service {
+    let runner: DaemonRunner
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !runner.isFinished {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        runner.stop()
+    }
+}
+
+/// Sends `WATCHDOG=1` at half systemd's interval, only while the pipeline loop is fresh; refreshes `STATUS=`.
+struct WatchdogService: Service {
+    let runner: DaemonRunner
+    let notifier: SystemdNotifier
+    let logger: Logger
+
+    func run() async throws {
+        guard notifier.socketPath != nil else { return }
+        let interval = (notifier.watchdogInterval ?? 20) / 2
+        try? await cancelWhenGracefulShutdown {
+            var warned = false
+            while true {
+                try await Task.sleep(for: .seconds(interval))
+                if runner.heartbeatAge < max(1, interval) {
+                    if notifier.watchdogInterval != nil { notifier.watchdog() }
+                    warned = false
+                } else if !warned {
+                    logger.warning("pipeline stalled for \(Int(runner.heartbeatAge)) s; withholding WATCHDOG=1")
+                    warned = true
+                }
+            }
+        }
+    }
+}

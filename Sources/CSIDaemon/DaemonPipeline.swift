@@ -1,0 +1,286 @@
+import CSICapture
+import CSIEvents
+import CSIFeatures
+
+/// The daemon's core, with no sockets and no threads: frames in, events out.
+///
+/// frame -> stream (by source + transmitter; appears on its first frame) -> ``FeaturePipeline`` (features,
+/// resampling, window) -> pending batch -> ``WindowClassifier`` (all streams' windows in one batch) ->
+/// ``EventSmoother`` per stream -> sequenced ``Event``s to `emit`.
+/// Owned by one thread; `emit` is called on it.
+public final class DaemonPipeline {
+    /// One stream's state.
+    final class Stream {
+        /// `source|transmitter`.
+        let key: String
+        /// The capture source name (`replay:FILE`, `pcap:IFACE`, `netlink`).
+        let source: String
+        /// Frames -> windows.
+        let features: FeaturePipeline
+        /// Probabilities -> events.
+        var smoother: EventSmoother
+        /// Monotonic time of the last frame, and capture time of the last frame.
+        var lastSeen: Double, lastCaptureTime: Double
+        /// Frames and windows since it came up.
+        var frames = 0, windows = 0
+        /// Monotonic time it came up.
+        let upSince: Double
+
+        init(key: String, source: String, features: FeaturePipeline, smoother: EventSmoother, now: Double, captureTime: Double) {
+            self.key = key
+            self.source = source
+            self.features = features
+            self.smoother = smoother
+            lastSeen = now
+            lastCaptureTime = captureTime
+            upSince = now
+        }
+    }
+
+    /// Settings.
+    public private(set) var config: PipelineConfig
+    /// The model (`nil`: streams, windows and heartbeats only, no activity events).
+    public private(set) var classifier: (any WindowClassifier)?
+    /// Counters reported by heartbeats and `status`.
+    public private(set) var counters = DaemonCounters()
+    /// Frame-to-event latency of classified windows.
+    public private(set) var latency = LatencyRecorder()
+    /// Whether anybody wants `prediction` events (checked per batch; encoding them is skipped otherwise).
+    public var wantsPredictions: () -> Bool = { true }
+
+    /// Live streams by key.
+    private(set) var streams: [String: Stream] = [:]
+    /// Monotonic clock (seconds) and wall clock (seconds since 1970).
+    private let monotonic: () -> Double, wallClock: () -> Double
+    /// Receives every event, sequenced.
+    private let emit: (Event) -> Void
+    /// Sequence numbers for this run.
+    private var sequencer = EventSequencer()
+
+    /// Pending windows, (maxBatch, steps, features).
+    private var batchWindows: [Float] = []
+    /// Pending probabilities, (maxBatch, classes).
+    private var batchProbabilities: [Float] = []
+    /// Per pending window: its stream, end capture time, motion energy, monotonic time its last frame arrived.
+    private var batchStreams: [Stream] = []
+    private var batchEndTimes: [Double] = [], batchMotion: [Double] = [], batchArrival: [Double] = []
+    /// The frame being pushed arrived at this monotonic time.
+    private var currentArrival = 0.0
+
+    /// Creates a pipeline. `classifier` may be `nil` (no model yet).
+    public init(config: PipelineConfig, classifier: (any WindowClassifier)?,
+                monotonic: @escaping () -> Double, wallClock: @escaping () -> Double,
+                emit: @escaping (Event) -> Void) {
+        self.config = config
+        self.monotonic = monotonic
+        self.wallClock = wallClock
+        self.emit = emit
+        install(classifier)
+    }
+
+    /// The feature settings windows are made with (the model's steps and rate, the configured hop).
+    public var featureConfig: FeaturePipelineConfig {
+        guard let classifier else { return FeaturePipelineConfig.utHAR }
+        return FeaturePipelineConfig(steps: classifier.steps, sampleRateHz: classifier.sampleRateHz,
+                                     hopSeconds: config.hopSeconds)
+    }
+
+    /// Number of streams up.
+    public var streamCount: Int { streams.count }
+
+    /// A snapshot of every stream (for `status`).
+    public func streamSnapshots() -> [StreamSnapshot] {
+        let now = monotonic()
+        return streams.values.sorted { $0.key < $1.key }.map { stream in
+            let age = max(1e-9, now - stream.upSince)
+            return StreamSnapshot(key: stream.key, source: stream.source, frames: stream.frames, windows: stream.windows,
+                                  framesPerSecond: Double(stream.frames) / age, windowsPerSecond: Double(stream.windows) / age,
+                                  activity: stream.smoother.current.map { stream.smoother.config.labels[$0] },
+                                  silentSeconds: now - stream.lastSeen)
+        }
+    }
+
+    /// Swaps the model (SIGHUP). Pending windows are classified with the old one first; streams restart their
+    /// windows when the input shape changes (their activities end).
+    public func replace(classifier newClassifier: (any WindowClassifier)?, config newConfig: PipelineConfig) {
+        flush()
+        let now = monotonic()
+        for stream in streams.values {
+            stream.smoother.finish(time: stream.lastCaptureTime) { publish(time: $0, stream: stream.key, payload: $1) }
+        }
+        config = newConfig
+        install(newClassifier)
+        for (key, stream) in streams {
+            streams[key] = makeStream(key: key, source: stream.source, now: now, captureTime: stream.lastCaptureTime)
+        }
+    }
+
+    /// Feeds one frame from `source` that arrived at monotonic time `arrival` (default: now).
+    public func ingest(_ frame: CSIFrame, source: String, arrival: Double? = nil) {
+        let now = arrival ?? monotonic()
+        currentArrival = now
+        counters.frames += 1
+        let key = source + "|" + frame.source.transmitterString
+        let stream: Stream
+        if let existing = streams[key] {
+            stream = existing
+        } else {
+            stream = makeStream(key: key, source: source, now: now, captureTime: frame.timestamp)
+            streams[key] = stream
+            counters.streams = streams.count
+            publish(time: frame.timestamp, stream: key, payload: .streamUp(source: source, device: frame.device.description))
+        }
+        stream.lastSeen = now
+        stream.lastCaptureTime = frame.timestamp
+        stream.frames += 1
+        do {
+            try stream.features.push(frame) { window in enqueue(window, stream: stream) }
+        } catch {
+            counters.recordIssues += 1
+            publish(time: frame.timestamp, stream: key, payload: .streamError(kind: "features", message: "\(error)"))
+        }
+    }
+
+    /// Classifies every pending window and publishes the resulting events. Call after each burst of frames.
+    public func flush() {
+        let count = batchStreams.count
+        guard count > 0 else { return }
+        defer {
+            batchStreams.removeAll(keepingCapacity: true)
+            batchEndTimes.removeAll(keepingCapacity: true)
+            batchMotion.removeAll(keepingCapacity: true)
+            batchArrival.removeAll(keepingCapacity: true)
+        }
+        guard let classifier else { return }
+        let classes = classifier.labels.count
+        do {
+            try batchWindows.withUnsafeMutableBufferPointer { windows in
+                try batchProbabilities.withUnsafeMutableBufferPointer { probabilities in
+                    try classifier.classify(windows: UnsafeMutableBufferPointer(rebasing: windows[0..<(count * classifier.steps * classifier.features)]),
+                                            batch: count,
+                                            into: UnsafeMutableBufferPointer(rebasing: probabilities[0..<(count * classes)]))
+                }
+            }
+        } catch {
+            publish(time: batchEndTimes[0], stream: nil, payload: .streamError(kind: "inference", message: "\(error)"))
+            return
+        }
+        let predictions = config.predictions && wantsPredictions()
+        for index in 0..<count {
+            let stream = batchStreams[index]
+            counters.windows += 1
+            stream.windows += 1
+            batchProbabilities.withUnsafeBufferPointer { all in
+                let row = UnsafeBufferPointer(rebasing: all[(index * classes)..<((index + 1) * classes)])
+                if predictions {
+                    publish(time: batchEndTimes[index], stream: stream.key,
+                            payload: .prediction(labels: classifier.labels, probabilities: Array(row), motionEnergy: batchMotion[index]))
+                }
+                stream.smoother.push(time: batchEndTimes[index], probabilities: row, motionEnergy: batchMotion[index]) {
+                    publish(time: $0, stream: stream.key, payload: $1)
+                }
+            }
+        }
+        let done = monotonic()
+        for index in 0..<count { latency.record(done - batchArrival[index]) }
+    }
+
+    /// Ends streams silent for longer than `silenceSeconds` (`stream.down`, reason `silence`).
+    public func expireSilentStreams() {
+        let now = monotonic()
+        for stream in streams.values where now - stream.lastSeen > config.silenceSeconds {
+            down(stream, reason: "silence")
+        }
+    }
+
+    /// Ends every stream of `source` (it ended, or was lost) with `reason`.
+    public func sourceEnded(_ source: String, reason: String) {
+        flush()
+        for stream in streams.values where stream.source == source {
+            stream.features.finish { window in enqueue(window, stream: stream) }
+        }
+        flush()
+        for stream in streams.values where stream.source == source { down(stream, reason: reason) }
+    }
+
+    /// Publishes a `stream.error` for a source-level problem (corrupt record, interface gone).
+    public func report(source: String, kind: String, message: String, countsAsRecordIssue: Bool = true) {
+        if countsAsRecordIssue { counters.recordIssues += 1 }
+        publish(time: 0, stream: source, payload: .streamError(kind: kind, message: message))
+    }
+
+    /// Publishes a `daemon.heartbeat` with the counters; `subscribers`/`droppedLines` come from the hub.
+    public func heartbeat(subscribers: Int, droppedLines: Int) {
+        counters.subscribers = subscribers
+        counters.droppedLines = droppedLines
+        counters.latencyP50Milliseconds = latency.percentile(0.5) * 1000
+        counters.latencyP99Milliseconds = latency.percentile(0.99) * 1000
+        let captureTime = streams.values.map(\.lastCaptureTime).max() ?? 0
+        publish(time: captureTime, stream: nil, payload: .heartbeat(counters))
+    }
+
+    // MARK: internals
+
+    private func install(_ newClassifier: (any WindowClassifier)?) {
+        classifier = newClassifier
+        var smoother = config.smoother
+        smoother.labels = newClassifier?.labels ?? []
+        config.smoother = smoother
+        let steps = newClassifier?.steps ?? 1, features = newClassifier?.features ?? 1
+        let classes = max(1, newClassifier?.labels.count ?? 1)
+        batchWindows = [Float](repeating: 0, count: config.maxBatch * steps * features)
+        batchProbabilities = [Float](repeating: 0, count: config.maxBatch * classes)
+        batchStreams.reserveCapacity(config.maxBatch)
+    }
+
+    private func makeStream(key: String, source: String, now: Double, captureTime: Double) -> Stream {
+        Stream(key: key, source: source, features: FeaturePipeline(config: featureConfig),
+               smoother: EventSmoother(config: config.smoother.labels.isEmpty ? SmootherConfig(labels: ["none"]) : config.smoother),
+               now: now, captureTime: captureTime)
+    }
+
+    private func enqueue(_ window: FeatureWindow, stream: Stream) {
+        guard let classifier else { stream.windows += 1; counters.windows += 1; return }
+        let size = classifier.steps * classifier.features
+        guard window.values.count == size else { return }
+        if batchStreams.count == config.maxBatch { flush() }
+        let slot = batchStreams.count
+        batchWindows.withUnsafeMutableBufferPointer { out in
+            _ = UnsafeMutableBufferPointer(rebasing: out[(slot * size)..<((slot + 1) * size)]).initialize(from: window.values)
+        }
+        batchStreams.append(stream)
+        batchEndTimes.append(window.endTime)
+        batchMotion.append(window.motionEnergy)
+        batchArrival.append(currentArrival)
+    }
+
+    private func down(_ stream: Stream, reason: String) {
+        stream.smoother.finish(time: stream.lastCaptureTime) { publish(time: $0, stream: stream.key, payload: $1) }
+        streams[stream.key] = nil
+        counters.streams = streams.count
+        publish(time: stream.lastCaptureTime, stream: stream.key, payload: .streamDown(reason: reason))
+    }
+
+    private func publish(time: Double, stream: String?, payload: EventPayload) {
+        var event = Event(time: time, wallTime: wallClock(), stream: stream, payload: payload)
+        sequencer.stamp(&event)
+        counters.events += 1
+        emit(event)
+    }
+}
+
+/// What `status` reports per stream.
+public struct StreamSnapshot: Sendable {
+    /// `source|transmitter`.
+    public var key: String
+    /// Capture source name.
+    public var source: String
+    /// Frames and windows since the stream came up.
+    public var frames: Int, windows: Int
+    /// Average rates since the stream came up.
+    public var framesPerSecond: Double, windowsPerSecond: Double
+    /// The current activity, `nil` when idle.
+    public var activity: String?
+    /// Seconds since the last frame.
+    public var silentSeconds: Double
+}

@@ -1,0 +1,202 @@
+import CSICapture
+import CSIEvents
+import Dispatch
+import Foundation
+import NIOConcurrencyHelpers
+
+/// Runs the pipeline on its own thread: polls every source (replay paced by capture time, live queues), feeds
+/// ``DaemonPipeline``, classifies each burst in one batch, publishes to the ``EventHub``, expires silent streams,
+/// sends heartbeats, and applies model reloads between bursts.
+public final class DaemonRunner: @unchecked Sendable {
+    /// Runner settings.
+    public struct Options: Sendable {
+        /// Sources to read.
+        public var sources: [SourceSpec] = []
+        /// Replay speed multiplier (0 = as fast as possible).
+        public var speed: Double = 1
+        /// Replay in a loop.
+        public var loop = false
+        /// Seconds between `daemon.heartbeat` events.
+        public var heartbeatSeconds: Double = 5
+        /// Stop when every source has ended (replay without loop).
+        public var exitWhenDone = false
+        /// Pipeline core settings.
+        public var pipeline = PipelineConfig()
+        /// Creates defaults.
+        public init() {}
+    }
+
+    /// The settings.
+    public let options: Options
+    private let hub: EventHub
+    private let log: @Sendable (String) -> Void
+    private var pipeline: DaemonPipeline!
+    private var sources: [any FrameSource] = []
+
+    private struct Shared {
+        var stop = false
+        var pendingReload: (classifier: (any WindowClassifier)?, config: PipelineConfig)?
+        var lastLoop = 0.0
+        var status = "{\"type\":\"status\"}"
+        var finished = false
+    }
+    private let shared = NIOLockedValueBox(Shared())
+    private let done = DispatchSemaphore(value: 0)
+
+    /// Monotonic seconds.
+    public static func monotonic() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+    /// Opens the sources (a replay file that cannot be opened throws, naming it; live sources retry later).
+    public init(options: Options, classifier: (any WindowClassifier)?, hub: EventHub,
+                log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+        self.options = options
+        self.hub = hub
+        self.log = log
+        for spec in options.sources {
+            switch spec {
+            case .replay(let path):
+                sources.append(try ReplaySource(path: path, speed: options.speed, loop: options.loop))
+            case .pcap(let interface):
+                sources.append(LiveSource(name: spec.description) { PcapLiveSource(interface: interface) })
+            case .netlink:
+                sources.append(LiveSource(name: spec.description) { Intel5300NetlinkSource() })
+            }
+        }
+        pipeline = DaemonPipeline(config: options.pipeline, classifier: classifier,
+                                  monotonic: Self.monotonic, wallClock: { Date().timeIntervalSince1970 },
+                                  emit: { [hub] event in hub.publish(event) })
+        pipeline.wantsPredictions = { [hub] in hub.wants(.prediction) }
+        shared.withLockedValue { $0.lastLoop = Self.monotonic() }
+    }
+
+    /// Starts the pipeline thread.
+    public func start() {
+        let thread = Thread { [self] in
+            run()
+            done.signal()
+        }
+        thread.name = "csihard-pipeline"
+        thread.start()
+    }
+
+    /// Asks the thread to stop (streams go down with reason `shutdown`) and waits up to `timeout` seconds.
+    @discardableResult
+    public func stop(timeout: Double = 1.5) -> Bool {
+        let finished = shared.withLockedValue { state in
+            state.stop = true
+            return state.finished
+        }
+        if finished { return true }
+        guard done.wait(timeout: .now() + timeout) == .success else { return false }
+        done.signal()
+        return true
+    }
+
+    /// Waits (blocking) until the thread ends.
+    public func wait() { done.wait(); done.signal() }
+
+    /// Queues a model/config swap, applied between bursts.
+    public func reload(classifier: (any WindowClassifier)?, config: PipelineConfig) {
+        shared.withLockedValue { $0.pendingReload = (classifier, config) }
+    }
+
+    /// Seconds since the pipeline loop last went round (for the watchdog).
+    public var heartbeatAge: Double { Self.monotonic() - shared.withLockedValue { $0.lastLoop } }
+
+    /// True once the thread has ended.
+    public var isFinished: Bool { shared.withLockedValue { $0.finished } }
+
+    /// The latest status (JSON object text, refreshed every second).
+    public var statusJSON: String { shared.withLockedValue { $0.status } }
+
+    private func run() {
+        var nextMaintenance = Self.monotonic() + 1
+        var nextHeartbeat = Self.monotonic() + options.heartbeatSeconds
+        var active = sources
+        publishStatus()
+        while true {
+            let (stop, reload) = shared.withLockedValue { state in
+                defer { state.pendingReload = nil }
+                state.lastLoop = Self.monotonic()
+                return (state.stop, state.pendingReload)
+            }
+            if stop { break }
+            if let reload {
+                pipeline.replace(classifier: reload.classifier, config: reload.config)
+                log("model reloaded: \(reload.classifier?.name ?? "none")")
+            }
+            let now = Self.monotonic()
+            var wait = 0.005
+            var progressed = false
+            var index = 0
+            while index < active.count {
+                let source = active[index]
+                var ended: String?
+                burst: for _ in 0..<512 {
+                    switch source.poll(now: now) {
+                    case .frame(let frame):
+                        pipeline.ingest(frame, source: source.name, arrival: now)
+                        progressed = true
+                    case .wait(let seconds):
+                        wait = min(wait, seconds)
+                        break burst
+                    case .ended(let reason):
+                        ended = reason
+                        break burst
+                    }
+                }
+                for problem in source.takeProblems() {
+                    pipeline.report(source: source.name, kind: problem.kind, message: problem.message,
+                                    countsAsRecordIssue: problem.countsAsRecordIssue)
+                }
+                if let ended {
+                    pipeline.sourceEnded(source.name, reason: ended.hasPrefix("source-error") ? "source-lost" : ended)
+                    log("\(source.name): \(ended)")
+                    source.close()
+                    active.remove(at: index)
+                } else {
+                    index += 1
+                }
+            }
+            pipeline.flush()
+            if now >= nextMaintenance {
+                nextMaintenance = now + 1
+                pipeline.expireSilentStreams()
+                publishStatus()
+            }
+            if now >= nextHeartbeat {
+                nextHeartbeat = now + options.heartbeatSeconds
+                pipeline.heartbeat(subscribers: hub.subscriberCount, droppedLines: hub.droppedTotal)
+            }
+            if active.isEmpty && options.exitWhenDone { break }
+            if !progressed { Thread.sleep(forTimeInterval: max(0.0005, min(wait, 0.005))) }
+        }
+        for source in active {
+            pipeline.sourceEnded(source.name, reason: "shutdown")
+            source.close()
+        }
+        publishStatus()
+        shared.withLockedValue { $0.finished = true }
+    }
+
+    private func publishStatus() {
+        let counters = pipeline.counters
+        var object: [String: Any] = [
+            "type": "status",
+            "model": pipeline.classifier?.name ?? NSNull(),
+            "frames": counters.frames, "windows": counters.windows, "events": counters.events,
+            "subscribers": hub.subscriberCount, "dropped_lines": hub.droppedTotal,
+            "record_issues": counters.recordIssues,
+            "latency_p50_ms": pipeline.latency.percentile(0.5) * 1000,
+            "latency_p99_ms": pipeline.latency.percentile(0.99) * 1000,
+        ]
+        object["streams"] = pipeline.streamSnapshots().map { stream -> [String: Any] in
+            ["stream": stream.key, "source": stream.source, "frames": stream.frames, "windows": stream.windows,
+             "frames_per_second": stream.framesPerSecond, "windows_per_second": stream.windowsPerSecond,
+             "activity": stream.activity ?? NSNull(), "silent_seconds": stream.silentSeconds]
+        }
+        let text = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+            .map { String(decoding: $0, as: UTF8.self) } ?? "{\"type\":\"status\"}"
+        shared.withLockedValue { $0.status = text }
+    }
+}

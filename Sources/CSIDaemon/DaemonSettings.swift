@@ -1,0 +1,49 @@
+import CSIEvents
+
+/// Every daemon option; filled from defaults, then the config file, then command-line flags.
+public struct DaemonSettings: Sendable {
+    /// Capture sources.
+    public var sources: [SourceSpec] = []
+    /// Model file (`nil`: the default model if it exists, else no model).
+    public var modelPath: String?
+    /// Subscriber socket path (ignored under socket activation).
+    public var socketPath = "/run/csihard/events.sock"
+    /// Socket file mode.
+    public var socketMode: UInt16 = 0o660
+    /// Socket group (`nil`: leave as created).
+    public var socketGroup: String?
+    /// Lines queued per subscriber before the oldest is dropped.
+    public var subscriberQueue = 256
+    /// Longest request line from a subscriber, bytes.
+    public var maximumRequestLength = 4096
+    /// Replay speed (0 = max) and loop.
+    public var speed: Double = 1
+    /// Replay in a loop.
+    public var loop = false
+    /// Exit when all sources have ended.
+    public var exitWhenDone = false
+    /// Seconds between heartbeats.
+    public var heartbeatSeconds: Double = 5
+    /// Pipeline settings (hop, batch, silence, smoother).
+    public var pipeline = PipelineConfig()
+    /// Log level name (trace, debug, info, notice, warning, error, critical).
+    public var logLevel = "info"
+
+    /// The defaults: no config needed.
+    public init() {}
+
+    /// The model used when none is configured.
+    public static let defaultModelPath = "models/ut-har-gru.safetensors"
+
+    /// The runner's options.
+    public var runnerOptions: DaemonRunner.Options {
+        var options = DaemonRunner.Options()
+        options.sources = sources
+        options.speed = speed
+        options.loop = loop
+        options.heartbeatSeconds = heartbeatSeconds
+        options.exitWhenDone = exitWhenDone
+        options.pipeline = pipeline
+        return options
+    }
+}

@@ -1,0 +1,150 @@
+import CSIEvents
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Which events a subscriber receives. Default: every type except `prediction`, every stream.
+public struct SubscriptionFilter: Sendable, Hashable {
+    /// Accepted types (`nil`: all but `prediction`).
+    public var types: Set<EventType>?
+    /// Accepted stream keys (`nil`: all). Daemon-wide events (no stream) always pass.
+    public var streams: Set<String>?
+
+    /// Creates a filter.
+    public init(types: Set<EventType>? = nil, streams: Set<String>? = nil) {
+        self.types = types
+        self.streams = streams
+    }
+
+    /// True when an event of `type` on `stream` passes.
+    public func accepts(type: EventType, stream: String?) -> Bool {
+        if let types { if !types.contains(type) { return false } } else if type == .prediction { return false }
+        if let streams, let stream, !streams.contains(stream) { return false }
+        return true
+    }
+}
+
+/// Fans events out to subscribers: each event is encoded once; every subscriber has a bounded queue that drops
+/// its OLDEST line when full (counted, and reported to that subscriber as `subscriber.gap`). Publishing never
+/// blocks, so a stalled subscriber cannot slow the pipeline or the others. Thread-safe.
+public final class EventHub: Sendable {
+    /// One subscriber's queue and counters.
+    private struct Subscriber {
+        var filter: SubscriptionFilter
+        let continuation: AsyncStream<ByteBuffer>.Continuation
+        /// Lines dropped since the last gap notice.
+        var unreported = 0
+    }
+
+    /// A subscriber's end: the lines to write, and its id for filter changes and `unsubscribe`.
+    public struct Subscription: Sendable {
+        /// Identifier within this hub.
+        public let id: Int
+        /// NDJSON lines (each one event, ending in `\n`).
+        public let lines: AsyncStream<ByteBuffer>
+    }
+
+    private struct State {
+        var subscribers: [Int: Subscriber] = [:]
+        var nextID = 0
+        var droppedTotal = 0
+        var encoder = NDJSONEncoder()
+        /// How many subscribers accept each type (to skip building unwanted events).
+        var wanted: [EventType: Int] = [:]
+    }
+
+    private let state = NIOLockedValueBox(State())
+    /// Lines queued per subscriber before the oldest is dropped.
+    public let queueCapacity: Int
+    private let allocator = ByteBufferAllocator()
+
+    /// Creates a hub with per-subscriber queues of `queueCapacity` lines.
+    public init(queueCapacity: Int = 256) {
+        self.queueCapacity = max(1, queueCapacity)
+    }
+
+    /// Adds a subscriber with `filter`.
+    public func subscribe(filter: SubscriptionFilter = SubscriptionFilter()) -> Subscription {
+        let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(queueCapacity))
+        let id = state.withLockedValue { state in
+            let id = state.nextID
+            state.nextID += 1
+            state.subscribers[id] = Subscriber(filter: filter, continuation: continuation)
+            Self.count(filter, into: &state.wanted, delta: 1)
+            return id
+        }
+        return Subscription(id: id, lines: stream)
+    }
+
+    /// Changes a subscriber's filter.
+    public func setFilter(_ filter: SubscriptionFilter, for id: Int) {
+        state.withLockedValue { state in
+            guard let old = state.subscribers[id]?.filter else { return }
+            Self.count(old, into: &state.wanted, delta: -1)
+            Self.count(filter, into: &state.wanted, delta: 1)
+            state.subscribers[id]?.filter = filter
+        }
+    }
+
+    /// Removes a subscriber and finishes its line stream.
+    public func unsubscribe(_ id: Int) {
+        let removed = state.withLockedValue { state -> Subscriber? in
+            guard let subscriber = state.subscribers.removeValue(forKey: id) else { return nil }
+            Self.count(subscriber.filter, into: &state.wanted, delta: -1)
+            return subscriber
+        }
+        removed?.continuation.finish()
+    }
+
+    /// Finishes every subscriber's stream (shutdown).
+    public func finishAll() {
+        let all = state.withLockedValue { state in
+            defer { state.subscribers.removeAll(); state.wanted.removeAll() }
+            return Array(state.subscribers.values)
+        }
+        for subscriber in all { subscriber.continuation.finish() }
+    }
+
+    /// Number of subscribers connected.
+    public var subscriberCount: Int { state.withLockedValue { $0.subscribers.count } }
+
+    /// Lines dropped for slow subscribers since start.
+    public var droppedTotal: Int { state.withLockedValue { $0.droppedTotal } }
+
+    /// True when at least one subscriber accepts `type` (on some stream).
+    public func wants(_ type: EventType) -> Bool { state.withLockedValue { ($0.wanted[type] ?? 0) > 0 } }
+
+    /// Lines dropped for subscriber `id` since the last call (the writer sends a `subscriber.gap` line for them).
+    public func takeDrops(for id: Int) -> Int {
+        state.withLockedValue { state in
+            let dropped = state.subscribers[id]?.unreported ?? 0
+            state.subscribers[id]?.unreported = 0
+            return dropped
+        }
+    }
+
+    /// Encodes `event` once and queues it for every subscriber whose filter accepts it. Never blocks.
+    public func publish(_ event: Event) {
+        state.withLockedValue { state in
+            guard !state.subscribers.isEmpty else { return }
+            var line: ByteBuffer?
+            for (id, subscriber) in state.subscribers where subscriber.filter.accepts(type: event.type, stream: event.stream) {
+                if line == nil { line = allocator.buffer(bytes: state.encoder.encode(event)) }
+                if case .dropped = subscriber.continuation.yield(line!) {
+                    state.subscribers[id]?.unreported += 1
+                    state.droppedTotal += 1
+                }
+            }
+        }
+    }
+
+    /// Encodes a one-off line (a `subscriber.gap` notice or a reply) the same way.
+    public func encodeLine(_ event: Event) -> ByteBuffer {
+        state.withLockedValue { state in allocator.buffer(bytes: state.encoder.encode(event)) }
+    }
+
+    private static func count(_ filter: SubscriptionFilter, into wanted: inout [EventType: Int], delta: Int) {
+        for type in EventType.allCases where filter.types?.contains(type) ?? (type != .prediction) {
+            wanted[type, default: 0] += delta
+        }
+    }
+}

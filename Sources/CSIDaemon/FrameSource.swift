@@ -1,0 +1,173 @@
+import CSICapture
+import Foundation
+import NIOConcurrencyHelpers
+
+/// What a source has for the pipeline thread right now.
+enum SourcePoll {
+    /// A frame, due now.
+    case frame(CSIFrame)
+    /// Nothing due; ask again in at most this many seconds.
+    case wait(Double)
+    /// The source is finished for good.
+    case ended(reason: String)
+}
+
+/// A problem a source reports to the pipeline (published as `stream.error`).
+struct SourceProblem: Sendable {
+    var kind: String
+    var message: String
+    var countsAsRecordIssue: Bool
+}
+
+/// A source polled by the pipeline thread. Never blocks.
+protocol FrameSource: AnyObject {
+    /// `replay:FILE`, `pcap:IFACE`, `netlink`.
+    var name: String { get }
+    /// The next due frame, a wait hint, or the end. `now` is monotonic seconds.
+    func poll(now: Double) -> SourcePoll
+    /// Problems since the last call (corrupt records, interface errors).
+    func takeProblems() -> [SourceProblem]
+    /// Releases the device or file.
+    func close()
+}
+
+/// Collects reader issues from any thread.
+final class ProblemBox: Sendable {
+    private let box = NIOLockedValueBox<[SourceProblem]>([])
+    func add(_ problem: SourceProblem) { box.withLockedValue { if $0.count < 1000 { $0.append(problem) } } }
+    func take() -> [SourceProblem] {
+        box.withLockedValue { problems in
+            let taken = problems
+            problems.removeAll()
+            return taken
+        }
+    }
+}
+
+/// Replays a capture file paced by its timestamps x `speed` (0 = as fast as possible), optionally in a loop
+/// (each pass shifted in time so capture time keeps increasing).
+final class ReplaySource: FrameSource {
+    let name: String
+    private let path: String
+    private let speed: Double
+    private let loop: Bool
+    private var reader: (any CaptureReader)?
+    private let problems = ProblemBox()
+    /// The next frame read but not yet due.
+    private var pending: CSIFrame?
+    /// Capture time of the first frame and monotonic time it was released.
+    private var firstCaptureTime: Double?, startedAt = 0.0
+    /// Added to timestamps of the current pass; the last released timestamp.
+    private var offset = 0.0, lastTimestamp = 0.0
+
+    init(path: String, speed: Double, loop: Bool) throws {
+        self.name = "replay:\(path)"
+        self.path = path
+        self.speed = speed
+        self.loop = loop
+        try open()
+    }
+
+    private func open() throws {
+        let reader = try CaptureFile.open(path: path)
+        let problems = self.problems
+        reader.onIssue = { issue in
+            guard !issue.isBenign else { return }
+            problems.add(SourceProblem(kind: issue.kind, message: issue.description, countsAsRecordIssue: true))
+        }
+        self.reader = reader
+    }
+
+    func poll(now: Double) -> SourcePoll {
+        if pending == nil {
+            do {
+                pending = try reader?.nextFrame()
+            } catch {
+                return .ended(reason: "source-error: \(error)")
+            }
+            if pending == nil {
+                guard loop, firstCaptureTime != nil else { return .ended(reason: "source-ended") }
+                // Next pass: reopen, and shift its timestamps to follow the last frame released.
+                do { try open() } catch { return .ended(reason: "source-error: \(error)") }
+                guard let first = try? reader?.nextFrame() else { return .ended(reason: "source-ended") }
+                offset = lastTimestamp + 0.01 - first.timestamp
+                pending = first
+            }
+        }
+        guard var frame = pending else { return .wait(0.001) }
+        frame.timestamp += offset
+        if firstCaptureTime == nil { firstCaptureTime = frame.timestamp; startedAt = now }
+        if speed > 0, let first = firstCaptureTime {
+            let due = startedAt + (frame.timestamp - first) / speed
+            if due > now { return .wait(due - now) }
+        }
+        pending = nil
+        lastTimestamp = frame.timestamp
+        return .frame(frame)
+    }
+
+    func takeProblems() -> [SourceProblem] { problems.take() }
+
+    func close() { reader = nil }
+}
+
+/// A live source (libpcap interface or Intel netlink), started with retries and exponential backoff when the
+/// device is missing or goes away.
+final class LiveSource: FrameSource {
+    let name: String
+    private let makeReader: () -> any LiveCapture
+    private var capture: (any LiveCapture)?
+    private let problems = ProblemBox()
+    /// Next start attempt (monotonic) and the current backoff.
+    private var retryAt = 0.0, backoff = 1.0
+    /// Longest backoff, seconds.
+    private let maximumBackoff: Double
+
+    init(name: String, maximumBackoff: Double = 30, makeReader: @escaping () -> any LiveCapture) {
+        self.name = name
+        self.makeReader = makeReader
+        self.maximumBackoff = maximumBackoff
+    }
+
+    func poll(now: Double) -> SourcePoll {
+        if capture == nil {
+            guard now >= retryAt else { return .wait(min(0.05, retryAt - now)) }
+            let reader = makeReader()
+            let problems = self.problems
+            reader.onIssue = { issue in
+                guard !issue.isBenign else { return }
+                problems.add(SourceProblem(kind: issue.kind, message: issue.description, countsAsRecordIssue: true))
+            }
+            do {
+                try reader.start(onFrame: nil)
+                capture = reader
+                backoff = 1
+            } catch {
+                problems.add(SourceProblem(kind: "source-unavailable",
+                                           message: "\(error); retrying in \(Int(backoff)) s", countsAsRecordIssue: false))
+                retryAt = now + backoff
+                backoff = min(maximumBackoff, backoff * 2)
+                return .wait(0.05)
+            }
+        }
+        guard let capture else { return .wait(0.01) }
+        if let frame = try? capture.nextFrame() { return .frame(frame) }
+        return .wait(0.002)
+    }
+
+    func takeProblems() -> [SourceProblem] { problems.take() }
+
+    func close() {
+        capture?.stop()
+        capture = nil
+    }
+}
+
+/// The live readers' common surface.
+protocol LiveCapture: CaptureReader {
+    func start(onFrame: (@Sendable (CSIFrame) -> Void)?) throws
+    func stop()
+}
+
+extension PcapLiveSource: LiveCapture {}
+extension Intel5300NetlinkSource: LiveCapture {}

@@ -1,0 +1,18 @@
+import CSIEvents
+
+/// Settings of the pipeline core (everything between frames and events).
+public struct PipelineConfig: Sendable {
+    /// Seconds between windows of a stream (rounded to whole model steps).
+    public var hopSeconds: Double = 0.2
+    /// Most windows classified in one batch.
+    public var maxBatch: Int = 64
+    /// A stream with no frame for this many seconds (monotonic clock) goes `stream.down`.
+    public var silenceSeconds: Double = 5
+    /// Smoother settings (labels are replaced by the model's).
+    public var smoother: SmootherConfig = SmootherConfig(labels: [])
+    /// Publish a `prediction` event per window (only encoded when a subscriber asked for them).
+    public var predictions: Bool = true
+
+    /// Creates the defaults.
+    public init() {}
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// Filesystem side of the subscriber socket: stale-socket detection, permissions.
+public enum SocketPath {
+    /// A socket path that cannot be used.
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        /// Why.
+        public var description: String
+    }
+
+    /// Makes `path` bindable: nothing there is fine; a socket nobody listens on (connect gives ECONNREFUSED) is
+    /// stale and removed; a socket with a listener (another running instance) or any other file is an error.
+    public static func prepare(_ path: String) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        guard info.st_mode & S_IFMT == S_IFSOCK else {
+            throw Failure(description: "\(path) exists and is not a socket; refusing to replace it")
+        }
+        switch probe(path) {
+        case 0:
+            throw Failure(description: "\(path) is in use by a running instance (connect succeeded); not removing it")
+        case ECONNREFUSED:
+            unlink(path)
+        case let code:
+            throw Failure(description: "\(path): cannot tell whether the socket is live (\(String(cString: strerror(code))))")
+        }
+    }
+
+    /// Connects to `path`: 0 on success, else errno.
+    public static func probe(_ path: String) -> Int32 {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { return errno }
+        defer { close(descriptor) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return ENAMETOOLONG }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        return result == 0 ? 0 : errno
+    }
+
+    /// Sets the socket's mode (e.g. 0660) and, when given, its group.
+    public static func applyPermissions(path: String, mode: UInt16, group: String?) throws {
+        if chmod(path, mode_t(mode)) != 0 {
+            throw Failure(description: "\(path): chmod \(String(mode, radix: 8)) failed: \(String(cString: strerror(errno)))")
+        }
+        if let group {
+            guard let entry = getgrnam(group) else { throw Failure(description: "socket group \"\(group)\" does not exist") }
+            if chown(path, uid_t.max, entry.pointee.gr_gid) != 0 {
+                throw Failure(description: "\(path): chgrp \(group) failed: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}

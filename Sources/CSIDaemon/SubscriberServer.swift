@@ -1,0 +1,145 @@
+import CSIEvents
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// Where the subscriber socket comes from.
+public enum SocketBinding: Sendable {
+    /// Bind this path (mode and optional group applied after bind; a live instance's socket is never removed).
+    case path(String, mode: UInt16, group: String?)
+    /// A listening descriptor passed by systemd (socket activation); systemd owns the file.
+    case descriptor(Int32)
+}
+
+/// Serves NDJSON events on a Unix stream socket to any number of subscribers (SwiftNIO).
+///
+/// Per connection: a reader (request lines: filter or status; bounded length), a writer (the hub's bounded queue
+/// to the socket, with `subscriber.gap` notices), and a graceful-shutdown watcher; the first to finish ends the
+/// others and closes the connection, so a stalled subscriber cannot hold up shutdown.
+public struct SubscriberServer: Service {
+    /// The event source.
+    public let hub: EventHub
+    /// The socket.
+    public let binding: SocketBinding
+    /// Longest request line accepted, bytes.
+    public var maximumRequestLength = 4096
+    /// Called once the socket is listening (sends READY=1).
+    public var onListening: @Sendable () -> Void = {}
+    /// JSON text for a `status` reply.
+    public var status: @Sendable () -> String = { "{\"type\":\"status\"}" }
+    /// Logger.
+    public var logger: Logger
+
+    /// Creates a server.
+    public init(hub: EventHub, binding: SocketBinding, logger: Logger) {
+        self.hub = hub
+        self.binding = binding
+        self.logger = logger
+    }
+
+    /// Accepts subscribers until graceful shutdown.
+    public func run() async throws {
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 128)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 16 * 1024, high: 64 * 1024))
+        let limit = maximumRequestLength
+        let initializer: @Sendable (Channel) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: limit)))
+                return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+            }
+        }
+        let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+        var ownedPath: String?
+        switch binding {
+        case .path(let path, let mode, let group):
+            try SocketPath.prepare(path)
+            server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false,
+                                              childChannelInitializer: initializer)
+            ownedPath = path
+            try SocketPath.applyPermissions(path: path, mode: mode, group: group)
+        case .descriptor(let descriptor):
+            server = try await bootstrap.bind(descriptor, childChannelInitializer: initializer)
+        }
+        logger.info("listening for subscribers", metadata: ["socket": "\(ownedPath ?? "fd")"])
+        onListening()
+        defer {
+            if let ownedPath { unlink(ownedPath) }
+        }
+        do {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { inbound in
+                    for try await connection in inbound.cancelOnGracefulShutdown() {
+                        group.addTask { await serve(connection) }
+                    }
+                }
+            }
+        } catch is CancellationError {
+            // Shutdown: not an error (a rethrown CancellationError would crash the process at top level).
+        }
+    }
+
+    /// One subscriber, from connect to close.
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        let subscription = hub.subscribe()
+        let id = subscription.id
+        logger.debug("subscriber connected", metadata: ["subscriber": "\(id)"])
+        defer {
+            hub.unsubscribe(id)
+            logger.debug("subscriber left", metadata: ["subscriber": "\(id)"])
+        }
+        try? await connection.executeThenClose { inbound, outbound in
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    do {
+                        for try await line in inbound {
+                            logger.trace("request line", metadata: ["subscriber": "\(id)", "bytes": "\(line.readableBytes)"])
+                            await handleRequest(Array(line.readableBytesView), id: id, outbound: outbound)
+                        }
+                    } catch let error as LineFrameDecoder.LineTooLong {
+                        try? await outbound.write(ByteBuffer(bytes: SubscriberRequest.errorLine(error.description)))
+                    } catch {}
+                }
+                group.addTask {
+                    for await line in subscription.lines {
+                        if Task.isCancelled { return }
+                        let dropped = hub.takeDrops(for: id)
+                        if dropped > 0 {
+                            let notice = hub.encodeLine(Event(time: 0, wallTime: Date().timeIntervalSince1970, stream: nil,
+                                                              payload: .gap(dropped: dropped)))
+                            guard (try? await outbound.write(notice)) != nil else { return }
+                        }
+                        do {
+                            try await outbound.write(line)
+                        } catch {
+                            logger.trace("write failed", metadata: ["subscriber": "\(id)", "error": "\(error)"])
+                            return
+                        }
+                    }
+                }
+                group.addTask {
+                    try? await gracefulShutdown()
+                }
+                await group.next()
+                group.cancelAll()
+                hub.unsubscribe(id)
+            }
+        }
+    }
+
+    private func handleRequest(_ bytes: [UInt8], id: Int, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async {
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
+        do {
+            switch try SubscriberRequest.parse(bytes) {
+            case .filter(let filter):
+                hub.setFilter(filter, for: id)
+            case .status:
+                try? await outbound.write(ByteBuffer(string: status() + "\n"))
+            }
+        } catch {
+            try? await outbound.write(ByteBuffer(bytes: SubscriberRequest.errorLine("\(error)")))
+        }
+    }
+}

@@ -1,0 +1,30 @@
+/// What the pipeline needs from a model: a batch of raw (un-normalised) windows in, class probabilities out.
+///
+/// The engine's `CSIModel` is adapted to this in ``ModelClassifier`` (when the engine is available); tests use
+/// classifiers whose behaviour they control.
+public protocol WindowClassifier: AnyObject {
+    /// Class labels, in output order.
+    var labels: [String] { get }
+    /// Steps per window.
+    var steps: Int { get }
+    /// Features per step.
+    var features: Int { get }
+    /// Model steps per second of capture time.
+    var sampleRateHz: Double { get }
+    /// A short description for logs and `status` (name, architecture, file).
+    var name: String { get }
+    /// Classifies `batch` windows. `windows` is (batch, steps, features) raw features and may be overwritten
+    /// (e.g. normalised in place); `probabilities` receives (batch, labels.count), each row summing to 1.
+    func classify(windows: UnsafeMutableBufferPointer<Float>, batch: Int,
+                  into probabilities: UnsafeMutableBufferPointer<Float>) throws
+}
+
+/// A model that could not be loaded or used; the message names the file and field.
+public struct ClassifierError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    public var message: String
+    /// Creates an error.
+    public init(_ message: String) { self.message = message }
+    /// The message.
+    public var description: String { message }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import CSIDaemon
+
+/// `csihard`: parses flags, merges them over the config file, and runs the daemon. Nothing else happens here.
+@main
+struct CSIHardCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "csihard",
+        abstract: "WiFi CSI activity-recognition daemon: capture -> windows -> model -> events on a Unix socket.")
+
+    @Option(name: .customLong("source"), help: "replay:FILE, pcap:IFACE or netlink (repeatable).")
+    var sources: [String] = []
+    @Option(help: "Replay speed multiplier, or 'max'.")
+    var speed: String?
+    @Flag(help: "Replay files in a loop.")
+    var loop = false
+    @Option(help: "Subscriber socket path (ignored under socket activation).")
+    var socket: String?
+    @Option(help: "Model file (.safetensors). Default: models/ut-har-gru.safetensors when present.")
+    var model: String?
+    @Option(help: "Config file (TOML). Flags override it.")
+    var config: String?
+    @Option(help: "Socket group for subscribers.")
+    var socketGroup: String?
+    @Option(help: "Seconds between heartbeat events.")
+    var heartbeatSeconds: Double?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+    @Flag(help: "Exit when every source has ended (replay without --loop).")
+    var exitWhenDone = false
+
+    func run() async throws {
+        let flags = self
+        let makeSettings: @Sendable () throws -> DaemonSettings = {
+            var settings = try flags.config.map { try DaemonConfigFile.load(path: $0) } ?? DaemonSettings()
+            try flags.apply(to: &settings)
+            return settings
+        }
+        let settings: DaemonSettings
+        do {
+            settings = try makeSettings()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        try await Daemon.run(settings: settings, configPath: config, reloadSettings: makeSettings)
+    }
+
+    /// Flags override the config file.
+    func apply(to settings: inout DaemonSettings) throws {
+        if !sources.isEmpty { settings.sources = try sources.map { try SourceSpec(parsing: $0) } }
+        if let speed {
+            if speed == "max" { settings.speed = 0 } else if let value = Double(speed), value > 0 { settings.speed = value } else {
+                throw ValidationError("--speed must be a positive number or 'max', not '\(speed)'")
+            }
+        }
+        if loop { settings.loop = true }
+        if let socket { settings.socketPath = socket }
+        if let model { settings.modelPath = model }
+        if let socketGroup { settings.socketGroup = socketGroup }
+        if let heartbeatSeconds {
+            guard heartbeatSeconds > 0 else { throw ValidationError("--heartbeat-seconds must be > 0") }
+            settings.heartbeatSeconds = heartbeatSeconds
+        }
+        if let logLevel { settings.logLevel = logLevel }
+        if exitWhenDone { settings.exitWhenDone = true }
+    }
+}

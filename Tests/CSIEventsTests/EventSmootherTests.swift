@@ -1,0 +1,129 @@
+import Testing
+@testable import CSIEvents
+
+/// Probabilities as a function of capture time, sampled at any window rate.
+private let labels = ["lie down", "fall", "walk", "pick up", "run", "sit down", "stand up"]
+
+private func oneHot(_ label: String, _ confidence: Float = 0.9) -> [Float] {
+    let rest = (1 - confidence) / Float(labels.count - 1)
+    return labels.map { $0 == label ? confidence : rest }
+}
+
+/// Runs `script(time)` at `rate` windows/s from 0 to `duration`, returns (time, payload) events.
+private func run(_ config: SmootherConfig, rate: Double, duration: Double,
+                 motion: (Double) -> Double = { _ in 10 },
+                 script: (Double) -> [Float]) -> [(Double, EventPayload)] {
+    var smoother = EventSmoother(config: config)
+    var events: [(Double, EventPayload)] = []
+    let count = Int(duration * rate)
+    for index in 0...count {
+        let time = Double(index) / rate
+        smoother.push(time: time, probabilities: script(time), motionEnergy: motion(time)) { events.append(($0, $1)) }
+    }
+    smoother.finish(time: duration) { events.append(($0, $1)) }
+    return events
+}
+
+private func summary(_ events: [(Double, EventPayload)]) -> [String] {
+    events.map { event in
+        switch event.1 {
+        case .activityStarted(let activity, _): return "start \(activity)"
+        case .activityEnded(let activity, _, _): return "end \(activity)"
+        case .fallDetected: return "fall"
+        default: return "other"
+        }
+    }
+}
+
+@Suite struct EventSmootherTests {
+    /// walk 0-4 s, still 4-6 s, sit down 6-9 s, still after.
+    private func script(_ time: Double) -> [Float] {
+        if time < 4 { return oneHot("walk") }
+        if time < 6 { return [Float](repeating: 1 / 7, count: 7) }
+        if time < 9 { return oneHot("sit down") }
+        return [Float](repeating: 1 / 7, count: 7)
+    }
+
+    @Test func sameEventsAtTwoAndTwentyHertz() {
+        let config = SmootherConfig(labels: labels)
+        let slow = run(config, rate: 2, duration: 12, script: script)
+        let fast = run(config, rate: 20, duration: 12, script: script)
+        #expect(summary(slow) == ["start walk", "end walk", "start sit down", "end sit down"])
+        #expect(summary(slow) == summary(fast))
+        var maxdiff = 0.0
+        for (a, b) in zip(slow, fast) { maxdiff = max(maxdiff, abs(a.0 - b.0)) }
+        print("EventSmoother 2 Hz vs 20 Hz event time maxdiff \(maxdiff) s")
+        #expect(maxdiff <= 0.5 + 1e-9)
+        // Durations are in seconds too.
+        for case (_, .activityEnded(let activity, _, let duration)) in fast + slow {
+            #expect(abs(duration - (activity == "walk" ? 4 : 3)) < 0.7, "\(activity) lasted \(duration) s")
+        }
+    }
+
+    @Test func flickerIsSuppressed() {
+        // walk, with a single-window flicker to "run" every second (at 20 Hz).
+        let config = SmootherConfig(labels: labels)
+        let events = run(config, rate: 20, duration: 6) { time in
+            let phase = Int((time * 20).rounded()) % 20
+            return phase == 0 ? oneHot("run", 0.95) : oneHot("walk")
+        }
+        #expect(summary(events) == ["start walk", "end walk"])
+        // Alternating classes every 0.3 s never sustain a start.
+        let alternating = run(config, rate: 20, duration: 6) { time in
+            Int(time / 0.3) % 2 == 0 ? oneHot("run", 0.95) : oneHot("walk", 0.95)
+        }
+        #expect(summary(alternating).isEmpty)
+    }
+
+    @Test func hysteresisKeepsAnActivityThroughAShortDip() {
+        let config = SmootherConfig(labels: labels)
+        // walk confidence dips to 0.5 (between exit 0.4 and enter 0.6) for 2 s: still walking.
+        let events = run(config, rate: 10, duration: 8) { time in
+            (3...5).contains(time) ? oneHot("walk", 0.5) : oneHot("walk", 0.9)
+        }
+        #expect(summary(events) == ["start walk", "end walk"])
+    }
+
+    @Test func fallCooldownPreventsFloods() {
+        var config = SmootherConfig(labels: labels)
+        config.fallCooldownSeconds = 10
+        // Falls at 1-3 s, 5-7 s (within cooldown) and 14-16 s.
+        let events = run(config, rate: 20, duration: 20) { time in
+            (1..<3).contains(time) || (5..<7).contains(time) || (14..<16).contains(time) ? oneHot("fall", 0.95) : oneHot("lie down", 0.3)
+        }
+        let falls = events.filter { if case .fallDetected = $0.1 { return true }; return false }
+        #expect(falls.count == 2)
+        #expect(falls.count == 2 && falls[1].0 - falls[0].0 >= 10)
+        let slow = run(config, rate: 2, duration: 20) { time in
+            (1..<3).contains(time) || (5..<7).contains(time) || (14..<16).contains(time) ? oneHot("fall", 0.95) : oneHot("lie down", 0.3)
+        }
+        #expect(slow.filter { if case .fallDetected = $0.1 { return true }; return false }.count == 2)
+    }
+
+    @Test func lowMotionMeansIdleWhateverTheModelSays() {
+        var config = SmootherConfig(labels: labels)
+        config.idleMotionEnergy = 1
+        let events = run(config, rate: 10, duration: 10, motion: { $0 < 5 ? 5 : 0.1 }) { _ in oneHot("walk") }
+        #expect(summary(events) == ["start walk", "end walk"])
+        // Motion is averaged over 1 s, then the exit must hold 0.6 s: ended by 7 s, lasting about 5 s.
+        if case .activityEnded(_, _, let duration) = events[1].1 { #expect(abs(duration - 5) < 1) }
+        #expect(events[1].0 < 7)
+    }
+
+    @Test func captureTimeGapEndsTheActivity() {
+        let config = SmootherConfig(labels: labels)
+        var smoother = EventSmoother(config: config)
+        var events: [(Double, EventPayload)] = []
+        for index in 0..<30 { smoother.push(time: Double(index) * 0.1, probabilities: oneHot("run"), motionEnergy: 1) { events.append(($0, $1)) } }
+        smoother.push(time: 100, probabilities: oneHot("run"), motionEnergy: 1) { events.append(($0, $1)) }
+        #expect(summary(events) == ["start run", "end run"])
+    }
+
+    @Test func invalidConfigNamesTheField() {
+        var config = SmootherConfig(labels: labels)
+        config.exitConfidence = 0.9
+        #expect(throws: SmootherConfigError.self) { try config.validate() }
+        do { try config.validate() } catch { #expect(error.field == "exit_confidence") }
+        #expect(throws: Never.self) { try SmootherConfig(labels: labels).validate() }
+    }
+}
