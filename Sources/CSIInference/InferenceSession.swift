@@ -70,18 +70,24 @@ public final class InferenceSession {
     }
 
     /// One slice of at most `maxBatch` windows: input (batch, steps, features) -> output (batch, classes).
-    private func forward(_ input: UnsafePointer<Float>, batch: Int, into output: UnsafeMutablePointer<Float>) {
+    ///
+    /// `firstLayerProjection` (recurrent families only) supplies the main stack's layer-0 input projections, in
+    /// which case `input` is not read (see ``StreamingSession``).
+    func forward(_ input: UnsafePointer<Float>, batch: Int, into output: UnsafeMutablePointer<Float>,
+                 firstLayerProjection: ((Int, Int, Int) -> UnsafePointer<Float>)? = nil) {
         let config = model.config
         let steps = config.steps
         let hidden = config.hiddenSize
         let classifierInput = features.pointer                                  // (batch, classifier inputs)
         switch config.architecture {
         case .rnn, .gru, .lstm, .bilstm:
-            _ = model.recurrent.run(input, batch: batch, steps: steps, workspace: workspace)
+            _ = model.recurrent.run(input, batch: batch, steps: steps, workspace: workspace,
+                                    firstLayerProjection: firstLayerProjection)
             // h_n[-1] (batch, hidden): the last layer's last direction (backward when bidirectional)
             classifierInput.update(from: model.recurrent.lastFinalHidden(workspace, batch: batch), count: batch * hidden)
         case .ablstm:
-            let sequence = model.recurrent.run(input, batch: batch, steps: steps, workspace: workspace)
+            let sequence = model.recurrent.run(input, batch: batch, steps: steps, workspace: workspace,
+                                               firstLayerProjection: firstLayerProjection)
             // sequence (batch, steps, 2*hidden) -> context (batch, 2*hidden)
             model.attention?.forward(sequence, batch: batch, steps: steps, into: classifierInput,
                                      scores: scores.pointer, weights: attentionWeights.pointer)

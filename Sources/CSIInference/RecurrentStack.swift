@@ -61,8 +61,12 @@ struct RecurrentStack: Sendable {
     /// `initialHidden` / `initialCell` are PyTorch's `h_0` / `c_0`, (layers*directions, batch, hidden); zeros when nil.
     /// Afterwards `workspace.finalHidden` holds `h_n` (layers*directions, batch, hidden), and the returned pointer
     /// the last layer's output sequence (batch, steps, directions*hidden).
+    ///
+    /// `firstLayerProjection`, when given, supplies layer 0's input projection `x_t · W_ihᵀ + bias` for
+    /// (direction, row, time) instead of computing it from `input` (the streaming path caches it per frame).
     func run(_ input: UnsafePointer<Float>, batch: Int, steps: Int, workspace: RecurrentWorkspace,
-             initialHidden: UnsafePointer<Float>? = nil, initialCell: UnsafePointer<Float>? = nil)
+             initialHidden: UnsafePointer<Float>? = nil, initialCell: UnsafePointer<Float>? = nil,
+             firstLayerProjection: ((_ direction: Int, _ row: Int, _ time: Int) -> UnsafePointer<Float>)? = nil)
         -> UnsafeMutablePointer<Float> {
         let size = hiddenSize
         let outputWidth = outputSize
@@ -76,7 +80,10 @@ struct RecurrentStack: Sendable {
                 let stateIndex = layerIndex * directions + direction
                 let projection = workspace.projection.pointer                      // (batch*steps, gates*hidden)
                 let width = weights.gateWidth
-                weights.project(layerInput, rows: batch * steps, inputStride: layerInputWidth, into: projection)
+                let cached = layerIndex == 0 ? firstLayerProjection : nil
+                if cached == nil {
+                    weights.project(layerInput, rows: batch * steps, inputStride: layerInputWidth, into: projection)
+                }
                 let hidden = workspace.hidden.pointer                              // (batch, hidden)
                 let cellState = workspace.cell.pointer                             // (batch, hidden)
                 if let initialHidden {
@@ -91,9 +98,14 @@ struct RecurrentStack: Sendable {
                 }
                 for position in 0..<steps {
                     let time = reverse ? steps - 1 - position : position
-                    weights.step(batch: batch,
-                                 projection: { UnsafePointer(projection + ($0 * steps + time) * width) },
-                                 hidden: hidden, cellState: cellState, recurrent: workspace.recurrent.pointer)
+                    if let cached {
+                        weights.step(batch: batch, projection: { cached(direction, $0, time) },
+                                     hidden: hidden, cellState: cellState, recurrent: workspace.recurrent.pointer)
+                    } else {
+                        weights.step(batch: batch,
+                                     projection: { UnsafePointer(projection + ($0 * steps + time) * width) },
+                                     hidden: hidden, cellState: cellState, recurrent: workspace.recurrent.pointer)
+                    }
                     for row in 0..<batch {
                         (output + (row * steps + time) * outputWidth + direction * size)
                             .update(from: hidden + row * size, count: size)
