@@ -22,14 +22,15 @@ def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def recurrent_direction(cell, tensors, prefix, suffix, x, nonlinearity):
-    """One direction of one layer: x (N, T, I) -> outputs (N, T, H) in time order (reverse runs t = T-1 .. 0)."""
+def recurrent_direction(cell, tensors, prefix, suffix, x, nonlinearity, h0=None, c0=None):
+    """One direction of one layer: x (N, T, I) -> (outputs (N, T, H) in time order, final c) (reverse runs
+    t = T-1 .. 0); initial state h0, c0 (N, H) or zeros."""
     w_ih, w_hh = tensors[f"{prefix}.weight_ih{suffix}"], tensors[f"{prefix}.weight_hh{suffix}"]
     b_ih, b_hh = tensors[f"{prefix}.bias_ih{suffix}"], tensors[f"{prefix}.bias_hh{suffix}"]
     hidden = w_hh.shape[1]
     n, steps, _ = x.shape
-    h = np.zeros((n, hidden))
-    c = np.zeros((n, hidden))
+    h = np.zeros((n, hidden)) if h0 is None else h0
+    c = np.zeros((n, hidden)) if c0 is None else c0
     out = np.zeros((n, steps, hidden))
     order = range(steps - 1, -1, -1) if suffix.endswith("_reverse") else range(steps)
     for t in order:
@@ -50,21 +51,26 @@ def recurrent_direction(cell, tensors, prefix, suffix, x, nonlinearity):
             pre = gi + gh
             h = np.tanh(pre) if nonlinearity == "tanh" else np.maximum(pre, 0)
         out[:, t] = h
-    return out
+    return out, c
 
 
-def recurrent(cell, tensors, prefix, x, layers, bidirectional, nonlinearity="tanh"):
-    """Stacked (bi)directional layers: returns (last layer outputs (N, T, dirs*H), h_n[-1] (N, H))."""
+def recurrent(cell, tensors, prefix, x, layers, bidirectional, nonlinearity="tanh", h0=None, c0=None):
+    """Stacked (bi)directional layers: returns (last layer outputs (N, T, dirs*H), h_n[-1] (N, H), h_n, c_n);
+    h0, c0 (layers*dirs, N, H) in PyTorch's order (layer-major, forward then backward) or None for zeros."""
+    directions = 2 if bidirectional else 1
+    h_n, c_n = [], []
     for layer in range(layers):
-        forward = recurrent_direction(cell, tensors, prefix, f"_l{layer}", x, nonlinearity)
-        if bidirectional:
-            backward = recurrent_direction(cell, tensors, prefix, f"_l{layer}_reverse", x, nonlinearity)
-            x = np.concatenate([forward, backward], axis=2)
-            last = backward[:, 0]                           # the backward direction ends at t = 0
-        else:
-            x = forward
-            last = forward[:, -1]
-    return x, last
+        outputs = []
+        for direction in range(directions):
+            index = layer * directions + direction
+            suffix = f"_l{layer}" + ("_reverse" if direction else "")
+            out, c = recurrent_direction(cell, tensors, prefix, suffix, x, nonlinearity,
+                                         None if h0 is None else h0[index], None if c0 is None else c0[index])
+            outputs.append(out)
+            h_n.append(out[:, 0] if direction else out[:, -1])   # the backward direction ends at t = 0
+            c_n.append(c)
+        x = np.concatenate(outputs, axis=2)
+    return x, h_n[-1], np.stack(h_n), np.stack(c_n)
 
 
 def conv1d(x, weight, bias, stride):
@@ -92,10 +98,10 @@ def reference_logits(config, tensors, x):
     bidirectional = config.get("bidirectional", arch in ("bilstm", "ablstm"))
     if arch in ("rnn", "gru", "lstm", "bilstm"):
         cell = "lstm" if arch == "bilstm" else arch
-        _, last = recurrent(cell, tensors, cell, x, layers, bidirectional, config.get("nonlinearity", "tanh"))
+        _, last, _, _ = recurrent(cell, tensors, cell, x, layers, bidirectional, config.get("nonlinearity", "tanh"))
         return last @ tensors["fc.weight"].T + tensors["fc.bias"], last, {}
     if arch == "ablstm":
-        h, _ = recurrent("lstm", tensors, "lstm", x, layers, True)                 # (N, T, 2H)
+        h, _, _, _ = recurrent("lstm", tensors, "lstm", x, layers, True)           # (N, T, 2H)
         score = np.tanh(h @ tensors["attention.W.weight"].T + tensors["attention.W.bias"]) @ tensors[
             "attention.v.weight"][0]                                                 # (N, T)
         alpha = np.exp(score - score.max(1, keepdims=True))
@@ -104,10 +110,10 @@ def reference_logits(config, tensors, x):
         return context @ tensors["fc.weight"].T + tensors["fc.bias"], context, {"attention": alpha}
     encoded = encoder(tensors, x)
     if arch == "cnn-gru":
-        _, last = recurrent("gru", tensors, "gru", encoded, layers, bidirectional)
+        _, last, _, _ = recurrent("gru", tensors, "gru", encoded, layers, bidirectional)
     else:
-        _, from_cnn = recurrent("gru", tensors, "cnn_gru", encoded, layers, bidirectional)
-        _, from_raw = recurrent("gru", tensors, "gru", x, layers, bidirectional)
+        _, from_cnn, _, _ = recurrent("gru", tensors, "cnn_gru", encoded, layers, bidirectional)
+        _, from_raw, _, _ = recurrent("gru", tensors, "gru", x, layers, bidirectional)
         last = np.concatenate([from_cnn, from_raw], axis=1)
     return (last @ tensors["classifier.1.weight"].T + tensors["classifier.1.bias"], last,
             {"encoder_output": encoded})
@@ -141,6 +147,25 @@ class EngineFixtureTests(unittest.TestCase):
                 for name, value in extras.items():
                     if name in golden:
                         self.assertLess(float(np.abs(value - golden[name]).max()), TOLERANCE, name)
+
+    def test_layer_fixtures_with_initial_state(self):
+        paths = sorted(glob.glob(os.path.join(FIXTURES, "layer-*.safetensors")))
+        if not paths:
+            self.skipTest(f"no layer fixtures in {FIXTURES}: run training/fixtures/make_engine_fixtures.py")
+        for path in paths:
+            tensors, metadata = load(path)
+            cell = metadata["cell"]
+            with self.subTest(case=metadata["case"]):
+                output, _, h_n, c_n = recurrent(cell, tensors, cell, tensors["input"], int(metadata["num_layers"]),
+                                                metadata["bidirectional"] == "true", metadata["nonlinearity"],
+                                                tensors["h0"], tensors.get("c0"))
+                diffs = {"output": float(np.abs(output - tensors["output"]).max()),
+                         "h_n": float(np.abs(h_n - tensors["h_n"]).max())}
+                if cell == "lstm":
+                    diffs["c_n"] = float(np.abs(c_n - tensors["c_n"]).max())
+                print(f"{metadata['case']:34s} " + "  ".join(f"{k} maxdiff {v:.2e}" for k, v in diffs.items()))
+                for name, diff in diffs.items():
+                    self.assertLess(diff, TOLERANCE, name)
 
 
 if __name__ == "__main__":
