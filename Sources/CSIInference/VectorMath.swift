@@ -4,18 +4,23 @@
 /// sigmoid and tanh are built on it. The same code runs for the vector body and the scalar tail, so a value's
 /// result never depends on its position in the buffer.
 enum VectorMath {
-    private static let expHigh: Float = 88.376_26
-    private static let expLow: Float = -88.376_26
+    private static let expHigh: Float = 88.0
+    private static let expLow: Float = -87.0
     private static let log2e: Float = 1.442_695_04
     private static let ln2High: Float = 0.693_359_375
     private static let ln2Low: Float = -2.121_944_4e-4
+    /// 1.5 * 2^23: adding it rounds a float to an integer held in the low mantissa bits.
+    private static let shifter: Float = 12_582_912
+    private static let shifterBits: Int32 = 0x4B40_0000
 
-    /// e^x for eight lanes (inputs clamped to the finite float range).
+    /// e^x for eight lanes (inputs clamped to [-87, 88], where e^x is a normal float).
     @inline(__always)
     static func exp(_ input: SIMD8<Float>) -> SIMD8<Float> {
-        let x0 = input.clamped(lowerBound: SIMD8(repeating: expLow), upperBound: SIMD8(repeating: expHigh))
-        let n = (x0 * log2e).rounded(.toNearestOrEven)                  // x = n ln2 + r
-        var r = x0 - n * ln2High
+        var x = input.replacing(with: expHigh, where: input .> expHigh)
+        x = x.replacing(with: expLow, where: x .< expLow)
+        let shifted = x * log2e + shifter                               // n in the low mantissa bits
+        let n = shifted - shifter                                       // round(x / ln 2); x = n ln2 + r
+        var r = x - n * ln2High
         r = r - n * ln2Low
         var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
         p = p * r + 1.398_199_95e-3
@@ -24,8 +29,8 @@ enum VectorMath {
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_1e-1
         let y = p * (r * r) + r + 1                                     // e^r
-        let exponent = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
-        let scale = unsafeBitCast(exponent, to: SIMD8<Float>.self)      // 2^n
+        let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- shifterBits
+        let scale = unsafeBitCast((integer &+ 127) &<< 23, to: SIMD8<Float>.self)   // 2^n
         return y * scale
     }
 
