@@ -17,27 +17,28 @@ struct AttentionPooling: Sendable {
         vector = tensors["\(prefix).v.weight"]?.values ?? []
     }
 
-    /// Pools `batch` sequences: `sequence` (batch, steps, D) -> `context` (batch, D).
-    /// `scores` holds (batch*steps, A) scratch, `weights` (batch*steps).
+    /// Pools `batch` sequences: `sequence` (steps, batch, D), time-major -> `context` (batch, D).
+    /// `scores` holds (steps*batch, A) scratch, `weights` (steps*batch) and `alpha` (steps).
     func forward(_ sequence: UnsafePointer<Float>, batch: Int, steps: Int,
                  into context: UnsafeMutablePointer<Float>,
-                 scores: UnsafeMutablePointer<Float>, weights: UnsafeMutablePointer<Float>) {
+                 scores: UnsafeMutablePointer<Float>, weights: UnsafeMutablePointer<Float>,
+                 alpha: UnsafeMutablePointer<Float>) {
         let size = projection.inputs
         let attention = projection.outputs
-        // scores (batch*steps, A) = tanh(sequence · Wᵀ + b)
+        // scores (steps*batch, A) = tanh(sequence · Wᵀ + b)
         projection.forward(sequence, rows: batch * steps, inputStride: size, into: scores)
         VectorMath.tanhInPlace(scores, count: batch * steps * attention)
-        // weights (batch*steps) = scores · v
+        // weights (steps*batch) = scores · v
         vector.withUnsafeBufferPointer { v in
             LinearAlgebra.multiplyTransposed(scores, rows: batch * steps, inputs: attention, inputStride: attention,
                                              weight: v.baseAddress!, outputs: 1, into: weights, outputStride: 1)
         }
         for row in 0..<batch {
-            let alpha = weights + row * steps                       // (steps)
+            for time in 0..<steps { alpha[time] = weights[time * batch + row] }   // (steps)
             VectorMath.softmaxInPlace(alpha, count: steps)
-            // context[row] (D) = alphaᵀ (1, steps) · sequence[row] (steps, D)
-            LinearAlgebra.multiply(alpha, rows: 1, inner: steps, sequence + row * steps * size, columns: size,
-                                   into: context + row * size)
+            // context[row] (D) = alphaᵀ (1, steps) · sequence[:, row] (steps, D; row stride batch*D)
+            LinearAlgebra.multiplyTransposedLeft(sequence + row * size, rows: steps, columns: size,
+                                                 rowStride: batch * size, vector: alpha, into: context + row * size)
         }
     }
 }

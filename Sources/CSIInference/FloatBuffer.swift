@@ -1,7 +1,8 @@
 /// A float buffer allocated once (zeroed, 64-byte aligned) and freed with its owner; the engine's scratch memory.
 ///
-/// Sessions own these so that a forward pass allocates nothing.
-final class FloatBuffer {
+/// Sessions own these so that a forward pass allocates nothing; models keep their weights in them (written once
+/// at load, read-only afterwards, hence `@unchecked Sendable`).
+final class FloatBuffer: @unchecked Sendable {
     /// The first element.
     let pointer: UnsafeMutablePointer<Float>
     /// Number of floats.
@@ -13,6 +14,12 @@ final class FloatBuffer {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: self.count * MemoryLayout<Float>.stride, alignment: 64)
         pointer = raw.bindMemory(to: Float.self, capacity: self.count)
         pointer.initialize(repeating: 0, count: self.count)
+    }
+
+    /// Allocates a copy of `values`.
+    convenience init(_ values: [Float]) {
+        self.init(count: values.count)
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
     }
 
     deinit {

@@ -13,7 +13,8 @@ public final class InferenceSession {
     private let columns: FloatBuffer                      // (steps*12, length0)               im2col scratch
     private let convolutionScratch: FloatBuffer           // (2, steps, length0)
     private let scores: FloatBuffer                       // (maxBatch*steps, attention)        ablstm
-    private let attentionWeights: FloatBuffer             // (maxBatch*steps)                   ablstm
+    private let attentionWeights: FloatBuffer             // (steps*maxBatch)                   ablstm
+    private let attentionAlpha: FloatBuffer               // (steps)                            ablstm
     private let features: FloatBuffer                     // (maxBatch, classifier inputs)
 
     /// Allocates the buffers for `maxBatch` windows.
@@ -31,6 +32,7 @@ public final class InferenceSession {
         convolutionScratch = FloatBuffer(count: encoder.map { 2 * steps * ($0.lengths.first ?? 0) } ?? 0)
         scores = FloatBuffer(count: model.attention.map { batch * steps * $0.projection.outputs } ?? 0)
         attentionWeights = FloatBuffer(count: model.attention == nil ? 0 : batch * steps)
+        attentionAlpha = FloatBuffer(count: model.attention == nil ? 0 : steps)
         features = FloatBuffer(count: batch * model.classifier.inputs)
     }
 
@@ -88,9 +90,10 @@ public final class InferenceSession {
         case .ablstm:
             let sequence = model.recurrent.run(input, batch: batch, steps: steps, workspace: workspace,
                                                firstLayerProjection: firstLayerProjection)
-            // sequence (batch, steps, 2*hidden) -> context (batch, 2*hidden)
+            // sequence (steps, batch, 2*hidden) -> context (batch, 2*hidden)
             model.attention?.forward(sequence, batch: batch, steps: steps, into: classifierInput,
-                                     scores: scores.pointer, weights: attentionWeights.pointer)
+                                     scores: scores.pointer, weights: attentionWeights.pointer,
+                                     alpha: attentionAlpha.pointer)
         case .cnnGRU, .cnnGRUParallel:
             guard let encoder = model.encoder else { return }
             let length = encoder.outputLength

@@ -31,6 +31,14 @@ enum LinearAlgebra {
                     left, Int32(inner), right, Int32(columns), 0, output, Int32(columns))
     }
 
+    /// `output (columns) = matrix (rows, columns; row stride rowStride)ᵀ · vector (rows)`.
+    @inline(__always)
+    static func multiplyTransposedLeft(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int,
+                                       vector: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) {
+        cblas_sgemv(CblasRowMajor, CblasTrans, Int32(rows), Int32(columns), 1, matrix, Int32(rowStride),
+                    vector, 1, 0, output, 1)
+    }
+
     /// Copies `bias (count)` into each of `rows` rows of `output` (row stride `stride`).
     @inline(__always)
     static func broadcastRows(_ bias: UnsafePointer<Float>, count: Int, rows: Int,

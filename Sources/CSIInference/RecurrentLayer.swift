@@ -24,10 +24,10 @@ struct RecurrentLayer: Sendable {
     let cell: RecurrentCell
     let inputSize: Int
     let hiddenSize: Int
-    let weightInput: [Float]      // (gates*hidden, inputSize)  W_ih
-    let weightHidden: [Float]     // (gates*hidden, hidden)     W_hh
-    let inputBias: [Float]        // (gates*hidden)  b_ih + b_hh, except GRU's n block which keeps b_in only
-    let gruHiddenBiasN: [Float]   // (hidden)        GRU b_hn (applied inside r * (...)); empty for other cells
+    let weightInput: FloatBuffer      // (gates*hidden, inputSize)  W_ih
+    let weightHidden: FloatBuffer     // (gates*hidden, hidden)     W_hh
+    let inputBias: FloatBuffer        // (gates*hidden)  b_ih + b_hh, except GRU's n block which keeps b_in only
+    let gruHiddenBiasN: FloatBuffer   // (hidden)        GRU b_hn (applied inside r * (...)); unused by other cells
 
     /// Builds the layer from PyTorch tensors (shapes already validated).
     init(cell: RecurrentCell, inputSize: Int, hiddenSize: Int,
@@ -35,17 +35,17 @@ struct RecurrentLayer: Sendable {
         self.cell = cell
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
-        weightInput = weightIH
-        weightHidden = weightHH
+        weightInput = FloatBuffer(weightIH)
+        weightHidden = FloatBuffer(weightHH)
         var bias = biasIH
         if cell == .gru {
             for index in 0..<(2 * hiddenSize) { bias[index] += biasHH[index] }
-            gruHiddenBiasN = Array(biasHH[(2 * hiddenSize)...])
+            gruHiddenBiasN = FloatBuffer(Array(biasHH[(2 * hiddenSize)...]))
         } else {
             for index in bias.indices { bias[index] += biasHH[index] }
-            gruHiddenBiasN = []
+            gruHiddenBiasN = FloatBuffer(count: 0)
         }
-        inputBias = bias
+        inputBias = FloatBuffer(bias)
     }
 
     /// Width of one gate pre-activation row.
@@ -56,15 +56,11 @@ struct RecurrentLayer: Sendable {
     /// `input` is (rows, inputSize) with row stride `inputStride`; `projection` is (rows, gates*hidden).
     func project(_ input: UnsafePointer<Float>, rows: Int, inputStride: Int,
                  into projection: UnsafeMutablePointer<Float>) {
-        inputBias.withUnsafeBufferPointer { bias in
-            LinearAlgebra.broadcastRows(bias.baseAddress!, count: gateWidth, rows: rows, into: projection,
-                                        stride: gateWidth)
-        }
-        weightInput.withUnsafeBufferPointer { weight in
-            LinearAlgebra.multiplyTransposed(input, rows: rows, inputs: inputSize, inputStride: inputStride,
-                                             weight: weight.baseAddress!, outputs: gateWidth,
-                                             into: projection, outputStride: gateWidth, accumulate: true)
-        }
+        LinearAlgebra.broadcastRows(inputBias.pointer, count: gateWidth, rows: rows, into: projection,
+                                    stride: gateWidth)
+        LinearAlgebra.multiplyTransposed(input, rows: rows, inputs: inputSize, inputStride: inputStride,
+                                         weight: weightInput.pointer, outputs: gateWidth,
+                                         into: projection, outputStride: gateWidth, accumulate: true)
     }
 
     /// One time step for `batch` sequences: `hidden (batch, hidden)` and `cellState (batch, hidden)` advance.
@@ -78,20 +74,17 @@ struct RecurrentLayer: Sendable {
         let width = gateWidth
         let size = hiddenSize
         // recurrent (batch, gates*hidden) = hidden (batch, hidden) · W_hhᵀ
-        weightHidden.withUnsafeBufferPointer { weight in
-            LinearAlgebra.multiplyTransposed(hidden, rows: batch, inputs: size, inputStride: size,
-                                             weight: weight.baseAddress!, outputs: width,
-                                             into: recurrent, outputStride: width)
-        }
+        LinearAlgebra.multiplyTransposed(hidden, rows: batch, inputs: size, inputStride: size,
+                                         weight: weightHidden.pointer, outputs: width,
+                                         into: recurrent, outputStride: width)
+        let biasN = gruHiddenBiasN.pointer
         for row in 0..<batch {
             let input = projection(row)                 // (gates*hidden)
             let gates = recurrent + row * width         // (gates*hidden)
             let state = hidden + row * size             // (hidden)
             switch cell {
             case .gru:
-                gruHiddenBiasN.withUnsafeBufferPointer { biasN in
-                    Self.gruUpdate(input: input, recurrent: gates, biasN: biasN.baseAddress!, hidden: state, size: size)
-                }
+                Self.gruUpdate(input: input, recurrent: gates, biasN: biasN, hidden: state, size: size)
             case .lstm:
                 Self.lstmUpdate(input: input, recurrent: gates, hidden: state, cell: cellState + row * size, size: size)
             case .rnnTanh:

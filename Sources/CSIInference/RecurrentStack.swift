@@ -60,7 +60,10 @@ struct RecurrentStack: Sendable {
     ///
     /// `initialHidden` / `initialCell` are PyTorch's `h_0` / `c_0`, (layers*directions, batch, hidden); zeros when nil.
     /// Afterwards `workspace.finalHidden` holds `h_n` (layers*directions, batch, hidden), and the returned pointer
-    /// the last layer's output sequence (batch, steps, directions*hidden).
+    /// the last layer's output sequence, **time-major**: (steps, batch, directions*hidden).
+    ///
+    /// Inside, everything is time-major so that one step of the whole batch reads and writes contiguous rows: the
+    /// input is transposed once to (steps, batch, inputSize) and projected by one GEMM per layer and direction.
     ///
     /// `firstLayerProjection`, when given, supplies layer 0's input projection `x_t · W_ihᵀ + bias` for
     /// (direction, row, time) instead of computing it from `input` (the streaming path caches it per frame).
@@ -70,15 +73,25 @@ struct RecurrentStack: Sendable {
         -> UnsafeMutablePointer<Float> {
         let size = hiddenSize
         let outputWidth = outputSize
-        var layerInput = input
+        var layerInput = input                                                     // (steps, batch, inputSize)
+        if batch > 1 && firstLayerProjection == nil {
+            let transposed = workspace.timeMajorInput.pointer
+            for row in 0..<batch {
+                for time in 0..<steps {
+                    (transposed + (time * batch + row) * inputSize).update(from: input + (row * steps + time) * inputSize,
+                                                                          count: inputSize)
+                }
+            }
+            layerInput = UnsafePointer(transposed)
+        }
         var layerInputWidth = inputSize
         var output = workspace.sequence[0].pointer
         for (layerIndex, layer) in layers.enumerated() {
-            output = workspace.sequence[layerIndex % 2].pointer                    // (batch, steps, directions*hidden)
+            output = workspace.sequence[layerIndex % 2].pointer                    // (steps, batch, directions*hidden)
             for (direction, weights) in layer.enumerated() {
                 let reverse = direction == 1
                 let stateIndex = layerIndex * directions + direction
-                let projection = workspace.projection.pointer                      // (batch*steps, gates*hidden)
+                let projection = workspace.projection.pointer                      // (steps*batch, gates*hidden)
                 let width = weights.gateWidth
                 let cached = layerIndex == 0 ? firstLayerProjection : nil
                 if cached == nil {
@@ -103,12 +116,12 @@ struct RecurrentStack: Sendable {
                                      hidden: hidden, cellState: cellState, recurrent: workspace.recurrent.pointer)
                     } else {
                         weights.step(batch: batch,
-                                     projection: { UnsafePointer(projection + ($0 * steps + time) * width) },
+                                     projection: { UnsafePointer(projection + (time * batch + $0) * width) },
                                      hidden: hidden, cellState: cellState, recurrent: workspace.recurrent.pointer)
                     }
+                    let outputRows = output + time * batch * outputWidth + direction * size
                     for row in 0..<batch {
-                        (output + (row * steps + time) * outputWidth + direction * size)
-                            .update(from: hidden + row * size, count: size)
+                        (outputRows + row * outputWidth).update(from: hidden + row * size, count: size)
                     }
                 }
                 (workspace.finalHidden.pointer + stateIndex * batch * size).update(from: hidden, count: batch * size)
@@ -128,9 +141,10 @@ struct RecurrentStack: Sendable {
 
 /// Scratch memory for ``RecurrentStack/run`` on up to `maxBatch` sequences of `steps` steps.
 final class RecurrentWorkspace {
-    let projection: FloatBuffer     // (maxBatch*steps, gates*hidden)
+    let timeMajorInput: FloatBuffer // (steps, maxBatch, inputSize)
+    let projection: FloatBuffer     // (steps*maxBatch, gates*hidden)
     let recurrent: FloatBuffer      // (maxBatch, gates*hidden)
-    let sequence: [FloatBuffer]     // 2 x (maxBatch*steps, directions*hidden), alternating between layers
+    let sequence: [FloatBuffer]     // 2 x (steps, maxBatch, directions*hidden), alternating between layers
     let hidden: FloatBuffer         // (maxBatch, hidden)
     let cell: FloatBuffer           // (maxBatch, hidden)
     let finalHidden: FloatBuffer    // (layers*directions, maxBatch, hidden)  h_n
@@ -139,6 +153,7 @@ final class RecurrentWorkspace {
     /// Allocates everything `stack` needs.
     init(stack: RecurrentStack, maxBatch: Int, steps: Int) {
         let width = stack.cell.gates * stack.hiddenSize
+        timeMajorInput = FloatBuffer(count: maxBatch > 1 ? maxBatch * steps * stack.inputSize : 0)
         projection = FloatBuffer(count: maxBatch * steps * width)
         recurrent = FloatBuffer(count: maxBatch * width)
         sequence = [FloatBuffer(count: maxBatch * steps * stack.outputSize),
