@@ -26,6 +26,7 @@ struct RecurrentLayer: Sendable {
     let hiddenSize: Int
     let weightInput: FloatBuffer      // (gates*hidden, inputSize)  W_ih
     let weightHidden: FloatBuffer     // (gates*hidden, hidden)     W_hh
+    let weightHiddenTransposed: FloatBuffer   // (hidden, gates*hidden)  W_hhᵀ, for the one-row matvec
     let inputBias: FloatBuffer        // (gates*hidden)  b_ih + b_hh, except GRU's n block which keeps b_in only
     let gruHiddenBiasN: FloatBuffer   // (hidden)        GRU b_hn (applied inside r * (...)); unused by other cells
 
@@ -37,6 +38,12 @@ struct RecurrentLayer: Sendable {
         self.hiddenSize = hiddenSize
         weightInput = FloatBuffer(weightIH)
         weightHidden = FloatBuffer(weightHH)
+        let width = cell.gates * hiddenSize
+        var transposed = [Float](repeating: 0, count: weightHH.count)
+        for row in 0..<width where weightHH.count == width * hiddenSize {
+            for column in 0..<hiddenSize { transposed[column * width + row] = weightHH[row * hiddenSize + column] }
+        }
+        weightHiddenTransposed = FloatBuffer(transposed)
         var bias = biasIH
         if cell == .gru {
             for index in 0..<(2 * hiddenSize) { bias[index] += biasHH[index] }
@@ -74,9 +81,15 @@ struct RecurrentLayer: Sendable {
         let width = gateWidth
         let size = hiddenSize
         // recurrent (batch, gates*hidden) = hidden (batch, hidden) · W_hhᵀ
-        LinearAlgebra.multiplyTransposed(hidden, rows: batch, inputs: size, inputStride: size,
-                                         weight: weightHidden.pointer, outputs: width,
-                                         into: recurrent, outputStride: width)
+        if batch == 1 {
+            // one row: recurrent (gates*hidden) = W_hhᵀᵀ · h, streaming W_hhᵀ column by column (sgemv "N" kernel)
+            LinearAlgebra.multiplyTransposedLeft(weightHiddenTransposed.pointer, rows: size, columns: width,
+                                                 rowStride: width, vector: hidden, into: recurrent)
+        } else {
+            LinearAlgebra.multiplyTransposed(hidden, rows: batch, inputs: size, inputStride: size,
+                                             weight: weightHidden.pointer, outputs: width,
+                                             into: recurrent, outputStride: width)
+        }
         let biasN = gruHiddenBiasN.pointer
         for row in 0..<batch {
             let input = projection(row)                 // (gates*hidden)
