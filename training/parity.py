@@ -21,20 +21,9 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from csihar_train import data  # noqa: E402
-from csihar_train.train import build_model  # noqa: E402
+from csihar_train.models import load_model  # noqa: E402
 
 DEFAULT_PREDICT = "{csihar} predict --model {model} --input {x} --output {logits}"
-
-
-def load_model(path):
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-    with safe_open(path, "pt") as f:
-        config = json.loads(f.metadata()["csihar"])
-    model = build_model(config)
-    model.load_state_dict(load_file(path))
-    model.eval()
-    return model, config
 
 
 def main():

@@ -1,10 +1,103 @@
 import ArgumentParser
+import CSIInference
+import Foundation
 
-/// `csihar models` (placeholder until its issue lands).
+/// `csihar models`: what model files hold.
 struct ModelsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "models", abstract: "(not yet available)")
+    static let configuration = CommandConfiguration(
+        commandName: "models",
+        abstract: "List and describe model files.",
+        subcommands: [Show.self, List.self],
+        defaultSubcommand: List.self)
 
-    func run() async throws {
-        throw ValidationError("csihar models is not available in this build yet")
+    /// `csihar models show M`.
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Architecture, parameters, input spec and labels of a model file.")
+
+        @Argument(help: "Model file (.safetensors).")
+        var model: String
+
+        @Flag(name: .long, help: "Print one JSON object.")
+        var json = false
+
+        func run() async throws {
+            let loaded = try CSIModel.load(path: model)
+            if json {
+                print(try ModelDescription(path: model, model: loaded).jsonLine())
+            } else {
+                print(ModelDescription(path: model, model: loaded).text())
+            }
+        }
+    }
+
+    /// `csihar models list [DIR]`.
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One line per model file in a directory.")
+
+        @Argument(help: "Directory of .safetensors files.")
+        var directory = "models"
+
+        func run() async throws {
+            let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+                .filter { $0.hasSuffix(".safetensors") }.sorted()
+            for name in names {
+                let path = (directory as NSString).appendingPathComponent(name)
+                do {
+                    let model = try CSIModel.load(path: path)
+                    let config = model.config
+                    print("\(name)  \(config.architecture.rawValue)  hidden \(config.hiddenSize)  "
+                          + "\(model.parameterCount) parameters  \(config.classes) classes  "
+                          + "input \(config.steps)x\(config.features) @ \(config.sampleRateHz) Hz")
+                } catch {
+                    print("\(name)  unusable: \(error)")
+                }
+            }
+        }
+    }
+}
+
+/// What `models show` prints.
+struct ModelDescription {
+    let path: String
+    let model: CSIModel
+
+    /// Human-readable lines.
+    func text() -> String {
+        let config = model.config
+        var lines = [
+            "file:          \(path)",
+            "name:          \(config.name)",
+            "architecture:  \(config.architecture.rawValue)",
+            "hidden size:   \(config.hiddenSize), layers \(config.numLayers), bidirectional \(config.bidirectional)",
+        ]
+        if let attention = config.attentionSize { lines.append("attention:     \(attention)") }
+        if config.architecture == .rnn { lines.append("nonlinearity:  \(config.nonlinearity)") }
+        lines += [
+            "parameters:    \(model.parameterCount)",
+            "cost:          \(String(format: "%.1f", model.flopsPerWindow / 1e6)) MFLOP per window",
+            "input:         \(config.steps) steps x \(config.features) features at \(config.sampleRateHz) Hz "
+                + "(\(String(format: "%.2f", Double(config.steps) / config.sampleRateHz)) s), layout \(config.layout), "
+                + "transform \(config.transform)",
+            "normalization: \(config.normalizationJSON.isEmpty ? "none" : String(config.normalizationJSON.prefix(200)))",
+            "classes:       \(config.classes): \(config.labels.joined(separator: ", "))",
+        ]
+        return lines.joined(separator: "\n")
+    }
+
+    /// One JSON object.
+    func jsonLine() throws -> String {
+        let config = model.config
+        var object: [String: Any] = [
+            "file": path, "name": config.name, "architecture": config.architecture.rawValue,
+            "hidden_size": config.hiddenSize, "num_layers": config.numLayers, "bidirectional": config.bidirectional,
+            "parameters": model.parameterCount, "mflop_per_window": model.flopsPerWindow / 1e6,
+            "classes": config.classes, "labels": config.labels,
+            "input": ["steps": config.steps, "features": config.features, "sample_rate_hz": config.sampleRateHz,
+                      "layout": config.layout, "transform": config.transform] as [String: Any],
+        ]
+        if let attention = config.attentionSize { object["attention_size"] = attention }
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -105,7 +105,9 @@ def render(report, model_path, reproduce, about, cross, parity):
             out.append(f"- Swift engine (`csihar predict`, batch of {parity['windows']}): "
                        f"{parity['swift_ms_per_window']:.3f} ms per window wall time including file I/O.")
     else:
-        out.append("- Swift/PyTorch parity: not measured yet (see `training/parity.py`).")
+        out.append("- Swift engine vs PyTorch parity: not measured yet: the Swift engine (CSIInference) was not in main "
+                   "when this card was written; `training/parity.py` does the check (`csihar predict` on the test "
+                   "windows vs PyTorch logits).")
     out += ["", "## Reproduce", "", "```", reproduce, "```", "",
             f"Exact training command: `{report['command']}`", ""]
     return "\n".join(out)

@@ -20,12 +20,9 @@ from torch import nn
 
 from . import data, metrics
 
-try:
-    from .models import build_model, export_model
-    MODELS_SOURCE = "csihar_train.models"
-except ImportError:                                  # before the engine's models.py reached main
-    from ._interim_models import build_model, export_model
-    MODELS_SOURCE = "csihar_train._interim_models"
+from .models import build_model, export_model
+
+MODELS_SOURCE = "csihar_train.models"
 
 
 def parse_args(argv=None):

@@ -1,0 +1,165 @@
+/// The cell of a recurrent layer, with PyTorch's gate order.
+public enum RecurrentCell: Sendable, Equatable {
+    /// `h' = tanh(W_ih x + b_ih + W_hh h + b_hh)`.
+    case rnnTanh
+    /// `h' = relu(W_ih x + b_ih + W_hh h + b_hh)`.
+    case rnnRelu
+    /// Gates r, z, n; `n = tanh(W_in x + b_in + r * (W_hn h + b_hn))`, `h' = (1 - z) n + z h`.
+    case gru
+    /// Gates i, f, g, o; `c' = f c + i g`, `h' = o tanh(c')`.
+    case lstm
+
+    /// Gate blocks in the weight matrices (1, 3 or 4).
+    public var gates: Int {
+        switch self {
+        case .rnnTanh, .rnnRelu: 1
+        case .gru: 3
+        case .lstm: 4
+        }
+    }
+}
+
+/// One direction of one recurrent layer: PyTorch's `weight_ih_lK`, `weight_hh_lK`, `bias_ih_lK`, `bias_hh_lK`.
+struct RecurrentLayer: Sendable {
+    let cell: RecurrentCell
+    let inputSize: Int
+    let hiddenSize: Int
+    let weightInput: FloatBuffer      // (gates*hidden, inputSize)  W_ih
+    let weightHidden: FloatBuffer     // (gates*hidden, hidden)     W_hh
+    let weightHiddenTransposed: FloatBuffer   // (hidden, gates*hidden)  W_hhᵀ, for the one-row matvec
+    let inputBias: FloatBuffer        // (gates*hidden)  b_ih + b_hh, except GRU's n block which keeps b_in only
+    let gruHiddenBiasN: FloatBuffer   // (hidden)        GRU b_hn (applied inside r * (...)); unused by other cells
+
+    /// Builds the layer from PyTorch tensors (shapes already validated).
+    init(cell: RecurrentCell, inputSize: Int, hiddenSize: Int,
+         weightIH: [Float], weightHH: [Float], biasIH: [Float], biasHH: [Float]) {
+        self.cell = cell
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        weightInput = FloatBuffer(weightIH)
+        weightHidden = FloatBuffer(weightHH)
+        let width = cell.gates * hiddenSize
+        var transposed = [Float](repeating: 0, count: weightHH.count)
+        for row in 0..<width where weightHH.count == width * hiddenSize {
+            for column in 0..<hiddenSize { transposed[column * width + row] = weightHH[row * hiddenSize + column] }
+        }
+        weightHiddenTransposed = FloatBuffer(transposed)
+        var bias = biasIH
+        if cell == .gru {
+            for index in 0..<(2 * hiddenSize) { bias[index] += biasHH[index] }
+            gruHiddenBiasN = FloatBuffer(Array(biasHH[(2 * hiddenSize)...]))
+        } else {
+            for index in bias.indices { bias[index] += biasHH[index] }
+            gruHiddenBiasN = FloatBuffer(count: 0)
+        }
+        inputBias = FloatBuffer(bias)
+    }
+
+    /// Width of one gate pre-activation row.
+    var gateWidth: Int { cell.gates * hiddenSize }
+
+    /// Input projection of every step of every window: `projection = input · W_ihᵀ + bias`.
+    ///
+    /// `input` is (rows, inputSize) with row stride `inputStride`; `projection` is (rows, gates*hidden).
+    func project(_ input: UnsafePointer<Float>, rows: Int, inputStride: Int,
+                 into projection: UnsafeMutablePointer<Float>) {
+        LinearAlgebra.broadcastRows(inputBias.pointer, count: gateWidth, rows: rows, into: projection,
+                                    stride: gateWidth)
+        LinearAlgebra.multiplyTransposed(input, rows: rows, inputs: inputSize, inputStride: inputStride,
+                                         weight: weightInput.pointer, outputs: gateWidth,
+                                         into: projection, outputStride: gateWidth, accumulate: true)
+    }
+
+    /// One time step for `batch` sequences: `hidden (batch, hidden)` and `cellState (batch, hidden)` advance.
+    ///
+    /// `projection(b)` points at sequence b's input projection for this step (gates*hidden); `recurrent` is
+    /// scratch (batch, gates*hidden).
+    @inline(__always)
+    func step(batch: Int, projection: (Int) -> UnsafePointer<Float>,
+              hidden: UnsafeMutablePointer<Float>, cellState: UnsafeMutablePointer<Float>,
+              recurrent: UnsafeMutablePointer<Float>) {
+        let width = gateWidth
+        let size = hiddenSize
+        // recurrent (batch, gates*hidden) = hidden (batch, hidden) · W_hhᵀ
+        if batch == 1 {
+            // one row: recurrent (gates*hidden) = W_hhᵀᵀ · h, streaming W_hhᵀ column by column (sgemv "N" kernel)
+            LinearAlgebra.multiplyTransposedLeft(weightHiddenTransposed.pointer, rows: size, columns: width,
+                                                 rowStride: width, vector: hidden, into: recurrent)
+        } else {
+            LinearAlgebra.multiplyTransposed(hidden, rows: batch, inputs: size, inputStride: size,
+                                             weight: weightHidden.pointer, outputs: width,
+                                             into: recurrent, outputStride: width)
+        }
+        let biasN = gruHiddenBiasN.pointer
+        for row in 0..<batch {
+            let input = projection(row)                 // (gates*hidden)
+            let gates = recurrent + row * width         // (gates*hidden)
+            let state = hidden + row * size             // (hidden)
+            switch cell {
+            case .gru:
+                Self.gruUpdate(input: input, recurrent: gates, biasN: biasN, hidden: state, size: size)
+            case .lstm:
+                Self.lstmUpdate(input: input, recurrent: gates, hidden: state, cell: cellState + row * size, size: size)
+            case .rnnTanh:
+                Self.rnnUpdate(input: input, recurrent: gates, hidden: state, size: size, relu: false)
+            case .rnnRelu:
+                Self.rnnUpdate(input: input, recurrent: gates, hidden: state, size: size, relu: true)
+            }
+        }
+    }
+
+    /// GRU: r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r (h_n + b_hn)), h = n + z (h - n).
+    @inline(__always)
+    static func gruUpdate(input: UnsafePointer<Float>, recurrent: UnsafePointer<Float>, biasN: UnsafePointer<Float>,
+                          hidden: UnsafeMutablePointer<Float>, size: Int) {
+        var index = 0
+        while index < size {
+            let lanes = min(8, size - index)
+            let r = VectorMath.sigmoid(VectorMath.load(input + index, count: lanes)
+                                       + VectorMath.load(recurrent + index, count: lanes))
+            let z = VectorMath.sigmoid(VectorMath.load(input + size + index, count: lanes)
+                                       + VectorMath.load(recurrent + size + index, count: lanes))
+            let hn = VectorMath.load(recurrent + 2 * size + index, count: lanes) + VectorMath.load(biasN + index, count: lanes)
+            let n = VectorMath.tanh(VectorMath.load(input + 2 * size + index, count: lanes) + r * hn)
+            let previous = VectorMath.load(hidden + index, count: lanes)
+            VectorMath.store(n + z * (previous - n), hidden + index, count: lanes)
+            index += 8
+        }
+    }
+
+    /// LSTM: i, f, o = σ(...), g = tanh(...), c = f c + i g, h = o tanh(c).
+    @inline(__always)
+    static func lstmUpdate(input: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
+                           hidden: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>, size: Int) {
+        var index = 0
+        while index < size {
+            let lanes = min(8, size - index)
+            func gate(_ block: Int) -> SIMD8<Float> {
+                VectorMath.load(input + block * size + index, count: lanes)
+                    + VectorMath.load(recurrent + block * size + index, count: lanes)
+            }
+            let i = VectorMath.sigmoid(gate(0))
+            let f = VectorMath.sigmoid(gate(1))
+            let g = VectorMath.tanh(gate(2))
+            let o = VectorMath.sigmoid(gate(3))
+            let c = f * VectorMath.load(cell + index, count: lanes) + i * g
+            VectorMath.store(c, cell + index, count: lanes)
+            VectorMath.store(o * VectorMath.tanh(c), hidden + index, count: lanes)
+            index += 8
+        }
+    }
+
+    /// Elman RNN: h = tanh(x + W_hh h) or relu(...).
+    @inline(__always)
+    static func rnnUpdate(input: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
+                          hidden: UnsafeMutablePointer<Float>, size: Int, relu: Bool) {
+        var index = 0
+        while index < size {
+            let lanes = min(8, size - index)
+            let sum = VectorMath.load(input + index, count: lanes) + VectorMath.load(recurrent + index, count: lanes)
+            let value = relu ? sum.replacing(with: 0, where: sum .< 0) : VectorMath.tanh(sum)
+            VectorMath.store(value, hidden + index, count: lanes)
+            index += 8
+        }
+    }
+}

@@ -1,6 +1,0 @@
-import Testing
-@testable import CSIInference
-
-@Test func moduleLinks() {
-    #expect(!String(describing: CSIInferenceModule.self).isEmpty)
-}
