@@ -76,7 +76,11 @@ public enum Daemon {
     static func loadClassifier(settings: DaemonSettings, logger: Logger) throws -> (any WindowClassifier)? {
         if let path = settings.modelPath { return try ModelLoader.load(path: path) }
         if FileManager.default.fileExists(atPath: DaemonSettings.defaultModelPath) {
-            return try ModelLoader.load(path: DaemonSettings.defaultModelPath)
+            do {
+                return try ModelLoader.load(path: DaemonSettings.defaultModelPath)
+            } catch {
+                logger.error("default model unusable: \(error)")
+            }
         }
         logger.warning("no model: serving stream and heartbeat events only (pass --model FILE)")
         return nil

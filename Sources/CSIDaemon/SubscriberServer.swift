@@ -41,17 +41,17 @@ public struct SubscriberServer: Service {
 
     /// Accepts subscribers until graceful shutdown.
     public func run() async throws {
+        // Accepted connections are handed over as plain channels with reading paused, and wrapped in
+        // NIOAsyncChannel only by the task that serves them: a NIOAsyncChannel made in the child initializer and
+        // dropped unserved (accepted just as shutdown closes the listener) would trap in NIO (swift-nio#2637).
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 128)
+            .childChannelOption(.autoRead, value: false)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 16 * 1024, high: 64 * 1024))
-        let limit = maximumRequestLength
-        let initializer: @Sendable (Channel) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> = { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: limit)))
-                return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-            }
+        let initializer: @Sendable (Channel) -> EventLoopFuture<any Channel> = { channel in
+            channel.eventLoop.makeSucceededFuture(channel)
         }
-        let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+        let server: NIOAsyncChannel<any Channel, Never>
         var ownedPath: String?
         switch binding {
         case .path(let path, let mode, let group):
@@ -69,11 +69,18 @@ public struct SubscriberServer: Service {
             if let ownedPath { unlink(ownedPath) }
         }
         do {
-            try await withThrowingDiscardingTaskGroup { group in
-                try await server.executeThenClose { inbound in
-                    for try await connection in inbound.cancelOnGracefulShutdown() {
-                        group.addTask { await serve(connection) }
+            try await server.executeThenClose { inbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    // Graceful shutdown closes the listener; `inbound` then ends after handing over the connections
+                    // already accepted (each is served and closed: dropping one unserved would trap in NIO).
+                    group.addTask {
+                        try? await gracefulShutdown()
+                        server.channel.close(promise: nil)
                     }
+                    for try await channel in inbound {
+                        group.addTask { await serve(channel) }
+                    }
+                    group.cancelAll()
                 }
             }
         } catch is CancellationError {
@@ -81,8 +88,25 @@ public struct SubscriberServer: Service {
         }
     }
 
+    /// Wraps an accepted channel for async use (line decoder, then reading switched on); `nil` if it already closed.
+    private func wrap(_ channel: any Channel) async -> NIOAsyncChannel<ByteBuffer, ByteBuffer>? {
+        let limit = maximumRequestLength
+        do {
+            return try await channel.eventLoop.submit {
+                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: limit)))
+                let wrapped = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                try? channel.syncOptions?.setOption(.autoRead, value: true)  // fails only once closed: inbound then ends
+                return wrapped
+            }.get()
+        } catch {
+            channel.close(promise: nil)
+            return nil
+        }
+    }
+
     /// One subscriber, from connect to close.
-    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+    private func serve(_ channel: any Channel) async {
+        guard let connection = await wrap(channel) else { return }
         let subscription = hub.subscribe()
         let id = subscription.id
         logger.debug("subscriber connected", metadata: ["subscriber": "\(id)"])

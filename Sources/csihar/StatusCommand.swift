@@ -1,10 +1,51 @@
 import ArgumentParser
+import Foundation
 
-/// `csihar status` (placeholder until its issue lands).
-struct StatusCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "(not yet available)")
+/// `csihar status`: asks csihard for its status over the subscriber socket and prints it.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show csihard's streams, rates, drops and latency.")
 
-    func run() async throws {
-        throw ValidationError("csihar status is not available in this build yet")
+    @Option(help: "csihard's subscriber socket.")
+    var socket = "/run/csihard/events.sock"
+    @Flag(help: "Print the status JSON unchanged.")
+    var raw = false
+
+    func run() throws {
+        let connection: SubscriberConnection
+        do { connection = try SubscriberConnection(path: socket) } catch { throw ValidationError("\(error)") }
+        try connection.send(line: "{\"request\":\"status\"}")
+        // Events may arrive before the reply; skip them.
+        while let line = connection.nextLine(timeout: 3) {
+            guard line.hasPrefix("{\"type\":\"status\"") || line.contains("\"type\":\"status\"") else { continue }
+            if raw { print(line); return }
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
+                print(line)
+                return
+            }
+            print(Self.render(object))
+            return
+        }
+        throw ValidationError("no status reply from \(socket) within 3 s")
+    }
+
+    static func render(_ status: [String: Any]) -> String {
+        func number(_ key: String, _ object: [String: Any]) -> String {
+            (object[key] as? Double).map { String(format: "%.2f", $0) } ?? "\(object[key] ?? "-")"
+        }
+        var lines = [
+            "model:        \(status["model"] as? String ?? "none")",
+            "frames:       \(status["frames"] ?? 0)   windows: \(status["windows"] ?? 0)   events: \(status["events"] ?? 0)",
+            "subscribers:  \(status["subscribers"] ?? 0)   dropped lines: \(status["dropped_lines"] ?? 0)   record issues: \(status["record_issues"] ?? 0)",
+            "latency:      p50 \(number("latency_p50_ms", status)) ms   p99 \(number("latency_p99_ms", status)) ms (frame to event)",
+        ]
+        let streams = status["streams"] as? [[String: Any]] ?? []
+        lines.append("streams:      \(streams.count)")
+        for stream in streams {
+            lines.append("  \(stream["stream"] ?? "?")  \(number("frames_per_second", stream)) frames/s  "
+                         + "\(number("windows_per_second", stream)) windows/s  activity \(stream["activity"] as? String ?? "idle")  "
+                         + "silent \(number("silent_seconds", stream)) s")
+        }
+        return lines.joined(separator: "\n")
     }
 }

@@ -1,10 +1,75 @@
 import ArgumentParser
+import Foundation
 
-/// `csihar subscribe` (placeholder until its issue lands).
-struct SubscribeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "subscribe", abstract: "(not yet available)")
+/// `csihar subscribe`: prints csihard's events, pretty or raw NDJSON.
+struct SubscribeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "subscribe",
+        abstract: "Print the events csihard publishes (default: all types except prediction).")
 
-    func run() async throws {
-        throw ValidationError("csihar subscribe is not available in this build yet")
+    @Option(help: "csihard's subscriber socket.")
+    var socket = "/run/csihard/events.sock"
+    @Option(name: .customLong("types"), parsing: .upToNextOption,
+            help: "Event types to receive, e.g. activity.started activity.ended fall.detected prediction.")
+    var types: [String] = []
+    @Option(name: .customLong("stream"), help: "Only this stream key (repeatable), e.g. 'replay:x.dat|unknown'.")
+    var streams: [String] = []
+    @Flag(help: "Print the NDJSON lines unchanged.")
+    var raw = false
+    @Option(help: "Stop after this many events (0 = until the daemon stops).")
+    var count = 0
+    @Option(help: "Stop after this many seconds without an event (0 = never).")
+    var idleTimeout: Double = 0
+
+    func run() throws {
+        let connection: SubscriberConnection
+        do { connection = try SubscriberConnection(path: socket) } catch { throw ValidationError("\(error)") }
+        if !types.isEmpty || !streams.isEmpty {
+            var request: [String: Any] = [:]
+            if !types.isEmpty { request["types"] = types.flatMap { $0.split(separator: ",").map(String.init) } }
+            if !streams.isEmpty { request["streams"] = streams }
+            let data = try JSONSerialization.data(withJSONObject: request, options: [.sortedKeys])
+            try connection.send(line: String(decoding: data, as: UTF8.self))
+        }
+        var received = 0
+        while let line = connection.nextLine(timeout: idleTimeout > 0 ? idleTimeout : nil) {
+            // Unbuffered, line by line, so pipes see events as they happen.
+            FileHandle.standardOutput.write(Data(((raw ? line : Self.pretty(line)) + "\n").utf8))
+            if line.hasPrefix("{\"message\"") && line.contains("\"type\":\"error\"") { throw ExitCode(1) }
+            received += 1
+            if count > 0 && received >= count { break }
+        }
+    }
+
+    /// One human-readable line: wall clock, capture time, type, stream, details.
+    static func pretty(_ line: String) -> String {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
+              let type = object["type"] as? String else { return line }
+        let wall = (object["wall_time"] as? String).map { String($0.dropFirst(11).prefix(12)) } ?? ""
+        let time = (object["time"] as? Double).map { String(format: "%9.2f", $0) } ?? "        -"
+        let stream = (object["stream"] as? String).map { " [\($0)]" } ?? ""
+        let number = { (key: String) in (object[key] as? Double).map { String(format: "%.2f", $0) } ?? "-" }
+        let details: String
+        switch type {
+        case "activity.started": details = "\(object["activity"] ?? "?") (confidence \(number("confidence")))"
+        case "activity.ended":
+            details = "\(object["activity"] ?? "?") after \(number("duration")) s (confidence \(number("confidence")))"
+        case "fall.detected": details = "FALL (confidence \(number("confidence")))"
+        case "prediction":
+            let probabilities = (object["probabilities"] as? [String: Double]) ?? [:]
+            details = probabilities.sorted { $0.value > $1.value }.prefix(3)
+                .map { "\($0.key) \(String(format: "%.2f", $0.value))" }.joined(separator: ", ")
+        case "stream.up": details = "\(object["device"] ?? "?") on \(object["source"] ?? "?")"
+        case "stream.down": details = "reason \(object["reason"] ?? "?")"
+        case "stream.error": details = "\(object["kind"] ?? "?"): \(object["message"] ?? "")"
+        case "daemon.heartbeat":
+            details = "frames \(object["frames"] ?? 0) windows \(object["windows"] ?? 0) streams \(object["streams"] ?? 0) "
+                + "subscribers \(object["subscribers"] ?? 0) dropped \(object["dropped_lines"] ?? 0) "
+                + "latency p50 \(number("latency_p50_ms")) ms p99 \(number("latency_p99_ms")) ms"
+        case "subscriber.gap": details = "\(object["dropped"] ?? 0) events dropped (reading too slowly)"
+        case "error": details = "\(object["message"] ?? "")"
+        default: details = line
+        }
+        return "\(wall) t=\(time) \(type.padding(toLength: 17, withPad: " ", startingAt: 0)) \(details)\(stream)"
     }
 }
