@@ -50,6 +50,13 @@ public final class DaemonPipeline {
 
     /// Live streams by key.
     private(set) var streams: [String: Stream] = [:]
+    /// Stream keys by capture source and radio link (transmitter, core, spatial stream).
+    private var keyCache: [StreamIdentity: String] = [:]
+    /// What a stream key is made of.
+    struct StreamIdentity: Hashable {
+        var source: String
+        var link: CSISourceID
+    }
     /// Monotonic clock (seconds) and wall clock (seconds since 1970).
     private let monotonic: () -> Double, wallClock: () -> Double
     /// Receives every event, sequenced.
@@ -120,7 +127,16 @@ public final class DaemonPipeline {
         let now = arrival ?? monotonic()
         currentArrival = now
         counters.frames += 1
-        let key = source + "|" + frame.source.transmitterString
+        let identity = StreamIdentity(source: source, link: frame.source)
+        let key: String
+        if let cached = keyCache[identity] {
+            key = cached
+        } else {
+            // `source|aa:bb:cc:dd:ee:ff[/coreN/ssM]`, built once per stream rather than per frame
+            key = source + "|" + frame.source.description
+            if keyCache.count > 4 * streams.count + 1024 { keyCache.removeAll(keepingCapacity: true) }
+            keyCache[identity] = key
+        }
         let stream: Stream
         if let existing = streams[key] {
             stream = existing

@@ -42,12 +42,17 @@ public final class FeatureExtractor {
 
     /// Cached plans per subcarrier grid.
     var plans: [PlanKey: SubcarrierPlan] = [:]
-    /// Magnitudes of the selected entries, (3, 30).
-    private var magnitude = [Double](repeating: 0, count: FeatureLayout.features)
+    /// Magnitudes of the selected entries, (3, 30); allocated once, written through its pointer.
+    private let magnitude = UnsafeMutablePointer<Double>.allocate(capacity: FeatureLayout.features)
 
     /// Creates an extractor.
     public init(options: FeatureOptions = FeatureOptions()) {
         self.options = options
+        magnitude.initialize(repeating: 0, count: FeatureLayout.features)
+    }
+
+    deinit {
+        magnitude.deallocate()
     }
 
     /// The feature vector of `frame` as a new array (convenience for tests and tools; allocates).
@@ -63,11 +68,10 @@ public final class FeatureExtractor {
     /// Throws ``FeatureError`` when the frame cannot supply the layout; `out` is then left unspecified.
     @discardableResult
     public func extract(_ frame: CSIFrame, into out: UnsafeMutableBufferPointer<Float>) throws(FeatureError) -> FeatureFlags {
-        let device = frame.device.description
         let nsub = frame.nsub
         guard frame.ntx >= 1, frame.nrx >= 1, nsub >= 1, frame.real.count == frame.ntx * frame.nrx * nsub,
               frame.imag.count == frame.real.count, out.count >= FeatureLayout.features else {
-            throw .malformedFrame(device: device, reason: "ntx=\(frame.ntx) nrx=\(frame.nrx) nsub=\(nsub), "
+            throw .malformedFrame(device: frame.device.description, reason: "ntx=\(frame.ntx) nrx=\(frame.nrx) nsub=\(nsub), "
                                   + "\(frame.real.count) values")
         }
         var flags: FeatureFlags = []
@@ -76,7 +80,7 @@ public final class FeatureExtractor {
         // Receive row feeding each output antenna.
         if frame.nrx < FeatureLayout.antennas {
             guard options.allowReplicatedAntenna else {
-                throw .tooFewAntennas(device: device, available: frame.nrx)
+                throw .tooFewAntennas(device: frame.device.description, available: frame.nrx)
             }
             flags.insert(.replicatedAntenna)
         }
@@ -86,6 +90,7 @@ public final class FeatureExtractor {
         flags.formUnion(plan.flags)
 
         // |H| of the selected entries (tx 0), (3, 30)
+        let magnitude = self.magnitude
         frame.real.withUnsafeBufferPointer { re in
             frame.imag.withUnsafeBufferPointer { im in
                 for a in 0..<FeatureLayout.antennas {

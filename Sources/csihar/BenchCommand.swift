@@ -7,7 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the inference engine (windows/s) and the OpenBLAS sgemm peak (GFLOP/s).",
-        subcommands: [Engine.self, Sgemm.self])
+        subcommands: [Engine.self, Sgemm.self, Daemon.self])
 
     /// `csihar bench engine`.
     struct Engine: AsyncParsableCommand {
@@ -51,6 +51,61 @@ struct BenchCommand: AsyncParsableCommand {
             object["threads"] = threads
             object["mflop_per_window"] = loaded.flopsPerWindow / 1e6
             if stream { object["hop"] = hop }
+            if !json {
+                for key in object.keys.sorted() { print("\(key): \(object[key] ?? "")") }
+            }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    /// `csihar bench daemon`.
+    struct Daemon: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The daemon pipeline under generated load: concurrent streams at a frame rate.",
+            discussion: """
+                Unpaced (default): frames go in as fast as the pipeline takes them; realtime_factor = capture \
+                seconds per wall second, so streams x realtime_factor streams run in real time. --paced: frames \
+                arrive on the wall clock at --rate, and latency_p50_ms / latency_p99_ms are the frame-to-event \
+                latencies (last frame of a window in -> its window classified and smoothed).
+                """)
+
+        @Option(name: .long, help: "Model file (.safetensors).")
+        var model = "models/ut-har-gru.safetensors"
+
+        @Option(name: .long, help: "Capture whose frames are replayed for every stream.")
+        var capture = "samples/fall-1khz-intel5300.dat"
+
+        @Option(name: .long, help: "Concurrent streams.")
+        var streams = 100
+
+        @Option(name: .long, help: "Frames per second per stream (capture time).")
+        var rate = 1000.0
+
+        @Option(name: .long, help: "Capture seconds measured (after the warm-up).")
+        var seconds = 5.0
+
+        @Option(name: .long, help: "Capture seconds before measuring (windows fill).")
+        var warmUp = 1.5
+
+        @Flag(name: .long, help: "Pace frames on the wall clock (for latency).")
+        var paced = false
+
+        @Option(name: .long, help: "OpenBLAS threads.")
+        var threads = 1
+
+        @Flag(name: .long, help: "Print one JSON object as the last line.")
+        var json = false
+
+        func run() async throws {
+            guard streams >= 1, rate > 0, seconds > 0, warmUp >= 0, threads >= 1 else {
+                throw ValidationError("--streams, --rate, --seconds, --threads must be positive")
+            }
+            EngineBenchmark.setThreads(threads)
+            let benchmark = DaemonBenchmark(modelPath: model, capturePath: capture, streams: streams, rate: rate,
+                                            seconds: seconds, warmUpSeconds: warmUp, paced: paced)
+            var object = try benchmark.run()
+            object["threads"] = threads
             if !json {
                 for key in object.keys.sorted() { print("\(key): \(object[key] ?? "")") }
             }
