@@ -16,6 +16,8 @@ public final class DaemonRunner: @unchecked Sendable {
         public var speed: Double = 1
         /// Replay in a loop.
         public var loop = false
+        /// Longest backoff between attempts to open a live source, seconds.
+        public var retryMaxSeconds: Double = 30
         /// Seconds between `daemon.heartbeat` events.
         public var heartbeatSeconds: Double = 5
         /// Stop when every source has ended (replay without loop).
@@ -39,6 +41,7 @@ public final class DaemonRunner: @unchecked Sendable {
         var lastLoop = 0.0
         var status = "{\"type\":\"status\"}"
         var finished = false
+        var started = false
     }
     private let shared = NIOLockedValueBox(Shared())
     private let done = DispatchSemaphore(value: 0)
@@ -57,9 +60,13 @@ public final class DaemonRunner: @unchecked Sendable {
             case .replay(let path):
                 sources.append(try ReplaySource(path: path, speed: options.speed, loop: options.loop))
             case .pcap(let interface):
-                sources.append(LiveSource(name: spec.description) { PcapLiveSource(interface: interface) })
+                sources.append(LiveSource(name: spec.description, maximumBackoff: options.retryMaxSeconds) {
+                    PcapLiveSource(interface: interface)
+                })
             case .netlink:
-                sources.append(LiveSource(name: spec.description) { Intel5300NetlinkSource() })
+                sources.append(LiveSource(name: spec.description, maximumBackoff: options.retryMaxSeconds) {
+                    Intel5300NetlinkSource()
+                })
             }
         }
         pipeline = DaemonPipeline(config: options.pipeline, classifier: classifier,
@@ -69,8 +76,14 @@ public final class DaemonRunner: @unchecked Sendable {
         shared.withLockedValue { $0.lastLoop = Self.monotonic() }
     }
 
-    /// Starts the pipeline thread.
+    /// Starts the pipeline thread (once; later calls and calls after ``stop(timeout:)`` do nothing).
     public func start() {
+        let first = shared.withLockedValue { state in
+            let first = !state.started && !state.stop
+            if first { state.started = true; state.lastLoop = Self.monotonic() }
+            return first
+        }
+        guard first else { return }
         let thread = Thread { [self] in
             run()
             done.signal()
@@ -82,11 +95,11 @@ public final class DaemonRunner: @unchecked Sendable {
     /// Asks the thread to stop (streams go down with reason `shutdown`) and waits up to `timeout` seconds.
     @discardableResult
     public func stop(timeout: Double = 1.5) -> Bool {
-        let finished = shared.withLockedValue { state in
+        let (finished, started) = shared.withLockedValue { state in
             state.stop = true
-            return state.finished
+            return (state.finished, state.started)
         }
-        if finished { return true }
+        if finished || !started { return true }
         guard done.wait(timeout: .now() + timeout) == .success else { return false }
         done.signal()
         return true
@@ -101,7 +114,14 @@ public final class DaemonRunner: @unchecked Sendable {
     }
 
     /// Seconds since the pipeline loop last went round (for the watchdog).
-    public var heartbeatAge: Double { Self.monotonic() - shared.withLockedValue { $0.lastLoop } }
+    /// 0 before the thread starts (e.g. while waiting for the first subscriber).
+    public var heartbeatAge: Double {
+        let (started, lastLoop) = shared.withLockedValue { ($0.started, $0.lastLoop) }
+        return started ? Self.monotonic() - lastLoop : 0
+    }
+
+    /// True once ``stop(timeout:)`` was called.
+    public var isStopping: Bool { shared.withLockedValue { $0.stop } }
 
     /// True once the thread has ended.
     public var isFinished: Bool { shared.withLockedValue { $0.finished } }
