@@ -152,16 +152,20 @@ struct WatchdogService: Service {
 
     func run() async throws {
         guard notifier.socketPath != nil else { return }
-        let interval = (notifier.watchdogInterval ?? 20) / 2
+        // Half systemd's watchdog interval; without a watchdog, STATUS= every 5 s.
+        let interval = notifier.watchdogInterval.map { $0 / 2 } ?? 5
         try? await cancelWhenGracefulShutdown {
             var warned = false
             while true {
                 try await Task.sleep(for: .seconds(interval))
                 if runner.heartbeatAge < max(1, interval) {
-                    if notifier.watchdogInterval != nil { notifier.watchdog() }
+                    if notifier.watchdogInterval != nil { notifier.notify("WATCHDOG=1\nSTATUS=\(runner.statusLine)") } else {
+                        notifier.status(runner.statusLine)
+                    }
                     warned = false
                 } else if !warned {
                     logger.warning("pipeline stalled for \(Int(runner.heartbeatAge)) s; withholding WATCHDOG=1")
+                    notifier.status("pipeline stalled for \(Int(runner.heartbeatAge)) s")
                     warned = true
                 }
             }

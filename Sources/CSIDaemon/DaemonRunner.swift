@@ -40,6 +40,7 @@ public final class DaemonRunner: @unchecked Sendable {
         var pendingReload: (classifier: (any WindowClassifier)?, config: PipelineConfig)?
         var lastLoop = 0.0
         var status = "{\"type\":\"status\"}"
+        var statusLine = "starting"
         var finished = false
         var started = false
     }
@@ -125,6 +126,12 @@ public final class DaemonRunner: @unchecked Sendable {
 
     /// True once the thread has ended.
     public var isFinished: Bool { shared.withLockedValue { $0.finished } }
+
+    /// A one-line summary for systemd's `STATUS=` (streams, rates, subscribers, drops), refreshed every second.
+    public var statusLine: String { shared.withLockedValue { $0.statusLine } }
+
+    /// Counters and time of the previous status, for rates.
+    private var previousStatus: (time: Double, frames: Int, windows: Int)?
 
     /// The latest status (JSON object text, refreshed every second).
     public var statusJSON: String { shared.withLockedValue { $0.status } }
@@ -217,6 +224,19 @@ public final class DaemonRunner: @unchecked Sendable {
         }
         let text = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
             .map { String(decoding: $0, as: UTF8.self) } ?? "{\"type\":\"status\"}"
-        shared.withLockedValue { $0.status = text }
+        let now = Self.monotonic()
+        var rates = ""
+        if let previous = previousStatus, now - previous.time > 0.1 {
+            let seconds = now - previous.time
+            rates = String(format: ", %.0f frames/s, %.1f windows/s",
+                           Double(counters.frames - previous.frames) / seconds, Double(counters.windows - previous.windows) / seconds)
+        }
+        previousStatus = (now, counters.frames, counters.windows)
+        let line = "\(pipeline.streamCount) streams\(rates), \(hub.subscriberCount) subscribers, \(hub.droppedTotal) lines dropped, "
+            + "model \(pipeline.classifier?.name ?? "none")"
+        shared.withLockedValue {
+            $0.status = text
+            $0.statusLine = line
+        }
     }
 }
