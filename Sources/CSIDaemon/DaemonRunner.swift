@@ -127,17 +127,17 @@ public final class DaemonRunner: @unchecked Sendable {
     /// True once the thread has ended.
     public var isFinished: Bool { shared.withLockedValue { $0.finished } }
 
-    /// A one-line summary for systemd's `STATUS=` (streams, rates, subscribers, drops), refreshed every second.
+    /// A one-line summary for systemd's `STATUS=` (streams, rates, subscribers, drops), refreshed every 0.5 s.
     public var statusLine: String { shared.withLockedValue { $0.statusLine } }
 
     /// Counters and time of the previous status, for rates.
     private var previousStatus: (time: Double, frames: Int, windows: Int)?
 
-    /// The latest status (JSON object text, refreshed every second).
+    /// The latest status (JSON object text, refreshed every 0.5 s).
     public var statusJSON: String { shared.withLockedValue { $0.status } }
 
     private func run() {
-        var nextMaintenance = Self.monotonic() + 1
+        var nextMaintenance = Self.monotonic() + 0.5
         var nextHeartbeat = Self.monotonic() + options.heartbeatSeconds
         var active = sources
         publishStatus()
@@ -187,7 +187,7 @@ public final class DaemonRunner: @unchecked Sendable {
             }
             pipeline.flush()
             if now >= nextMaintenance {
-                nextMaintenance = now + 1
+                nextMaintenance = now + 0.5
                 pipeline.expireSilentStreams()
                 publishStatus()
             }
