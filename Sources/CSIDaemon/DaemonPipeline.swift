@@ -29,6 +29,8 @@ public final class DaemonPipeline {
         var slot: Int?
         /// End position of its oldest window waiting in the batch (streaming classifiers).
         var oldestPendingEnd: Int?
+        /// The last feature error published for it (repeats are counted, not published again).
+        var lastError: String?
 
         init(key: String, source: String, features: FeaturePipeline, smoother: EventSmoother, now: Double, captureTime: Double) {
             self.key = key
@@ -161,7 +163,11 @@ public final class DaemonPipeline {
             try stream.features.push(frame) { window in enqueue(window, stream: stream) }
         } catch {
             counters.recordIssues += 1
-            publish(time: frame.timestamp, stream: key, payload: .streamError(kind: "features", message: "\(error)"))
+            // A stream that cannot supply the model's layout fails on every frame: one event per distinct reason.
+            let message = "\(error)"
+            guard message != stream.lastError else { return }
+            stream.lastError = message
+            publish(time: frame.timestamp, stream: key, payload: .streamError(kind: "features", message: message))
         }
     }
 
