@@ -26,8 +26,16 @@ public enum Daemon {
         server.maximumRequestLength = initial.maximumRequestLength
         server.status = { runner.statusJSON }
         let sourcesText = initial.sources.map(\.description).joined(separator: ", ")
+        // Sources start once subscribers can connect (and, with `waitForSubscriber`, once the first one has).
+        let waitForSubscriber = initial.waitForSubscriber
         server.onListening = {
             notifier.ready(status: "serving \(sourcesText.isEmpty ? "no sources" : sourcesText)")
+            guard waitForSubscriber else { runner.start(); return }
+            logger.info("waiting for the first subscriber before reading sources")
+            Thread.detachNewThread {
+                while hub.subscriberCount == 0 && !runner.isStopping { Thread.sleep(forTimeInterval: 0.005) }
+                runner.start()
+            }
         }
 
         // SIGHUP: re-read the config and the model; a bad one keeps the old and logs why.
@@ -37,9 +45,14 @@ public enum Daemon {
             notifier.reloading()
             do {
                 let settings = try reloadSettings()
-                let newClassifier = try loadClassifier(settings: settings, logger: logger)
+                let newClassifier = try loadClassifier(settings: settings, logger: logger, strictDefault: true)
+                // Model and pipeline settings are swapped together, between two bursts of frames.
                 runner.reload(classifier: newClassifier, config: settings.pipeline)
                 logger.info("reloaded configuration", metadata: ["model": "\(newClassifier?.name ?? "none")"])
+                let restartOnly = Self.restartOnlyChanges(from: initial, to: settings)
+                if !restartOnly.isEmpty {
+                    logger.warning("changed settings that apply only after a restart: \(restartOnly.joined(separator: ", "))")
+                }
             } catch {
                 logger.error("reload failed, keeping the running configuration and model: \(error)")
             }
@@ -48,7 +61,6 @@ public enum Daemon {
         hangup.resume()
         defer { hangup.cancel() }
 
-        runner.start()
         let pipeline = PipelineService(runner: runner)
         let watchdog = WatchdogService(runner: runner, notifier: notifier, logger: logger)
         var configuration = ServiceGroupConfiguration(
@@ -72,18 +84,39 @@ public enum Daemon {
         logger.info("stopped")
     }
 
-    /// The model to serve: the configured one, else the default if present, else none (streams and heartbeats only).
-    static func loadClassifier(settings: DaemonSettings, logger: Logger) throws -> (any WindowClassifier)? {
-        if let path = settings.modelPath { return try ModelLoader.load(path: path) }
+    /// The model to serve: the configured one (a bad file throws, naming it), else the default if present, else
+    /// none (streams and heartbeats only). An unusable default model is logged and skipped at startup
+    /// (`strictDefault` false) but makes a reload fail, so the running model is kept.
+    static func loadClassifier(settings: DaemonSettings, logger: Logger, strictDefault: Bool = false) throws -> (any WindowClassifier)? {
+        let maxBatch = settings.pipeline.maxBatch
+        if let path = settings.modelPath { return try ModelLoader.load(path: path, maxBatch: maxBatch) }
         if FileManager.default.fileExists(atPath: DaemonSettings.defaultModelPath) {
             do {
-                return try ModelLoader.load(path: DaemonSettings.defaultModelPath)
+                return try ModelLoader.load(path: DaemonSettings.defaultModelPath, maxBatch: maxBatch)
             } catch {
+                if strictDefault { throw error }
                 logger.error("default model unusable: \(error)")
             }
         }
         logger.warning("no model: serving stream and heartbeat events only (pass --model FILE)")
         return nil
+    }
+
+    /// Settings a SIGHUP cannot apply to the running daemon (the socket, sources and timers are set up once).
+    static func restartOnlyChanges(from old: DaemonSettings, to new: DaemonSettings) -> [String] {
+        var changed: [String] = []
+        if old.sources != new.sources { changed.append("sources.inputs") }
+        if old.speed != new.speed { changed.append("sources.speed") }
+        if old.loop != new.loop { changed.append("sources.loop") }
+        if old.retryMaxSeconds != new.retryMaxSeconds { changed.append("sources.retry_max_seconds") }
+        if old.socketPath != new.socketPath { changed.append("socket.path") }
+        if old.socketMode != new.socketMode { changed.append("socket.mode") }
+        if old.socketGroup != new.socketGroup { changed.append("socket.group") }
+        if old.subscriberQueue != new.subscriberQueue { changed.append("socket.queue_lines") }
+        if old.maximumRequestLength != new.maximumRequestLength { changed.append("socket.max_request_bytes") }
+        if old.heartbeatSeconds != new.heartbeatSeconds { changed.append("daemon.heartbeat_seconds") }
+        if old.logLevel != new.logLevel { changed.append("daemon.log_level") }
+        return changed
     }
 
     /// stderr logging; `<N>` priority prefixes when `JOURNAL_STREAM` is set (journald).
@@ -119,16 +152,20 @@ struct WatchdogService: Service {
 
     func run() async throws {
         guard notifier.socketPath != nil else { return }
-        let interval = (notifier.watchdogInterval ?? 20) / 2
+        // Half systemd's watchdog interval; without a watchdog, STATUS= every 5 s.
+        let interval = notifier.watchdogInterval.map { $0 / 2 } ?? 5
         try? await cancelWhenGracefulShutdown {
             var warned = false
             while true {
                 try await Task.sleep(for: .seconds(interval))
                 if runner.heartbeatAge < max(1, interval) {
-                    if notifier.watchdogInterval != nil { notifier.watchdog() }
+                    if notifier.watchdogInterval != nil { notifier.notify("WATCHDOG=1\nSTATUS=\(runner.statusLine)") } else {
+                        notifier.status(runner.statusLine)
+                    }
                     warned = false
                 } else if !warned {
                     logger.warning("pipeline stalled for \(Int(runner.heartbeatAge)) s; withholding WATCHDOG=1")
+                    notifier.status("pipeline stalled for \(Int(runner.heartbeatAge)) s")
                     warned = true
                 }
             }

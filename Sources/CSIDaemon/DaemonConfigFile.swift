@@ -1,9 +1,180 @@
-/// Reads `csihard.toml` into ``DaemonSettings`` (see docs/configuration.md).
+import Foundation
+import Logging
+
+/// Reads `csihard.toml` into ``DaemonSettings`` (every key is optional; see docs/configuration.md and
+/// systemd/csihard.toml). Unknown keys, wrong types and out-of-range values stop startup with `file:line: key: reason`.
 public enum DaemonConfigFile {
-    /// Loads and validates `path`; errors name the line and key.
-    public static func load(path: String) throws -> DaemonSettings {
-        throw ConfigError(path: path, line: 0, key: nil, reason: "config files are not supported in this build yet")
+    /// Loads and validates `path` over `base` (default: the built-in defaults).
+    public static func load(path: String, base: DaemonSettings = DaemonSettings()) throws(ConfigError) -> DaemonSettings {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(path: path, line: 0, key: nil, reason: "cannot read the config file (\(error.localizedDescription))")
+        }
+        return try parse(text, path: path, base: base)
     }
+
+    /// Parses config text; `path` is only used in error messages.
+    public static func parse(_ text: String, path: String, base: DaemonSettings = DaemonSettings()) throws(ConfigError) -> DaemonSettings {
+        let entries: [TOMLEntry]
+        do {
+            entries = try TOMLParser.parse(text)
+        } catch {
+            throw ConfigError(path: path, line: error.line, key: nil, reason: error.reason)
+        }
+        var settings = base
+        for entry in entries {
+            guard let apply = keys[entry.key] else {
+                throw ConfigError(path: path, line: entry.line, key: entry.key,
+                                  reason: "unknown key (known keys: \(knownKeys.joined(separator: ", ")))")
+            }
+            do {
+                try apply(&settings, entry.value)
+            } catch {
+                throw ConfigError(path: path, line: entry.line, key: entry.key, reason: error.reason)
+            }
+        }
+        // Cross-field checks of the smoother (labels come from the model later).
+        var smoother = settings.pipeline.smoother
+        if smoother.labels.isEmpty { smoother.labels = ["check"] }
+        do {
+            try smoother.validate()
+        } catch {
+            let line = entries.last { $0.key == "smoother." + error.field }?.line ?? 0
+            throw ConfigError(path: path, line: line, key: "smoother." + error.field, reason: error.reason)
+        }
+        return settings
+    }
+
+    /// Every accepted key, sorted.
+    public static var knownKeys: [String] { keys.keys.sorted() }
+
+    /// Why a value is rejected.
+    struct Rejected: Error { var reason: String }
+
+    private typealias Apply = @Sendable (inout DaemonSettings, TOMLValue) throws(Rejected) -> Void
+
+    private static let keys: [String: Apply] = [
+        // [daemon]
+        "daemon.log_level": { settings, value throws(Rejected) in
+            let level = try string(value)
+            guard Logger.Level(rawValue: level) != nil else {
+                throw Rejected(reason: "'\(level)' is not one of trace, debug, info, notice, warning, error, critical")
+            }
+            settings.logLevel = level
+        },
+        "daemon.heartbeat_seconds": { settings, value throws(Rejected) in settings.heartbeatSeconds = try number(value, above: 0) },
+        "daemon.exit_when_done": { settings, value throws(Rejected) in settings.exitWhenDone = try boolean(value) },
+        "daemon.wait_for_subscriber": { settings, value throws(Rejected) in settings.waitForSubscriber = try boolean(value) },
+        // [sources]
+        "sources.inputs": { settings, value throws(Rejected) in
+            settings.sources = try strings(value).map { (text: String) throws(Rejected) -> SourceSpec in
+                do { return try SourceSpec(parsing: text) } catch { throw Rejected(reason: "\(error)") }
+            }
+        },
+        "sources.speed": { settings, value throws(Rejected) in
+            if case .string("max") = value { settings.speed = 0 } else {
+                do { settings.speed = try number(value, above: 0) } catch {
+                    throw Rejected(reason: "must be a number > 0 or \"max\", not \(value)")
+                }
+            }
+        },
+        "sources.loop": { settings, value throws(Rejected) in settings.loop = try boolean(value) },
+        "sources.retry_max_seconds": { settings, value throws(Rejected) in settings.retryMaxSeconds = try number(value, above: 0) },
+        // [model]
+        "model.path": { settings, value throws(Rejected) in settings.modelPath = try string(value) },
+        // [socket]
+        "socket.path": { settings, value throws(Rejected) in
+            let path = try string(value)
+            guard !path.isEmpty, path.utf8.count < 108 else { throw Rejected(reason: "must be a non-empty path under 108 bytes") }
+            settings.socketPath = path
+        },
+        "socket.mode": { settings, value throws(Rejected) in
+            let mode: Int
+            switch value {
+            case .integer(let number): mode = number
+            case .string(let text):
+                guard let parsed = Int(text, radix: 8) else { throw Rejected(reason: "'\(text)' is not an octal mode like \"0660\"") }
+                mode = parsed
+            default: throw Rejected(reason: "must be an octal mode (0o660 or \"0660\"), not a \(value.typeName)")
+            }
+            guard (0...0o777).contains(mode) else { throw Rejected(reason: "must be within 0o000...0o777") }
+            settings.socketMode = UInt16(mode)
+        },
+        "socket.group": { settings, value throws(Rejected) in
+            let group = try string(value)
+            settings.socketGroup = group.isEmpty ? nil : group
+        },
+        "socket.queue_lines": { settings, value throws(Rejected) in settings.subscriberQueue = try integer(value, in: 1...1_000_000) },
+        "socket.max_request_bytes": { settings, value throws(Rejected) in
+            settings.maximumRequestLength = try integer(value, in: 64...1_048_576)
+        },
+        // [pipeline]
+        "pipeline.hop_seconds": { settings, value throws(Rejected) in settings.pipeline.hopSeconds = try number(value, above: 0) },
+        "pipeline.max_batch": { settings, value throws(Rejected) in settings.pipeline.maxBatch = try integer(value, in: 1...4096) },
+        "pipeline.silence_seconds": { settings, value throws(Rejected) in settings.pipeline.silenceSeconds = try number(value, above: 0) },
+        "pipeline.predictions": { settings, value throws(Rejected) in settings.pipeline.predictions = try boolean(value) },
+        // [smoother] (ranges checked together by SmootherConfig.validate)
+        "smoother.averaging_seconds": { settings, value throws(Rejected) in settings.pipeline.smoother.averagingSeconds = try number(value) },
+        "smoother.enter_confidence": { settings, value throws(Rejected) in settings.pipeline.smoother.enterConfidence = try number(value) },
+        "smoother.exit_confidence": { settings, value throws(Rejected) in settings.pipeline.smoother.exitConfidence = try number(value) },
+        "smoother.minimum_seconds": { settings, value throws(Rejected) in settings.pipeline.smoother.minimumSeconds = try number(value) },
+        "smoother.exit_seconds": { settings, value throws(Rejected) in settings.pipeline.smoother.exitSeconds = try number(value) },
+        "smoother.idle_confidence": { settings, value throws(Rejected) in settings.pipeline.smoother.idleConfidence = try number(value) },
+        "smoother.idle_motion_energy": { settings, value throws(Rejected) in settings.pipeline.smoother.idleMotionEnergy = try number(value) },
+        "smoother.idle_label": { settings, value throws(Rejected) in settings.pipeline.smoother.idleLabel = try string(value) },
+        "smoother.fall_label": { settings, value throws(Rejected) in settings.pipeline.smoother.fallLabel = try string(value) },
+        "smoother.fall_confidence": { settings, value throws(Rejected) in settings.pipeline.smoother.fallConfidence = try number(value) },
+        "smoother.fall_cooldown_seconds": { settings, value throws(Rejected) in
+            settings.pipeline.smoother.fallCooldownSeconds = try number(value)
+        },
+        "smoother.gap_reset_seconds": { settings, value throws(Rejected) in settings.pipeline.smoother.gapResetSeconds = try number(value) },
+    ]
+
+    // MARK: typed accessors
+
+    private static func string(_ value: TOMLValue) throws(Rejected) -> String {
+        guard case .string(let text) = value else { throw Rejected(reason: "must be a string, not a \(value.typeName)") }
+        return text
+    }
+
+    private static func boolean(_ value: TOMLValue) throws(Rejected) -> Bool {
+        guard case .boolean(let flag) = value else { throw Rejected(reason: "must be true or false, not a \(value.typeName)") }
+        return flag
+    }
+
+    private static func strings(_ value: TOMLValue) throws(Rejected) -> [String] {
+        guard case .array(let values) = value else { throw Rejected(reason: "must be an array of strings, not a \(value.typeName)") }
+        return try values.map { (item: TOMLValue) throws(Rejected) -> String in
+            guard case .string(let text) = item else { throw Rejected(reason: "must be an array of strings (found a \(item.typeName))") }
+            return text
+        }
+    }
+
+    /// A finite number (integer or float), optionally required to be > `above`.
+    private static func number(_ value: TOMLValue, above: Double? = nil) throws(Rejected) -> Double {
+        let number: Double
+        switch value {
+        case .integer(let integer): number = Double(integer)
+        case .float(let float): number = float
+        default: throw Rejected(reason: "must be a number, not a \(value.typeName)")
+        }
+        guard number.isFinite else { throw Rejected(reason: "must be finite") }
+        if let above, number <= above { throw Rejected(reason: "must be > \(above.formatted()), not \(number)") }
+        return number
+    }
+
+    private static func integer(_ value: TOMLValue, in range: ClosedRange<Int>) throws(Rejected) -> Int {
+        guard case .integer(let integer) = value else { throw Rejected(reason: "must be an integer, not a \(value.typeName)") }
+        guard range.contains(integer) else { throw Rejected(reason: "must be within \(range.lowerBound)...\(range.upperBound), not \(integer)") }
+        return integer
+    }
+}
+
+private extension Double {
+    /// `0.2` rather than `0.2000000001`-style noise; integers without `.0`.
+    func formatted() -> String { self == rounded() && abs(self) < 1e15 ? String(Int(self)) : String(self) }
 }
 
 /// A config file problem: file, line, key, reason.
@@ -16,6 +187,14 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
     public var key: String?
     /// Why.
     public var reason: String
+
+    /// Creates an error.
+    public init(path: String, line: Int, key: String?, reason: String) {
+        self.path = path
+        self.line = line
+        self.key = key
+        self.reason = reason
+    }
 
     /// `file:line: key: reason`.
     public var description: String {

@@ -25,6 +25,12 @@ public final class DaemonPipeline {
         var frames = 0, windows = 0
         /// Monotonic time it came up.
         let upSince: Double
+        /// Its slot in a streaming classifier (steps are appended as they are made), or nil.
+        var slot: Int?
+        /// End position of its oldest window waiting in the batch (streaming classifiers).
+        var oldestPendingEnd: Int?
+        /// The last feature error published for it (repeats are counted, not published again).
+        var lastError: String?
 
         init(key: String, source: String, features: FeaturePipeline, smoother: EventSmoother, now: Double, captureTime: Double) {
             self.key = key
@@ -64,8 +70,12 @@ public final class DaemonPipeline {
     /// Sequence numbers for this run.
     private var sequencer = EventSequencer()
 
-    /// Pending windows, (maxBatch, steps, features).
+    /// Pending windows, (maxBatch, steps, features) (batch classifiers; streaming ones keep the steps themselves).
     private var batchWindows: [Float] = []
+    /// The classifier, when it keeps per-stream steps: windows are then named by (slot, end position).
+    private var streamingClassifier: (any StreamingWindowClassifier)?
+    /// Per pending window of a streaming classifier: its slot and end position, (maxBatch,).
+    private var batchSlots: [Int] = [], batchEnds: [Int] = []
     /// Pending probabilities, (maxBatch, classes).
     private var batchProbabilities: [Float] = []
     /// Per pending window: its stream, end capture time, motion energy, monotonic time its last frame arrived.
@@ -153,7 +163,11 @@ public final class DaemonPipeline {
             try stream.features.push(frame) { window in enqueue(window, stream: stream) }
         } catch {
             counters.recordIssues += 1
-            publish(time: frame.timestamp, stream: key, payload: .streamError(kind: "features", message: "\(error)"))
+            // A stream that cannot supply the model's layout fails on every frame: one event per distinct reason.
+            let message = "\(error)"
+            guard message != stream.lastError else { return }
+            stream.lastError = message
+            publish(time: frame.timestamp, stream: key, payload: .streamError(kind: "features", message: message))
         }
     }
 
@@ -162,6 +176,9 @@ public final class DaemonPipeline {
         let count = batchStreams.count
         guard count > 0 else { return }
         defer {
+            for stream in batchStreams { stream.oldestPendingEnd = nil }
+            batchSlots.removeAll(keepingCapacity: true)
+            batchEnds.removeAll(keepingCapacity: true)
             batchStreams.removeAll(keepingCapacity: true)
             batchEndTimes.removeAll(keepingCapacity: true)
             batchMotion.removeAll(keepingCapacity: true)
@@ -170,12 +187,23 @@ public final class DaemonPipeline {
         guard let classifier else { return }
         let classes = classifier.labels.count
         do {
+            if let streamingClassifier {
+                try batchSlots.withUnsafeBufferPointer { slots in
+                    try batchEnds.withUnsafeBufferPointer { ends in
+                        try batchProbabilities.withUnsafeMutableBufferPointer { probabilities in
+                            try streamingClassifier.classify(slots: slots, ends: ends,
+                                                             into: UnsafeMutableBufferPointer(rebasing: probabilities[0..<(count * classes)]))
+                        }
+                    }
+                }
+            } else {
             try batchWindows.withUnsafeMutableBufferPointer { windows in
                 try batchProbabilities.withUnsafeMutableBufferPointer { probabilities in
                     try classifier.classify(windows: UnsafeMutableBufferPointer(rebasing: windows[0..<(count * classifier.steps * classifier.features)]),
                                             batch: count,
                                             into: UnsafeMutableBufferPointer(rebasing: probabilities[0..<(count * classes)]))
                 }
+            }
             }
         } catch {
             publish(time: batchEndTimes[0], stream: nil, payload: .streamError(kind: "inference", message: "\(error)"))
@@ -244,15 +272,31 @@ public final class DaemonPipeline {
         config.smoother = smoother
         let steps = newClassifier?.steps ?? 1, features = newClassifier?.features ?? 1
         let classes = max(1, newClassifier?.labels.count ?? 1)
-        batchWindows = [Float](repeating: 0, count: config.maxBatch * steps * features)
+        streamingClassifier = newClassifier as? any StreamingWindowClassifier
+        batchWindows = [Float](repeating: 0, count: streamingClassifier == nil ? config.maxBatch * steps * features : 0)
+        batchSlots.reserveCapacity(config.maxBatch)
+        batchEnds.reserveCapacity(config.maxBatch)
         batchProbabilities = [Float](repeating: 0, count: config.maxBatch * classes)
         batchStreams.reserveCapacity(config.maxBatch)
     }
 
     private func makeStream(key: String, source: String, now: Double, captureTime: Double) -> Stream {
-        Stream(key: key, source: source, features: FeaturePipeline(config: featureConfig),
-               smoother: EventSmoother(config: config.smoother.labels.isEmpty ? SmootherConfig(labels: ["none"]) : config.smoother),
-               now: now, captureTime: captureTime)
+        let stream = Stream(key: key, source: source, features: FeaturePipeline(config: featureConfig),
+                            smoother: EventSmoother(config: config.smoother.labels.isEmpty ? SmootherConfig(labels: ["none"]) : config.smoother),
+                            now: now, captureTime: captureTime)
+        if let streamingClassifier {
+            let slot = streamingClassifier.openStream()
+            stream.slot = slot
+            stream.features.onStep = { [unowned self, unowned stream] step in
+                // A waiting window of this stream must be classified before its steps are overwritten.
+                if let end = stream.oldestPendingEnd,
+                   streamingClassifier.position(of: slot) - end >= streamingClassifier.slack {
+                    self.flush()
+                }
+                streamingClassifier.append(step: step, to: slot)
+            }
+        }
+        return stream
     }
 
     private func enqueue(_ window: FeatureWindow, stream: Stream) {
@@ -260,9 +304,16 @@ public final class DaemonPipeline {
         let size = classifier.steps * classifier.features
         guard window.values.count == size else { return }
         if batchStreams.count == config.maxBatch { flush() }
-        let slot = batchStreams.count
-        batchWindows.withUnsafeMutableBufferPointer { out in
-            _ = UnsafeMutableBufferPointer(rebasing: out[(slot * size)..<((slot + 1) * size)]).initialize(from: window.values)
+        if let streamingClassifier, let slot = stream.slot {
+            let end = streamingClassifier.position(of: slot)
+            batchSlots.append(slot)
+            batchEnds.append(end)
+            if stream.oldestPendingEnd == nil { stream.oldestPendingEnd = end }
+        } else {
+            let slot = batchStreams.count
+            batchWindows.withUnsafeMutableBufferPointer { out in
+                _ = UnsafeMutableBufferPointer(rebasing: out[(slot * size)..<((slot + 1) * size)]).initialize(from: window.values)
+            }
         }
         batchStreams.append(stream)
         batchEndTimes.append(window.endTime)
@@ -271,6 +322,8 @@ public final class DaemonPipeline {
     }
 
     private func down(_ stream: Stream, reason: String) {
+        if stream.oldestPendingEnd != nil { flush() }          // its waiting windows need its steps
+        if let slot = stream.slot { streamingClassifier?.closeStream(slot) }
         stream.smoother.finish(time: stream.lastCaptureTime) { publish(time: $0, stream: stream.key, payload: $1) }
         streams[stream.key] = nil
         counters.streams = streams.count

@@ -16,6 +16,8 @@ public final class DaemonRunner: @unchecked Sendable {
         public var speed: Double = 1
         /// Replay in a loop.
         public var loop = false
+        /// Longest backoff between attempts to open a live source, seconds.
+        public var retryMaxSeconds: Double = 30
         /// Seconds between `daemon.heartbeat` events.
         public var heartbeatSeconds: Double = 5
         /// Stop when every source has ended (replay without loop).
@@ -38,7 +40,9 @@ public final class DaemonRunner: @unchecked Sendable {
         var pendingReload: (classifier: (any WindowClassifier)?, config: PipelineConfig)?
         var lastLoop = 0.0
         var status = "{\"type\":\"status\"}"
+        var statusLine = "starting"
         var finished = false
+        var started = false
     }
     private let shared = NIOLockedValueBox(Shared())
     private let done = DispatchSemaphore(value: 0)
@@ -57,9 +61,13 @@ public final class DaemonRunner: @unchecked Sendable {
             case .replay(let path):
                 sources.append(try ReplaySource(path: path, speed: options.speed, loop: options.loop))
             case .pcap(let interface):
-                sources.append(LiveSource(name: spec.description) { PcapLiveSource(interface: interface) })
+                sources.append(LiveSource(name: spec.description, maximumBackoff: options.retryMaxSeconds) {
+                    PcapLiveSource(interface: interface)
+                })
             case .netlink:
-                sources.append(LiveSource(name: spec.description) { Intel5300NetlinkSource() })
+                sources.append(LiveSource(name: spec.description, maximumBackoff: options.retryMaxSeconds) {
+                    Intel5300NetlinkSource()
+                })
             }
         }
         pipeline = DaemonPipeline(config: options.pipeline, classifier: classifier,
@@ -69,8 +77,14 @@ public final class DaemonRunner: @unchecked Sendable {
         shared.withLockedValue { $0.lastLoop = Self.monotonic() }
     }
 
-    /// Starts the pipeline thread.
+    /// Starts the pipeline thread (once; later calls and calls after ``stop(timeout:)`` do nothing).
     public func start() {
+        let first = shared.withLockedValue { state in
+            let first = !state.started && !state.stop
+            if first { state.started = true; state.lastLoop = Self.monotonic() }
+            return first
+        }
+        guard first else { return }
         let thread = Thread { [self] in
             run()
             done.signal()
@@ -82,11 +96,11 @@ public final class DaemonRunner: @unchecked Sendable {
     /// Asks the thread to stop (streams go down with reason `shutdown`) and waits up to `timeout` seconds.
     @discardableResult
     public func stop(timeout: Double = 1.5) -> Bool {
-        let finished = shared.withLockedValue { state in
+        let (finished, started) = shared.withLockedValue { state in
             state.stop = true
-            return state.finished
+            return (state.finished, state.started)
         }
-        if finished { return true }
+        if finished || !started { return true }
         guard done.wait(timeout: .now() + timeout) == .success else { return false }
         done.signal()
         return true
@@ -101,16 +115,29 @@ public final class DaemonRunner: @unchecked Sendable {
     }
 
     /// Seconds since the pipeline loop last went round (for the watchdog).
-    public var heartbeatAge: Double { Self.monotonic() - shared.withLockedValue { $0.lastLoop } }
+    /// 0 before the thread starts (e.g. while waiting for the first subscriber).
+    public var heartbeatAge: Double {
+        let (started, lastLoop) = shared.withLockedValue { ($0.started, $0.lastLoop) }
+        return started ? Self.monotonic() - lastLoop : 0
+    }
+
+    /// True once ``stop(timeout:)`` was called.
+    public var isStopping: Bool { shared.withLockedValue { $0.stop } }
 
     /// True once the thread has ended.
     public var isFinished: Bool { shared.withLockedValue { $0.finished } }
 
-    /// The latest status (JSON object text, refreshed every second).
+    /// A one-line summary for systemd's `STATUS=` (streams, rates, subscribers, drops), refreshed every 0.5 s.
+    public var statusLine: String { shared.withLockedValue { $0.statusLine } }
+
+    /// Counters and time of the previous status, for rates.
+    private var previousStatus: (time: Double, frames: Int, windows: Int)?
+
+    /// The latest status (JSON object text, refreshed every 0.5 s).
     public var statusJSON: String { shared.withLockedValue { $0.status } }
 
     private func run() {
-        var nextMaintenance = Self.monotonic() + 1
+        var nextMaintenance = Self.monotonic() + 0.5
         var nextHeartbeat = Self.monotonic() + options.heartbeatSeconds
         var active = sources
         publishStatus()
@@ -160,7 +187,7 @@ public final class DaemonRunner: @unchecked Sendable {
             }
             pipeline.flush()
             if now >= nextMaintenance {
-                nextMaintenance = now + 1
+                nextMaintenance = now + 0.5
                 pipeline.expireSilentStreams()
                 publishStatus()
             }
@@ -197,6 +224,19 @@ public final class DaemonRunner: @unchecked Sendable {
         }
         let text = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
             .map { String(decoding: $0, as: UTF8.self) } ?? "{\"type\":\"status\"}"
-        shared.withLockedValue { $0.status = text }
+        let now = Self.monotonic()
+        var rates = ""
+        if let previous = previousStatus, now - previous.time > 0.1 {
+            let seconds = now - previous.time
+            rates = String(format: ", %.0f frames/s, %.1f windows/s",
+                           Double(counters.frames - previous.frames) / seconds, Double(counters.windows - previous.windows) / seconds)
+        }
+        previousStatus = (now, counters.frames, counters.windows)
+        let line = "\(pipeline.streamCount) streams\(rates), \(hub.subscriberCount) subscribers, \(hub.droppedTotal) lines dropped, "
+            + "model \(pipeline.classifier?.name ?? "none")"
+        shared.withLockedValue {
+            $0.status = text
+            $0.statusLine = line
+        }
     }
 }

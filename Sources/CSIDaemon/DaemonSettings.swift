@@ -1,7 +1,7 @@
 import CSIEvents
 
 /// Every daemon option; filled from defaults, then the config file, then command-line flags.
-public struct DaemonSettings: Sendable {
+public struct DaemonSettings: Sendable, Equatable {
     /// Capture sources.
     public var sources: [SourceSpec] = []
     /// Model file (`nil`: the default model if it exists, else no model).
@@ -20,8 +20,12 @@ public struct DaemonSettings: Sendable {
     public var speed: Double = 1
     /// Replay in a loop.
     public var loop = false
+    /// Longest wait between attempts to (re)open a missing live interface, seconds (backoff doubles from 1 s).
+    public var retryMaxSeconds: Double = 30
     /// Exit when all sources have ended.
     public var exitWhenDone = false
+    /// Start reading sources only once the first subscriber has connected (demos, regression replays).
+    public var waitForSubscriber = false
     /// Seconds between heartbeats.
     public var heartbeatSeconds: Double = 5
     /// Pipeline settings (hop, batch, silence, smoother).
@@ -41,6 +45,7 @@ public struct DaemonSettings: Sendable {
         options.sources = sources
         options.speed = speed
         options.loop = loop
+        options.retryMaxSeconds = retryMaxSeconds
         options.heartbeatSeconds = heartbeatSeconds
         options.exitWhenDone = exitWhenDone
         options.pipeline = pipeline

@@ -4,7 +4,10 @@ import Foundation
 
 /// A model file run by the engine (`CSIModel` + `InferenceSession`) as a ``WindowClassifier``: raw windows are
 /// normalised in place with the model's frozen constants, then classified in one batch.
-public final class ModelClassifier: WindowClassifier {
+///
+/// As a ``StreamingWindowClassifier`` it keeps each stream's steps in the engine's `StreamingSession`, so the
+/// daemon never copies windows and each step's first-layer projection is computed once.
+public final class ModelClassifier: StreamingWindowClassifier {
     /// The loaded model.
     public let model: CSIModel
     /// The file it came from.
@@ -22,12 +25,16 @@ public final class ModelClassifier: WindowClassifier {
 
     private let normalizer: Normalizer
     private var session: InferenceSession
+    private let streaming: StreamingSession
+    private let step: UnsafeMutablePointer<Float>           // (features) one normalised step
+    /// Steps that may arrive after a window's end before it must be classified.
+    public var slack: Int { streaming.slack }
     /// The feature transforms the daemon's feature code produces (CSIFeatures).
     public static let supportedTransforms: Set<String> = [FeatureLayout.transform]
 
     /// Loads `path`; a bad file or an input spec the daemon cannot feed throws a ``ClassifierError`` naming the
     /// file and field.
-    public init(path: String, maxBatch: Int = 64) throws {
+    public init(path: String, maxBatch: Int = 64, slack: Int? = nil) throws {
         do {
             model = try CSIModel.load(path: path)
         } catch {
@@ -61,6 +68,40 @@ public final class ModelClassifier: WindowClassifier {
             throw ClassifierError("\(path): \(error)")
         }
         session = InferenceSession(model: model, maxBatch: max(1, maxBatch))
+        streaming = StreamingSession(model: model, maxBatch: max(1, maxBatch), slack: slack ?? max(1, config.steps / 2))
+        step = .allocate(capacity: config.features)
+        step.initialize(repeating: 0, count: config.features)
+    }
+
+    deinit {
+        step.deallocate()
+    }
+
+    /// Opens a stream in the streaming session.
+    public func openStream() -> Int { streaming.openStream() }
+
+    /// Closes a stream.
+    public func closeStream(_ slot: Int) { streaming.closeStream(slot) }
+
+    /// Normalises one raw step and appends it to the stream.
+    public func append(step raw: UnsafeBufferPointer<Float>, to slot: Int) {
+        let features = model.config.features
+        guard let source = raw.baseAddress, raw.count >= features else { return }
+        step.update(from: source, count: features)
+        normalizer.apply(UnsafeMutableBufferPointer(start: step, count: features))
+        streaming.append(steps: step, count: 1, to: slot)
+    }
+
+    /// The end position of a window ending now.
+    public func position(of slot: Int) -> Int { streaming.position(of: slot) }
+
+    /// Probabilities of the windows ending at `ends` of `slots`.
+    public func classify(slots: UnsafeBufferPointer<Int>, ends: UnsafeBufferPointer<Int>,
+                         into probabilities: UnsafeMutableBufferPointer<Float>) throws {
+        guard streaming.probabilities(slots: slots, ends: ends, into: probabilities) else {
+            throw ClassifierError("\(path): a window was overwritten before it was classified "
+                + "(more than \(streaming.slack) steps arrived after its end)")
+        }
     }
 
     /// Normalises `windows` (batch, steps, features) in place and writes class probabilities (batch, classes).

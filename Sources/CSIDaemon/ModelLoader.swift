@@ -1,8 +1,8 @@
 /// Loads model files into ``WindowClassifier``s (the engine, through ``ModelClassifier``). A bad file throws a
 /// ``ClassifierError`` naming the file and field, so startup stops and a reload keeps the old model.
 public enum ModelLoader {
-    /// Loads `path`.
-    public static func load(path: String) throws -> any WindowClassifier {
-        try ModelClassifier(path: path)
+    /// Loads `path` for batches of up to `maxBatch` windows.
+    public static func load(path: String, maxBatch: Int = 64) throws -> any WindowClassifier {
+        try ModelClassifier(path: path, maxBatch: maxBatch)
     }
 }

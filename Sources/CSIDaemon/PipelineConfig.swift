@@ -1,7 +1,7 @@
 import CSIEvents
 
 /// Settings of the pipeline core (everything between frames and events).
-public struct PipelineConfig: Sendable {
+public struct PipelineConfig: Sendable, Equatable {
     /// Seconds between windows of a stream (rounded to whole model steps).
     public var hopSeconds: Double = 0.2
     /// Most windows classified in one batch.

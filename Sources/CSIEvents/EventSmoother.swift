@@ -17,6 +17,10 @@ public struct SmootherConfig: Sendable, Hashable {
     public var idleConfidence: Double = 0.45
     /// Below this averaged motion energy (dB^2) the stream counts as idle; 0 disables the motion test.
     public var idleMotionEnergy: Double = 0
+    /// A model class meaning "nobody moving" (e.g. `idle` in models trained with an idle class): when it leads,
+    /// the stream counts as idle and no activity is started for it. Absent label: only the confidence and motion
+    /// tests decide idleness.
+    public var idleLabel: String = "idle"
     /// The label that raises `fall.detected` (absent label: no fall events).
     public var fallLabel: String = "fall"
     /// Averaged fall probability that raises `fall.detected`.
@@ -90,6 +94,8 @@ public struct EventSmoother: Sendable {
     private var lastFall: Double?
     /// Index of the fall label, if the model has one.
     private let fallIndex: Int?
+    /// Index of the idle label, if the model has one.
+    private let idleIndex: Int?
 
     /// Creates a smoother. `capacity` bounds the windows kept for averaging (enough for 200 windows/s over
     /// `averagingSeconds`; at higher rates the oldest fall out early).
@@ -101,6 +107,7 @@ public struct EventSmoother: Sendable {
         motions = [Double](repeating: 0, count: rows)
         average = [Double](repeating: 0, count: config.labels.count)
         fallIndex = config.labels.firstIndex(of: config.fallLabel)
+        idleIndex = config.labels.firstIndex(of: config.idleLabel)
     }
 
     /// Feeds one window that ended at capture time `time`; calls `emit(time, payload)` for each resulting event.
@@ -119,7 +126,7 @@ public struct EventSmoother: Sendable {
         var top = 0
         for index in 1..<classes where average[index] > average[top] { top = index }
         let still = config.idleMotionEnergy > 0 && motion < config.idleMotionEnergy
-        let observed: Int? = (still || average[top] < config.idleConfidence) ? nil : top
+        let observed: Int? = (still || average[top] < config.idleConfidence || top == idleIndex) ? nil : top
 
         // Falls: separate from the activity state, rate-limited.
         if let fallIndex, !still, average[fallIndex] >= config.fallConfidence,

@@ -63,6 +63,9 @@ public final class FeaturePipeline {
     public let assembler = MeasurementAssembler()
     /// Flags of the last extracted frame.
     public private(set) var lastFlags: FeatureFlags = []
+    /// Called with every resampled step (features,) before it enters the window (the daemon's streaming engine
+    /// keeps its own per-stream state from these).
+    public var onStep: ((UnsafeBufferPointer<Float>) -> Void)?
 
     /// One frame's features, (features,).
     private var frameFeatures = [Float](repeating: 0, count: FeatureLayout.features)
@@ -117,6 +120,7 @@ public final class FeaturePipeline {
     }
 
     private func accept(stepTime: Double, step: UnsafeBufferPointer<Float>, onWindow: (FeatureWindow) -> Void) {
+        onStep?(step)
         motion.push(step)
         guard window.push(step) else { return }
         windowBuffer.withUnsafeMutableBufferPointer { out in

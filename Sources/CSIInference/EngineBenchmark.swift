@@ -47,26 +47,30 @@ public enum EngineBenchmark {
                 "gflops": result.perSecond * model.flopsPerWindow / 1e9]
     }
 
-    /// The streaming path: `streams` streams each get `hop` new frames, then all their windows are classified.
+    /// The streaming path: `streams` streams each get `hop` new steps, then all their windows are classified.
     public static func streaming(model: CSIModel, streams: Int, hop: Int, seconds: Double) -> [String: Any] {
         let config = model.config
-        let session = StreamingSession(model: model, maxStreams: streams)
-        let slots = (0..<streams).compactMap { _ in session.openStream() }
+        let session = StreamingSession(model: model, maxBatch: min(64, streams), slack: hop)
+        let slots = (0..<streams).map { _ in session.openStream() }
+        var ends = [Int](repeating: 0, count: streams)
         var generator = SystemRandomNumberGenerator()
-        let frames = (0..<(config.steps * config.features)).map { _ in Float.random(in: 0..<1, using: &generator) }
+        let steps = (0..<(config.steps * config.features)).map { _ in Float.random(in: 0..<1, using: &generator) }
         var logits = [Float](repeating: 0, count: streams * config.classes)
-        let result = frames.withUnsafeBufferPointer { input in
-            for slot in slots { session.append(frames: input.baseAddress!, count: config.steps, to: slot) }
+        let result = steps.withUnsafeBufferPointer { input in
+            for slot in slots { session.append(steps: input.baseAddress!, count: config.steps, to: slot) }
             var offset = 0
             return logits.withUnsafeMutableBufferPointer { output in
-                measure(seconds: seconds) {
-                    if offset + hop > config.steps { offset = 0 }
-                    for slot in slots {
-                        session.append(frames: input.baseAddress! + offset * config.features, count: hop, to: slot)
+                slots.withUnsafeBufferPointer { slotBuffer in
+                    measure(seconds: seconds) {
+                        if offset + hop > config.steps { offset = 0 }
+                        for (index, slot) in slots.enumerated() {
+                            session.append(steps: input.baseAddress! + offset * config.features, count: hop, to: slot)
+                            ends[index] = session.position(of: slot)
+                        }
+                        offset += hop
+                        ends.withUnsafeBufferPointer { session.logits(slots: slotBuffer, ends: $0, into: output) }
+                        return streams
                     }
-                    offset += hop
-                    session.logits(slots: slots, into: output)
-                    return streams
                 }
             }
         }

@@ -1,160 +1,190 @@
-/// Classifies the sliding windows of many streams, computing each frame's input projection once.
+/// Classifies the sliding windows of many streams, computing each step's input projection once.
 ///
-/// Every stream owns a ring of its last `steps` frames. For the recurrent families (`rnn`, `gru`, `lstm`,
+/// Every stream owns a ring of its last `steps + slack` steps. For the recurrent families (`rnn`, `gru`, `lstm`,
 /// `bilstm`, `ablstm`) the ring holds the first layer's input projection `x_t · W_ihᵀ + b` of every direction,
-/// computed when the frame arrives, so overlapping windows (hop < steps) never recompute it; a window then costs
-/// only the recurrence. The windows of all ready streams are evaluated together: one GEMM per time step over the
-/// batch. The CNN families mix all steps in their first layer, so for them the ring holds the raw frames and a
-/// window is evaluated whole. Nothing is allocated after creation.
+/// computed when the step arrives, so overlapping windows (hop < steps) never recompute it: a window costs only
+/// the recurrence and the head. The windows of many streams are evaluated together, one GEMM per time step over
+/// the batch. The CNN families mix all steps in their first layer, so for them the ring holds the raw steps and a
+/// window is evaluated whole.
+///
+/// A window is named by its end position (``position(of:)`` when its last step has been appended); up to `slack`
+/// further steps may arrive before it is evaluated. Rings are allocated when a stream opens; nothing is allocated
+/// per step or per window.
 public final class StreamingSession {
     /// The model.
     public let model: CSIModel
-    /// The largest number of open streams.
-    public let maxStreams: Int
-    /// Whether frames are projected on arrival (recurrent families) or kept raw (CNN families).
+    /// Windows evaluated per engine call.
+    public let maxBatch: Int
+    /// Steps that may arrive after a window's end before it must be evaluated.
+    public let slack: Int
+    /// Whether steps are projected on arrival (recurrent families) or kept raw (CNN families).
     public let cachesProjections: Bool
 
-    private let session: InferenceSession
-    private let rowWidth: Int                 // floats per ring row: directions*gates*hidden, or features
-    private let ring: FloatBuffer             // (maxStreams, steps, rowWidth)
-    private let scratch: FloatBuffer          // (steps, gates*hidden)    one direction's projection of new frames
-    private let gathered: FloatBuffer         // (maxStreams, steps, features)   CNN families: contiguous windows
-    private var next: [Int]                   // per slot: ring row the next frame goes to
-    private var filled: [Int]                 // per slot: frames in the ring (at most steps)
-    private var open: [Bool]                  // per slot: in use
-    private var batchSlots: [Int]             // slots of the batch being evaluated (capacity maxStreams)
-    private let batchRows: UnsafeMutablePointer<Int>    // (maxStreams, 2): slot and oldest ring row per batch row
+    /// One stream's ring.
+    final class Ring {
+        let values: FloatBuffer           // (capacity, rowWidth)
+        var appended = 0                  // steps appended since the stream opened
+        init(count: Int) { values = FloatBuffer(count: count) }
+    }
 
-    /// Allocates rings for `maxStreams` streams.
-    public init(model: CSIModel, maxStreams: Int) {
+    private let session: InferenceSession
+    private let capacity: Int                 // ring rows: steps + slack
+    private let rowWidth: Int                 // floats per ring row: directions*gates*hidden, or features
+    private var rings: [Ring?] = []           // by slot; nil = free
+    private let scratch: FloatBuffer          // (capacity, gates*hidden)   one direction's projection of new steps
+    private let gathered: FloatBuffer         // (maxBatch, steps, features)   CNN families: contiguous windows
+    private let batchBases: UnsafeMutablePointer<UnsafeMutablePointer<Float>>   // (maxBatch) ring of each row
+    private let batchOldest: UnsafeMutablePointer<Int>                           // (maxBatch) ring row of time 0
+
+    /// Creates a session evaluating up to `maxBatch` windows per engine call; `slack` defaults to one window.
+    public init(model: CSIModel, maxBatch: Int, slack: Int? = nil) {
         let config = model.config
-        let streams = max(1, maxStreams)
+        let batch = max(1, maxBatch)
         self.model = model
-        self.maxStreams = streams
+        self.maxBatch = batch
+        self.slack = max(0, slack ?? config.steps)
         cachesProjections = config.architecture != .cnnGRU && config.architecture != .cnnGRUParallel
-        session = InferenceSession(model: model, maxBatch: streams)
+        session = InferenceSession(model: model, maxBatch: batch)
+        capacity = config.steps + self.slack
         let firstLayer = model.recurrent.layers[0]
         let width = firstLayer[0].gateWidth
         rowWidth = cachesProjections ? firstLayer.count * width : config.features
-        ring = FloatBuffer(count: streams * config.steps * rowWidth)
-        scratch = FloatBuffer(count: cachesProjections ? config.steps * width : 0)
-        gathered = FloatBuffer(count: cachesProjections ? 0 : streams * config.steps * config.features)
-        next = Array(repeating: 0, count: streams)
-        filled = Array(repeating: 0, count: streams)
-        open = Array(repeating: false, count: streams)
-        batchSlots = []
-        batchSlots.reserveCapacity(streams)
-        batchRows = .allocate(capacity: 2 * streams)
-        batchRows.initialize(repeating: 0, count: 2 * streams)
+        scratch = FloatBuffer(count: cachesProjections ? capacity * width : 0)
+        gathered = FloatBuffer(count: cachesProjections ? 0 : batch * config.steps * config.features)
+        batchBases = .allocate(capacity: batch)
+        batchBases.initialize(repeating: scratch.pointer, count: batch)
+        batchOldest = .allocate(capacity: batch)
+        batchOldest.initialize(repeating: 0, count: batch)
     }
 
     deinit {
-        batchRows.deallocate()
+        batchBases.deallocate()
+        batchOldest.deallocate()
     }
 
-    /// Opens a stream; returns its slot, or nil when `maxStreams` are open.
-    public func openStream() -> Int? {
-        guard let slot = open.firstIndex(of: false) else { return nil }
-        open[slot] = true
-        next[slot] = 0
-        filled[slot] = 0
-        return slot
+    /// Opens a stream and returns its slot (allocating its ring).
+    public func openStream() -> Int {
+        let ring = Ring(count: capacity * rowWidth)
+        if let free = rings.firstIndex(where: { $0 == nil }) {
+            rings[free] = ring
+            return free
+        }
+        rings.append(ring)
+        return rings.count - 1
     }
 
-    /// Closes a stream; its slot may be reused.
+    /// Closes a stream and frees its ring; the slot may be reused.
     public func closeStream(_ slot: Int) {
-        guard open.indices.contains(slot) else { return }
-        open[slot] = false
+        guard rings.indices.contains(slot) else { return }
+        rings[slot] = nil
     }
 
-    /// Whether the stream has a full window.
-    public func isReady(_ slot: Int) -> Bool {
-        open.indices.contains(slot) && open[slot] && filled[slot] >= model.config.steps
+    /// Number of open streams.
+    public var openStreams: Int { rings.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
+
+    /// The position just after the stream's last step: the end of a window ending now.
+    public func position(of slot: Int) -> Int {
+        guard rings.indices.contains(slot), let ring = rings[slot] else { return 0 }
+        return ring.appended
     }
 
-    /// Appends `count` normalised frames (count, features) to a stream's window.
-    public func append(frames: UnsafePointer<Float>, count: Int, to slot: Int) {
+    /// Whether the window ending at `end` can be evaluated: a full window, and not yet overwritten.
+    public func canEvaluate(slot: Int, end: Int) -> Bool {
+        guard rings.indices.contains(slot), let ring = rings[slot] else { return false }
+        return end >= model.config.steps && end <= ring.appended && ring.appended - end <= slack
+    }
+
+    /// Appends `count` normalised steps (count, features) to a stream.
+    public func append(steps: UnsafePointer<Float>, count: Int, to slot: Int) {
         let config = model.config
-        guard open.indices.contains(slot), open[slot], count > 0 else { return }
-        // Only the last `steps` frames can ever be part of a window.
-        let skipped = max(0, count - config.steps)
-        var frame = frames + skipped * config.features
+        guard rings.indices.contains(slot), let ring = rings[slot], count > 0 else { return }
+        // Only the last `capacity` steps can ever be part of a window.
+        let skipped = max(0, count - capacity)
+        ring.appended += skipped
+        var step = steps + skipped * config.features
         var remaining = count - skipped
-        let base = ring.pointer + slot * config.steps * rowWidth
         while remaining > 0 {
-            // a run of frames that lands in consecutive ring rows
-            let run = min(remaining, config.steps - next[slot])
-            let rows = base + next[slot] * rowWidth                          // (run, rowWidth)
+            let next = ring.appended % capacity
+            let run = min(remaining, capacity - next)                     // consecutive ring rows
+            let rows = ring.values.pointer + next * rowWidth              // (run, rowWidth)
             if cachesProjections {
                 for (direction, layer) in model.recurrent.layers[0].enumerated() {
                     let width = layer.gateWidth
-                    layer.project(frame, rows: run, inputStride: config.features, into: scratch.pointer)
+                    layer.project(step, rows: run, inputStride: config.features, into: scratch.pointer)
                     for row in 0..<run {
                         (rows + row * rowWidth + direction * width).update(from: scratch.pointer + row * width,
                                                                             count: width)
                     }
                 }
             } else {
-                rows.update(from: frame, count: run * config.features)
+                rows.update(from: step, count: run * config.features)
             }
-            next[slot] = (next[slot] + run) % config.steps
-            filled[slot] = min(config.steps, filled[slot] + run)
-            frame += run * config.features
+            ring.appended += run
+            step += run * config.features
             remaining -= run
         }
     }
 
-    /// Logits (slots.count, classes) of the current window of each stream in `slots` (each must be ready).
-    public func logits(slots: [Int], into logits: UnsafeMutableBufferPointer<Float>) {
+    /// Logits (count, classes) of the windows ending at `ends[i]` of streams `slots[i]`; `false` (nothing
+    /// written) when one of them cannot be evaluated (see ``canEvaluate(slot:end:)``).
+    @discardableResult
+    public func logits(slots: UnsafeBufferPointer<Int>, ends: UnsafeBufferPointer<Int>,
+                       into logits: UnsafeMutableBufferPointer<Float>) -> Bool {
         let config = model.config
-        guard let output = logits.baseAddress, logits.count >= slots.count * config.classes else { return }
-        var start = 0
-        while start < slots.count {
-            let count = min(maxStreams, slots.count - start)
-            batchSlots.removeAll(keepingCapacity: true)
-            for index in start..<(start + count) where isReady(slots[index]) { batchSlots.append(slots[index]) }
-            guard batchSlots.count == count else { return }
-            evaluate(into: output + start * config.classes)
-            start += count
+        let count = slots.count
+        guard ends.count == count, let output = logits.baseAddress, logits.count >= count * config.classes else {
+            return false
         }
+        for index in 0..<count where !canEvaluate(slot: slots[index], end: ends[index]) { return false }
+        var start = 0
+        while start < count {
+            let batch = min(maxBatch, count - start)
+            for row in 0..<batch {
+                guard let ring = rings[slots[start + row]] else { return false }
+                batchBases[row] = ring.values.pointer
+                batchOldest[row] = (ends[start + row] - config.steps) % capacity
+            }
+            evaluate(batch: batch, into: output + start * config.classes)
+            start += batch
+        }
+        return true
     }
 
-    /// Like ``logits(slots:into:)`` followed by a softmax per row.
-    public func probabilities(slots: [Int], into probabilities: UnsafeMutableBufferPointer<Float>) {
-        logits(slots: slots, into: probabilities)
+    /// Like ``logits(slots:ends:into:)`` followed by a softmax per row.
+    @discardableResult
+    public func probabilities(slots: UnsafeBufferPointer<Int>, ends: UnsafeBufferPointer<Int>,
+                              into probabilities: UnsafeMutableBufferPointer<Float>) -> Bool {
+        guard logits(slots: slots, ends: ends, into: probabilities), let output = probabilities.baseAddress else {
+            return false
+        }
         let classes = model.config.classes
-        guard let output = probabilities.baseAddress, probabilities.count >= slots.count * classes else { return }
         for row in 0..<slots.count { VectorMath.softmaxInPlace(output + row * classes, count: classes) }
+        return true
     }
 
-    /// Evaluates the windows of `batchSlots` into `output` (batch, classes).
-    private func evaluate(into output: UnsafeMutablePointer<Float>) {
+    /// Evaluates the `batch` windows described by `batchBases` / `batchOldest` into `output` (batch, classes).
+    private func evaluate(batch: Int, into output: UnsafeMutablePointer<Float>) {
         let config = model.config
         let steps = config.steps
-        let batch = batchSlots.count
+        let capacity = self.capacity
+        let rowWidth = self.rowWidth
+        let bases = batchBases
+        let oldest = batchOldest
         if cachesProjections {
-            let ringBase = ring.pointer
             let width = model.recurrent.layers[0][0].gateWidth
-            let rowWidth = self.rowWidth
-            // Window time t of batch row b is ring row (oldest + t) % steps of its slot.
-            let rows = batchRows
-            for (row, slot) in batchSlots.enumerated() {
-                rows[2 * row] = slot
-                rows[2 * row + 1] = next[slot]
-            }
-            session.forward(ringBase, batch: batch, into: output) { direction, row, time in
-                var ringRow = rows[2 * row + 1] + time
-                if ringRow >= steps { ringRow -= steps }
-                return UnsafePointer(ringBase + (rows[2 * row] * steps + ringRow) * rowWidth + direction * width)
+            // Window time t of batch row b is ring row (oldest[b] + t) % capacity of its stream.
+            session.forward(scratch.pointer, batch: batch, into: output) { direction, row, time in
+                var ringRow = oldest[row] + time
+                if ringRow >= capacity { ringRow -= capacity }
+                return UnsafePointer(bases[row] + ringRow * rowWidth + direction * width)
             }
         } else {
-            for (row, slot) in batchSlots.enumerated() {
-                let source = ring.pointer + slot * steps * rowWidth
-                let destination = gathered.pointer + row * steps * config.features
-                let oldest = next[slot]
-                // unroll the ring: rows [oldest, steps) then [0, oldest)
-                destination.update(from: source + oldest * rowWidth, count: (steps - oldest) * rowWidth)
-                (destination + (steps - oldest) * rowWidth).update(from: source, count: oldest * rowWidth)
+            for row in 0..<batch {
+                let destination = gathered.pointer + row * steps * config.features     // (steps, features)
+                let first = oldest[row]
+                let head = min(steps, capacity - first)                               // rows before the wrap
+                destination.update(from: bases[row] + first * rowWidth, count: head * rowWidth)
+                (destination + head * rowWidth).update(from: bases[row], count: (steps - head) * rowWidth)
             }
             session.forward(gathered.pointer, batch: batch, into: output)
         }

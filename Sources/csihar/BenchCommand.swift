@@ -91,6 +91,9 @@ struct BenchCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "Pace frames on the wall clock (for latency).")
         var paced = false
 
+        @Flag(name: .long, help: "Copy windows and recompute them whole (the engine's batch path) instead of the streaming path.")
+        var batchPath = false
+
         @Option(name: .long, help: "OpenBLAS threads.")
         var threads = 1
 
@@ -103,7 +106,8 @@ struct BenchCommand: AsyncParsableCommand {
             }
             EngineBenchmark.setThreads(threads)
             let benchmark = DaemonBenchmark(modelPath: model, capturePath: capture, streams: streams, rate: rate,
-                                            seconds: seconds, warmUpSeconds: warmUp, paced: paced)
+                                            seconds: seconds, warmUpSeconds: warmUp, paced: paced,
+                                            streamingEngine: !batchPath)
             var object = try benchmark.run()
             object["threads"] = threads
             if !json {

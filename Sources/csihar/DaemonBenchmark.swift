@@ -19,6 +19,7 @@ struct DaemonBenchmark {
     var seconds: Double
     var warmUpSeconds: Double
     var paced: Bool
+    var streamingEngine = true
     var flushMilliseconds: Double = 10
 
     /// Runs the benchmark and returns its figures.
@@ -30,7 +31,8 @@ struct DaemonBenchmark {
             let high = UInt8(truncatingIfNeeded: index >> 16), middle = UInt8(truncatingIfNeeded: index >> 8)
             macs.append([0x02, 0xC5, 0x1A, high, middle, UInt8(truncatingIfNeeded: index)])
         }
-        let classifier = try ModelLoader.load(path: modelPath)
+        let loaded = try ModelLoader.load(path: modelPath)
+        let classifier: any CSIDaemon.WindowClassifier = streamingEngine ? loaded : BatchOnlyClassifier(loaded)
         let rssBefore = Self.residentBytes()          // frames pool, model and engine buffers already resident
         var config = PipelineConfig()
         config.predictions = false
@@ -90,7 +92,7 @@ struct DaemonBenchmark {
             "latency_p99_ms": pipeline.latency.percentile(0.99) * 1000,
             "rss_mb": Double(rssAfterWarmUp) / 1e6,
             "rss_per_stream_kb": Double(max(0, rssAfterWarmUp - rssBefore)) / Double(max(1, streams)) / 1e3,
-            "model": modelPath, "classifier": classifier.name,
+            "model": modelPath, "classifier": classifier.name, "streaming_engine": streamingEngine,
         ]
     }
 
@@ -115,4 +117,20 @@ struct DaemonBenchmark {
 struct BenchError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Hides a classifier's streaming interface, so the pipeline copies windows and the engine recomputes every
+/// window whole (for comparing the two paths).
+final class BatchOnlyClassifier: CSIDaemon.WindowClassifier {
+    let inner: any CSIDaemon.WindowClassifier
+    init(_ inner: any CSIDaemon.WindowClassifier) { self.inner = inner }
+    var labels: [String] { inner.labels }
+    var steps: Int { inner.steps }
+    var features: Int { inner.features }
+    var sampleRateHz: Double { inner.sampleRateHz }
+    var name: String { inner.name + " [batch path]" }
+    func classify(windows: UnsafeMutableBufferPointer<Float>, batch: Int,
+                  into probabilities: UnsafeMutableBufferPointer<Float>) throws {
+        try inner.classify(windows: windows, batch: batch, into: probabilities)
+    }
 }

@@ -28,6 +28,8 @@ struct CSIHardCommand: AsyncParsableCommand {
     var logLevel: String?
     @Flag(help: "Exit when every source has ended (replay without --loop).")
     var exitWhenDone = false
+    @Flag(help: "Start reading sources only once the first subscriber has connected.")
+    var waitForSubscriber = false
 
     func run() async throws {
         let flags = self
@@ -63,5 +65,6 @@ struct CSIHardCommand: AsyncParsableCommand {
         }
         if let logLevel { settings.logLevel = logLevel }
         if exitWhenDone { settings.exitWhenDone = true }
+        if waitForSubscriber { settings.waitForSubscriber = true }
     }
 }

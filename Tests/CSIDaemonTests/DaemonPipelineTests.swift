@@ -1,5 +1,6 @@
 import CSICapture
 import CSIEvents
+import CSIFeatures
 import Testing
 @testable import CSIDaemon
 
@@ -110,6 +111,23 @@ import Testing
         #expect(events().contains { $0.type == .streamError })
         #expect(pipeline.counters.recordIssues == 1)
         #expect(pipeline.counters.windows > 0)
+    }
+
+    @Test func streamThatCannotSupplyTheLayoutGetsOneErrorEvent() {
+        let classifier = AntennaClassifier()
+        let (pipeline, events) = makePipeline(classifier: classifier, clock: Clock())
+        let subcarriers = FeatureLayout.intelSubcarriers20MHz
+        for index in 0..<100 {
+            let oneAntenna = CSIFrame(timestamp: Double(index) / 100, device: .esp32,
+                                      source: CSISourceID(transmitter: [0, 1, 2, 3, 4, 5]), ntx: 1, nrx: 1,
+                                      subcarriers: subcarriers, real: [Float](repeating: 1, count: subcarriers.count),
+                                      imag: [Float](repeating: 0, count: subcarriers.count))
+            pipeline.ingest(oneAntenna, source: "s")
+        }
+        let errors = events().filter { $0.type == .streamError }
+        print("one-antenna stream: \(errors.count) stream.error event(s) for 100 frames; \(errors.first.map { "\($0)" } ?? "")")
+        #expect(errors.count == 1)
+        #expect(pipeline.counters.recordIssues == 100)
     }
 
     @Test func reloadSwapsTheModelAndRestartsWindows() {

@@ -44,6 +44,22 @@ private func summary(_ events: [(Double, EventPayload)]) -> [String] {
         return [Float](repeating: 1 / 7, count: 7)
     }
 
+    @Test func aConfidentIdleClassEndsTheActivityAndStartsNothing() {
+        let withIdle = labels + ["idle"]
+        let config = SmootherConfig(labels: withIdle)
+        // walk 0-4 s, then the model is sure nobody moves (idle 0.9) 4-8 s.
+        let events = run(config, rate: 5, duration: 8) { time in
+            withIdle.map { label in
+                let leader = time < 4 ? "walk" : "idle"
+                return label == leader ? 0.9 : 0.1 / Float(withIdle.count - 1)
+            }
+        }
+        #expect(summary(events) == ["start walk", "end walk"])
+        let ended = events.first { if case .activityEnded = $0.1 { return true }; return false }?.0 ?? 0
+        print("walk -> confident idle: walk ended at \(ended) s (true change 4 s)")
+        #expect(ended > 4 && ended < 6)
+    }
+
     @Test func sameEventsAtTwoAndTwentyHertz() {
         let config = SmootherConfig(labels: labels)
         let slow = run(config, rate: 2, duration: 12, script: script)

@@ -1,3 +1,4 @@
+import CSITestSupport
 import Testing
 @testable import CSIFeatures
 
@@ -90,18 +91,4 @@ private func held(_ samples: [(Double, Float)], at tau: Double) -> Float {
         let result = resample(samples, rate: 10, points: 1, finish: true)
         #expect(result.steps.map(\.1) == (0..<11).map(Float.init))
     }
-}
-
-/// Small deterministic generator for test data.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

@@ -1,55 +1,69 @@
 import Testing
 @testable import CSIInference
 
-/// The streaming path (projections cached per frame, windows of several streams batched) gives the logits of
-/// the plain batch path on the same windows, for every family, while the rings wrap around.
+/// The streaming path (projections cached per step, windows of several streams batched) gives the logits of the
+/// plain batch path on the same windows, for every family, while the rings wrap around, also when a window is
+/// evaluated after further steps have arrived (within the slack).
 struct StreamingSessionTests {
     @Test(arguments: ModelArchitecture.allCases) func streamingEqualsBatch(architecture: ModelArchitecture) throws {
-        let steps = 12, features = 50, streams = 3, hop = 5, frames = 41
+        let steps = 12, features = 50, streams = 3, hop = 5, total = 61, slack = 4, classes = 4
         let bidirectional = architecture == .bilstm || architecture == .ablstm || architecture == .gru
         let json = TestModels.configJSON(architecture: architecture.rawValue, hidden: 7, layers: 2,
                                          bidirectional: bidirectional,
-                                         attention: architecture == .ablstm ? 9 : nil, classes: 4,
+                                         attention: architecture == .ablstm ? 9 : nil, classes: classes,
                                          steps: steps, features: features)
         let model = try CSIModel(file: TestModels.file(configJSON: json), source: "t")
-        let streaming = StreamingSession(model: model, maxStreams: streams)
+        let streaming = StreamingSession(model: model, maxBatch: 2, slack: slack)
         let batch = InferenceSession(model: model, maxBatch: streams)
-        // Each stream's frames: (frames, features), different per stream.
-        let data = (0..<streams).map { TestModels.windows(count: frames * features, seed: UInt64(10 + $0)) }
-        let slots = (0..<streams).compactMap { _ in streaming.openStream() }
-        #expect(slots.count == streams)
-        #expect(streaming.openStream() == nil)
+        // Each stream's steps: (total, features), different per stream.
+        let data = (0..<streams).map { TestModels.windows(count: total * features, seed: UInt64(10 + $0)) }
+        let slots = (0..<streams).map { _ in streaming.openStream() }
+        #expect(Set(slots).count == streams && streaming.openStreams == streams)
         var maxdiff: Float = 0
         var windows = 0
         var end = 0
-        while end + hop <= frames {
+        while end + hop <= total {
             for (stream, slot) in slots.enumerated() {
                 data[stream].withUnsafeBufferPointer {
-                    streaming.append(frames: $0.baseAddress! + end * features, count: hop, to: slot)
+                    streaming.append(steps: $0.baseAddress! + end * features, count: hop, to: slot)
                 }
             }
             end += hop
             guard end >= steps else {
-                #expect(!streaming.isReady(slots[0]))
+                #expect(!streaming.canEvaluate(slot: slots[0], end: end))
                 continue
             }
-            var streamed = [Float](repeating: .nan, count: streams * 4)
-            streamed.withUnsafeMutableBufferPointer { streaming.logits(slots: slots, into: $0) }
+            // Stream 1's window ends `slack` steps earlier (it is evaluated late); the others end now.
+            let ends = slots.enumerated().map { $0.offset == 1 && end - slack >= steps ? end - slack : end }
+            var streamed = [Float](repeating: .nan, count: streams * classes)
+            let done = slots.withUnsafeBufferPointer { slotBuffer in
+                ends.withUnsafeBufferPointer { endBuffer in
+                    streamed.withUnsafeMutableBufferPointer {
+                        streaming.logits(slots: slotBuffer, ends: endBuffer, into: $0)
+                    }
+                }
+            }
+            #expect(done)
             // the same windows, contiguous: (streams, steps, features)
             var contiguous: [Float] = []
             for stream in 0..<streams {
-                contiguous += data[stream][((end - steps) * features)..<(end * features)]
+                contiguous += data[stream][((ends[stream] - steps) * features)..<(ends[stream] * features)]
             }
-            var expected = [Float](repeating: .nan, count: streams * 4)
+            var expected = [Float](repeating: .nan, count: streams * classes)
             contiguous.withUnsafeBufferPointer { input in
                 expected.withUnsafeMutableBufferPointer { batch.logits(windows: input, batch: streams, into: $0) }
             }
             maxdiff = max(maxdiff, zip(streamed, expected).map { abs($0 - $1) }.max() ?? .infinity)
             windows += streams
         }
-        print("\(architecture.rawValue): \(windows) streamed windows (hop \(hop), steps \(steps)), maxdiff \(maxdiff), "
-              + "projections cached: \(streaming.cachesProjections)")
-        #expect(windows == 6 * streams)
+        // A window older than the slack has been overwritten: refused, nothing written.
+        #expect(!streaming.canEvaluate(slot: slots[0], end: end - slack - 1))
+        #expect(streaming.canEvaluate(slot: slots[0], end: end - slack))
+        streaming.closeStream(slots[2])
+        #expect(streaming.openStreams == streams - 1 && streaming.openStream() == slots[2])
+        print("\(architecture.rawValue): \(windows) streamed windows (hop \(hop), steps \(steps), slack \(slack)), "
+              + "maxdiff \(maxdiff), projections cached: \(streaming.cachesProjections)")
+        #expect(windows == 10 * streams)
         #expect(maxdiff <= 1e-5)
     }
 }

@@ -1,3 +1,4 @@
+import CSITestSupport
 import Foundation
 @testable import CSIInference
 
@@ -36,18 +37,4 @@ enum TestModels {
         var generator = SplitMix(seed: seed)
         return (0..<count).map { _ in generator.nextFloat() }
     }
-}
-
-/// A small deterministic generator (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 24) }
 }
