@@ -5,6 +5,7 @@ This is what the Swift engine has to compute; it guards against the fixtures (an
 documented semantics (h_n[-1], gate orders, the conv encoder over steps-as-channels, the parallel concatenation).
 """
 import glob
+import hashlib
 import json
 import os
 import unittest
@@ -135,6 +136,11 @@ class EngineFixtureTests(unittest.TestCase):
             model_path = os.path.join(FIXTURES if not metadata["model"].startswith("models/") else REPO,
                                       metadata["model"])
             with self.subTest(case=metadata["case"]):
+                if "model_sha256" in metadata:
+                    digest = hashlib.sha256(open(model_path, "rb").read()).hexdigest()
+                    self.assertEqual(digest, metadata["model_sha256"],
+                                     f"{metadata['model']} changed since {os.path.basename(golden_path)} was written: "
+                                     "rerun training/fixtures/make_engine_fixtures.py")
                 tensors, model_metadata = load(model_path)
                 config = json.loads(model_metadata["csihar"])
                 logits, classifier_input, extras = reference_logits(config, tensors, golden["input"])
