@@ -68,7 +68,7 @@ public enum EngineBenchmark {
                             ends[index] = session.position(of: slot)
                         }
                         offset += hop
-                        ends.withUnsafeBufferPointer { session.logits(slots: slotBuffer, ends: $0, into: output) }
+                        _ = ends.withUnsafeBufferPointer { session.logits(slots: slotBuffer, ends: $0, into: output) }
                         return streams
                     }
                 }
