@@ -42,26 +42,7 @@ public final class ModelClassifier: StreamingWindowClassifier {
         }
         self.path = path
         let config = model.config
-        guard Self.supportedTransforms.contains(config.transform) else {
-            throw ClassifierError("\(path): input.transform: '\(config.transform)' is not produced by this daemon "
-                + "(supported: \(Self.supportedTransforms.sorted().joined(separator: ", ")))")
-        }
-        guard config.features == FeatureLayout.features else {
-            throw ClassifierError("\(path): input.features: \(config.features); the daemon's layout "
-                + "\(config.layout) gives \(FeatureLayout.features) features per step")
-        }
-        var normalization = Normalization.none
-        if !config.normalizationJSON.isEmpty {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(config.normalizationJSON.utf8)),
-                  let dictionary = object as? [String: Any] else {
-                throw ClassifierError("\(path): input.normalization: not a JSON object")
-            }
-            do {
-                normalization = try Normalization(json: dictionary)
-            } catch {
-                throw ClassifierError("\(path): \(error)")
-            }
-        }
+        let normalization = try Self.normalization(of: config, path: path)
         do {
             normalizer = try Normalizer(normalization, features: config.features)
         } catch {
@@ -75,6 +56,29 @@ public final class ModelClassifier: StreamingWindowClassifier {
 
     deinit {
         step.deallocate()
+    }
+
+    /// Checks that the daemon's feature code can feed `config` (transform and feature count) and returns its
+    /// frozen input normalisation; throws a ``ClassifierError`` naming `path` and the field otherwise.
+    public static func normalization(of config: ModelConfig, path: String) throws -> Normalization {
+        guard supportedTransforms.contains(config.transform) else {
+            throw ClassifierError("\(path): input.transform: '\(config.transform)' is not produced by this daemon "
+                + "(supported: \(supportedTransforms.sorted().joined(separator: ", ")))")
+        }
+        guard config.features == FeatureLayout.features else {
+            throw ClassifierError("\(path): input.features: \(config.features); the daemon's layout "
+                + "\(config.layout) gives \(FeatureLayout.features) features per step")
+        }
+        guard !config.normalizationJSON.isEmpty else { return .none }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(config.normalizationJSON.utf8)),
+              let dictionary = object as? [String: Any] else {
+            throw ClassifierError("\(path): input.normalization: not a JSON object")
+        }
+        do {
+            return try Normalization(json: dictionary)
+        } catch {
+            throw ClassifierError("\(path): \(error)")
+        }
     }
 
     /// Opens a stream in the streaming session.

@@ -47,6 +47,26 @@ public enum SocketPath {
         return result == 0 ? 0 : errno
     }
 
+    /// A short private name in `path`'s directory to bind before publishing with ``publish(_:at:)``; nil when that
+    /// name would not fit in `sockaddr_un` (the caller then binds `path` directly).
+    public static func stagingPath(for path: String) -> String? {
+        let directory = (path as NSString).deletingLastPathComponent
+        let staging = (directory.isEmpty ? "." : directory) + "/.csihard-\(getpid()).sock"
+        return staging.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) ? staging : nil
+    }
+
+    /// Makes the bound socket `staging` reachable at `path` (a hard link, which fails rather than replace anything
+    /// already there) and removes the staging name.
+    public static func publish(_ staging: String, at path: String) throws {
+        defer { unlink(staging) }
+        if link(staging, path) != 0 {
+            let code = errno
+            throw Failure(description: code == EEXIST
+                ? "\(path) appeared while binding (another instance?); not replacing it"
+                : "\(path): cannot publish the socket: \(String(cString: strerror(code)))")
+        }
+    }
+
     /// Sets the socket's mode (e.g. 0660) and, when given, its group.
     public static func applyPermissions(path: String, mode: UInt16, group: String?) throws {
         if chmod(path, mode_t(mode)) != 0 {

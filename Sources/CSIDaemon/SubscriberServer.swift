@@ -56,10 +56,22 @@ public struct SubscriberServer: Service {
         switch binding {
         case .path(let path, let mode, let group):
             try SocketPath.prepare(path)
-            server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false,
+            // Bound under a private staging name, given its mode and group, then linked into place: the socket is
+            // never reachable at `path` with the default (umask) permissions, and link() refuses to replace a socket
+            // that another instance published meanwhile.
+            let staging = SocketPath.stagingPath(for: path)
+            if let staging { unlink(staging) }
+            server = try await bootstrap.bind(unixDomainSocketPath: staging ?? path, cleanupExistingSocketFile: false,
                                               childChannelInitializer: initializer)
+            do {
+                try SocketPath.applyPermissions(path: staging ?? path, mode: mode, group: group)
+                if let staging { try SocketPath.publish(staging, at: path) }
+            } catch {
+                if let staging { unlink(staging) } else { unlink(path) }
+                try? await server.channel.close()
+                throw error
+            }
             ownedPath = path
-            try SocketPath.applyPermissions(path: path, mode: mode, group: group)
         case .descriptor(let descriptor):
             server = try await bootstrap.bind(descriptor, childChannelInitializer: initializer)
         }
