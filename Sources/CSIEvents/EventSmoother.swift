@@ -96,6 +96,10 @@ public struct EventSmoother: Sendable {
     private let fallIndex: Int?
     /// Index of the idle label, if the model has one.
     private let idleIndex: Int?
+    /// Durations are compared with this slack (seconds): window times are sums of float steps, and a span that is a
+    /// whole number of hops (0.6 s = 3 x 0.2 s) must count as reached whatever the rounding noise, so that the
+    /// same windows give the same events whether their times are exact or rounded to microseconds (NDJSON).
+    static let tolerance = 1e-5
 
     /// Creates a smoother. `capacity` bounds the windows kept for averaging (enough for 200 windows/s over
     /// `averagingSeconds`; at higher rates the oldest fall out early).
@@ -130,7 +134,7 @@ public struct EventSmoother: Sendable {
 
         // Falls: separate from the activity state, rate-limited.
         if let fallIndex, !still, average[fallIndex] >= config.fallConfidence,
-           lastFall.map({ time - $0 >= config.fallCooldownSeconds }) ?? true {
+           lastFall.map({ time - $0 >= config.fallCooldownSeconds - Self.tolerance }) ?? true {
             lastFall = time
             emit(time, .fallDetected(confidence: average[fallIndex]))
         }
@@ -142,7 +146,7 @@ public struct EventSmoother: Sendable {
             if still || average[active] < config.exitConfidence {
                 let since = leavingSince ?? time
                 leavingSince = since
-                if time - since >= config.exitSeconds { end(time: time, endedAt: since, emit: emit) }
+                if time - since >= config.exitSeconds - Self.tolerance { end(time: time, endedAt: since, emit: emit) }
             } else {
                 leavingSince = nil
             }
@@ -151,7 +155,7 @@ public struct EventSmoother: Sendable {
         // Entering a new activity: it must lead, above the enter threshold, for the minimum duration.
         if let next = observed, next != current, average[next] >= config.enterConfidence {
             if candidate != next { candidate = next; candidateSince = time }
-            if time - candidateSince >= config.minimumSeconds {
+            if time - candidateSince >= config.minimumSeconds - Self.tolerance {
                 if current != nil { end(time: time, endedAt: candidateSince, emit: emit) }
                 current = next
                 currentStart = candidateSince
@@ -198,7 +202,7 @@ public struct EventSmoother: Sendable {
         motions[slot] = motionEnergy
         for index in 0..<classes { history[slot * classes + index] = probabilities[index] }
         count += 1
-        while count > 1, times[head] <= time - config.averagingSeconds {
+        while count > 1, times[head] <= time - config.averagingSeconds + Self.tolerance {
             head = (head + 1) % rows
             count -= 1
         }

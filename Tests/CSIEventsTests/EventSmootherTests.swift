@@ -76,6 +76,31 @@ private func summary(_ events: [(Double, EventPayload)]) -> [String] {
         }
     }
 
+    /// Window times with float noise (sums of float steps, as the feature pipeline makes them; here +-1 ns) and the
+    /// same times rounded to microseconds (as a subscriber reads them in NDJSON) give the same events at the same
+    /// windows: spans that are whole numbers of hops (minimum 0.6 s = 3 x 0.2 s) count as reached despite the noise.
+    @Test func roundingNoiseInWindowTimesDoesNotMoveDecisions() {
+        func run(rounded: Bool) -> [String] {
+            var smoother = EventSmoother(config: SmootherConfig(labels: labels))
+            var events: [String] = []
+            for index in 0..<60 {
+                let probabilities = oneHot(index < 30 ? "walk" : index >= 40 ? "sit down" : "fall",
+                                           index < 10 || (index >= 30 && index < 40) ? 0.1 : 1)
+                let noisy = 814.185023 + 0.2 * Double(index) + (index % 2 == 0 ? 1e-9 : -1e-9)
+                let time = rounded ? (noisy * 1e6).rounded() / 1e6 : noisy
+                smoother.push(time: time, probabilities: probabilities, motionEnergy: 10) { at, payload in
+                    events.append("\(summary([(at, payload)])[0]) @\(index)")
+                }
+            }
+            return events
+        }
+        let exact = run(rounded: false), rounded = run(rounded: true)
+        print("noisy times: \(exact)\nrounded times: \(rounded)")
+        #expect(exact == rounded)
+        // Walk reaches 0.66 >= 0.6 averaged over 1 s (5 windows) at window 12 and starts 0.6 s (3 windows) later.
+        #expect(exact.first == "start walk @15")
+    }
+
     @Test func flickerIsSuppressed() {
         // walk, with a single-window flicker to "run" every second (at 20 Hz).
         let config = SmootherConfig(labels: labels)
