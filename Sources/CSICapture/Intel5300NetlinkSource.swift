@@ -141,6 +141,9 @@ public final class Intel5300NetlinkSource: CaptureReader, @unchecked Sendable {
         isRunning = false
     }
 
+    /// Why the receive thread ended by itself: always `nil` (the connector socket outlives driver reloads).
+    public var failure: String? { nil }
+
     /// The oldest queued frame, or `nil` when none is waiting.
     public func nextFrame() throws -> CSIFrame? { queue.take() }
 

@@ -18,6 +18,8 @@ final class LiveFrameQueue: @unchecked Sendable {
     private var log: IssueLog
     /// Called for every frame on the capture thread (instead of queueing) when set.
     var onFrame: (@Sendable (CSIFrame) -> Void)?
+    /// Why the capture thread ended on its own (interface gone, read error); guarded by `condition`.
+    private var failureReason: String?
 
     /// Creates a queue for the live source `name`.
     init(name: String, capacity: Int) {
@@ -68,6 +70,21 @@ final class LiveFrameQueue: @unchecked Sendable {
         condition.lock()
         log.report(offset: offset, kind: kind, reason: reason)
         condition.unlock()
+    }
+
+    /// Records that the capture ended on its own (thread-safe; the first reason is kept).
+    func fail(reason: String) {
+        condition.lock()
+        if failureReason == nil { failureReason = reason }
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Why the capture ended on its own, `nil` while it runs (or after a normal stop).
+    var failure: String? {
+        condition.lock()
+        defer { condition.unlock() }
+        return failureReason
     }
 
     /// Issue counts so far.

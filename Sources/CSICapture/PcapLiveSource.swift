@@ -111,6 +111,10 @@ public final class PcapLiveSource: CaptureReader, @unchecked Sendable {
         isRunning = false
     }
 
+    /// Why the capture ended by itself (e.g. the interface disappeared), `nil` while it runs. Frames queued before
+    /// the failure can still be taken; after that, `stop()` and `start()` again (the daemon retries with backoff).
+    public var failure: String? { queue.failure }
+
     /// The oldest queued frame, or `nil` when none is waiting.
     public func nextFrame() throws -> CSIFrame? { queue.take() }
 
@@ -132,7 +136,9 @@ public final class PcapLiveSource: CaptureReader, @unchecked Sendable {
             }, context.assumingMemoryBound(to: UInt8.self))
             if result == PCAP_ERROR_BREAK { break }
             if result < 0 {
-                queue.report(offset: 0, kind: "capture-error", reason: String(cString: pcap_geterr(pcap)))
+                let reason = String(cString: pcap_geterr(pcap))
+                queue.report(offset: 0, kind: "capture-error", reason: reason)
+                queue.fail(reason: "\(interface): \(reason)")
                 break
             }
         }

@@ -12,9 +12,20 @@ public enum Daemon {
     public static func run(settings initial: DaemonSettings, configPath: String?,
                            reloadSettings: @escaping @Sendable () throws -> DaemonSettings,
                            environment: [String: String] = ProcessInfo.processInfo.environment) async throws {
+        try await run(settings: initial, configPath: configPath, reloadSettings: reloadSettings, environment: environment) {
+            try loadClassifier(settings: $0, logger: $1, strictDefault: $2)
+        }
+    }
+
+    /// ``run(settings:configPath:reloadSettings:environment:)`` with the model loader given (tests run the whole
+    /// daemon in-process with a classifier whose behaviour they control). `loadModel(settings, logger, strict)`.
+    static func run(settings initial: DaemonSettings, configPath: String?,
+                    reloadSettings: @escaping @Sendable () throws -> DaemonSettings,
+                    environment: [String: String],
+                    loadModel: @escaping @Sendable (DaemonSettings, Logger, Bool) throws -> (any WindowClassifier)?) async throws {
         let logger = makeLogger(level: initial.logLevel, environment: environment)
         let notifier = SystemdNotifier(environment: environment)
-        let classifier = try loadClassifier(settings: initial, logger: logger)
+        let classifier = try loadModel(initial, logger, false)
         let hub = EventHub(queueCapacity: initial.subscriberQueue)
         let runner = try DaemonRunner(options: initial.runnerOptions, classifier: classifier, hub: hub,
                                       log: { logger.info("\($0)") })
@@ -26,14 +37,15 @@ public enum Daemon {
         server.maximumRequestLength = initial.maximumRequestLength
         server.status = { runner.statusJSON }
         let sourcesText = initial.sources.map(\.description).joined(separator: ", ")
-        // Sources start once subscribers can connect (and, with `waitForSubscriber`, once the first one has).
+        // Sources start once subscribers can connect (and, with `waitForSubscriber`, once the first one is ready:
+        // it sent its request line, or has been connected for 0.25 s without one).
         let waitForSubscriber = initial.waitForSubscriber
         server.onListening = {
             notifier.ready(status: "serving \(sourcesText.isEmpty ? "no sources" : sourcesText)")
             guard waitForSubscriber else { runner.start(); return }
             logger.info("waiting for the first subscriber before reading sources")
             Thread.detachNewThread {
-                while hub.subscriberCount == 0 && !runner.isStopping { Thread.sleep(forTimeInterval: 0.005) }
+                while !hub.hasReadySubscriber(grace: 0.25) && !runner.isStopping { Thread.sleep(forTimeInterval: 0.005) }
                 runner.start()
             }
         }
@@ -45,7 +57,7 @@ public enum Daemon {
             notifier.reloading()
             do {
                 let settings = try reloadSettings()
-                let newClassifier = try loadClassifier(settings: settings, logger: logger, strictDefault: true)
+                let newClassifier = try loadModel(settings, logger, true)
                 // Model and pipeline settings are swapped together, between two bursts of frames.
                 runner.reload(classifier: newClassifier, config: settings.pipeline)
                 logger.info("reloaded configuration", metadata: ["model": "\(newClassifier?.name ?? "none")"])
@@ -63,11 +75,14 @@ public enum Daemon {
 
         let pipeline = PipelineService(runner: runner)
         let watchdog = WatchdogService(runner: runner, notifier: notifier, logger: logger)
+        // Graceful shutdown goes through the services in reverse order: the pipeline stops first (its streams go
+        // down with reason `shutdown`), then the server sends every subscriber what is queued for it (a stalled
+        // one is cut off after a short drain) and closes.
         var configuration = ServiceGroupConfiguration(
             services: [
-                .init(service: pipeline, successTerminationBehavior: .gracefullyShutdownGroup),
-                .init(service: watchdog, successTerminationBehavior: .ignore),
                 .init(service: server),
+                .init(service: watchdog, successTerminationBehavior: .ignore),
+                .init(service: pipeline, successTerminationBehavior: .gracefullyShutdownGroup),
             ],
             logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 
-/// Reads `csihard.toml` into ``DaemonSettings`` (every key is optional; see docs/configuration.md and
+/// Reads `csihard.toml` into ``DaemonSettings`` (every key is optional; see
 /// systemd/csihard.toml). Unknown keys, wrong types and out-of-range values stop startup with `file:line: key: reason`.
 public enum DaemonConfigFile {
     /// Loads and validates `path` over `base` (default: the built-in defaults).

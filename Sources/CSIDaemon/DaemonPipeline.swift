@@ -31,6 +31,10 @@ public final class DaemonPipeline {
         var oldestPendingEnd: Int?
         /// The last feature error published for it (repeats are counted, not published again).
         var lastError: String?
+        /// Last sequence number seen, and frames missing by the sequence numbers.
+        var lastSequence: Int?, lostFrames = 0
+        /// Monotonic time, frames and windows at the previous snapshot (for recent rates).
+        var mark: (time: Double, frames: Int, windows: Int)
 
         init(key: String, source: String, features: FeaturePipeline, smoother: EventSmoother, now: Double, captureTime: Double) {
             self.key = key
@@ -40,6 +44,7 @@ public final class DaemonPipeline {
             lastSeen = now
             lastCaptureTime = captureTime
             upSince = now
+            mark = (now, 0, 0)
         }
     }
 
@@ -105,15 +110,19 @@ public final class DaemonPipeline {
     /// Number of streams up.
     public var streamCount: Int { streams.count }
 
-    /// A snapshot of every stream (for `status`).
+    /// A snapshot of every stream (for `status`); rates are over the time since the previous snapshot (since the
+    /// stream came up for the first one).
     public func streamSnapshots() -> [StreamSnapshot] {
         let now = monotonic()
         return streams.values.sorted { $0.key < $1.key }.map { stream in
-            let age = max(1e-9, now - stream.upSince)
+            let age = max(1e-9, now - stream.mark.time)
+            defer { stream.mark = (now, stream.frames, stream.windows) }
             return StreamSnapshot(key: stream.key, source: stream.source, frames: stream.frames, windows: stream.windows,
-                                  framesPerSecond: Double(stream.frames) / age, windowsPerSecond: Double(stream.windows) / age,
+                                  lostFrames: stream.lostFrames,
+                                  framesPerSecond: Double(stream.frames - stream.mark.frames) / age,
+                                  windowsPerSecond: Double(stream.windows - stream.mark.windows) / age,
                                   activity: stream.smoother.current.map { stream.smoother.config.labels[$0] },
-                                  silentSeconds: now - stream.lastSeen)
+                                  silentSeconds: max(0, now - stream.lastSeen))
         }
     }
 
@@ -159,6 +168,15 @@ public final class DaemonPipeline {
         stream.lastSeen = now
         stream.lastCaptureTime = frame.timestamp
         stream.frames += 1
+        if let sequence = frame.sequence {
+            if let last = stream.lastSequence {
+                // 802.11 sequence numbers wrap at 4096, Intel's bfee_count at 65536; a step back is a restart.
+                let modulus = frame.device == .intel5300 ? 65536 : 4096
+                let step = ((sequence - last) % modulus + modulus) % modulus
+                if step > 1 && step < modulus / 2 { stream.lostFrames += step - 1 }
+            }
+            stream.lastSequence = sequence
+        }
         do {
             try stream.features.push(frame) { window in enqueue(window, stream: stream) }
         } catch {
@@ -346,7 +364,9 @@ public struct StreamSnapshot: Sendable {
     public var source: String
     /// Frames and windows since the stream came up.
     public var frames: Int, windows: Int
-    /// Average rates since the stream came up.
+    /// Frames missing by the stream's sequence numbers since it came up (0 when the format has none).
+    public var lostFrames: Int
+    /// Rates since the previous snapshot.
     public var framesPerSecond: Double, windowsPerSecond: Double
     /// The current activity, `nil` when idle.
     public var activity: String?

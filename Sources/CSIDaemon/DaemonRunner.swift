@@ -51,11 +51,9 @@ public final class DaemonRunner: @unchecked Sendable {
     public static func monotonic() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     /// Opens the sources (a replay file that cannot be opened throws, naming it; live sources retry later).
-    public init(options: Options, classifier: (any WindowClassifier)?, hub: EventHub,
-                log: @escaping @Sendable (String) -> Void = { _ in }) throws {
-        self.options = options
-        self.hub = hub
-        self.log = log
+    public convenience init(options: Options, classifier: (any WindowClassifier)?, hub: EventHub,
+                            log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+        var sources: [any FrameSource] = []
         for spec in options.sources {
             switch spec {
             case .replay(let path):
@@ -70,11 +68,22 @@ public final class DaemonRunner: @unchecked Sendable {
                 })
             }
         }
+        self.init(options: options, classifier: classifier, hub: hub, sources: sources, log: log)
+    }
+
+    /// Runs the given sources (`options.sources` is not read).
+    init(options: Options, classifier: (any WindowClassifier)?, hub: EventHub, sources: [any FrameSource],
+         log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.options = options
+        self.hub = hub
+        self.log = log
+        self.sources = sources
         pipeline = DaemonPipeline(config: options.pipeline, classifier: classifier,
                                   monotonic: Self.monotonic, wallClock: { Date().timeIntervalSince1970 },
                                   emit: { [hub] event in hub.publish(event) })
         pipeline.wantsPredictions = { [hub] in hub.wants(.prediction) }
         shared.withLockedValue { $0.lastLoop = Self.monotonic() }
+        publishStatus()   // a complete status even before the pipeline thread starts (wait_for_subscriber)
     }
 
     /// Starts the pipeline thread (once; later calls and calls after ``stop(timeout:)`` do nothing).
@@ -170,6 +179,15 @@ public final class DaemonRunner: @unchecked Sendable {
                     case .ended(let reason):
                         ended = reason
                         break burst
+                    case .lost(let reason):
+                        // Its streams go down; the source stays and reopens the device with backoff.
+                        for problem in source.takeProblems() {
+                            pipeline.report(source: source.name, kind: problem.kind, message: problem.message,
+                                            countsAsRecordIssue: problem.countsAsRecordIssue)
+                        }
+                        pipeline.sourceEnded(source.name, reason: reason)
+                        log("\(source.name): \(reason); reopening with backoff")
+                        break burst
                     }
                 }
                 for problem in source.takeProblems() {
@@ -219,6 +237,7 @@ public final class DaemonRunner: @unchecked Sendable {
         ]
         object["streams"] = pipeline.streamSnapshots().map { stream -> [String: Any] in
             ["stream": stream.key, "source": stream.source, "frames": stream.frames, "windows": stream.windows,
+             "lost_frames": stream.lostFrames,
              "frames_per_second": stream.framesPerSecond, "windows_per_second": stream.windowsPerSecond,
              "activity": stream.activity ?? NSNull(), "silent_seconds": stream.silentSeconds]
         }

@@ -33,6 +33,9 @@ public final class EventHub: Sendable {
         let continuation: AsyncStream<ByteBuffer>.Continuation
         /// Lines dropped since the last gap notice.
         var unreported = 0
+        /// Monotonic time it connected, and whether it has set its filter.
+        var connectedAt: Double
+        var configured = false
     }
 
     /// A subscriber's end: the lines to write, and its id for filter changes and `unsubscribe`.
@@ -68,7 +71,7 @@ public final class EventHub: Sendable {
         let id = state.withLockedValue { state in
             let id = state.nextID
             state.nextID += 1
-            state.subscribers[id] = Subscriber(filter: filter, continuation: continuation)
+            state.subscribers[id] = Subscriber(filter: filter, continuation: continuation, connectedAt: DaemonRunner.monotonic())
             Self.count(filter, into: &state.wanted, delta: 1)
             return id
         }
@@ -82,6 +85,16 @@ public final class EventHub: Sendable {
             Self.count(old, into: &state.wanted, delta: -1)
             Self.count(filter, into: &state.wanted, delta: 1)
             state.subscribers[id]?.filter = filter
+            state.subscribers[id]?.configured = true
+        }
+    }
+
+    /// True when a subscriber is ready for events: it has set its filter, or has been connected for `grace`
+    /// seconds without sending one (it takes the default). Used by `wait_for_subscriber`.
+    public func hasReadySubscriber(grace: Double) -> Bool {
+        let now = DaemonRunner.monotonic()
+        return state.withLockedValue { state in
+            state.subscribers.values.contains { $0.configured || now - $0.connectedAt >= grace }
         }
     }
 

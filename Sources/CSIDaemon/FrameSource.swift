@@ -10,6 +10,8 @@ enum SourcePoll {
     case wait(Double)
     /// The source is finished for good.
     case ended(reason: String)
+    /// The source's device went away (its streams go down); the source keeps trying to reopen it.
+    case lost(reason: String)
 }
 
 /// A problem a source reports to the pipeline (published as `stream.error`).
@@ -112,21 +114,24 @@ final class ReplaySource: FrameSource {
 }
 
 /// A live source (libpcap interface or Intel netlink), started with retries and exponential backoff when the
-/// device is missing or goes away.
+/// device is missing, and restarted the same way when it goes away while capturing (its streams then go down
+/// with reason `source-lost` and come back up with the first frame after a successful restart).
 final class LiveSource: FrameSource {
     let name: String
     private let makeReader: () -> any LiveCapture
     private var capture: (any LiveCapture)?
     private let problems = ProblemBox()
     /// Next start attempt (monotonic) and the current backoff.
-    private var retryAt = 0.0, backoff = 1.0
-    /// Longest backoff, seconds.
-    private let maximumBackoff: Double
+    private var retryAt = 0.0, backoff: Double
+    /// First and longest backoff, seconds.
+    private let initialBackoff: Double, maximumBackoff: Double
 
-    init(name: String, maximumBackoff: Double = 30, makeReader: @escaping () -> any LiveCapture) {
+    init(name: String, initialBackoff: Double = 1, maximumBackoff: Double = 30, makeReader: @escaping () -> any LiveCapture) {
         self.name = name
         self.makeReader = makeReader
-        self.maximumBackoff = maximumBackoff
+        self.initialBackoff = max(0.001, initialBackoff)
+        self.maximumBackoff = max(self.initialBackoff, maximumBackoff)
+        backoff = self.initialBackoff
     }
 
     func poll(now: Double) -> SourcePoll {
@@ -141,18 +146,36 @@ final class LiveSource: FrameSource {
             do {
                 try reader.start(onFrame: nil)
                 capture = reader
-                backoff = 1
+                backoff = initialBackoff
             } catch {
                 problems.add(SourceProblem(kind: "source-unavailable",
-                                           message: "\(error); retrying in \(Int(backoff)) s", countsAsRecordIssue: false))
-                retryAt = now + backoff
-                backoff = min(maximumBackoff, backoff * 2)
+                                           message: "\(error); retrying in \(Self.seconds(backoff)) s", countsAsRecordIssue: false))
+                scheduleRetry(now: now)
                 return .wait(0.05)
             }
         }
         guard let capture else { return .wait(0.01) }
         if let frame = try? capture.nextFrame() { return .frame(frame) }
+        if let failure = capture.failure {
+            // The device went away (frames queued before that were taken above): reopen it later.
+            capture.stop()
+            self.capture = nil
+            problems.add(SourceProblem(kind: "source-lost", message: "\(failure); retrying in \(Self.seconds(backoff)) s",
+                                       countsAsRecordIssue: false))
+            scheduleRetry(now: now)
+            return .lost(reason: "source-lost")
+        }
         return .wait(0.002)
+    }
+
+    private func scheduleRetry(now: Double) {
+        retryAt = now + backoff
+        backoff = min(maximumBackoff, backoff * 2)
+    }
+
+    /// `2`, `0.25`: whole seconds without a fraction.
+    private static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String((value * 1000).rounded() / 1000)
     }
 
     func takeProblems() -> [SourceProblem] { problems.take() }
@@ -167,6 +190,8 @@ final class LiveSource: FrameSource {
 protocol LiveCapture: CaptureReader {
     func start(onFrame: (@Sendable (CSIFrame) -> Void)?) throws
     func stop()
+    /// Why the capture ended by itself (device gone), `nil` while it runs.
+    var failure: String? { get }
 }
 
 extension PcapLiveSource: LiveCapture {}

@@ -25,6 +25,8 @@ public struct SubscriberServer: Service {
     public let binding: SocketBinding
     /// Longest request line accepted, bytes.
     public var maximumRequestLength = 4096
+    /// On shutdown, how long a subscriber may take to receive what is queued for it before it is disconnected.
+    public var drainSeconds = 0.3
     /// Called once the socket is listening (sends READY=1).
     public var onListening: @Sendable () -> Void = {}
     /// JSON text for a `status` reply.
@@ -157,6 +159,10 @@ public struct SubscriberServer: Service {
                 }
                 group.addTask {
                     try? await gracefulShutdown()
+                    // Shutdown: finishing its queue lets the writer send what is queued and end; a subscriber that
+                    // does not read is cut off after `drainSeconds`.
+                    hub.unsubscribe(id)
+                    try? await Task.sleep(for: .seconds(drainSeconds))
                 }
                 await group.next()
                 group.cancelAll()

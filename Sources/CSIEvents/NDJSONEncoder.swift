@@ -1,5 +1,5 @@
 /// Encodes events as NDJSON: one JSON object per line, keys in a fixed order
-/// (`type`, `seq`, `time`, `wall_time`, `stream`, then the payload's keys as listed in docs/events.md).
+/// (`type`, `seq`, `time`, `wall_time`, `stream`, then the payload's keys; README "Events", docs/events.schema.json).
 ///
 /// Hand-written for speed (no Foundation, no reflection); reuse one encoder per thread: it keeps its byte buffer.
 public struct NDJSONEncoder: Sendable {

@@ -43,7 +43,7 @@ struct StatusCommand: ParsableCommand {
         lines.append("streams:      \(streams.count)")
         for stream in streams {
             lines.append("  \(stream["stream"] ?? "?")  \(number("frames_per_second", stream)) frames/s  "
-                         + "\(number("windows_per_second", stream)) windows/s  activity \(stream["activity"] as? String ?? "idle")  "
+                         + "\(number("windows_per_second", stream)) windows/s  lost \(stream["lost_frames"] ?? 0) frames  activity \(stream["activity"] as? String ?? "idle")  "
                          + "silent \(number("silent_seconds", stream)) s")
         }
         return lines.joined(separator: "\n")

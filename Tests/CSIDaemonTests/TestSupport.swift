@@ -56,7 +56,7 @@ final class AntennaClassifier: WindowClassifier, @unchecked Sendable {
 }
 
 /// A blocking Unix-socket client for tests.
-final class TestClient {
+final class TestClient: @unchecked Sendable {
     let descriptor: Int32
 
     /// Connects; `receiveBuffer` shrinks SO_RCVBUF (for a stalled subscriber).
@@ -91,22 +91,39 @@ final class TestClient {
 
     /// Reads lines for up to `seconds`, or until `until` returns true for the lines so far, or EOF.
     func readLines(seconds: Double, until: ([String]) -> Bool = { _ in false }) -> [String] {
+        var lines: [String] = []
+        return readTimedLines(seconds: seconds) { line, _ in
+            lines.append(line)
+            return until(lines)
+        }.map(\.line)
+    }
+
+    /// Reads lines with their arrival times for up to `seconds`, or until `until(line, arrival)` returns true for
+    /// the latest line, or EOF.
+    func readTimedLines(seconds: Double, until: (String, Date) -> Bool = { _, _ in false }) -> [(line: String, arrival: Date)] {
         var timeout = timeval(tv_sec: 0, tv_usec: 50_000)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         let end = Date().addingTimeInterval(seconds)
-        var lines: [String] = []
-        while Date() < end {
+        var lines: [(line: String, arrival: Date)] = []
+        reading: while Date() < end {
             let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             if count == 0 { break }
             if count > 0 {
+                let arrival = Date()
                 data.append(contentsOf: buffer[0..<count])
-                while let newline = data.firstIndex(of: UInt8(ascii: "\n")) {
-                    lines.append(String(decoding: data[0..<newline], as: UTF8.self))
-                    data.removeSubrange(0...newline)
+                var consumed = 0
+                while let newline = data[consumed...].firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = String(decoding: data[consumed..<newline], as: UTF8.self)
+                    consumed = newline + 1
+                    lines.append((line, arrival))
+                    if until(line, arrival) {
+                        data.removeSubrange(0..<consumed)
+                        break reading
+                    }
                 }
-                if until(lines) { break }
+                data.removeSubrange(0..<consumed)
             }
         }
         return lines
@@ -123,4 +140,13 @@ func temporarySocketPath(_ name: String) -> String {
     let directory = "/tmp/csihard-test-\(getpid())"
     mkdir(directory, 0o700)
     return "\(directory)/\(name)-\(UInt32.random(in: 0...UInt32.max)).sock"
+}
+
+/// Resident set size of process `pid` (VmRSS in /proc/PID/status), kB; 0 when unreadable.
+func residentKilobytes(pid: Int32) -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+    for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+    return 0
 }
