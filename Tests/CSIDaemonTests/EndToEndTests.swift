@@ -56,7 +56,7 @@ import Testing
         let base = temporarySocketPath("e2e")
         let capture = base + ".dat", sidecar = base + ".labels.csv"
         let script = "idle 2s, walk 4s, idle 2s, sit down 3s, idle 2s, fall 2s, idle 3s"
-        let simulated = try csihar(["simulate", "--script", script, "--rate", "100", "--seed", "21", "--output", capture])
+        let simulated = try await offPool { try self.csihar(["simulate", "--script", script, "--rate", "100", "--seed", "21", "--output", capture]) }
         #expect(simulated.status == 0, "\(simulated.output)")
         defer { unlink(capture); unlink(sidecar) }
         let classifier = try LabelFollowingClassifier(sidecar: sidecar)
@@ -162,29 +162,34 @@ import Testing
     /// (b) The real csihard with a subscriber that never reads and one that reads as fast as it can: the fast one
     /// gets every event (no seq gap, no gap notice) while the heartbeats it receives show the stalled one's drops
     /// growing; SIGTERM with the stalled one still attached exits 0 within 2 s.
-    @Test func stalledSubscriberDoesNotDelayAFastOne() throws {
+    @Test func stalledSubscriberDoesNotDelayAFastOne() async throws {
         guard DaemonProcess.available("stalledSubscriberDoesNotDelayAFastOne") else { return }
         let config = temporarySocketPath("stalled") + ".toml"
         try "[socket]\nqueue_lines = 32\n".write(toFile: config, atomically: true, encoding: .utf8)
         defer { unlink(config) }
         let socket = temporarySocketPath("stalled")
-        // No model (run outside the repository): heartbeats every 2 ms are the load.
-        let daemon = try DaemonProcess(arguments: [
-            "--config", config, "--source", "replay:" + repositoryRoot + "/samples/living-room-intel5300.dat", "--loop",
-            "--socket", socket, "--heartbeat-seconds", "0.002"])
-        #expect(waitForSocket(socket), "\(daemon.log)")
-        let stalled = try TestClient(path: socket)
-        let fast = try TestClient(path: socket)
-        func dropped(_ line: String) -> Int? {
-            guard line.hasPrefix("{\"type\":\"daemon.heartbeat\"") else { return nil }
-            if case .integer(let count)? = parse(line)["dropped_lines"] { return count }
-            return nil
+        @Sendable func dropped(_ line: String) -> Int? {
+            guard line.hasPrefix("{\"type\":\"daemon.heartbeat\""),
+                  case .integer(let count)? = (try? JSONValue(parsing: line))?["dropped_lines"] else { return nil }
+            return count
         }
-        let timed = fast.readTimedLines(seconds: 12) { line, _ in (dropped(line) ?? 0) >= 300 }
-        let exit = daemon.terminate()
-        let after = fast.readLines(seconds: 3)   // what was queued for it, then EOF
-        _ = stalled
-
+        let run = try await offPool { () throws -> (listening: Bool, timed: [(line: String, arrival: Date)], after: [String],
+                                                   exit: (status: Int32?, seconds: Double), log: String) in
+            // No model (run outside the repository): heartbeats every 2 ms are the load.
+            let daemon = try DaemonProcess(arguments: [
+                "--config", config, "--source", "replay:" + repositoryRoot + "/samples/living-room-intel5300.dat", "--loop",
+                "--socket", socket, "--heartbeat-seconds", "0.002"])
+            guard waitForSocket(socket) else { return (false, [], [], (nil, 0), daemon.log) }
+            let stalled = try TestClient(path: socket)
+            let fast = try TestClient(path: socket)
+            let timed = fast.readTimedLines(seconds: 12) { line, _ in (dropped(line) ?? 0) >= 300 }
+            let exit = daemon.terminate()
+            let after = fast.readLines(seconds: 3)   // what was queued for it, then EOF
+            withExtendedLifetime(stalled) {}
+            return (true, timed, after, exit, daemon.log)
+        }
+        #expect(run.listening, "\(run.log)")
+        let (timed, after, exit) = (run.timed, run.after, run.exit)
         let events = timed.map { parse($0.line) }
         let seqs = events.compactMap { event -> Int? in
             guard string(event["type"]) != "subscriber.gap", case .integer(let seq)? = event["seq"] else { return nil }
@@ -211,7 +216,7 @@ import Testing
         #expect((drops.last ?? 0) >= 300, "the stalled subscriber's queue dropped lines")
         #expect(drops == drops.sorted())
         #expect(p50 < 1, "generous bound: the fast subscriber is not held up")
-        #expect(exit.status == 0 && exit.seconds < 2, "\(daemon.log)")
+        #expect(exit.status == 0 && exit.seconds < 2, "\(run.log)")
         // The reading subscriber still got the stream's end before the socket closed.
         #expect(after.last.map { $0.hasPrefix("{\"type\":\"stream.down\"") && $0.contains("\"reason\":\"shutdown\"") } == true,
                 "last lines after SIGTERM: \(after.suffix(3))")
@@ -238,70 +243,79 @@ import Testing
 
     /// (c) 100 subscribers connect (half of them send a filter, all are served) and leave, 10 times over, against
     /// the real csihard: its resident memory after the churn is within a few MB of what it was after a warm-up.
-    @Test func subscriberChurnLeavesMemoryFlat() throws {
+    @Test func subscriberChurnLeavesMemoryFlat() async throws {
         guard DaemonProcess.available("subscriberChurnLeavesMemoryFlat") else { return }
         let socket = temporarySocketPath("churn")
-        let daemon = try DaemonProcess(arguments: [
-            "--source", "replay:" + repositoryRoot + "/samples/living-room-intel5300.dat", "--loop", "--socket", socket,
-            "--heartbeat-seconds", "0.05"])
-        #expect(waitForSocket(socket), "\(daemon.log)")
-        func subscribers(_ status: JSONValue?) -> Int { if case .integer(let count)? = status?["subscribers"] { count } else { -1 } }
-        func round() throws -> Int {
-            var clients: [TestClient] = []
-            for index in 0..<100 {
-                let client = try TestClient(path: socket)
-                if index % 2 == 0 { client.send("{\"types\":[\"daemon.heartbeat\",\"stream.up\"]}\n") }
-                clients.append(client)
+        @Sendable func subscribers(_ status: JSONValue?) -> Int { if case .integer(let count)? = status?["subscribers"] { count } else { -1 } }
+        let run = try await offPool { () throws -> (listening: Bool, before: Int, after: Int, served: [Int], left: Int, status: Int32?, log: String) in
+            let daemon = try DaemonProcess(arguments: [
+                "--source", "replay:" + repositoryRoot + "/samples/living-room-intel5300.dat", "--loop", "--socket", socket,
+                "--heartbeat-seconds", "0.05"])
+            guard waitForSocket(socket) else { return (false, 0, 0, [], -1, nil, daemon.log) }
+            func round() throws -> Int {
+                var clients: [TestClient] = []
+                for index in 0..<100 {
+                    let client = try TestClient(path: socket)
+                    if index % 2 == 0 { client.send("{\"types\":[\"daemon.heartbeat\",\"stream.up\"]}\n") }
+                    clients.append(client)
+                }
+                // Every one is served: each gets a heartbeat.
+                let served = clients.filter { !$0.readLines(seconds: 2) { !$0.isEmpty }.isEmpty }.count
+                clients.removeAll()
+                return served
             }
-            // Every one is served: each gets a heartbeat.
-            let served = clients.filter { !$0.readLines(seconds: 2) { !$0.isEmpty }.isEmpty }.count
-            clients.removeAll()
-            return served
+            for _ in 0..<2 { _ = try round() }
+            _ = self.status(socket) { (0...1).contains(subscribers($0)) }
+            let before = residentKilobytes(pid: daemon.pid)
+            var served: [Int] = []
+            for _ in 0..<10 { served.append(try round()) }
+            let settled = self.status(socket) { (0...1).contains(subscribers($0)) }
+            let after = residentKilobytes(pid: daemon.pid)
+            return (true, before, after, served, subscribers(settled), daemon.terminate().status, daemon.log)
         }
-        for _ in 0..<2 { _ = try round() }
-        _ = status(socket) { (0...1).contains(subscribers($0)) }
-        let before = residentKilobytes(pid: daemon.pid)
-        var served: [Int] = []
-        for _ in 0..<10 { served.append(try round()) }
-        let settled = status(socket) { (0...1).contains(subscribers($0)) }
-        let after = residentKilobytes(pid: daemon.pid)
-        print("subscriber churn: daemon VmRSS \(before) kB after a warm-up of 200 subscribers, \(after) kB after 1000 more "
-              + "came and went (\(after - before) kB); served per round \(served); subscribers afterwards \(subscribers(settled))")
-        #expect(served.allSatisfy { $0 == 100 })
-        #expect((0...1).contains(subscribers(settled)), "none left but (perhaps) the status connection")
-        #expect(before > 0 && after - before < 8_192, "memory flat within 8 MB")
-        #expect(daemon.terminate().status == 0)
+        #expect(run.listening, "\(run.log)")
+        print("subscriber churn: daemon VmRSS \(run.before) kB after a warm-up of 200 subscribers, \(run.after) kB after 1000 "
+              + "more came and went (\(run.after - run.before) kB); served per round \(run.served); subscribers afterwards \(run.left)")
+        #expect(run.served.count == 10 && run.served.allSatisfy { $0 == 100 })
+        #expect((0...1).contains(run.left), "none left but (perhaps) the status connection")
+        #expect(run.before > 0 && run.after - run.before < 8_192, "memory flat within 8 MB")
+        #expect(run.status == 0)
     }
 
     /// The interface other tools rely on, exactly: `csihard --source replay:FILE --speed 10 --socket PATH` with the
     /// default model serves events on PATH (no `prediction` events for subscribers that did not ask); SIGTERM with a
     /// reading and a non-reading subscriber attached exits 0 within 2 s and removes the socket.
-    @Test func commandLineOtherToolsRelyOn() throws {
+    @Test func commandLineOtherToolsRelyOn() async throws {
         guard DaemonProcess.available("commandLineOtherToolsRelyOn") else { return }
         guard FileManager.default.fileExists(atPath: repositoryRoot + "/" + DaemonSettings.defaultModelPath) else {
             print("SKIPPED commandLineOtherToolsRelyOn: \(DaemonSettings.defaultModelPath) is missing")
             return
         }
         let socket = temporarySocketPath("interface")
-        let daemon = try DaemonProcess(arguments: ["--source", "replay:samples/living-room-intel5300.dat", "--speed", "10",
-                                                   "--socket", socket], workingDirectory: repositoryRoot)
-        #expect(waitForSocket(socket), "\(daemon.log)")
-        let silent = try TestClient(path: socket)
-        silent.send("{\"types\":[\"prediction\",\"activity.started\"]}\n")
-        let reader = try TestClient(path: socket)
-        // Activity events, or at least the first heartbeat (5 s) if the model sees no activity in the sample.
-        let lines = reader.readLines(seconds: 7) { $0.contains { $0.hasPrefix("{\"type\":\"activity.") } }
-        let model = status(socket)?["model"]
-        let exit = daemon.terminate()
-        let rest = reader.readLines(seconds: 3)   // to EOF
-        _ = silent
-        let types = (lines + rest).compactMap { string(parse($0)["type"]) }
-        print("interface: \(lines.count + rest.count) lines (\(Set(types).sorted().joined(separator: ", "))), model \(model.map { "\($0)" } ?? "none"); "
-              + "SIGTERM -> exit \(exit.status.map(String.init) ?? "none") in \(String(format: "%.2f", exit.seconds)) s")
-        #expect(string(model)?.hasPrefix("ut-har-gru") == true, "the default model serves")
+        let run = try await offPool { () throws -> (listening: Bool, lines: [String], model: JSONValue?,
+                                                   exit: (status: Int32?, seconds: Double), log: String) in
+            let daemon = try DaemonProcess(arguments: ["--source", "replay:samples/living-room-intel5300.dat", "--speed", "10",
+                                                       "--socket", socket], workingDirectory: repositoryRoot)
+            guard waitForSocket(socket) else { return (false, [], nil, (nil, 0), daemon.log) }
+            let silent = try TestClient(path: socket)
+            silent.send("{\"types\":[\"prediction\",\"activity.started\"]}\n")
+            let reader = try TestClient(path: socket)
+            // Activity events, or at least the first heartbeat (5 s) if the model sees no activity in the sample.
+            let lines = reader.readLines(seconds: 7) { $0.contains { $0.hasPrefix("{\"type\":\"activity.") } }
+            let model = self.status(socket)?["model"]
+            let exit = daemon.terminate()
+            let rest = reader.readLines(seconds: 3)   // to EOF
+            withExtendedLifetime(silent) {}
+            return (true, lines + rest, model, exit, daemon.log)
+        }
+        #expect(run.listening, "\(run.log)")
+        let types = run.lines.compactMap { string(parse($0)["type"]) }
+        print("interface: \(run.lines.count) lines (\(Set(types).sorted().joined(separator: ", "))), model \(run.model.map { "\($0)" } ?? "none"); "
+              + "SIGTERM -> exit \(run.exit.status.map(String.init) ?? "none") in \(String(format: "%.2f", run.exit.seconds)) s")
+        #expect(string(run.model)?.hasPrefix("ut-har-gru") == true, "the default model serves")
         #expect(!types.isEmpty, "events at the subscriber")
         #expect(!types.contains("prediction"), "predictions only for subscribers that ask")
-        #expect(exit.status == 0 && exit.seconds < 2, "\(daemon.log)")
+        #expect(run.exit.status == 0 && run.exit.seconds < 2, "\(run.log)")
         #expect(!FileManager.default.fileExists(atPath: socket))
     }
 }

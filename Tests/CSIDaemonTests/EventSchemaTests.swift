@@ -110,21 +110,24 @@ import Testing
 
     /// The real daemon (default model) on a bundled sample: every line a subscriber asking for every type gets,
     /// plus a status and an error reply, matches the schema.
-    @Test func everyLineOfARealDaemonRunMatchesTheSchema() throws {
+    @Test func everyLineOfARealDaemonRunMatchesTheSchema() async throws {
         guard DaemonProcess.available("everyLineOfARealDaemonRunMatchesTheSchema") else { return }
         let validator = try validator()
         let socket = temporarySocketPath("schema")
-        let daemon = try DaemonProcess(
-            arguments: ["--source", "replay:samples/fall-1khz-intel5300.dat", "--speed", "max", "--socket", socket,
-                        "--wait-for-subscriber", "--exit-when-done", "--heartbeat-seconds", "0.5"],
-            workingDirectory: repositoryRoot)
-        #expect(waitForSocket(socket), "\(daemon.log)")
-        let client = try TestClient(path: socket)
-        let allTypes = EventType.allCases.filter { $0 != .subscriberGap }.map { "\"\($0.rawValue)\"" }.joined(separator: ",")
-        client.send("{\"request\":\"status\"}\n{\"types\":[\"walking\"]}\n{\"types\":[\(allTypes)]}\n")
-        let lines = client.readLines(seconds: 30)   // to EOF: the daemon exits when the replay is done
-        let exit = daemon.waitForExit(seconds: 10)
-        #expect(exit?.status == 0, "\(daemon.log)")
+        let run = try await offPool { () throws -> (lines: [String], status: Int32?, log: String) in
+            let daemon = try DaemonProcess(
+                arguments: ["--source", "replay:samples/fall-1khz-intel5300.dat", "--speed", "max", "--socket", socket,
+                            "--wait-for-subscriber", "--exit-when-done", "--heartbeat-seconds", "0.5"],
+                workingDirectory: repositoryRoot)
+            guard waitForSocket(socket) else { return ([], nil, daemon.log) }
+            let client = try TestClient(path: socket)
+            let allTypes = EventType.allCases.filter { $0 != .subscriberGap }.map { "\"\($0.rawValue)\"" }.joined(separator: ",")
+            client.send("{\"request\":\"status\"}\n{\"types\":[\"walking\"]}\n{\"types\":[\(allTypes)]}\n")
+            let lines = client.readLines(seconds: 30)   // to EOF: the daemon exits when the replay is done
+            return (lines, daemon.waitForExit(seconds: 10)?.status, daemon.log)
+        }
+        let lines = run.lines
+        #expect(run.status == 0, "\(run.log)")
         var counts: [String: Int] = [:]
         var failures = 0
         for line in lines {

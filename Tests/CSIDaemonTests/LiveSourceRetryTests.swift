@@ -46,11 +46,11 @@ final class FakeLiveCapture: LiveCapture {
 /// A live interface that disappears while capturing: its streams go down (`source-lost`), the daemon retries with
 /// growing backoff (`source-unavailable` errors naming the delay) and the stream comes back up once it is there.
 @Suite struct LiveSourceRetryTests {
-    private func waitUntil(seconds: Double = 10, _ condition: () -> Bool) -> Bool {
+    private func waitUntil(seconds: Double = 10, _ condition: () -> Bool) async -> Bool {
         let end = Date().addingTimeInterval(seconds)
         while Date() < end {
             if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.005)
+            try? await Task.sleep(for: .milliseconds(5))
         }
         return condition()
     }
@@ -66,14 +66,14 @@ final class FakeLiveCapture: LiveCapture {
         let runner = DaemonRunner(options: options, classifier: AntennaClassifier(), hub: hub, sources: [source])
         runner.start()
         for index in 0..<150 { device.push(syntheticFrame(time: 100 + Double(index) / 100, loud: 0)) }
-        #expect(waitUntil { device.pending == 0 })
+        #expect(await waitUntil { device.pending == 0 })
         device.disappear("fake0: The interface disappeared")
         // Absent for a while: the attempts at +0.05 s, +0.15 s, +0.35 s fail.
-        #expect(waitUntil { device.startAttempts.count(where: { !$0 }) >= 3 })
+        #expect(await waitUntil { device.startAttempts.count(where: { !$0 }) >= 3 })
         device.setPresent(true)
-        #expect(waitUntil { device.startAttempts.last == true && device.startAttempts.count >= 5 })
+        #expect(await waitUntil { device.startAttempts.last == true && device.startAttempts.count >= 5 })
         for index in 0..<150 { device.push(syntheticFrame(time: 110 + Double(index) / 100, loud: 0)) }
-        #expect(waitUntil { device.pending == 0 })
+        #expect(await waitUntil { device.pending == 0 })
         runner.stop()
         hub.finishAll()
 

@@ -150,3 +150,12 @@ func residentKilobytes(pid: Int32) -> Int {
     }
     return 0
 }
+
+/// Runs blocking work (child processes, socket reads, sleeps) on a thread of its own, so that it does not hold one
+/// of the few threads of Swift's cooperative pool, which the in-process server and daemon tests need to make
+/// progress. Keep `#expect` out of `body` (it runs outside the test's task): return what to check.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+    }
+}
