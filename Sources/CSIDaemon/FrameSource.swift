@@ -140,7 +140,8 @@ final class LiveSource: FrameSource {
             let reader = makeReader()
             let problems = self.problems
             reader.onIssue = { issue in
-                guard !issue.isBenign else { return }
+                // A capture that ends with an error is reported once, as `source-lost` (below).
+                guard !issue.isBenign, issue.kind != "capture-error" else { return }
                 problems.add(SourceProblem(kind: issue.kind, message: issue.description, countsAsRecordIssue: true))
             }
             do {
