@@ -58,6 +58,9 @@ public final class DaemonPipeline {
     public private(set) var latency = LatencyRecorder()
     /// Whether anybody wants `prediction` events (checked per batch; encoding them is skipped otherwise).
     public var wantsPredictions: () -> Bool = { true }
+    /// Receives a log line for each problem published as `stream.error` once (an unusable stream, a failed batch,
+    /// a lost or missing device); per-record problems are only counted.
+    public var log: (String) -> Void = { _ in }
 
     /// Live streams by key.
     private(set) var streams: [String: Stream] = [:]
@@ -185,6 +188,7 @@ public final class DaemonPipeline {
             let message = "\(error)"
             guard message != stream.lastError else { return }
             stream.lastError = message
+            log("\(key): cannot be classified: \(message)")
             publish(time: frame.timestamp, stream: key, payload: .streamError(kind: "features", message: message))
         }
     }
@@ -224,6 +228,7 @@ public final class DaemonPipeline {
             }
             }
         } catch {
+            log("inference failed for a batch of \(count) windows: \(error)")
             publish(time: batchEndTimes[0], stream: nil, payload: .streamError(kind: "inference", message: "\(error)"))
             return
         }
@@ -267,7 +272,7 @@ public final class DaemonPipeline {
 
     /// Publishes a `stream.error` for a source-level problem (corrupt record, interface gone).
     public func report(source: String, kind: String, message: String, countsAsRecordIssue: Bool = true) {
-        if countsAsRecordIssue { counters.recordIssues += 1 }
+        if countsAsRecordIssue { counters.recordIssues += 1 } else { log("\(source): \(kind): \(message)") }
         publish(time: 0, stream: source, payload: .streamError(kind: kind, message: message))
     }
 

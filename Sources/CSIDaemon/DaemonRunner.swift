@@ -82,6 +82,7 @@ public final class DaemonRunner: @unchecked Sendable {
                                   monotonic: Self.monotonic, wallClock: { Date().timeIntervalSince1970 },
                                   emit: { [hub] event in hub.publish(event) })
         pipeline.wantsPredictions = { [hub] in hub.wants(.prediction) }
+        pipeline.log = log
         shared.withLockedValue { $0.lastLoop = Self.monotonic() }
         publishStatus()   // a complete status even before the pipeline thread starts (wait_for_subscriber)
     }

@@ -116,6 +116,9 @@ import Testing
     @Test func streamThatCannotSupplyTheLayoutGetsOneErrorEvent() {
         let classifier = AntennaClassifier()
         let (pipeline, events) = makePipeline(classifier: classifier, clock: Clock())
+        final class Log: @unchecked Sendable { var lines: [String] = [] }
+        let log = Log()
+        pipeline.log = { log.lines.append($0) }
         let subcarriers = FeatureLayout.intelSubcarriers20MHz
         for index in 0..<100 {
             let oneAntenna = CSIFrame(timestamp: Double(index) / 100, device: .esp32,
@@ -127,6 +130,7 @@ import Testing
         let errors = events().filter { $0.type == .streamError }
         print("one-antenna stream: \(errors.count) stream.error event(s) for 100 frames; \(errors.first.map { "\($0)" } ?? "")")
         #expect(errors.count == 1)
+        #expect(log.lines.count == 1 && log.lines.first?.contains("cannot be classified") == true, "one log line: \(log.lines)")
         #expect(pipeline.counters.recordIssues == 100)
     }
 

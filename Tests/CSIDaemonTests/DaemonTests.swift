@@ -136,7 +136,7 @@ import Testing
         print(status.output)
         #expect(status.status == 0)
         #expect(status.output.contains("frames/s") && status.output.contains("windows/s") && status.output.contains("dropped lines")
-                && status.output.contains("latency"))
+                && status.output.contains("latency") && status.output.range(of: #"lost [0-9]+ frames"#, options: .regularExpression) != nil)
         #expect(first.terminate().status == 0)
     }
 }
