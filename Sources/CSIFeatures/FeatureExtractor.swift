@@ -68,26 +68,11 @@ public final class FeatureExtractor {
     /// Throws ``FeatureError`` when the frame cannot supply the layout; `out` is then left unspecified.
     @discardableResult
     public func extract(_ frame: CSIFrame, into out: UnsafeMutableBufferPointer<Float>) throws(FeatureError) -> FeatureFlags {
-        let nsub = frame.nsub
-        guard frame.ntx >= 1, frame.nrx >= 1, nsub >= 1, frame.real.count == frame.ntx * frame.nrx * nsub,
-              frame.imag.count == frame.real.count, out.count >= FeatureLayout.features else {
-            throw .malformedFrame(device: frame.device.description, reason: "ntx=\(frame.ntx) nrx=\(frame.nrx) nsub=\(nsub), "
-                                  + "\(frame.real.count) values")
+        guard out.count >= FeatureLayout.features else {
+            throw .malformedFrame(device: frame.device.description, reason: "output holds \(out.count) < \(FeatureLayout.features) features")
         }
-        var flags: FeatureFlags = []
-        if frame.ntx > 1 { flags.insert(.firstTransmitStream) }
-
-        // Receive row feeding each output antenna.
-        if frame.nrx < FeatureLayout.antennas {
-            guard options.allowReplicatedAntenna else {
-                throw .tooFewAntennas(device: frame.device.description, available: frame.nrx)
-            }
-            flags.insert(.replicatedAntenna)
-        }
+        let (plan, flags) = try check(frame)
         @inline(__always) func row(_ antenna: Int) -> Int { antenna < frame.nrx ? antenna : 0 }
-
-        let plan = try plan(for: frame)
-        flags.formUnion(plan.flags)
 
         // |H| of the selected entries (tx 0), (3, 30)
         let magnitude = self.magnitude
@@ -116,8 +101,6 @@ public final class FeatureExtractor {
             factor = Intel5300Scaling.scaleFactor(of: frame)
         } else if options.rssScaling, !frame.rssi.isEmpty {
             factor = rssScaleFactor(frame, row: row)
-        } else {
-            flags.insert(.unscaled)
         }
 
         // 20 log10 |H_scaled|, -inf -> 0
@@ -126,6 +109,36 @@ public final class FeatureExtractor {
             out[f] = scaled > 0 ? Float(20 * log10(scaled)) : 0
         }
         return flags
+    }
+
+    /// Checks that `frame` can supply the layout (shape, antennas, subcarrier grid) without computing anything per
+    /// subcarrier, and returns the notes ``extract(_:into:)`` would return. Throws what `extract` would throw.
+    /// Cheap: the pipeline checks every frame but featurises only the frames its resampler samples.
+    @discardableResult
+    public func validate(_ frame: CSIFrame) throws(FeatureError) -> FeatureFlags {
+        try check(frame).flags
+    }
+
+    /// ``validate(_:)`` with the subcarrier plan.
+    private func check(_ frame: CSIFrame) throws(FeatureError) -> (plan: SubcarrierPlan, flags: FeatureFlags) {
+        let nsub = frame.nsub
+        guard frame.ntx >= 1, frame.nrx >= 1, nsub >= 1, frame.real.count == frame.ntx * frame.nrx * nsub,
+              frame.imag.count == frame.real.count else {
+            throw .malformedFrame(device: frame.device.description, reason: "ntx=\(frame.ntx) nrx=\(frame.nrx) nsub=\(nsub), "
+                                  + "\(frame.real.count) values")
+        }
+        var flags: FeatureFlags = []
+        if frame.ntx > 1 { flags.insert(.firstTransmitStream) }
+        if frame.nrx < FeatureLayout.antennas {
+            guard options.allowReplicatedAntenna else {
+                throw .tooFewAntennas(device: frame.device.description, available: frame.nrx)
+            }
+            flags.insert(.replicatedAntenna)
+        }
+        let plan = try plan(for: frame)
+        flags.formUnion(plan.flags)
+        if frame.device != .intel5300 && !(options.rssScaling && !frame.rssi.isEmpty) { flags.insert(.unscaled) }
+        return (plan, flags)
     }
 
     /// `H' = H * sqrt(SNR / mean_k sum_rx |H|^2)` over the selected 3 x 30 entries, with SNR from the dB sum of

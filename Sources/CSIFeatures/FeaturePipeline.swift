@@ -67,8 +67,11 @@ public final class FeaturePipeline {
     /// keeps its own per-stream state from these).
     public var onStep: ((UnsafeBufferPointer<Float>) -> Void)?
 
-    /// One frame's features, (features,).
-    private var frameFeatures = [Float](repeating: 0, count: FeatureLayout.features)
+    /// The frame the resampler holds (the latest one not dropped); featurised only if a resampling instant
+    /// samples it.
+    private var heldFrame: CSIFrame?
+    /// Frames actually featurised (at 1 kHz into 250 Hz x 2 points, about half of those pushed).
+    public private(set) var featurisedFrames = 0
     /// The window handed to callbacks, (steps, features).
     private var windowBuffer: [Float]
 
@@ -98,23 +101,39 @@ public final class FeaturePipeline {
     }
 
     /// One whole measurement through extractor, resampler and window.
+    /// Every measurement is validated (so an unusable stream fails on its first frame), but its 90 features are
+    /// computed only when the resampler samples it (``Resampler/push(timestamp:loadHeld:emit:)``): the values are
+    /// the same as featurising every frame.
     private func pushMeasurement(_ frame: CSIFrame, onWindow: (FeatureWindow) -> Void) throws(FeatureError) -> ResampleOutcome {
-        lastFlags = try frameFeatures.withUnsafeMutableBufferPointer { buffer throws(FeatureError) in
-            try extractor.extract(frame, into: buffer)
+        lastFlags = try extractor.validate(frame)
+        let outcome = resampler.push(timestamp: frame.timestamp, loadHeld: loadHeld, emit: { time, step in
+            accept(stepTime: time, step: step, onWindow: onWindow)
+        })
+        switch outcome {
+        case .duplicate, .outOfOrder: break
+        case .gapReset: heldFrame = frame; window.reset(); motion.reset()
+        case .accepted, .started: heldFrame = frame
         }
-        let outcome = frameFeatures.withUnsafeBufferPointer { input in
-            resampler.push(timestamp: frame.timestamp, features: input) { time, step in
-                accept(stepTime: time, step: step, onWindow: onWindow)
-            }
-        }
-        if case .gapReset = outcome { window.reset(); motion.reset() }
         return outcome
+    }
+
+    /// Writes the held frame's features (validated when it was pushed, so extraction cannot fail here; a frame
+    /// that still fails leaves zeros).
+    private func loadHeld(_ out: UnsafeMutableBufferPointer<Float>) {
+        guard let frame = heldFrame else { return }
+        featurisedFrames += 1
+        do throws(FeatureError) {
+            try extractor.extract(frame, into: out)
+        } catch {
+            for f in 0..<out.count { out[f] = 0 }
+        }
     }
 
     /// Flushes the steps up to the last frame (end of a recording) and resets the stream state.
     public func finish(onWindow: (FeatureWindow) -> Void) {
         assembler.reset()
-        resampler.finish { time, step in accept(stepTime: time, step: step, onWindow: onWindow) }
+        resampler.finish(loadHeld: loadHeld, emit: { time, step in accept(stepTime: time, step: step, onWindow: onWindow) })
+        heldFrame = nil
         window.reset()
         motion.reset()
     }

@@ -64,6 +64,8 @@ public struct Resampler {
     private var origin: Double?
     /// Timestamp of the last accepted frame.
     private var lastTimestamp = -Double.infinity
+    /// False while the held frame's features have not been loaded (lazy pushes).
+    private var heldLoaded = true
     /// Index of the next instant to evaluate (step * pointsPerStep + point), counted from the origin.
     private var nextInstant = 0
 
@@ -109,17 +111,53 @@ public struct Resampler {
             start(at: timestamp, input)
             return .gapReset(gap: gap)
         }
-        advance(before: timestamp, origin: origin, emit: emit)
+        advance(before: timestamp, origin: origin, load: { _ in }, emit: emit)
         for f in 0..<features { held[f] = input[f] }
+        heldLoaded = true
         lastTimestamp = timestamp
         return .accepted
+    }
+
+    /// Lazy form of ``push(timestamp:features:emit:)``: the frame's features are not passed in. The frame becomes
+    /// the held one (after `.started`, `.gapReset` and `.accepted`), and `loadHeld` is called to write the held
+    /// frame's features into the given (features,) buffer the first time an instant samples it, which may be
+    /// during this call (for the previously pushed frame) or a later push or ``finish(loadHeld:emit:)``. A frame that
+    /// no instant samples (two frames inside one instant's interval) is never featurised. The caller keeps the held
+    /// frame and its loader consistent: `loadHeld` always describes the most recent frame that was not dropped.
+    @discardableResult
+    public mutating func push(timestamp: Double, loadHeld: (UnsafeMutableBufferPointer<Float>) -> Void,
+                              emit: (Double, UnsafeBufferPointer<Float>) -> Void) -> ResampleOutcome {
+        guard let origin else {
+            startLazy(at: timestamp)
+            return .started
+        }
+        if timestamp == lastTimestamp { duplicates += 1; return .duplicate }
+        if timestamp < lastTimestamp { outOfOrder += 1; return .outOfOrder }
+        let gap = timestamp - lastTimestamp
+        if gap > config.maxHoldSeconds {
+            gapResets += 1
+            startLazy(at: timestamp)
+            return .gapReset(gap: gap)
+        }
+        advance(before: timestamp, origin: origin, load: loadHeld, emit: emit)
+        heldLoaded = false
+        lastTimestamp = timestamp
+        return .accepted
+    }
+
+    /// Lazy form of ``finish(emit:)``: `loadHeld` writes the held (last) frame's features if an instant needs them.
+    public mutating func finish(loadHeld: (UnsafeMutableBufferPointer<Float>) -> Void,
+                                emit: (Double, UnsafeBufferPointer<Float>) -> Void) {
+        guard let origin else { return }
+        advance(before: lastTimestamp + 2 * Self.timeTolerance, origin: origin, load: loadHeld, emit: emit)
+        reset()
     }
 
     /// Emits the steps whose instants all lie at or before the last frame's timestamp (end of a recording).
     /// The grid is then reset; the next frame starts a new one.
     public mutating func finish(emit: (Double, UnsafeBufferPointer<Float>) -> Void) {
         guard let origin else { return }
-        advance(before: lastTimestamp + 2 * Self.timeTolerance, origin: origin, emit: emit)
+        advance(before: lastTimestamp + 2 * Self.timeTolerance, origin: origin, load: { _ in }, emit: emit)
         reset()
     }
 
@@ -128,6 +166,7 @@ public struct Resampler {
         origin = nil
         lastTimestamp = -.infinity
         nextInstant = 0
+        heldLoaded = true
         for f in 0..<features { accumulator[f] = 0 }
     }
 
@@ -135,16 +174,30 @@ public struct Resampler {
         origin = timestamp
         lastTimestamp = timestamp
         nextInstant = 0
+        heldLoaded = true
         for f in 0..<features { held[f] = input[f]; accumulator[f] = 0 }
+    }
+
+    private mutating func startLazy(at timestamp: Double) {
+        origin = timestamp
+        lastTimestamp = timestamp
+        nextInstant = 0
+        heldLoaded = false
+        for f in 0..<features { accumulator[f] = 0 }
     }
 
     /// Evaluates every instant strictly before `limit` with the held value, emitting completed steps.
     private mutating func advance(before limit: Double, origin: Double,
+                                  load: (UnsafeMutableBufferPointer<Float>) -> Void,
                                   emit: (Double, UnsafeBufferPointer<Float>) -> Void) {
         let points = config.pointsPerStep
         let inversePoints = 1 / Float(points)
         // A frame applies to instants from its timestamp on; 1 ns of slack absorbs rounding of t0 + n/rate.
         while instantTime(nextInstant, origin: origin) < limit - Self.timeTolerance {
+            if !heldLoaded {
+                held.withUnsafeMutableBufferPointer { load($0) }
+                heldLoaded = true
+            }
             for f in 0..<features { accumulator[f] += held[f] }
             nextInstant += 1
             if nextInstant % points == 0 {

@@ -32,6 +32,46 @@ import CSICapture
         #expect(pipeline.lastFlags.contains(.unscaled))
     }
 
+    /// The pipeline featurises only the frames its resampler samples; its windows must equal featurising every
+    /// frame and resampling eagerly, on irregular timestamps with jitter, bursts, duplicates and lost packets.
+    @Test func lazyFeaturisationEqualsEagerResampling() throws {
+        let config = FeaturePipelineConfig.utHAR
+        let pipeline = FeaturePipeline(config: config)
+        let extractor = FeatureExtractor()
+        var eager = Resampler(config: config.resampler, features: FeatureLayout.features)
+        var eagerWindow = SlidingWindow(steps: config.steps, features: FeatureLayout.features, hopSteps: config.hopSteps)
+        var lazyValues: [Float] = [], eagerValues: [Float] = []
+        var random = UInt64(12345)
+        func next() -> Double { random = random &* 6364136223846793005 &+ 1442695040888963407; return Double(random >> 11) / Double(1 << 53) }
+        var time = 50.0
+        var features = [Float](repeating: 0, count: FeatureLayout.features)
+        var windowBuffer = [Float](repeating: 0, count: config.steps * FeatureLayout.features)
+        for i in 0..<4000 {
+            let draw = next()
+            time += draw < 0.05 ? 0 : (draw < 0.1 ? 0.004 : 0.0005 + next() * 0.001)     // duplicates, losses, jitter
+            var frame = syntheticFrame(device: .simulated, subcarriers: FeatureLayout.intelSubcarriers20MHz,
+                                       bandwidth: 20, rows: 3) { r, k in Float(5 + r + abs(k)) * Float(1 + 0.5 * sin(Double(i) * 0.01 + Double(k))) }
+            frame.timestamp = time
+            try pipeline.push(frame) { lazyValues += Array($0.values) }
+            try features.withUnsafeMutableBufferPointer { _ = try extractor.extract(frame, into: $0) }
+            _ = features.withUnsafeBufferPointer { input in
+                eager.push(timestamp: time, features: input) { _, step in
+                    if eagerWindow.push(step) {
+                        windowBuffer.withUnsafeMutableBufferPointer { eagerWindow.copyWindow(into: $0) }
+                        eagerValues += windowBuffer
+                    }
+                }
+            }
+        }
+        #expect(!lazyValues.isEmpty && lazyValues.count == eagerValues.count)
+        let maxdiff = zip(lazyValues, eagerValues).map { abs($0 - $1) }.max() ?? .infinity
+        print("lazy vs eager featurisation: \(lazyValues.count / (config.steps * FeatureLayout.features)) windows, "
+              + "\(pipeline.featurisedFrames) of 4000 frames featurised, maxdiff \(maxdiff)")
+        #expect(maxdiff == 0)
+        #expect(pipeline.featurisedFrames < 4000)
+        #expect(pipeline.resampler.duplicates == eager.duplicates && pipeline.resampler.duplicates > 0)
+    }
+
     @Test func unusableStreamThrowsOnce() {
         let pipeline = FeaturePipeline(config: .utHAR)
         let frame = syntheticFrame(device: .nexmon(chip: 101), subcarriers: Array(-32...31), bandwidth: 20, rows: 1) { _, _ in 1 }
