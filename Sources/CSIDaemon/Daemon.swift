@@ -45,7 +45,7 @@ public enum Daemon {
             guard waitForSubscriber else { runner.start(); return }
             logger.info("waiting for the first subscriber before reading sources")
             Thread.detachNewThread {
-                while !hub.hasReadySubscriber(grace: 0.25) && !runner.isStopping { Thread.sleep(forTimeInterval: 0.005) }
+                while !hub.hasReadySubscriber(grace: initial.subscriberGraceSeconds) && !runner.isStopping { Thread.sleep(forTimeInterval: 0.005) }
                 runner.start()
             }
         }
@@ -94,7 +94,9 @@ public enum Daemon {
             // Shutdown path, not a failure.
         }
         notifier.stopping()
-        runner.stop()
+        // Normally stopped already (PipelineService); if a batch is still being classified, the process exits
+        // without waiting for it: SIGTERM to exit stays under 2 s.
+        runner.stop(timeout: 0.1)
         hub.finishAll()
         logger.info("stopped")
     }
@@ -155,7 +157,7 @@ struct PipelineService: Service {
                 try await Task.sleep(for: .milliseconds(20))
             }
         }
-        runner.stop()
+        runner.stop(timeout: 1)   // within the group's 1.5 s graceful budget, leaving the subscribers' drain
     }
 }
 

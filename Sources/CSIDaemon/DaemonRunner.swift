@@ -169,7 +169,8 @@ public final class DaemonRunner: @unchecked Sendable {
             while index < active.count {
                 let source = active[index]
                 var ended: String?
-                burst: for _ in 0..<512 {
+                burst: for count in 0..<512 {
+                    if count & 63 == 63 && isStopping { break burst }   // SIGTERM during a long burst
                     switch source.poll(now: now) {
                     case .frame(let frame):
                         pipeline.ingest(frame, source: source.name, arrival: now)

@@ -26,6 +26,9 @@ public struct DaemonSettings: Sendable, Equatable {
     public var exitWhenDone = false
     /// Start reading sources only once the first subscriber has connected (demos, regression replays).
     public var waitForSubscriber = false
+    /// With `waitForSubscriber`: a subscriber that sent no request line counts as ready after this many seconds
+    /// (one that sends its filter is ready at once). Not a config key; tests lengthen it.
+    var subscriberGraceSeconds = 0.25
     /// Seconds between heartbeats.
     public var heartbeatSeconds: Double = 5
     /// Pipeline settings (hop, batch, silence, smoother).

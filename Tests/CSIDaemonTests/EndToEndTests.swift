@@ -70,6 +70,7 @@ import Testing
         settings.heartbeatSeconds = 3600
         settings.socketPath = temporarySocketPath("e2e")
         settings.logLevel = "error"
+        settings.subscriberGraceSeconds = 60   // sources start on the subscriber's filter line, however busy the machine
         let fixed = settings
         let daemon = Task {
             try await Daemon.run(settings: fixed, configPath: nil, reloadSettings: { fixed }, environment: [:]) { _, _, _ in classifier }

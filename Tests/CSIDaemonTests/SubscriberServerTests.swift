@@ -16,9 +16,10 @@ import Testing
         let server = SubscriberServer(hub: hub, binding: .path(path, mode: 0o660, group: nil), logger: logger)
         let group = ServiceGroup(services: [server], logger: logger)
         let task = Task { try await group.run() }
-        for _ in 0..<200 where SocketPath.probe(path) != 0 { try await Task.sleep(for: .milliseconds(10)) }
+        // Up to 60 s: in a full parallel run, tests that block threads can hold Swift's small cooperative pool.
+        for _ in 0..<6000 where SocketPath.probe(path) != 0 { try await Task.sleep(for: .milliseconds(10)) }
         // The probe connected as a subscriber; wait until it has left so counts below are the test's own.
-        for _ in 0..<200 where hub.subscriberCount > 0 { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<6000 where hub.subscriberCount > 0 { try await Task.sleep(for: .milliseconds(10)) }
         try await body(path)
         let start = Date()
         await group.triggerGracefulShutdown()
