@@ -35,6 +35,12 @@ public enum Daemon {
             ?? .path(initial.socketPath, mode: initial.socketMode, group: initial.socketGroup)
         var server = SubscriberServer(hub: hub, binding: binding, logger: logger)
         server.maximumRequestLength = initial.maximumRequestLength
+        server.maximumSubscribers = initial.maximumSubscribers
+        server.allowList = initial.allowList
+        let admission = server.admission
+        runner.subscribersRefused = { admission.refused }
+        if let allowList = initial.allowList { logger.info("subscribers limited to \(allowList)") }
+        raiseDescriptorLimit(wanted: initial.maximumSubscribers + 256, logger: logger)
         server.status = { runner.statusJSON }
         let sourcesText = initial.sources.map(\.description).joined(separator: ", ")
         // Sources start once subscribers can connect (and, with `waitForSubscriber`, once the first one is ready:
@@ -125,6 +131,10 @@ public enum Daemon {
         if old.sources != new.sources { changed.append("sources.inputs") }
         if old.speed != new.speed { changed.append("sources.speed") }
         if old.loop != new.loop { changed.append("sources.loop") }
+        if old.follow != new.follow { changed.append("sources.follow") }
+        if old.liveQueueFrames != new.liveQueueFrames { changed.append("sources.queue_frames") }
+        if old.maximumSubscribers != new.maximumSubscribers { changed.append("socket.max_subscribers") }
+        if old.allowList != new.allowList { changed.append("socket.allow_users/allow_groups") }
         if old.retryMaxSeconds != new.retryMaxSeconds { changed.append("sources.retry_max_seconds") }
         if old.socketPath != new.socketPath { changed.append("socket.path") }
         if old.socketMode != new.socketMode { changed.append("socket.mode") }
@@ -134,6 +144,18 @@ public enum Daemon {
         if old.heartbeatSeconds != new.heartbeatSeconds { changed.append("daemon.heartbeat_seconds") }
         if old.logLevel != new.logLevel { changed.append("daemon.log_level") }
         return changed
+    }
+
+    /// Raises the soft open-files limit towards the hard one so `wanted` descriptors (subscribers plus sources)
+    /// fit; systemd services start with a soft limit of 1024.
+    static func raiseDescriptorLimit(wanted: Int, logger: Logger) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(wanted) else { return }
+        let previous = limit.rlim_cur
+        limit.rlim_cur = min(limit.rlim_max, rlim_t(wanted))
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) != 0 || limit.rlim_cur < rlim_t(wanted) {
+            logger.warning("open-files limit \(limit.rlim_cur) (was \(previous)) is below the \(wanted) that socket.max_subscribers needs")
+        }
     }
 
     /// stderr logging; `<N>` priority prefixes when `JOURNAL_STREAM` is set (journald).

@@ -81,6 +81,8 @@ public enum DaemonConfigFile {
             }
         },
         "sources.loop": { settings, value throws(Rejected) in settings.loop = try boolean(value) },
+        "sources.follow": { settings, value throws(Rejected) in settings.follow = try boolean(value) },
+        "sources.queue_frames": { settings, value throws(Rejected) in settings.liveQueueFrames = try integer(value, in: 16...1_000_000) },
         "sources.retry_max_seconds": { settings, value throws(Rejected) in settings.retryMaxSeconds = try number(value, above: 0) },
         // [model]
         "model.path": { settings, value throws(Rejected) in settings.modelPath = try string(value) },
@@ -107,6 +109,15 @@ public enum DaemonConfigFile {
             settings.socketGroup = group.isEmpty ? nil : group
         },
         "socket.queue_lines": { settings, value throws(Rejected) in settings.subscriberQueue = try integer(value, in: 1...1_000_000) },
+        "socket.max_subscribers": { settings, value throws(Rejected) in
+            settings.maximumSubscribers = try integer(value, in: 1...100_000)
+        },
+        "socket.allow_users": { settings, value throws(Rejected) in
+            try allow(users: try idStrings(value), groups: nil, into: &settings)
+        },
+        "socket.allow_groups": { settings, value throws(Rejected) in
+            try allow(users: nil, groups: try idStrings(value), into: &settings)
+        },
         "socket.max_request_bytes": { settings, value throws(Rejected) in
             settings.maximumRequestLength = try integer(value, in: 64...1_048_576)
         },
@@ -133,6 +144,31 @@ public enum DaemonConfigFile {
     ]
 
     // MARK: typed accessors
+
+    /// An array of ids or names: integers and strings both accepted.
+    private static func idStrings(_ value: TOMLValue) throws(Rejected) -> [String] {
+        guard case .array(let values) = value else { throw Rejected(reason: "must be an array of ids or names, not a \(value.typeName)") }
+        return try values.map { (item: TOMLValue) throws(Rejected) -> String in
+            switch item {
+            case .integer(let id) where id >= 0 && id <= Int(UInt32.max): return String(id)
+            case .string(let name): return name
+            default: throw Rejected(reason: "must be an array of non-negative ids or names (found \(item))")
+            }
+        }
+    }
+
+    /// Replaces the users or the groups of the allow-list (an empty list with no users or groups left: none).
+    private static func allow(users: [String]?, groups: [String]?, into settings: inout DaemonSettings) throws(Rejected) {
+        do {
+            let parsed = try PeerAllowList(users: users ?? [], groups: groups ?? [])
+            var list = settings.allowList ?? PeerAllowList()
+            if users != nil { list.uids = parsed.uids }
+            if groups != nil { list.gids = parsed.gids }
+            settings.allowList = list.uids.isEmpty && list.gids.isEmpty ? nil : list
+        } catch {
+            throw Rejected(reason: error.description)
+        }
+    }
 
     private static func string(_ value: TOMLValue) throws(Rejected) -> String {
         guard case .string(let text) = value else { throw Rejected(reason: "must be a string, not a \(value.typeName)") }

@@ -56,6 +56,11 @@ public final class DaemonPipeline {
     public private(set) var counters = DaemonCounters()
     /// Frame-to-event latency of classified windows.
     public private(set) var latency = LatencyRecorder()
+    /// Frames the sources dropped before the pipeline (load shedding); set by the runner, reported in heartbeats.
+    public var framesDropped: Int {
+        get { counters.framesDropped }
+        set { counters.framesDropped = newValue }
+    }
     /// Whether anybody wants `prediction` events (checked per batch; encoding them is skipped otherwise).
     public var wantsPredictions: () -> Bool = { true }
     /// Receives a log line for each problem published as `stream.error` once (an unusable stream, a failed batch,
@@ -184,6 +189,7 @@ public final class DaemonPipeline {
             try stream.features.push(frame) { window in enqueue(window, stream: stream) }
         } catch {
             counters.recordIssues += 1
+            counters.framesRejected += 1
             // A stream that cannot supply the model's layout fails on every frame: one event per distinct reason.
             let message = "\(error)"
             guard message != stream.lastError else { return }

@@ -16,6 +16,10 @@ public final class DaemonRunner: @unchecked Sendable {
         public var speed: Double = 1
         /// Replay in a loop.
         public var loop = false
+        /// Follow replay files as they grow (truncation and rotation reopen them).
+        public var follow = false
+        /// Frames a live source may queue for the pipeline before the oldest are dropped.
+        public var liveQueueFrames = 4096
         /// Longest backoff between attempts to open a live source, seconds.
         public var retryMaxSeconds: Double = 30
         /// Seconds between `daemon.heartbeat` events.
@@ -57,13 +61,15 @@ public final class DaemonRunner: @unchecked Sendable {
         for spec in options.sources {
             switch spec {
             case .replay(let path):
-                sources.append(try ReplaySource(path: path, speed: options.speed, loop: options.loop))
+                sources.append(try ReplaySource(path: path, speed: options.speed, loop: options.loop, follow: options.follow))
             case .pcap(let interface):
-                sources.append(LiveSource(name: spec.description, maximumBackoff: options.retryMaxSeconds) {
+                sources.append(LiveSource(name: spec.description, maximumBackoff: options.retryMaxSeconds,
+                                          queueCapacity: options.liveQueueFrames) {
                     PcapLiveSource(interface: interface)
                 })
             case .netlink:
-                sources.append(LiveSource(name: spec.description, maximumBackoff: options.retryMaxSeconds) {
+                sources.append(LiveSource(name: spec.description, maximumBackoff: options.retryMaxSeconds,
+                                          queueCapacity: options.liveQueueFrames) {
                     Intel5300NetlinkSource()
                 })
             }
@@ -213,6 +219,7 @@ public final class DaemonRunner: @unchecked Sendable {
             }
             if now >= nextHeartbeat {
                 nextHeartbeat = now + options.heartbeatSeconds
+                pipeline.framesDropped = sources.reduce(0) { $0 + $1.counters.framesDropped }
                 pipeline.heartbeat(subscribers: hub.subscriberCount, droppedLines: hub.droppedTotal)
             }
             if active.isEmpty && options.exitWhenDone { break }
@@ -223,7 +230,29 @@ public final class DaemonRunner: @unchecked Sendable {
             source.close()
         }
         publishStatus()
+        log("final counters: " + countersSummary)
         shared.withLockedValue { $0.finished = true }
+    }
+
+    /// Connections refused by the server (limit or allow-list), for `status`.
+    public var subscribersRefused: @Sendable () -> Int = { 0 }
+
+    /// `frames_read=N frames=N featurised=N rejected=N dropped=N windows=N events=N ...` (logged at exit; the
+    /// soak check reads it). Pipeline thread only.
+    private var countersSummary: String {
+        let counters = pipeline.counters
+        let source = sources.reduce(into: SourceCounters()) { total, source in
+            let counters = source.counters
+            total.framesRead += counters.framesRead
+            total.framesDropped += counters.framesDropped
+            total.truncations += counters.truncations
+            total.rotations += counters.rotations
+            total.losses += counters.losses
+        }
+        return "frames_read=\(source.framesRead) frames=\(counters.frames) featurised=\(counters.frames - counters.framesRejected) "
+            + "rejected=\(counters.framesRejected) dropped=\(source.framesDropped) windows=\(counters.windows) "
+            + "events=\(counters.events) record_issues=\(counters.recordIssues) truncations=\(source.truncations) "
+            + "rotations=\(source.rotations) losses=\(source.losses)"
     }
 
     private func publishStatus() {
@@ -234,9 +263,23 @@ public final class DaemonRunner: @unchecked Sendable {
             "frames": counters.frames, "windows": counters.windows, "events": counters.events,
             "subscribers": hub.subscriberCount, "dropped_lines": hub.droppedTotal,
             "record_issues": counters.recordIssues,
+            "frames_rejected": counters.framesRejected,
+            "subscribers_refused": subscribersRefused(),
             "latency_p50_ms": pipeline.latency.percentile(0.5) * 1000,
             "latency_p99_ms": pipeline.latency.percentile(0.99) * 1000,
         ]
+        var framesRead = 0, framesDropped = 0
+        object["sources"] = sources.map { source -> [String: Any] in
+            let counters = source.counters
+            framesRead += counters.framesRead
+            framesDropped += counters.framesDropped
+            return ["source": source.name, "frames_read": counters.framesRead, "frames_dropped": counters.framesDropped,
+                    "queue_high_water": counters.queueHighWater, "truncations": counters.truncations,
+                    "rotations": counters.rotations, "losses": counters.losses, "starts": counters.starts]
+        }
+        object["frames_read"] = framesRead
+        object["frames_dropped"] = framesDropped
+        pipeline.framesDropped = framesDropped
         object["streams"] = pipeline.streamSnapshots().map { stream -> [String: Any] in
             ["stream": stream.key, "source": stream.source, "frames": stream.frames, "windows": stream.windows,
              "lost_frames": stream.lostFrames,

@@ -16,10 +16,18 @@ public struct DaemonSettings: Sendable, Equatable {
     public var subscriberQueue = 256
     /// Longest request line from a subscriber, bytes.
     public var maximumRequestLength = 4096
+    /// Most subscribers served at once (further connections get an error line and are closed).
+    public var maximumSubscribers = 1024
+    /// Peers allowed to subscribe, by uid/gid from `SO_PEERCRED` (`nil`: anyone who can open the socket).
+    public var allowList: PeerAllowList?
     /// Replay speed (0 = max) and loop.
     public var speed: Double = 1
     /// Replay in a loop.
     public var loop = false
+    /// Follow replay files as they grow (like `tail -F`): never ends; truncation and rotation reopen the file.
+    public var follow = false
+    /// Frames a live source may queue for the pipeline before the oldest are dropped (load shedding, counted).
+    public var liveQueueFrames = 4096
     /// Longest wait between attempts to (re)open a missing live interface, seconds (backoff doubles from 1 s).
     public var retryMaxSeconds: Double = 30
     /// Exit when all sources have ended.
@@ -48,6 +56,8 @@ public struct DaemonSettings: Sendable, Equatable {
         options.sources = sources
         options.speed = speed
         options.loop = loop
+        options.follow = follow
+        options.liveQueueFrames = liveQueueFrames
         options.retryMaxSeconds = retryMaxSeconds
         options.heartbeatSeconds = heartbeatSeconds
         options.exitWhenDone = exitWhenDone

@@ -10,8 +10,24 @@ enum SourcePoll {
     case wait(Double)
     /// The source is finished for good.
     case ended(reason: String)
-    /// The source's device went away (its streams go down); the source keeps trying to reopen it.
+    /// The source's device went away (its streams go down with this reason); the source keeps trying to reopen it.
     case lost(reason: String)
+}
+
+/// A source's own counters (reported in `status`; dropped frames also in heartbeats).
+public struct SourceCounters: Sendable, Hashable {
+    /// Frames the source produced (for a live source: received from the device, including dropped ones).
+    public var framesRead = 0
+    /// Frames dropped because the pipeline fell behind (bounded live queue full; the oldest go first).
+    public var framesDropped = 0
+    /// Most frames ever waiting in the live queue.
+    public var queueHighWater = 0
+    /// Followed file: times it was truncated (reopened from its start) and rotated (the new file opened).
+    public var truncations = 0, rotations = 0
+    /// Live source: times the device was lost, and times capture (re)started.
+    public var losses = 0, starts = 0
+    /// Creates zeroed counters.
+    public init() {}
 }
 
 /// A problem a source reports to the pipeline (published as `stream.error`).
@@ -29,6 +45,8 @@ protocol FrameSource: AnyObject {
     func poll(now: Double) -> SourcePoll
     /// Problems since the last call (corrupt records, interface errors).
     func takeProblems() -> [SourceProblem]
+    /// Counters so far.
+    var counters: SourceCounters { get }
     /// Releases the device or file.
     func close()
 }
@@ -47,37 +65,59 @@ final class ProblemBox: Sendable {
 }
 
 /// Replays a capture file paced by its timestamps x `speed` (0 = as fast as possible), optionally in a loop
-/// (each pass shifted in time so capture time keeps increasing).
+/// (each pass shifted in time so capture time keeps increasing), or follows it as it grows (`follow`, like
+/// `tail -F`): at the end of the data it waits; every `checkInterval` seconds it compares the path with the open
+/// file, and a smaller size than already read (truncation: reopened from the start) or another inode (rotation:
+/// the old file is read to its end, then the new one opened) is counted, reported and logged. Capture time stays
+/// increasing across reopenings.
 final class ReplaySource: FrameSource {
     let name: String
     private let path: String
     private let speed: Double
     private let loop: Bool
+    private let follow: Bool
+    private let checkInterval: Double
     private var reader: (any CaptureReader)?
     private let problems = ProblemBox()
+    private(set) var counters = SourceCounters()
     /// The next frame read but not yet due.
     private var pending: CSIFrame?
     /// Capture time of the first frame and monotonic time it was released.
     private var firstCaptureTime: Double?, startedAt = 0.0
     /// Added to timestamps of the current pass; the last released timestamp.
     private var offset = 0.0, lastTimestamp = 0.0
+    /// Follow mode: the open file's identity and largest size seen, the next check, and a rotation seen whose
+    /// old file is still being drained.
+    private var device: UInt64 = 0, inode: UInt64 = 0, sizeSeen: Int64 = 0
+    private var nextCheck = 0.0, rotationSeen = false, missingReported = false
+    /// The first frame after a reopening must continue capture time.
+    private var reopened = false
 
-    init(path: String, speed: Double, loop: Bool) throws {
+    init(path: String, speed: Double, loop: Bool, follow: Bool = false, checkInterval: Double = 0.2) throws {
         self.name = "replay:\(path)"
         self.path = path
         self.speed = speed
-        self.loop = loop
+        self.loop = loop && !follow
+        self.follow = follow
+        self.checkInterval = checkInterval
         try open()
     }
 
     private func open() throws {
-        let reader = try CaptureFile.open(path: path)
+        var info = stat()
+        let identified = stat(path, &info) == 0
+        let reader = try CaptureFile.open(path: path, options: CaptureOptions(follow: follow))
         let problems = self.problems
         reader.onIssue = { issue in
             guard !issue.isBenign else { return }
             problems.add(SourceProblem(kind: issue.kind, message: issue.description, countsAsRecordIssue: true))
         }
         self.reader = reader
+        if identified {
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+            sizeSeen = Int64(info.st_size)
+        }
     }
 
     func poll(now: Double) -> SourcePoll {
@@ -88,12 +128,19 @@ final class ReplaySource: FrameSource {
                 return .ended(reason: "source-error: \(error)")
             }
             if pending == nil {
+                if follow { return followAtEnd(now: now) }
                 guard loop, firstCaptureTime != nil else { return .ended(reason: "source-ended") }
                 // Next pass: reopen, and shift its timestamps to follow the last frame released.
                 do { try open() } catch { return .ended(reason: "source-error: \(error)") }
                 guard let first = try? reader?.nextFrame() else { return .ended(reason: "source-ended") }
                 offset = lastTimestamp + 0.01 - first.timestamp
                 pending = first
+            }
+            if reopened, let first = pending {
+                // A reopened file (truncated or rotated) may restart its clock: keep capture time increasing.
+                reopened = false
+                if first.timestamp + offset <= lastTimestamp { offset = lastTimestamp + 0.01 - first.timestamp }
+                firstCaptureTime = nil
             }
         }
         guard var frame = pending else { return .wait(0.001) }
@@ -105,7 +152,55 @@ final class ReplaySource: FrameSource {
         }
         pending = nil
         lastTimestamp = frame.timestamp
+        counters.framesRead += 1
         return .frame(frame)
+    }
+
+    /// Follow mode at the end of the data: wait, and every `checkInterval` look for truncation or rotation.
+    private func followAtEnd(now: Double) -> SourcePoll {
+        if rotationSeen {
+            // The old file has been read to its end: switch to the new one.
+            rotationSeen = false
+            reopen(kind: "source-rotated", message: "\(path) was rotated (a new file took its name); reading the new file")
+            counters.rotations += 1
+            return .wait(0)
+        }
+        guard now >= nextCheck else { return .wait(min(0.02, nextCheck - now)) }
+        nextCheck = now + checkInterval
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if !missingReported {
+                missingReported = true
+                problems.add(SourceProblem(kind: "source-missing", message: "\(path) is gone; waiting for it to reappear",
+                                           countsAsRecordIssue: false))
+            }
+            return .wait(0.02)
+        }
+        missingReported = false
+        if UInt64(info.st_dev) != device || UInt64(info.st_ino) != inode {
+            rotationSeen = true          // drain what was appended to the old file before switching
+            return .wait(0)
+        }
+        let consumed = (reader as? any CaptureProgressReporting).map { Int64($0.bytesConsumed) } ?? 0
+        if Int64(info.st_size) < max(consumed, sizeSeen) {
+            reopen(kind: "source-truncated",
+                   message: "\(path) was truncated to \(info.st_size) bytes (had read \(consumed)); reading it from the start")
+            counters.truncations += 1
+            return .wait(0)
+        }
+        sizeSeen = Int64(info.st_size)
+        return .wait(0.02)
+    }
+
+    private func reopen(kind: String, message: String) {
+        problems.add(SourceProblem(kind: kind, message: message, countsAsRecordIssue: false))
+        do {
+            try open()
+            reopened = true
+        } catch {
+            // Not readable yet (e.g. created but empty of a header): keep the old reader, try again later.
+            problems.add(SourceProblem(kind: "source-unavailable", message: "\(error); retrying", countsAsRecordIssue: false))
+        }
     }
 
     func takeProblems() -> [SourceProblem] { problems.take() }
@@ -113,40 +208,113 @@ final class ReplaySource: FrameSource {
     func close() { reader = nil }
 }
 
+/// A bounded frame queue between a capture thread and the pipeline thread: when full the OLDEST frame is
+/// dropped and counted (load shedding: the newest data is the most useful for live events). Thread-safe.
+final class BoundedFrameQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ring: [CSIFrame?]
+    private var head = 0, count = 0
+    private var received = 0, dropped = 0, highWater = 0
+
+    /// Creates a queue of `capacity` frames (allocated once).
+    init(capacity: Int) {
+        ring = [CSIFrame?](repeating: nil, count: max(1, capacity))
+    }
+
+    /// The queue's size.
+    var capacity: Int { ring.count }
+
+    /// Adds a frame (capture thread); drops the oldest when full.
+    func push(_ frame: CSIFrame) {
+        lock.lock()
+        defer { lock.unlock() }
+        received += 1
+        if count == ring.count {
+            head = (head + 1) % ring.count
+            count -= 1
+            dropped += 1
+        }
+        ring[(head + count) % ring.count] = frame
+        count += 1
+        highWater = max(highWater, count)
+    }
+
+    /// The oldest frame, or nil.
+    func pop() -> CSIFrame? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard count > 0 else { return nil }
+        let frame = ring[head]
+        ring[head] = nil
+        head = (head + 1) % ring.count
+        count -= 1
+        return frame
+    }
+
+    /// Frames received, dropped, waiting now, and the most ever waiting.
+    var snapshot: (received: Int, dropped: Int, waiting: Int, highWater: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (received, dropped, count, highWater)
+    }
+}
+
 /// A live source (libpcap interface or Intel netlink), started with retries and exponential backoff when the
 /// device is missing, and restarted the same way when it goes away while capturing (its streams then go down
-/// with reason `source-lost` and come back up with the first frame after a successful restart).
+/// with reason `source-lost` and come back up with the first frame after a successful restart). Frames reach the
+/// pipeline through a ``BoundedFrameQueue`` (load shedding with counters, never an unbounded queue).
 final class LiveSource: FrameSource {
     let name: String
     private let makeReader: () -> any LiveCapture
     private var capture: (any LiveCapture)?
     private let problems = ProblemBox()
+    private let queue: BoundedFrameQueue
     /// Next start attempt (monotonic) and the current backoff.
     private var retryAt = 0.0, backoff: Double
     /// First and longest backoff, seconds.
     private let initialBackoff: Double, maximumBackoff: Double
+    private var losses = 0, starts = 0
+    /// Drops already announced with a `load-shed` problem, and when.
+    private var droppedReported = 0, lastShedReport = -1e9
 
-    init(name: String, initialBackoff: Double = 1, maximumBackoff: Double = 30, makeReader: @escaping () -> any LiveCapture) {
+    init(name: String, initialBackoff: Double = 1, maximumBackoff: Double = 30, queueCapacity: Int = 4096,
+         makeReader: @escaping () -> any LiveCapture) {
         self.name = name
         self.makeReader = makeReader
         self.initialBackoff = max(0.001, initialBackoff)
         self.maximumBackoff = max(self.initialBackoff, maximumBackoff)
         backoff = self.initialBackoff
+        queue = BoundedFrameQueue(capacity: queueCapacity)
+    }
+
+    var counters: SourceCounters {
+        let queued = queue.snapshot
+        var counters = SourceCounters()
+        counters.framesRead = queued.received
+        counters.framesDropped = queued.dropped
+        counters.queueHighWater = queued.highWater
+        counters.losses = losses
+        counters.starts = starts
+        return counters
     }
 
     func poll(now: Double) -> SourcePoll {
         if capture == nil {
             guard now >= retryAt else { return .wait(min(0.05, retryAt - now)) }
             let reader = makeReader()
-            let problems = self.problems
+            let problems = self.problems, queue = self.queue
             reader.onIssue = { issue in
                 // A capture that ends with an error is reported once, as `source-lost` (below).
                 guard !issue.isBenign, issue.kind != "capture-error" else { return }
                 problems.add(SourceProblem(kind: issue.kind, message: issue.description, countsAsRecordIssue: true))
             }
             do {
-                try reader.start(onFrame: nil)
+                try reader.start(onFrame: { queue.push($0) })
                 capture = reader
+                starts += 1
+                if starts > 1 {
+                    problems.add(SourceProblem(kind: "source-restarted", message: "capture restarted", countsAsRecordIssue: false))
+                }
                 backoff = initialBackoff
             } catch {
                 problems.add(SourceProblem(kind: "source-unavailable",
@@ -156,11 +324,15 @@ final class LiveSource: FrameSource {
             }
         }
         guard let capture else { return .wait(0.01) }
-        if let frame = try? capture.nextFrame() { return .frame(frame) }
+        // Frames come through the bounded queue (captures deliver on their own thread); a capture that queues
+        // them itself is read directly.
+        if let frame = queue.pop() { return .frame(frame) }
+        if let frame = (try? capture.nextFrame()) ?? nil { return .frame(frame) }
         if let failure = capture.failure {
-            // The device went away (frames queued before that were taken above): reopen it later.
+            // The device went away (frames delivered before that were taken above): reopen it later.
             capture.stop()
             self.capture = nil
+            losses += 1
             problems.add(SourceProblem(kind: "source-lost", message: "\(failure); retrying in \(Self.seconds(backoff)) s",
                                        countsAsRecordIssue: false))
             scheduleRetry(now: now)
@@ -179,7 +351,20 @@ final class LiveSource: FrameSource {
         value == value.rounded() ? String(Int(value)) : String((value * 1000).rounded() / 1000)
     }
 
-    func takeProblems() -> [SourceProblem] { problems.take() }
+    func takeProblems() -> [SourceProblem] {
+        let dropped = queue.snapshot.dropped
+        if dropped > droppedReported {
+            let now = DaemonRunner.monotonic()
+            if now - lastShedReport >= 5 {
+                problems.add(SourceProblem(kind: "load-shed",
+                                           message: "pipeline behind: \(dropped - droppedReported) frames dropped (oldest first; \(dropped) in all)",
+                                           countsAsRecordIssue: false))
+                droppedReported = dropped
+                lastShedReport = now
+            }
+        }
+        return problems.take()
+    }
 
     func close() {
         capture?.stop()

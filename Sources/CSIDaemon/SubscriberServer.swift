@@ -1,5 +1,6 @@
 import CSIEvents
 import Foundation
+import NIOConcurrencyHelpers
 import Logging
 import NIOCore
 import NIOPosix
@@ -18,6 +19,11 @@ public enum SocketBinding: Sendable {
 /// Per connection: a reader (request lines: filter or status; bounded length), a writer (the hub's bounded queue
 /// to the socket, with `subscriber.gap` notices), and a graceful-shutdown watcher; the first to finish ends the
 /// others and closes the connection, so a stalled subscriber cannot hold up shutdown.
+///
+/// Hostile peers: a request line longer than ``maximumRequestLength`` gets an error line and the connection is
+/// closed (at most that many bytes plus one socket read are ever buffered); a malformed request gets an error
+/// line and the connection stays open; a connection beyond ``maximumSubscribers``, or from a peer the
+/// ``allowList`` rejects (`SO_PEERCRED`), gets one error line and is closed.
 public struct SubscriberServer: Service {
     /// The event source.
     public let hub: EventHub
@@ -27,6 +33,12 @@ public struct SubscriberServer: Service {
     public var maximumRequestLength = 4096
     /// On shutdown, how long a subscriber may take to receive what is queued for it before it is disconnected.
     public var drainSeconds = 0.3
+    /// Most subscribers served at once; further connections are refused with an error line.
+    public var maximumSubscribers = 1024
+    /// Peers allowed to subscribe (`nil`: anyone who can open the socket).
+    public var allowList: PeerAllowList?
+    /// Connections refused (limit or allow-list) and connections being served, shared by every copy.
+    public let admission = Admission()
     /// Called once the socket is listening (sends READY=1).
     public var onListening: @Sendable () -> Void = {}
     /// JSON text for a `status` reply.
@@ -50,6 +62,9 @@ public struct SubscriberServer: Service {
             .serverChannelOption(.backlog, value: 128)
             .childChannelOption(.autoRead, value: false)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 16 * 1024, high: 64 * 1024))
+            // A small kernel send buffer per subscriber: with 1000 stalled subscribers the kernel holds ~64 MiB,
+            // not the default ~200 KiB each (the hub's queue drops the oldest lines beyond that).
+            .childChannelOption(.socketOption(.so_sndbuf), value: 32 * 1024)
         let initializer: @Sendable (Channel) -> EventLoopFuture<any Channel> = { channel in
             channel.eventLoop.makeSucceededFuture(channel)
         }
@@ -118,9 +133,71 @@ public struct SubscriberServer: Service {
         }
     }
 
+    /// Counts connections being served and connections refused (thread-safe).
+    public final class Admission: Sendable {
+        private let state = NIOLockedValueBox((serving: 0, refused: 0))
+        /// Creates zeroed counts.
+        public init() {}
+        /// Connections refused since start (subscriber limit or allow-list).
+        public var refused: Int { state.withLockedValue { $0.refused } }
+        /// Connections being served now.
+        public var serving: Int { state.withLockedValue { $0.serving } }
+        /// Takes a slot when fewer than `limit` are taken.
+        func admit(limit: Int) -> Bool {
+            state.withLockedValue { state in
+                guard state.serving < limit else { state.refused += 1; return false }
+                state.serving += 1
+                return true
+            }
+        }
+        func release() { state.withLockedValue { $0.serving -= 1 } }
+        func refuse() { state.withLockedValue { $0.refused += 1 } }
+    }
+
+    /// The peer's uid and gid (`SO_PEERCRED`), or nil when the kernel does not say.
+    private func peerCredentials(_ channel: any Channel) async -> (uid: UInt32, gid: UInt32)? {
+        guard let provider = channel as? any SocketOptionProvider else { return nil }
+        let future: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET),
+                                                                                       name: SocketOptionName(SO_PEERCRED))
+        guard let credentials = try? await future.get() else { return nil }
+        return (credentials.uid, credentials.gid)
+    }
+
+    /// `struct ucred` (pid, uid, gid: three 32-bit fields), which Glibc's module hides behind _GNU_SOURCE.
+    private struct PeerCredentials: Sendable {
+        var pid: Int32 = 0, uid: UInt32 = 0, gid: UInt32 = 0
+    }
+
+    /// Why `channel` may not subscribe, or nil (a slot is then taken; release it when done).
+    private func refusal(for channel: any Channel) async -> String? {
+        if let allowList {
+            guard let peer = await peerCredentials(channel) else {
+                admission.refuse()
+                return "cannot read the peer's credentials (SO_PEERCRED); refusing"
+            }
+            guard allowList.allows(uid: peer.uid, gid: peer.gid) else {
+                admission.refuse()
+                logger.notice("subscriber refused by the allow-list", metadata: ["uid": "\(peer.uid)", "gid": "\(peer.gid)"])
+                return "peer uid \(peer.uid) gid \(peer.gid) is not allowed to subscribe"
+            }
+        }
+        guard admission.admit(limit: maximumSubscribers) else {
+            logger.notice("subscriber refused: limit reached", metadata: ["limit": "\(maximumSubscribers)"])
+            return "too many subscribers (limit \(maximumSubscribers)); try again later"
+        }
+        return nil
+    }
+
     /// One subscriber, from connect to close.
     private func serve(_ channel: any Channel) async {
         guard let connection = await wrap(channel) else { return }
+        if let refusal = await refusal(for: channel) {
+            try? await connection.executeThenClose { _, outbound in
+                try? await outbound.write(ByteBuffer(bytes: SubscriberRequest.errorLine(refusal)))
+            }
+            return
+        }
+        defer { admission.release() }
         let subscription = hub.subscribe()
         let id = subscription.id
         logger.debug("subscriber connected", metadata: ["subscriber": "\(id)"])

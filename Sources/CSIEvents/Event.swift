@@ -36,6 +36,10 @@ public struct DaemonCounters: Sendable, Hashable {
     public var droppedLines: Int = 0
     /// Corrupt or skipped records reported by readers since start.
     public var recordIssues: Int = 0
+    /// Frames dropped by sources before the pipeline because it fell behind (bounded live queues), since start.
+    public var framesDropped: Int = 0
+    /// Frames the pipeline could not featurise (wrong layout for the model), since start; included in `frames`.
+    public var framesRejected: Int = 0
     /// Window classification latency (frame that completed the window to event), median, milliseconds.
     public var latencyP50Milliseconds: Double = 0
     /// Same, 99th percentile, milliseconds.

@@ -61,6 +61,8 @@ public struct NDJSONEncoder: Sendable {
             append(",\"subscribers\":"); append(String(counters.subscribers))
             append(",\"dropped_lines\":"); append(String(counters.droppedLines))
             append(",\"record_issues\":"); append(String(counters.recordIssues))
+            append(",\"frames_dropped\":"); append(String(counters.framesDropped))
+            append(",\"frames_rejected\":"); append(String(counters.framesRejected))
             append(",\"latency_p50_ms\":"); appendNumber(rounded(counters.latencyP50Milliseconds))
             append(",\"latency_p99_ms\":"); appendNumber(rounded(counters.latencyP99Milliseconds))
         case .gap(let dropped):

@@ -14,6 +14,14 @@ struct CSIHardCommand: AsyncParsableCommand {
     var speed: String?
     @Flag(help: "Replay files in a loop.")
     var loop = false
+    @Flag(help: "Follow replay files as they grow (tail -F); truncation and rotation reopen the file.")
+    var follow = false
+    @Option(help: "Most subscribers served at once (further connections get an error line).")
+    var maxSubscribers: Int?
+    @Option(name: .customLong("allow-user"), help: "Only this uid or user name may subscribe (SO_PEERCRED; repeatable; with --allow-group).")
+    var allowUsers: [String] = []
+    @Option(name: .customLong("allow-group"), help: "Processes of this primary gid or group name may subscribe (repeatable).")
+    var allowGroups: [String] = []
     @Option(help: "Subscriber socket path (ignored under socket activation).")
     var socket: String?
     @Option(help: "Model file (.safetensors). Default: models/ut-har-gru.safetensors when present.")
@@ -56,6 +64,18 @@ struct CSIHardCommand: AsyncParsableCommand {
             }
         }
         if loop { settings.loop = true }
+        if follow { settings.follow = true }
+        if let maxSubscribers {
+            guard maxSubscribers > 0 else { throw ValidationError("--max-subscribers must be > 0") }
+            settings.maximumSubscribers = maxSubscribers
+        }
+        if !allowUsers.isEmpty || !allowGroups.isEmpty {
+            do {
+                settings.allowList = try PeerAllowList(users: allowUsers, groups: allowGroups)
+            } catch {
+                throw ValidationError("--allow-user/--allow-group: \(error)")
+            }
+        }
         if let socket { settings.socketPath = socket }
         if let model { settings.modelPath = model }
         if let socketGroup { settings.socketGroup = socketGroup }

@@ -1,0 +1,305 @@
+import CSICapture
+import CSIEvents
+import Foundation
+import NIOCore
+import Testing
+@testable import CSIDaemon
+
+/// Faulty sources: a followed capture that grows (mid-record too), is truncated and is rotated; a live interface
+/// that is missing, comes up, goes down and comes back (fake capture: stream.up, source-lost, stream.down,
+/// retries with backoff, restart, stream.up); a source flooding far beyond what the pipeline can take (a bounded
+/// queue sheds the oldest frames; every frame is accounted for).
+@Suite(.serialized) struct SourceFaultTests {
+    /// The Intel 5300 records of a sample capture (2-byte big-endian length + that many bytes, each).
+    private func intelRecords() throws -> [[UInt8]] {
+        let data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/samples/living-room-intel5300.dat")))
+        var records: [[UInt8]] = [], index = 0
+        while index + 2 <= data.count {
+            let length = Int(data[index]) << 8 | Int(data[index + 1])
+            guard index + 2 + length <= data.count else { break }
+            records.append(Array(data[index..<(index + 2 + length)]))
+            index += 2 + length
+        }
+        return records
+    }
+
+    private func append(_ records: ArraySlice<[UInt8]>, to path: String, truncate: Bool = false) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | (truncate ? O_TRUNC : O_APPEND), 0o644)
+        defer { close(descriptor) }
+        let bytes = records.flatMap { $0 }
+        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+    }
+
+    @Test func followedCaptureThatGrowsIsTruncatedAndRotatedIsReadThroughWithCounters() throws {
+        let records = try intelRecords()
+        #expect(records.count > 400)
+        let path = temporarySocketPath("follow") + ".dat"
+        defer { unlink(path); unlink(path + ".1") }
+        append(records[0..<100], to: path)
+        let source = try ReplaySource(path: path, speed: 0, loop: false, follow: true, checkInterval: 0)
+        var clock = 0.0, times: [Double] = [], problems: [SourceProblem] = []
+        /// Polls until the source has waited several times in a row; returns the frames read.
+        func drain() -> Int {
+            var frames = 0, waits = 0
+            while waits < 4 {
+                clock += 0.01
+                switch source.poll(now: clock) {
+                case .frame(let frame):
+                    times.append(frame.timestamp)
+                    frames += 1
+                    waits = 0
+                case .wait: waits += 1
+                case .ended(let reason), .lost(let reason):
+                    Issue.record("a followed file never ends: \(reason)")
+                    return frames
+                }
+            }
+            problems += source.takeProblems()
+            return frames
+        }
+        #expect(drain() == 100)
+        append(records[100..<250], to: path)
+        #expect(drain() == 150, "the file grew")
+        append([Array(records[250].prefix(100))], to: path)
+        #expect(drain() == 0, "half a record: wait for the rest")
+        append([Array(records[250].dropFirst(100))], to: path)
+        #expect(drain() == 1, "the rest of the record arrived")
+
+        // Truncated and rewritten from the start (its clock restarts): read from the start, time keeps increasing.
+        append(records[0..<40], to: path, truncate: true)
+        #expect(drain() == 40, "read again from the start after truncation")
+        #expect(source.counters.truncations == 1)
+
+        // Rotated: more lines go to the old file (even after the rename), then a new file takes the name.
+        append(records[40..<60], to: path)
+        rename(path, path + ".1")
+        append(records[60..<70], to: path + ".1")
+        append(records[300..<330], to: path)
+        #expect(drain() == 60, "the old file read to its end (30 frames), then the new one (30)")
+        #expect(source.counters.rotations == 1)
+
+        let decreasing = zip(times, times.dropFirst()).filter { $0 >= $1 }.count
+        print("followed file: \(source.counters.framesRead) frames, \(source.counters.truncations) truncation, "
+              + "\(source.counters.rotations) rotation, problems \(problems.map(\.kind)), non-increasing timestamps \(decreasing)")
+        #expect(source.counters.framesRead == 351)
+        #expect(decreasing == 0, "capture time keeps increasing across truncation and rotation")
+        #expect(problems.map(\.kind) == ["source-truncated", "source-rotated"])
+        #expect(problems.allSatisfy { !$0.countsAsRecordIssue })
+    }
+
+    @Test func interfaceDownAndBackGoesThroughSourceLostRetriesAndRecovery() async throws {
+        let interface = FakeInterface()
+        let source = LiveSource(name: "pcap:fake0", initialBackoff: 0.01, maximumBackoff: 0.08, queueCapacity: 256) {
+            FakeCapture(interface: interface)
+        }
+        var options = DaemonRunner.Options()
+        options.heartbeatSeconds = 0.05
+        let hub = EventHub(queueCapacity: 100_000)
+        let events = EventCollector(hub.subscribe(filter: SubscriptionFilter(types: Set(EventType.allCases))))
+        let logs = EventCollector.Lines()
+        let runner = DaemonRunner(options: options, classifier: nil, hub: hub, sources: [source], log: { logs.append($0) })
+        runner.start()
+        defer { runner.stop() }
+        func errors(_ kind: String) -> Int { events.all.filter { $0["type"] as? String == "stream.error" && $0["kind"] as? String == kind }.count }
+        func count(_ type: String) -> Int { events.all.filter { $0["type"] as? String == type }.count }
+
+        #expect(await events.wait { _ in errors("source-unavailable") >= 2 }, "a missing interface is retried")
+        interface.setUp(true)
+        #expect(await interface.waitAttached(), "capture started once the interface is up")
+        interface.emit(count: 200, from: 0)
+        #expect(await events.wait { _ in count("stream.up") == 1 })
+        let retriesBefore = errors("source-unavailable")
+
+        interface.setUp(false)
+        #expect(await events.wait { _ in count("stream.down") == 1 }, "the stream goes down when the interface does")
+        #expect(await events.wait { _ in errors("source-unavailable") >= retriesBefore + 2 }, "retried with backoff while down")
+        interface.setUp(true)
+        #expect(await interface.waitAttached())
+        interface.emit(count: 200, from: 10)
+        #expect(await events.wait { _ in count("stream.up") == 2 }, "the stream comes back with the interface")
+        runner.stop()
+
+        let kinds = events.all.compactMap { event -> String? in
+            switch event["type"] as? String {
+            case "stream.up": return "up"
+            case "stream.down": return "down:\(event["reason"] as? String ?? "?")"
+            case "stream.error": return event["kind"] as? String == "source-unavailable" ? nil : event["kind"] as? String
+            default: return nil
+            }
+        }
+        print("interface down and back: \(kinds); retries while missing \(errors("source-unavailable")); "
+              + "losses \(source.counters.losses), starts \(source.counters.starts); log: \(logs.all.filter { $0.contains("fake0") }.prefix(4))")
+        #expect(Array(kinds.prefix(5)) == ["up", "source-lost", "down:source-lost", "source-restarted", "up"])
+        #expect(source.counters.losses == 1 && source.counters.starts == 2)
+        #expect(logs.all.contains { $0.contains("pcap:fake0: source-lost: interface fake0 went down") })
+        #expect(logs.all.contains { $0.contains("source-restarted") })
+    }
+
+    @Test func aFloodIsShedAtTheBoundedQueueAndEveryFrameIsAccountedFor() async throws {
+        let interface = FakeInterface()
+        let capacity = 256
+        let source = LiveSource(name: "pcap:flood0", initialBackoff: 0.01, queueCapacity: capacity) { FakeCapture(interface: interface) }
+        var options = DaemonRunner.Options()
+        options.heartbeatSeconds = 0.05
+        let hub = EventHub(queueCapacity: 100_000)
+        let events = EventCollector(hub.subscribe(filter: SubscriptionFilter(types: Set(EventType.allCases))))
+        let classifier = GatedClassifier()
+        let runner = DaemonRunner(options: options, classifier: classifier, hub: hub, sources: [source])
+        interface.setUp(true)
+        runner.start()
+        defer { runner.stop() }
+        #expect(await interface.waitAttached())
+        // 20000 frames at 1 kHz capture time (10x a 100 Hz link) pushed at once, while the pipeline is held in
+        // its first classification: the bounded queue must shed the oldest frames, never grow.
+        let total = 20_000
+        interface.emit(count: total, from: 0, period: 0.001)
+        classifier.open()
+        var status: [String: Any] = [:]
+        for _ in 0..<400 {
+            status = object(runner.statusJSON)
+            if status["frames_read"] as? Int == total, let frames = status["frames"] as? Int,
+               let dropped = status["frames_dropped"] as? Int, frames + dropped == total { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        #expect(await events.wait { all in all.contains { $0["type"] as? String == "daemon.heartbeat" && ($0["frames_dropped"] as? Int ?? 0) > 0 } })
+        runner.stop()
+        let counters = source.counters
+        let frames = status["frames"] as? Int ?? -1
+        let shed = events.all.filter { $0["type"] as? String == "stream.error" && $0["kind"] as? String == "load-shed" }
+        print("flood of \(total) frames into a \(capacity)-frame queue: read \(counters.framesRead), into the pipeline \(frames), "
+              + "dropped \(counters.framesDropped), queue high water \(counters.queueHighWater); load-shed notices \(shed.count): "
+              + "\(shed.first?["message"] as? String ?? "none")")
+        #expect(counters.framesRead == total)
+        #expect(counters.framesDropped > 0, "load was shed")
+        #expect(frames + counters.framesDropped == total, "every frame is either processed or counted as dropped")
+        #expect(counters.queueHighWater <= capacity)
+        #expect(shed.count >= 1)
+    }
+}
+
+/// A network interface the test switches up and down; captures attach to it while it is up.
+final class FakeInterface: @unchecked Sendable {
+    private let lock = NSLock()
+    private var up = false
+    private var attached: FakeCapture?
+
+    /// Up: captures may start. Down: starting fails, and a running capture reports a `capture-error`.
+    func setUp(_ value: Bool) {
+        let failing: FakeCapture? = lock.withLock {
+            up = value
+            guard !value else { return nil }
+            defer { attached = nil }
+            return attached
+        }
+        failing?.fail("interface fake0 went down")
+    }
+
+    func attach(_ capture: FakeCapture) throws {
+        try lock.withLock {
+            guard up else { throw CaptureError(source: "live:fake0", reason: "cannot capture: no such device exists") }
+            attached = capture
+        }
+    }
+
+    func detach(_ capture: FakeCapture) { lock.withLock { if attached === capture { attached = nil } } }
+
+    /// Waits until a capture is attached.
+    func waitAttached() async -> Bool {
+        for _ in 0..<500 {
+            if lock.withLock({ attached != nil }) { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+
+    /// Delivers `count` frames (capture time `from + i * period`) to the attached capture, as its thread would.
+    func emit(count: Int, from: Double, period: Double = 0.01) {
+        guard let capture = lock.withLock({ attached }) else { return }
+        for index in 0..<count {
+            capture.deliver(syntheticFrame(time: from + Double(index) * period, loud: index % 2, jitter: Float(index % 5)))
+        }
+    }
+}
+
+/// A live capture on a ``FakeInterface``.
+final class FakeCapture: LiveCapture, @unchecked Sendable {
+    let interface: FakeInterface
+    var onIssue: (@Sendable (CaptureIssue) -> Void)?
+    var issueCounts: [String: Int] { [:] }
+    private var onFrame: (@Sendable (CSIFrame) -> Void)?
+    private let lock = NSLock()
+    private var failed: String?
+
+    init(interface: FakeInterface) { self.interface = interface }
+
+    /// Set when the interface went down under the capture.
+    var failure: String? { lock.withLock { failed } }
+
+    func start(onFrame: (@Sendable (CSIFrame) -> Void)?) throws {
+        self.onFrame = onFrame
+        try interface.attach(self)
+    }
+
+    func stop() { interface.detach(self) }
+    func nextFrame() throws -> CSIFrame? { nil }
+    func deliver(_ frame: CSIFrame) { onFrame?(frame) }
+    func fail(_ reason: String) {
+        lock.withLock { failed = reason }
+        onIssue?(CaptureIssue(source: "live:fake0", offset: 0, kind: "capture-error", reason: reason))
+    }
+}
+
+/// A classifier that holds the pipeline thread in its first batch until ``open()``.
+final class GatedClassifier: WindowClassifier, @unchecked Sendable {
+    let labels = ["idle", "walk"]
+    let steps = 50, features = 90
+    let sampleRateHz = 50.0
+    let name = "gated-test-classifier"
+    private let gate = DispatchSemaphore(value: 0)
+
+    func open() { gate.signal() }
+
+    func classify(windows: UnsafeMutableBufferPointer<Float>, batch: Int, into probabilities: UnsafeMutableBufferPointer<Float>) throws {
+        gate.wait()
+        gate.signal()
+        for index in 0..<(batch * labels.count) { probabilities[index] = index % 2 == 0 ? 0.9 : 0.1 }
+    }
+}
+
+/// Collects a hub subscription's events (decoded) on a background task.
+final class EventCollector: @unchecked Sendable {
+    /// Thread-safe log lines.
+    final class Lines: @unchecked Sendable {
+        private let lock = NSLock()
+        private var lines: [String] = []
+        func append(_ line: String) { lock.withLock { lines.append(line) } }
+        var all: [String] { lock.withLock { lines } }
+    }
+
+    private let lock = NSLock()
+    private var events: [[String: Any]] = []
+    private var task: Task<Void, Never>?
+
+    init(_ subscription: EventHub.Subscription) {
+        task = Task.detached { [weak self] in
+            for await line in subscription.lines {
+                let decoded = object(String(buffer: line))
+                self?.lock.withLock { self?.events.append(decoded) }
+            }
+        }
+    }
+
+    deinit { task?.cancel() }
+
+    /// Every event so far.
+    var all: [[String: Any]] { lock.withLock { events } }
+
+    /// Waits (up to 10 s) until `condition` holds for the events so far.
+    func wait(_ condition: ([[String: Any]]) -> Bool) async -> Bool {
+        for _ in 0..<1000 {
+            if condition(all) { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+}
