@@ -4,7 +4,7 @@ SWIFT ?= swift
 TEST_PACKAGES ?= systemd
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: all deps build release run test clean
+.PHONY: all deps build release run test soak clean
 
 all: build
 
@@ -26,6 +26,10 @@ test:
 	@scripts/install-deps.sh $(TEST_PACKAGES)
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## soak: one hour of generated capture at 20x through the release daemon with churning subscribers (~4 min).
+soak: release
+	@scripts/soak.sh
 
 clean:
 	rm -rf .build

@@ -1,3 +1,4 @@
+import CPcap
 import CSICapture
 import CSIEvents
 import Foundation
@@ -301,5 +302,124 @@ final class EventCollector: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(10))
         }
         return false
+    }
+}
+
+/// The same through the real csihard and a real interface: a veth pair (created when `ip link add ... type veth`
+/// works, i.e. as root with veth support; skipped otherwise). Nexmon frames from a sample pcap are injected on
+/// one end and captured on the other; the capturing end is set down (the stream goes down, source-lost), then up
+/// again (the capture restarts after its backoff and the stream comes back).
+@Suite(.serialized) struct InterfaceFaultTests {
+    /// Runs `ip ARGS`; true on success.
+    @discardableResult
+    private func ip(_ arguments: [String]) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        if !FileManager.default.isExecutableFile(atPath: process.executableURL!.path) {
+            process.executableURL = URL(fileURLWithPath: "/sbin/ip")
+        }
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
+    /// The link-layer packets of a pcap file (classic format, any byte order).
+    private func packets(_ path: String) throws -> [[UInt8]] {
+        let data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let swapped = data.prefix(4) == [0xa1, 0xb2, 0xc3, 0xd4]
+        func u32(_ at: Int) -> Int {
+            let bytes = data[at..<(at + 4)].map(UInt32.init)
+            return Int(swapped ? bytes[0] << 24 | bytes[1] << 16 | bytes[2] << 8 | bytes[3]
+                               : bytes[3] << 24 | bytes[2] << 16 | bytes[1] << 8 | bytes[0])
+        }
+        var result: [[UInt8]] = [], index = 24
+        while index + 16 <= data.count {
+            let length = u32(index + 8)
+            guard index + 16 + length <= data.count else { break }
+            result.append(Array(data[(index + 16)..<(index + 16 + length)]))
+            index += 16 + length
+        }
+        return result
+    }
+
+    @Test func vethCaptureGoesDownAndComesBack() throws {
+        guard DaemonProcess.available("vethCaptureGoesDownAndComesBack") else { return }
+        let sender = "csih\(getpid() % 100_000)s", receiver = "csih\(getpid() % 100_000)r"
+        guard getuid() == 0, ip(["link", "add", sender, "type", "veth", "peer", "name", receiver]) else {
+            print("SKIPPED vethCaptureGoesDownAndComesBack: cannot create a veth pair here (needs root and veth support)")
+            return
+        }
+        defer { ip(["link", "del", sender]) }
+        ip(["link", "set", sender, "up"])
+        ip(["link", "set", receiver, "up"])
+        let frames = try packets(repositoryRoot + "/samples/office-nexmon4366c0.pcap")
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        var injector = pcap_open_live(sender, 65535, 0, 10, &errorBuffer)
+        guard injector != nil else {
+            Issue.record("cannot open \(sender) for injection: \(String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
+            return
+        }
+        defer { if let injector { pcap_close(injector) } }   // reopened after the pair is re-created
+        func inject(_ range: Range<Int>) {
+            guard let injector else { return }
+            for frame in frames[range] { _ = frame.withUnsafeBytes { pcap_inject(injector, $0.baseAddress, $0.count) } }
+        }
+
+        let socket = temporarySocketPath("veth")
+        let config = try DaemonProbe.temporaryFile("[sources]\nretry_max_seconds = 1\n[pipeline]\nsilence_seconds = 1\n", name: "veth")
+        let daemon = try DaemonProcess(arguments: ["--source", "pcap:" + receiver, "--config", config, "--socket", socket,
+                                                   "--heartbeat-seconds", "0.2"])
+        #expect(waitForSocket(socket), "\(daemon.log)")
+        let subscriber = try TestClient(path: socket)
+        var lines: [String] = []
+        /// Reads (injecting `range` meanwhile) until an event of `type` arrives after line `mark`.
+        func arrived(_ type: String, after mark: Int, injecting range: Range<Int>? = nil) -> Bool {
+            for _ in 0..<40 {
+                if let range { inject(range) }
+                lines += subscriber.readLines(seconds: 0.25)
+                if lines.dropFirst(mark).contains(where: { object($0)["type"] as? String == type }) { return true }
+            }
+            return false
+        }
+        /// `stream.down` reasons after line `mark`.
+        func downs(after mark: Int) -> Set<String> {
+            Set(lines.dropFirst(mark).map(object).filter { $0["type"] as? String == "stream.down" }.compactMap { $0["reason"] as? String })
+        }
+        #expect(arrived("stream.up", after: 0, injecting: 0..<50), "frames injected on \(sender) reach the pipeline: \(daemon.log)")
+        // Down (libpcap keeps the capture open): the streams fall silent and go down; up: they come back.
+        var mark = lines.count
+        ip(["link", "set", receiver, "down"])
+        #expect(arrived("stream.down", after: mark), "the streams go down with the interface: \(daemon.log)")
+        let downWhileDown = downs(after: mark)
+        mark = lines.count
+        ip(["link", "set", receiver, "up"])
+        #expect(arrived("stream.up", after: mark, injecting: 50..<100), "frames again once the interface is up: \(daemon.log)")
+        // Removed: the capture fails (source-lost), retries with backoff, and restarts once the interface is back.
+        mark = lines.count
+        ip(["link", "del", sender])
+        #expect(arrived("stream.down", after: mark), "the streams go down when the interface disappears: \(daemon.log)")
+        let downWhenRemoved = downs(after: mark)
+        ip(["link", "add", sender, "type", "veth", "peer", "name", receiver])
+        ip(["link", "set", sender, "up"])
+        ip(["link", "set", receiver, "up"])
+        if let old = injector { pcap_close(old) }
+        injector = pcap_open_live(sender, 65535, 0, 10, &errorBuffer)
+        mark = lines.count
+        #expect(arrived("stream.up", after: mark, injecting: 100..<150), "the capture restarts and the streams come back: \(daemon.log)")
+        let kinds = lines.map(object).filter { $0["type"] as? String == "stream.error" }.compactMap { $0["kind"] as? String }
+            .filter { $0 != "features" }
+        let status = DaemonProbe.status(socket: socket)
+        let source = (status["sources"] as? [[String: Any]])?.first ?? [:]
+        print("veth: set down -> stream.down \(downWhileDown.sorted()); removed -> stream.down \(downWhenRemoved.sorted()); "
+              + "source errors \(kinds); source counters \(source); "
+              + "log: \(daemon.log.split(separator: "\n").filter { $0.contains(receiver) }.suffix(4))")
+        #expect(downWhileDown == ["silence"] && downWhenRemoved == ["source-lost"])
+        #expect(kinds.contains("source-lost") && kinds.contains("source-restarted"))
+        #expect(source["losses"] as? Int == 1 && source["starts"] as? Int == 2)
+        #expect(daemon.log.contains("pcap:\(receiver): lost"))
+        #expect(daemon.terminate().status == 0)
     }
 }
