@@ -312,9 +312,6 @@ final class LiveSource: FrameSource {
                 try reader.start(onFrame: { queue.push($0) })
                 capture = reader
                 starts += 1
-                if starts > 1 {
-                    problems.add(SourceProblem(kind: "source-restarted", message: "capture restarted", countsAsRecordIssue: false))
-                }
                 backoff = initialBackoff
             } catch {
                 problems.add(SourceProblem(kind: "source-unavailable",

@@ -62,9 +62,6 @@ public struct SubscriberServer: Service {
             .serverChannelOption(.backlog, value: 128)
             .childChannelOption(.autoRead, value: false)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 16 * 1024, high: 64 * 1024))
-            // A small kernel send buffer per subscriber: with 1000 stalled subscribers the kernel holds ~64 MiB,
-            // not the default ~200 KiB each (the hub's queue drops the oldest lines beyond that).
-            .childChannelOption(.socketOption(.so_sndbuf), value: 32 * 1024)
         let initializer: @Sendable (Channel) -> EventLoopFuture<any Channel> = { channel in
             channel.eventLoop.makeSucceededFuture(channel)
         }
