@@ -387,6 +387,9 @@ final class EventCollector: @unchecked Sendable {
         func downs(after mark: Int) -> Set<String> {
             Set(lines.dropFirst(mark).map(object).filter { $0["type"] as? String == "stream.down" }.compactMap { $0["reason"] as? String })
         }
+        // Subscribed for sure once a status reply came back on this connection; then the first frames go out.
+        subscriber.send("{\"request\":\"status\"}\n")
+        lines += subscriber.readLines(seconds: 10) { $0.contains { object($0)["type"] as? String == "status" } }
         #expect(arrived("stream.up", after: 0, injecting: 0..<50), "frames injected on \(sender) reach the pipeline: \(daemon.log)")
         // Down (libpcap keeps the capture open): the streams fall silent and go down; up: they come back.
         var mark = lines.count
@@ -410,15 +413,19 @@ final class EventCollector: @unchecked Sendable {
         #expect(arrived("stream.up", after: mark, injecting: 100..<150), "the capture restarts and the streams come back: \(daemon.log)")
         let kinds = lines.map(object).filter { $0["type"] as? String == "stream.error" }.compactMap { $0["kind"] as? String }
             .filter { $0 != "features" }
-        let status = DaemonProbe.status(socket: socket)
-        let source = (status["sources"] as? [[String: Any]])?.first ?? [:]
+        var source: [String: Any] = [:]
+        for _ in 0..<40 {     // status is refreshed every 0.5 s
+            source = (DaemonProbe.status(socket: socket)["sources"] as? [[String: Any]])?.first ?? [:]
+            if source["starts"] as? Int == 2 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
         print("veth: set down -> stream.down \(downWhileDown.sorted()); removed -> stream.down \(downWhenRemoved.sorted()); "
               + "source errors \(kinds); source counters \(source); "
               + "log: \(daemon.log.split(separator: "\n").filter { $0.contains(receiver) }.suffix(4))")
         #expect(downWhileDown == ["silence"] && downWhenRemoved == ["source-lost"])
         #expect(kinds.contains("source-lost"))
         #expect(source["losses"] as? Int == 1 && source["starts"] as? Int == 2)
-        #expect(daemon.log.contains("pcap:\(receiver): lost"))
+        #expect(daemon.log.contains("pcap:\(receiver): source-lost"))
         #expect(daemon.terminate().status == 0)
     }
 }
