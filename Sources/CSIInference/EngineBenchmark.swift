@@ -13,26 +13,37 @@ public enum EngineBenchmark {
         Double(DispatchTime.now().uptimeNanoseconds) / 1e9
     }
 
-    /// Runs `body` (which returns work units done) for a warm-up then `seconds`; returns units per second.
-    static func measure(seconds: Double, _ body: () -> Int) -> (perSecond: Double, elapsed: Double, units: Int) {
+    /// CPU seconds used by the calling thread (on a shared machine, units per CPU second is steadier than per
+    /// wall second: time spent waiting for a core is not counted).
+    static func threadCPUTime() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
+    /// Runs `body` (which returns work units done) for a warm-up then `seconds`; returns units per wall second
+    /// and per CPU second of this thread (equal on an idle machine with one OpenBLAS thread).
+    static func measure(seconds: Double, _ body: () -> Int)
+        -> (perSecond: Double, elapsed: Double, units: Int, perCPUSecond: Double) {
         let warmUpEnd = now() + min(0.5, seconds / 4)
         while now() < warmUpEnd { _ = body() }
         let start = now()
+        let cpuStart = threadCPUTime()
         var units = 0
         var elapsed = 0.0
         repeat {
             units += body()
             elapsed = now() - start
         } while elapsed < seconds
-        return (Double(units) / elapsed, elapsed, units)
+        let cpu = threadCPUTime() - cpuStart
+        return (Double(units) / elapsed, elapsed, units, Double(units) / max(cpu, 1e-9))
     }
 
     /// Windows per second of ``InferenceSession`` on `batch` random windows per call.
     public static func batch(model: CSIModel, batch: Int, seconds: Double) -> [String: Any] {
         let config = model.config
         let session = InferenceSession(model: model, maxBatch: batch)
-        var generator = SystemRandomNumberGenerator()
-        let windows = (0..<(batch * config.steps * config.features)).map { _ in Float.random(in: 0..<1, using: &generator) }
+        let windows = uniformValues(count: batch * config.steps * config.features)
         var logits = [Float](repeating: 0, count: batch * config.classes)
         let result = windows.withUnsafeBufferPointer { input in
             logits.withUnsafeMutableBufferPointer { output in
@@ -43,6 +54,7 @@ public enum EngineBenchmark {
             }
         }
         return ["windows_per_second": result.perSecond,
+                "windows_per_cpu_second": result.perCPUSecond,
                 "ms_per_call": 1000 * result.elapsed / Double(max(1, result.units / batch)),
                 "gflops": result.perSecond * model.flopsPerWindow / 1e9]
     }
@@ -53,8 +65,7 @@ public enum EngineBenchmark {
         let session = StreamingSession(model: model, maxBatch: min(64, streams), slack: hop)
         let slots = (0..<streams).map { _ in session.openStream() }
         var ends = [Int](repeating: 0, count: streams)
-        var generator = SystemRandomNumberGenerator()
-        let steps = (0..<(config.steps * config.features)).map { _ in Float.random(in: 0..<1, using: &generator) }
+        let steps = uniformValues(count: config.steps * config.features)
         var logits = [Float](repeating: 0, count: streams * config.classes)
         let result = steps.withUnsafeBufferPointer { input in
             for slot in slots { session.append(steps: input.baseAddress!, count: config.steps, to: slot) }
@@ -75,8 +86,18 @@ public enum EngineBenchmark {
             }
         }
         return ["windows_per_second": result.perSecond,
+                "windows_per_cpu_second": result.perCPUSecond,
                 "frames_per_second": result.perSecond * Double(hop),
                 "us_per_frame": 1e6 / (result.perSecond * Double(hop))]
+    }
+
+    /// `count` pseudo-random values in [0, 1) from a fixed seed (inputs do not change the work of a dense network).
+    static func uniformValues(count: Int) -> [Float] {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        return (0..<count).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(state >> 40) / Float(1 << 24)
+        }
     }
 
     /// sgemm GFLOP/s on `size`-square matrices.
