@@ -108,6 +108,13 @@ public final class EventHub: Sendable {
         removed?.continuation.finish()
     }
 
+    /// Ends a subscriber's line stream after the lines already queued (shutdown drain); it keeps its drop count
+    /// (for a last `subscriber.gap` notice) until ``unsubscribe(_:)``.
+    public func finish(_ id: Int) {
+        let continuation = state.withLockedValue { $0.subscribers[id]?.continuation }
+        continuation?.finish()
+    }
+
     /// Finishes every subscriber's stream (shutdown).
     public func finishAll() {
         let all = state.withLockedValue { state in

@@ -51,7 +51,8 @@ public enum SocketPath {
     /// name would not fit in `sockaddr_un` (the caller then binds `path` directly).
     public static func stagingPath(for path: String) -> String? {
         let directory = (path as NSString).deletingLastPathComponent
-        let staging = (directory.isEmpty ? "." : directory) + "/.csihard-\(getpid()).sock"
+        // Unique per call, not just per process: several servers may bind in one process (tests, two sockets).
+        let staging = (directory.isEmpty ? "." : directory) + "/.csihard-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
         return staging.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) ? staging : nil
     }
 

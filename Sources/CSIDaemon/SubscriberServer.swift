@@ -106,6 +106,11 @@ public struct SubscriberServer: Service {
                     for try await channel in inbound {
                         group.addTask { await serve(channel) }
                     }
+                    // Listener closed: let the connections drain (each ends within `drainSeconds` of shutdown).
+                    let deadline = ContinuousClock.now + .seconds(drainSeconds + 0.1)
+                    while hub.subscriberCount > 0 && ContinuousClock.now < deadline {
+                        try? await Task.sleep(for: .milliseconds(10))
+                    }
                     group.cancelAll()
                 }
             }
@@ -235,7 +240,7 @@ public struct SubscriberServer: Service {
                     try? await gracefulShutdown()
                     // Shutdown: finishing its queue lets the writer send what is queued and end; a subscriber that
                     // does not read is cut off after `drainSeconds`.
-                    hub.unsubscribe(id)
+                    hub.finish(id)
                     try? await Task.sleep(for: .seconds(drainSeconds))
                 }
                 await group.next()

@@ -175,19 +175,24 @@ import Testing
             return count
         }
         let run = try await offPool { () throws -> (listening: Bool, timed: [(line: String, arrival: Date)], after: [String],
-                                                   exit: (status: Int32?, seconds: Double), log: String) in
+                                                   drained: [String], exit: (status: Int32?, seconds: Double), log: String) in
             // No model (run outside the repository): heartbeats every 2 ms are the load.
             let daemon = try DaemonProcess(arguments: [
                 "--config", config, "--source", "replay:" + repositoryRoot + "/samples/living-room-intel5300.dat", "--loop",
                 "--socket", socket, "--heartbeat-seconds", "0.002"])
-            guard waitForSocket(socket) else { return (false, [], [], (nil, 0), daemon.log) }
+            guard waitForSocket(socket) else { return (false, [], [], [], (nil, 0), daemon.log) }
             let stalled = try TestClient(path: socket)
             let fast = try TestClient(path: socket)
             let timed = fast.readTimedLines(seconds: 12) { line, _ in (dropped(line) ?? 0) >= 300 }
-            let exit = daemon.terminate()
+            // SIGTERM; the stalled one starts reading now: the drain hands it what is still queued for it.
+            let start = Date()
+            daemon.send(SIGTERM)
+            let drained = stalled.readLines(seconds: 3)   // to EOF
+            let status = daemon.waitForExit(seconds: 5)?.status
+            let exit = (status: status, seconds: Date().timeIntervalSince(start))
+            if status == nil { daemon.send(SIGKILL) }
             let after = fast.readLines(seconds: 3)   // what was queued for it, then EOF
-            withExtendedLifetime(stalled) {}
-            return (true, timed, after, exit, daemon.log)
+            return (true, timed, after, drained, exit, daemon.log)
         }
         #expect(run.listening, "\(run.log)")
         let (timed, after, exit) = (run.timed, run.after, run.exit)
@@ -209,7 +214,7 @@ import Testing
               + "stalled one's drops seen in heartbeats \(drops.first ?? 0) -> \(drops.last ?? 0); "
               + "fast delivery lag (arrival - wall_time) p50 \(String(format: "%.1f", p50 * 1000)) ms, "
               + "p99 \(String(format: "%.1f", p99 * 1000)) ms, max \(String(format: "%.1f", (lags.last ?? 0) * 1000)) ms; "
-              + "SIGTERM -> exit \(exit.status.map(String.init) ?? "none") in \(String(format: "%.2f", exit.seconds)) s, "
+              + "SIGTERM -> exit \(exit.status.map(String.init) ?? "none") in \(String(format: "%.2f", exit.seconds)) s (stalled one reading), "
               + "then \(after.count) more lines to EOF")
         #expect(seqs.count > 500)
         #expect(gaps == 0, "the fast subscriber got every event")
@@ -218,7 +223,12 @@ import Testing
         #expect(drops == drops.sorted())
         #expect(p50 < 1, "generous bound: the fast subscriber is not held up")
         #expect(exit.status == 0 && exit.seconds < 2, "\(run.log)")
-        // The reading subscriber still got the stream's end before the socket closed.
+        // Both got the stream's end before the socket closed: the stalled one what was queued for it, with a gap notice.
+        let drainedTypes = run.drained.compactMap { string(parse($0)["type"]) }
+        print("stalled subscriber reading after SIGTERM: \(run.drained.count) lines, \(drainedTypes.filter { $0 == "subscriber.gap" }.count) "
+              + "gap notice(s), last \(run.drained.last ?? "none")")
+        #expect(drainedTypes.contains("subscriber.gap"))
+        #expect(run.drained.last.map { $0.hasPrefix("{\"type\":\"stream.down\"") && $0.contains("\"reason\":\"shutdown\"") } == true)
         #expect(after.last.map { $0.hasPrefix("{\"type\":\"stream.down\"") && $0.contains("\"reason\":\"shutdown\"") } == true,
                 "last lines after SIGTERM: \(after.suffix(3))")
     }

@@ -14,6 +14,8 @@ import Testing
     @Test func stagingNameIsInTheSameDirectoryAndFitsSockaddr() throws {
         let staging = try #require(SocketPath.stagingPath(for: "/run/csihard/events.sock"))
         #expect(staging.hasPrefix("/run/csihard/."))
+        // Two servers binding at once in one process (in-process tests) must not share, and unlink, one name.
+        #expect(SocketPath.stagingPath(for: "/run/csihard/events.sock") != staging)
         let long = "/tmp/" + String(repeating: "d", count: 100) + "/x.sock"
         #expect(SocketPath.stagingPath(for: long) == nil)
     }
