@@ -1,6 +1,7 @@
 import CSIEvents
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 import Testing
 @testable import CSIDaemon
@@ -111,13 +112,28 @@ import Testing
     private func fastDelivery(hub: EventHub, path: String, firstSeq: Int) async throws -> (seqs: [Int], seconds: Double) {
         let fast = try await connectedClient(hub: hub, path: path)
         let last = firstSeq + 3999
-        let reader = Task.detached { fast.readLines(seconds: 10) { ($0.last.map { object($0)["seq"] as? Int } ?? nil) == last } }
+        // The reader runs on a thread of its own and reports how far it got; the publisher never runs more than
+        // half a queue ahead of it, so what the fast subscriber gets does not depend on how busy the machine is.
+        let progress = NIOLockedValueBox(0)
+        let reader = Task {
+            try await offPool {
+                fast.readTimedLines(seconds: 30) { line, _ in
+                    let seq = object(line)["seq"] as? Int ?? 0
+                    if seq > 0 { progress.withLockedValue { $0 = seq } }
+                    return seq == last
+                }.map(\.line)
+            }
+        }
         let start = Date()
         for seq in firstSeq...last {
             hub.publish(event(seq, .activityStarted(activity: "walk", confidence: 0.5), stream: "s1"))
-            if seq % 40 == 0 { try await Task.sleep(for: .milliseconds(2)) }
+            if seq % 40 == 0 {
+                while seq - progress.withLockedValue({ $0 }) > hub.queueCapacity / 2 && Date().timeIntervalSince(start) < 30 {
+                    try await Task.sleep(for: .milliseconds(1))
+                }
+            }
         }
-        let lines = await reader.value
+        let lines = try await reader.value
         let seconds = Date().timeIntervalSince(start)
         return (lines.compactMap { object($0)["seq"] as? Int }.filter { $0 > 0 }, seconds)
     }
