@@ -139,9 +139,9 @@ final class NumpyFloatStreamWriter {
     init(path: String, innerShape: [Int]) throws {
         self.path = path
         self.innerShape = innerShape
-        FileManager.default.createFile(atPath: path, contents: nil)
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw NumpyFile.FormatError(path: path, reason: "cannot create")
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+              let handle = FileHandle(forWritingAtPath: path) else {
+            throw NumpyFile.FormatError(path: path, reason: "cannot create (\(String(cString: strerror(errno))))")
         }
         self.handle = handle
         try handle.write(contentsOf: NumpyFile.header(descr: "<f4", shape: [0] + innerShape))
