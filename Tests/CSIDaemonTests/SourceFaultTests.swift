@@ -88,6 +88,47 @@ import Testing
         #expect(problems.allSatisfy { !$0.countsAsRecordIssue })
     }
 
+    @Test func followedCaptureThroughTheRealDaemonCountsAndLogsTruncationAndRotation() throws {
+        guard DaemonProcess.available("followedCaptureThroughTheRealDaemon") else { return }
+        let records = try intelRecords()
+        let path = temporarySocketPath("followd") + ".dat", socket = temporarySocketPath("followd")
+        defer { unlink(path); unlink(path + ".1") }
+        append(records[0..<200], to: path)
+        let daemon = try DaemonProcess(arguments: ["--source", "replay:" + path, "--follow", "--speed", "max", "--socket", socket])
+        #expect(waitForSocket(socket), "\(daemon.log)")
+        let subscriber = try TestClient(path: socket)
+        subscriber.send("{\"request\":\"status\"}\n")
+        var lines = subscriber.readLines(seconds: 10) { $0.contains { object($0)["type"] as? String == "status" } }
+        /// Waits until the source's counters satisfy `condition` (status is refreshed every 0.5 s).
+        func sourceCounters(_ condition: ([String: Any]) -> Bool) -> [String: Any] {
+            var source: [String: Any] = [:]
+            for _ in 0..<100 {
+                source = (DaemonProbe.status(socket: socket)["sources"] as? [[String: Any]])?.first ?? [:]
+                if condition(source) { break }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            return source
+        }
+        #expect(sourceCounters { $0["frames_read"] as? Int == 200 }["frames_read"] as? Int == 200)
+        append(records[200..<300], to: path)
+        #expect(sourceCounters { $0["frames_read"] as? Int == 300 }["frames_read"] as? Int == 300, "grew")
+        append(records[0..<50], to: path, truncate: true)
+        let truncated = sourceCounters { $0["frames_read"] as? Int == 350 && $0["truncations"] as? Int == 1 }
+        #expect(truncated["frames_read"] as? Int == 350 && truncated["truncations"] as? Int == 1, "truncated: \(truncated)")
+        rename(path, path + ".1")
+        append(records[50..<90], to: path)
+        let rotated = sourceCounters { $0["frames_read"] as? Int == 390 && $0["rotations"] as? Int == 1 }
+        #expect(rotated["frames_read"] as? Int == 390 && rotated["rotations"] as? Int == 1, "rotated: \(rotated)")
+        lines += subscriber.readLines(seconds: 1)
+        let kinds = lines.map(object).filter { $0["type"] as? String == "stream.error" }.compactMap { $0["kind"] as? String }
+        let logged = daemon.log.split(separator: "\n").filter { $0.contains("source-truncated") || $0.contains("source-rotated") }
+        print("followed file through csihard: \(rotated); stream.error kinds \(kinds); log \(logged.map { $0.suffix(110) })")
+        #expect(kinds == ["source-truncated", "source-rotated"])
+        #expect(logged.count == 2, "one log line each: \(daemon.log)")
+        #expect(!lines.contains { object($0)["type"] as? String == "stream.down" }, "the stream stays up")
+        #expect(daemon.terminate().status == 0)
+    }
+
     @Test func interfaceDownAndBackGoesThroughSourceLostRetriesAndRecovery() async throws {
         let interface = FakeInterface()
         let source = LiveSource(name: "pcap:fake0", initialBackoff: 0.01, maximumBackoff: 0.08, queueCapacity: 256) {
