@@ -99,23 +99,16 @@ public struct Resampler {
     public mutating func push(timestamp: Double, features input: UnsafeBufferPointer<Float>,
                               emit: (Double, UnsafeBufferPointer<Float>) -> Void) -> ResampleOutcome {
         precondition(input.count >= features, "Resampler: input has fewer than \(features) features")
-        guard let origin else {
-            start(at: timestamp, input)
-            return .started
+        // The lazy push with the value loaded at once: the held value is always loaded, so `loadHeld` is never called.
+        let outcome = push(timestamp: timestamp, loadHeld: { _ in }, emit: emit)
+        switch outcome {
+        case .duplicate, .outOfOrder:
+            break
+        case .accepted, .started, .gapReset:
+            for f in 0..<features { held[f] = input[f] }
+            heldLoaded = true
         }
-        if timestamp == lastTimestamp { duplicates += 1; return .duplicate }
-        if timestamp < lastTimestamp { outOfOrder += 1; return .outOfOrder }
-        let gap = timestamp - lastTimestamp
-        if gap > config.maxHoldSeconds {
-            gapResets += 1
-            start(at: timestamp, input)
-            return .gapReset(gap: gap)
-        }
-        advance(before: timestamp, origin: origin, load: { _ in }, emit: emit)
-        for f in 0..<features { held[f] = input[f] }
-        heldLoaded = true
-        lastTimestamp = timestamp
-        return .accepted
+        return outcome
     }
 
     /// Lazy form of ``push(timestamp:features:emit:)``: the frame's features are not passed in. The frame becomes
@@ -128,7 +121,7 @@ public struct Resampler {
     public mutating func push(timestamp: Double, loadHeld: (UnsafeMutableBufferPointer<Float>) -> Void,
                               emit: (Double, UnsafeBufferPointer<Float>) -> Void) -> ResampleOutcome {
         guard let origin else {
-            startLazy(at: timestamp)
+            start(at: timestamp)
             return .started
         }
         if timestamp == lastTimestamp { duplicates += 1; return .duplicate }
@@ -136,7 +129,7 @@ public struct Resampler {
         let gap = timestamp - lastTimestamp
         if gap > config.maxHoldSeconds {
             gapResets += 1
-            startLazy(at: timestamp)
+            start(at: timestamp)
             return .gapReset(gap: gap)
         }
         advance(before: timestamp, origin: origin, load: loadHeld, emit: emit)
@@ -156,9 +149,7 @@ public struct Resampler {
     /// Emits the steps whose instants all lie at or before the last frame's timestamp (end of a recording).
     /// The grid is then reset; the next frame starts a new one.
     public mutating func finish(emit: (Double, UnsafeBufferPointer<Float>) -> Void) {
-        guard let origin else { return }
-        advance(before: lastTimestamp + 2 * Self.timeTolerance, origin: origin, load: { _ in }, emit: emit)
-        reset()
+        finish(loadHeld: { _ in }, emit: emit)
     }
 
     /// Forgets the grid and the held value (the next frame starts a new grid). Counters are kept.
@@ -170,15 +161,8 @@ public struct Resampler {
         for f in 0..<features { accumulator[f] = 0 }
     }
 
-    private mutating func start(at timestamp: Double, _ input: UnsafeBufferPointer<Float>) {
-        origin = timestamp
-        lastTimestamp = timestamp
-        nextInstant = 0
-        heldLoaded = true
-        for f in 0..<features { held[f] = input[f]; accumulator[f] = 0 }
-    }
-
-    private mutating func startLazy(at timestamp: Double) {
+    /// Starts a grid at `timestamp`; the frame there becomes the held one, not yet loaded.
+    private mutating func start(at timestamp: Double) {
         origin = timestamp
         lastTimestamp = timestamp
         nextInstant = 0
