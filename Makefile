@@ -4,7 +4,7 @@ SWIFT ?= swift
 TEST_PACKAGES ?= systemd
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: all deps build release run test soak clean
+.PHONY: all deps build release run test soak fuzz sanitize clean
 
 all: build
 
@@ -31,5 +31,15 @@ test:
 soak: release
 	@scripts/soak.sh
 
+## fuzz: build the libFuzzer targets in Fuzz/ and run each for FUZZ_SECONDS (default 30); fails on any crash,
+## leak, timeout or out-of-memory and prints executions, exec/s and coverage per target.
+FUZZ_SECONDS ?= 30
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
+## sanitize: the whole test suite under AddressSanitizer, then ThreadSanitizer (.build-asan, .build-tsan).
+sanitize:
+	@TEST_PACKAGES="$(TEST_PACKAGES)" scripts/sanitize.sh
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-asan .build-tsan .build-fuzz

@@ -24,6 +24,8 @@ let package = Package(
         .executable(name: "csihar", targets: ["csihar"]),
         .library(name: "CSICapture", targets: ["CSICapture"]),
         .library(name: "CSIInference", targets: ["CSIInference"]),
+        // For the fuzz targets in Fuzz/ (config and subscriber request parsers).
+        .library(name: "CSIDaemon", targets: ["CSIDaemon"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
