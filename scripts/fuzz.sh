@@ -29,7 +29,7 @@ scripts/install-deps.sh python3 || exit 1
 echo "== building fuzz targets (release, -sanitize=fuzzer,address) into $DIR"
 $SWIFT build --package-path Fuzz -c release --scratch-path "$PWD/$DIR" \
   -Xswiftc -sanitize=fuzzer,address || exit 1
-BIN="$DIR/release"
+BIN=$($SWIFT build --package-path Fuzz -c release --scratch-path "$PWD/$DIR" --show-bin-path)
 
 rm -rf "$DIR/seeds" && python3 Fuzz/make_seeds.py "$DIR/seeds" || exit 1
 mkdir -p "$ARTIFACTS" "$DIR/logs"

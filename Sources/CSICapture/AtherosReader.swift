@@ -54,6 +54,15 @@ public final class AtherosReader: CaptureReader, CaptureProgressReporting {
         self.log = IssueLog(source: path)
     }
 
+    /// Reads a whole log held in memory; `name` stands for the path in issues.
+    public init(bytes: [UInt8], name: String = "<memory>", bigEndian: Bool? = nil) {
+        self.path = name
+        self.follow = false
+        self.bigEndian = bigEndian
+        self.stream = FileByteStream(bytes: bytes, name: name)
+        self.log = IssueLog(source: name)
+    }
+
     /// Whether a plausible record (length + header) starts at `at` in `bytes` in the given byte order:
     /// 56 or 114 tones, nr and nc in 1...3, `csi_len` 0 or `ceil(tones * nr * nc * 20 / 8)`, and
     /// `buf_len == 25 + csi_len + payload_len`.

@@ -51,6 +51,14 @@ public final class ESP32CSVReader: CaptureReader, CaptureProgressReporting {
         self.log = IssueLog(source: path)
     }
 
+    /// Reads a whole capture held in memory; `name` stands for the path in issues.
+    public init(bytes: [UInt8], name: String = "<memory>") {
+        self.path = name
+        self.follow = false
+        self.stream = FileByteStream(bytes: bytes, name: name)
+        self.log = IssueLog(source: name)
+    }
+
     /// The next frame, or `nil` at the end of the data currently in the file.
     public func nextFrame() throws -> CSIFrame? {
         while true {

@@ -45,6 +45,16 @@ final class FileByteStream {
         storage = [UInt8](repeating: 0, count: chunkSize * 2)
     }
 
+    /// Serves `bytes` from memory instead of a file (`fill` never finds more); `name` stands for the path.
+    init(bytes: [UInt8], name: String) {
+        path = name
+        chunkSize = max(1, bytes.count)
+        descriptor = -1
+        storage = bytes
+        end = bytes.count
+        atEnd = true
+    }
+
     deinit { closeFile() }
 
     /// Closes the file; further `fill` calls return `false`.

@@ -64,6 +64,11 @@ public struct TOMLParser {
     private let bytes: [UInt8]
     private var index = 0
     private var line = 1
+    /// Arrays open around the value being parsed.
+    private var depth = 0
+
+    /// Arrays nest at most this deep (the parser recurses per level; a deeper file is an error, not a stack overflow).
+    public static let maximumArrayNesting = 32
 
     /// Parses `text` into entries in file order.
     public static func parse(_ text: String) throws(TOMLSyntaxError) -> [TOMLEntry] {
@@ -143,6 +148,11 @@ public struct TOMLParser {
         case UInt8(ascii: "\""), UInt8(ascii: "'"):
             return .string(try string())
         case UInt8(ascii: "["):
+            guard depth < Self.maximumArrayNesting else {
+                throw fail("arrays nested deeper than \(Self.maximumArrayNesting) levels")
+            }
+            depth += 1
+            defer { depth -= 1 }
             index += 1
             var values: [TOMLValue] = []
             while true {

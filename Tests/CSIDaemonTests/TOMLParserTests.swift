@@ -61,4 +61,22 @@ import Testing
             #expect(error.reason.contains(reason), "\(text.debugDescription): \(error)")
         }
     }
+
+    /// Regression (fuzzing, `make fuzz`): the parser recursed once per `[`, so a config of a few hundred thousand
+    /// `[` overflowed the stack and killed csihard at startup or on SIGHUP. Nesting is now capped.
+    @Test func deeplyNestedArraysAreAnErrorNotAStackOverflow() throws {
+        let deep = "a = " + String(repeating: "[", count: 200_000) + "\n"
+        do {
+            _ = try TOMLParser.parse(deep)
+            Issue.record("accepted 200000 nested arrays")
+        } catch {
+            #expect(error.line == 1 && error.reason.contains("nested deeper than \(TOMLParser.maximumArrayNesting)"), "\(error)")
+        }
+        let limit = TOMLParser.maximumArrayNesting
+        let deepest = try TOMLParser.parse("a = " + String(repeating: "[", count: limit) + String(repeating: "]", count: limit))
+        var value = deepest.first?.value
+        var levels = 0
+        while case .array(let inner)? = value { levels += 1; value = inner.first }
+        #expect(levels == limit, "\(limit) levels still parse")
+    }
 }

@@ -2,15 +2,11 @@ import CSICapture
 import FuzzSupport
 
 /// The input is a whole Intel 5300 `.dat` capture (Linux CSI Tool `log_to_file` framing).
-nonisolated(unsafe) private let scratch = ScratchFile(name: "intel5300")
-
-/// libFuzzer entry: writes the input to the scratch file and reads every frame with ``Intel5300Reader``.
+/// libFuzzer entry: reads every frame out of the input (in memory, the same framing code as for files) with ``Intel5300Reader``.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzIntel5300(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    guard scratch.write(UnsafeRawBufferPointer(start: data, count: size)) else { return 0 }
-    if let reader = try? Intel5300Reader(path: scratch.path) {
-        ReaderDrain.drain(reader)
-    }
+    let reader = Intel5300Reader(bytes: [UInt8](UnsafeRawBufferPointer(start: data, count: size)), name: "fuzz")
+    ReaderDrain.drain(reader)
     return 0
 }
 
