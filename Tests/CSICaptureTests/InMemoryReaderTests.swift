@@ -17,7 +17,7 @@ struct InMemoryReaderTests {
                         memory: some CaptureReader & CaptureProgressReporting) throws {
         let fromFile = try readAll(file).map(\.ndjsonLine)
         let fromMemory = try readAll(memory).map(\.ndjsonLine)
-        let firstDifference = zip(fromFile, fromMemory).firstIndex { $0 != $1 }
+        let firstDifference = zip(fromFile, fromMemory).enumerated().first { $0.element.0 != $0.element.1 }?.offset
         print("\(name): \(fromFile.count) frames from the file, \(fromMemory.count) from memory; issues \(file.issueCounts) / \(memory.issueCounts); first difference \(firstDifference.map(String.init) ?? "none")")
         #expect(fromFile.count > 0)
         #expect(fromFile.count == fromMemory.count && firstDifference == nil)
