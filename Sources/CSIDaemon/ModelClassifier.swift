@@ -49,7 +49,10 @@ public final class ModelClassifier: StreamingWindowClassifier {
             throw ClassifierError("\(path): \(error)")
         }
         session = InferenceSession(model: model, maxBatch: max(1, maxBatch))
-        streaming = StreamingSession(model: model, maxBatch: max(1, maxBatch), slack: slack ?? max(1, config.steps / 2))
+        // A per-window normalisation (window-centered) cannot be applied step by step: the ring keeps raw steps.
+        let windowNormalizer: Normalizer? = normalizer.normalizesSteps ? nil : normalizer
+        streaming = StreamingSession(model: model, maxBatch: max(1, maxBatch), slack: slack ?? max(1, config.steps / 2),
+                                     windowTransform: windowNormalizer.map { normalizer in { normalizer.apply($0) } })
         step = .allocate(capacity: config.features)
         step.initialize(repeating: 0, count: config.features)
     }
@@ -87,12 +90,14 @@ public final class ModelClassifier: StreamingWindowClassifier {
     /// Closes a stream.
     public func closeStream(_ slot: Int) { streaming.closeStream(slot) }
 
-    /// Normalises one raw step and appends it to the stream.
+    /// Normalises one raw step and appends it to the stream (a per-window normalisation is applied per window).
     public func append(step raw: UnsafeBufferPointer<Float>, to slot: Int) {
         let features = model.config.features
         guard let source = raw.baseAddress, raw.count >= features else { return }
         step.update(from: source, count: features)
-        normalizer.apply(UnsafeMutableBufferPointer(start: step, count: features))
+        if normalizer.normalizesSteps {
+            normalizer.apply(UnsafeMutableBufferPointer(start: step, count: features))
+        }
         streaming.append(steps: step, count: 1, to: slot)
     }
 
@@ -116,7 +121,8 @@ public final class ModelClassifier: StreamingWindowClassifier {
         else {
             throw ClassifierError("\(path): classify: buffers too small for a batch of \(batch)")
         }
-        normalizer.apply(UnsafeMutableBufferPointer(rebasing: windows[0..<(batch * config.steps * config.features)]))
+        normalizer.apply(windows: UnsafeMutableBufferPointer(rebasing: windows[0..<(batch * config.steps * config.features)]),
+                         steps: config.steps)
         session.probabilities(windows: UnsafeBufferPointer(windows), batch: batch, into: probabilities)
     }
 }

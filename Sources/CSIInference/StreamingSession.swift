@@ -7,6 +7,10 @@
 /// the batch. The CNN families mix all steps in their first layer, so for them the ring holds the raw steps and a
 /// window is evaluated whole.
 ///
+/// A model whose input normalisation depends on the whole window (e.g. the window mean removed) gets a
+/// `windowTransform`: the ring then holds the raw steps as for the CNN families, and every window is gathered,
+/// transformed in place and evaluated whole.
+///
 /// A window is named by its end position (``position(of:)`` when its last step has been appended); up to `slack`
 /// further steps may arrive before it is evaluated. Rings are allocated when a stream opens; nothing is allocated
 /// per step or per window.
@@ -17,8 +21,10 @@ public final class StreamingSession {
     public let maxBatch: Int
     /// Steps that may arrive after a window's end before it must be evaluated.
     public let slack: Int
-    /// Whether steps are projected on arrival (recurrent families) or kept raw (CNN families).
+    /// Whether steps are projected on arrival (recurrent families) or kept raw (CNN families, window transforms).
     public let cachesProjections: Bool
+    /// Applied in place to every gathered window (steps, features) before it is evaluated, or nil.
+    public let windowTransform: ((UnsafeMutableBufferPointer<Float>) -> Void)?
 
     /// One stream's ring.
     final class Ring {
@@ -37,13 +43,17 @@ public final class StreamingSession {
     private let batchOldest: UnsafeMutablePointer<Int>                           // (maxBatch) ring row of time 0
 
     /// Creates a session evaluating up to `maxBatch` windows per engine call; `slack` defaults to one window.
-    public init(model: CSIModel, maxBatch: Int, slack: Int? = nil) {
+    /// With a `windowTransform` the appended steps are raw and each window is transformed before evaluation.
+    public init(model: CSIModel, maxBatch: Int, slack: Int? = nil,
+                windowTransform: ((UnsafeMutableBufferPointer<Float>) -> Void)? = nil) {
         let config = model.config
         let batch = max(1, maxBatch)
         self.model = model
         self.maxBatch = batch
         self.slack = max(0, slack ?? config.steps)
-        cachesProjections = config.architecture != .cnnGRU && config.architecture != .cnnGRUParallel
+        self.windowTransform = windowTransform
+        cachesProjections = windowTransform == nil
+            && config.architecture != .cnnGRU && config.architecture != .cnnGRUParallel
         session = InferenceSession(model: model, maxBatch: batch)
         capacity = config.steps + self.slack
         let firstLayer = model.recurrent.layers[0]
@@ -94,7 +104,7 @@ public final class StreamingSession {
         return end >= model.config.steps && end <= ring.appended && ring.appended - end <= slack
     }
 
-    /// Appends `count` normalised steps (count, features) to a stream.
+    /// Appends `count` normalised steps (count, features) to a stream (raw steps with a `windowTransform`).
     public func append(steps: UnsafePointer<Float>, count: Int, to slot: Int) {
         let config = model.config
         guard rings.indices.contains(slot), let ring = rings[slot], count > 0 else { return }
@@ -185,6 +195,7 @@ public final class StreamingSession {
                 let head = min(steps, capacity - first)                               // rows before the wrap
                 destination.update(from: bases[row] + first * rowWidth, count: head * rowWidth)
                 (destination + head * rowWidth).update(from: bases[row], count: (steps - head) * rowWidth)
+                windowTransform?(UnsafeMutableBufferPointer(start: destination, count: steps * config.features))
             }
             session.forward(gathered.pointer, batch: batch, into: output)
         }

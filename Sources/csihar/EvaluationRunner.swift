@@ -160,7 +160,8 @@ final class EvaluationRunner {
         let offset = pending.count * size
         batch.withUnsafeMutableBufferPointer { buffer in
             for i in 0..<size { buffer[offset + i] = values[i] }
-            normalizer.apply(UnsafeMutableBufferPointer(rebasing: buffer[offset..<(offset + size)]))
+            normalizer.apply(windows: UnsafeMutableBufferPointer(rebasing: buffer[offset..<(offset + size)]),
+                             steps: config.steps)
         }
         pending.append((name, label))
         if pending.count == batchSize { try flush() }

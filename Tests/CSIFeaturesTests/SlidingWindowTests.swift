@@ -45,6 +45,33 @@ import CSICapture
         } catch { #expect(error.field == "input.normalization.std") }
     }
 
+    @Test func windowCenteredRemovesEachWindowsMeanThenScales() throws {
+        let normalizer = try Normalizer(.windowCentered(std: [2, 4]), features: 2)
+        #expect(!normalizer.normalizesSteps)
+        #expect(try Normalizer(.standard(mean: [0, 0], std: [1, 1]), features: 2).normalizesSteps)
+        // two windows of 3 steps x 2 features
+        var values: [Float] = [1, 10, 2, 20, 3, 30, 5, 0, 5, 0, 8, 3]
+        values.withUnsafeMutableBufferPointer { normalizer.apply(windows: $0, steps: 3) }
+        let expected: [Float] = [-0.5, -2.5, 0, 0, 0.5, 2.5, -0.5, -0.25, -0.5, -0.25, 1, 0.5]
+        let maxdiff = zip(values, expected).map { abs($0 - $1) }.max() ?? 0
+        print("window-centered vs hand computation: maxdiff \(maxdiff)")
+        #expect(maxdiff < 1e-6)
+        // a room's static level (a constant per feature) does not change the result
+        var shifted: [Float] = [1 + 17, 10 - 9, 2 + 17, 20 - 9, 3 + 17, 30 - 9]
+        shifted.withUnsafeMutableBufferPointer { normalizer.apply($0) }
+        let levelDiff = zip(shifted, expected.prefix(6)).map { abs($0 - $1) }.max() ?? 0
+        print("window-centered with a level offset: maxdiff \(levelDiff)")
+        #expect(levelDiff < 1e-5)
+        do {
+            _ = try Normalizer(.windowCentered(std: [1]), features: 2)
+            Issue.record("wrong std count accepted")
+        } catch { #expect(error.field == "input.normalization.std") }
+        do {
+            _ = try Normalizer(.windowCentered(std: [1, -1]), features: 2)
+            Issue.record("negative std accepted")
+        } catch { #expect(error.field == "input.normalization.std") }
+    }
+
     @Test func motionEnergyIsVarianceOverRecentSteps() {
         var motion = MotionEnergy(steps: 4, features: 2)
         for v: Float in [1, 1, 1, 1] { [v, v].withUnsafeBufferPointer { motion.push($0) } }
@@ -118,6 +145,11 @@ import CSICapture
             _ = try Normalization(json: ["kind": "standard", "mean": [1, "x"], "std": [1, 2]])
             Issue.record("accepted a string")
         } catch { #expect(error.field == "input.normalization.mean[1]") }
+        #expect(try Normalization(json: ["kind": "window-centered", "std": [1, 2.5]]) == .windowCentered(std: [1, 2.5]))
+        do {
+            _ = try Normalization(json: ["kind": "window-centered", "mean": [1, 2]])
+            Issue.record("accepted a window-centered spec without std")
+        } catch { #expect(error.field == "input.normalization.std") }
         do {
             _ = try Normalization(json: ["kind": "zscore"])
             Issue.record("accepted an unknown kind")

@@ -66,4 +66,61 @@ struct StreamingSessionTests {
         #expect(windows == 10 * streams)
         #expect(maxdiff <= 1e-5)
     }
+
+    /// Each window's per-feature mean over its steps removed (what a `window-centered` normalisation does first).
+    static func centre(_ window: UnsafeMutableBufferPointer<Float>, features: Int) {
+        let steps = window.count / features
+        for f in 0..<features {
+            var sum: Float = 0
+            for t in 0..<steps { sum += window[t * features + f] }
+            for t in 0..<steps { window[t * features + f] -= sum / Float(steps) }
+        }
+    }
+
+    /// With a window transform the ring holds raw steps and every gathered window is transformed before it is
+    /// evaluated: the logits equal the batch path on the transformed windows (and differ from the untransformed).
+    @Test func windowTransformIsAppliedToEveryGatheredWindow() throws {
+        let steps = 12, features = 20, hop = 3, total = 40, classes = 3
+        let json = TestModels.configJSON(architecture: "gru", hidden: 6, layers: 1, bidirectional: false,
+                                         attention: nil, classes: classes, steps: steps, features: features)
+        let model = try CSIModel(file: TestModels.file(configJSON: json), source: "t")
+        let streaming = StreamingSession(model: model, maxBatch: 2, slack: 2) { Self.centre($0, features: features) }
+        #expect(!streaming.cachesProjections)
+        let batch = InferenceSession(model: model, maxBatch: 1)
+        // a large per-feature offset (a static level) on top of the test data
+        let data = TestModels.windows(count: total * features, seed: 77).enumerated().map { $0.element + Float($0.offset % features) }
+        let slot = streaming.openStream()
+        var maxdiff: Float = 0, untransformedDiff: Float = 0, windows = 0
+        var end = 0
+        while end + hop <= total {
+            data.withUnsafeBufferPointer { streaming.append(steps: $0.baseAddress! + end * features, count: hop, to: slot) }
+            end += hop
+            guard end >= steps else { continue }
+            var streamed = [Float](repeating: .nan, count: classes)
+            let done = [slot].withUnsafeBufferPointer { slots in
+                [end].withUnsafeBufferPointer { ends in
+                    streamed.withUnsafeMutableBufferPointer { streaming.logits(slots: slots, ends: ends, into: $0) }
+                }
+            }
+            #expect(done)
+            let raw = Array(data[((end - steps) * features)..<(end * features)])
+            var centred = raw
+            centred.withUnsafeMutableBufferPointer { Self.centre($0, features: features) }
+            var expected = [Float](repeating: .nan, count: classes), plain = expected
+            centred.withUnsafeBufferPointer { input in
+                expected.withUnsafeMutableBufferPointer { batch.logits(windows: input, batch: 1, into: $0) }
+            }
+            raw.withUnsafeBufferPointer { input in
+                plain.withUnsafeMutableBufferPointer { batch.logits(windows: input, batch: 1, into: $0) }
+            }
+            maxdiff = max(maxdiff, zip(streamed, expected).map { abs($0 - $1) }.max() ?? .infinity)
+            untransformedDiff = max(untransformedDiff, zip(streamed, plain).map { abs($0 - $1) }.max() ?? 0)
+            windows += 1
+        }
+        print("window transform: \(windows) streamed windows, maxdiff \(maxdiff) "
+              + "(vs untransformed windows: \(untransformedDiff))")
+        #expect(windows == 10)
+        #expect(maxdiff <= 1e-5)
+        #expect(untransformedDiff > 1e-3)
+    }
 }

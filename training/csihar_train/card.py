@@ -8,6 +8,7 @@ import argparse
 import hashlib
 import json
 import os
+import struct
 
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -30,6 +31,27 @@ def confusion_table(labels, matrix):
     return "\n".join(lines)
 
 
+def normalisation_text(model_path, report):
+    """How the model normalises its input, from the model file's input spec (the training args if unreadable)."""
+    kind = report["args"].get("normalization", "standard")
+    if model_path and os.path.exists(model_path):
+        kind = load_config(model_path)["input"].get("normalization", {}).get("kind", kind)
+    if kind == "window-centered":
+        return ("`window-centered` (each window's per-feature mean over its steps removed, then divided by the "
+                "per-feature std of centred training windows, stored in the file; docs/model-format.md)")
+    if kind == "minmax":
+        return "`minmax` (one scalar min/max pair, stored in the file)"
+    return "`standard` (per-feature mean/std of the training split, stored in the file)"
+
+
+def load_config(path):
+    """The csihar config (JSON) of a `.safetensors` model file."""
+    with open(path, "rb") as f:
+        length = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(length))
+    return json.loads(header["__metadata__"]["csihar"])
+
+
 def render(report, model_path, reproduce, about, cross, parity):
     test, validation = report["test"], report["validation"]
     config, input_spec = report["config"], report["input"]
@@ -50,8 +72,7 @@ def render(report, model_path, reproduce, about, cross, parity):
         f"- Architecture: `{arch}` ({shape}), {report['parameters']:,} parameters, {len(labels)} classes.",
         f"- Input: {input_spec['steps']} steps x {input_spec['features']} features at {input_spec['sample_rate_hz']} Hz "
         f"({input_spec['steps'] / input_spec['sample_rate_hz']:.2f} s), layout `{input_spec.get('layout')}`, "
-        f"transform `{input_spec.get('transform')}`; normalisation `standard` (per-feature mean/std of the training "
-        "split, stored in the file).",
+        f"transform `{input_spec.get('transform')}`; normalisation {normalisation_text(model_path, report)}.",
         f"- Labels: " + ", ".join(f"{i} {name}" for i, name in enumerate(labels)) + ".",
         "",
         "## Data and split",

@@ -168,8 +168,30 @@ def standard_normalization(X, index, chunk=2048):
     return {"kind": "standard", "mean": [float(v) for v in mean], "std": [float(v) for v in std]}
 
 
+def window_centered_normalization(X, index, chunk=2048):
+    """`window-centered` spec: per-feature standard deviation, over the windows `index` (training split only), of
+    the values minus their window's per-feature mean (the room's static level removed), float64 sums."""
+    features = X.shape[2]
+    total_sq, count = np.zeros(features), 0
+    for start in range(0, len(index), chunk):
+        block = np.asarray(X[np.sort(index[start:start + chunk])], dtype=np.float64)
+        block = block - block.mean(axis=1, keepdims=True)
+        total_sq += (block * block).reshape(-1, features).sum(0)
+        count += block.shape[0] * block.shape[1]
+    std = np.sqrt(total_sq / max(count, 1))
+    std = np.where(std > 1e-6, std, 1.0)           # a constant feature passes through unscaled
+    return {"kind": "window-centered", "std": [float(v) for v in std]}
+
+
 def normalize(block, normalization):
-    """Applies a normalisation spec to (..., features) float32 values (as the Swift Normalizer does)."""
+    """Applies a normalisation spec to (..., features) float32 values (as the Swift Normalizer does); for
+    `window-centered` the block is (..., steps, features) and each window's per-feature mean over its steps
+    (summed in float64, rounded to float32) is subtracted first."""
+    if normalization["kind"] == "window-centered":
+        block = np.asarray(block, dtype=np.float32)
+        mean = block.astype(np.float64).mean(axis=-2, keepdims=True).astype(np.float32)
+        std = np.asarray(normalization["std"], dtype=np.float32)
+        return ((block - mean) * (np.float32(1) / std)).astype(np.float32)
     if normalization["kind"] == "standard":
         mean = np.asarray(normalization["mean"], dtype=np.float32)
         std = np.asarray(normalization["std"], dtype=np.float32)

@@ -61,6 +61,9 @@ def parse_args(argv=None):
                    help="training windows get a random constant offset per feature and per window (normalised "
                         "units, standard deviation): teaches the model to use changes over time, not a room's "
                         "static level")
+    p.add_argument("--normalization", choices=["standard", "window-centered"], default="standard",
+                   help="standard: per-feature mean/std of the training split; window-centered: each window's "
+                        "per-feature mean removed (the room's static multipath level), then per-feature std")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--max-minutes", type=float, default=30.0, help="stop training after this long")
     return p.parse_args(argv)
@@ -164,7 +167,10 @@ def main(argv=None):
           f"{len(split['test'])} (duplicates dropped: {len(duplicates)}); windows {len(train_index)} / "
           f"{len(val_index)} / {len(test_index)}", flush=True)
 
-    normalization = data.standard_normalization(export.X, train_index)
+    if args.normalization == "window-centered":
+        normalization = data.window_centered_normalization(export.X, train_index)
+    else:
+        normalization = data.standard_normalization(export.X, train_index)
     config = model_config(args, export, normalization)
     model = build_model(config)
     parameters = sum(p.numel() for p in model.parameters())

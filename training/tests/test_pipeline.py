@@ -94,6 +94,21 @@ class DataTests(unittest.TestCase):
         normalised = data.normalize(values.astype(np.float32), spec)
         self.assertLess(np.abs(normalised.mean(0)).max(), 1e-4)
 
+    def test_window_centered_normalization_removes_each_windows_level(self):
+        index = data.window_indices(self.export, data.split_by_trial(self.export, 0)["train"])
+        spec = data.window_centered_normalization(self.export.X, index, chunk=7)
+        self.assertEqual(spec["kind"], "window-centered")
+        windows = np.asarray(self.export.X[np.sort(index)], dtype=np.float64)
+        centred = windows - windows.mean(axis=1, keepdims=True)
+        maxdiff = np.abs(np.array(spec["std"]) - np.sqrt((centred ** 2).reshape(-1, 6).mean(0))).max()
+        normalised = data.normalize(windows.astype(np.float32), spec)
+        shifted = data.normalize((windows + np.arange(6) * 7.5).astype(np.float32), spec)   # another room's level
+        level = np.abs(shifted - normalised).max()
+        print(f"window-centered std maxdiff {maxdiff:.2e}, level-offset maxdiff {level:.2e}")
+        self.assertLess(maxdiff, 1e-9)
+        self.assertLess(np.abs(normalised.mean(axis=1)).max(), 1e-4)
+        self.assertLess(level, 1e-4)
+
     def test_bad_export_is_reported_with_the_file(self):
         folder = os.path.join(self.tmp.name, "e")
         np.save(os.path.join(folder, "y.npy"), np.zeros(3, dtype=np.int64))
