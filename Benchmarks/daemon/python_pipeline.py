@@ -95,6 +95,8 @@ def main():
             x = (x - norm["min"]) / (norm["max"] - norm["min"])
         elif norm.get("kind") == "standard":
             x = (x - np.asarray(norm["mean"], dtype=np.float32)) / np.asarray(norm["std"], dtype=np.float32)
+        elif norm.get("kind") == "window-centered":
+            x = (x - x.mean(axis=1, keepdims=True)) / np.asarray(norm["std"], dtype=np.float32)
         probabilities = []
         with torch.inference_mode():
             for start in range(0, S, 64):
