@@ -1,8 +1,9 @@
 """Swift engine vs PyTorch parity on a model's test windows.
 
-Exports the model's held-out test windows (un-normalised, as the daemon's pipeline hands them over) to X.npy,
-computes PyTorch logits from the same `.safetensors` file (normalisation from its input spec), runs
-`csihar predict` on X.npy, and compares predicted classes and logits. Writes a JSON report for the model card.
+Takes the model's held-out test windows (un-normalised, as the daemon's pipeline hands them over), normalises
+them with the model file's input spec (training/csihar_train/data.py, the reference of the Swift Normalizer),
+computes PyTorch logits from the same `.safetensors` file, runs `csihar predict` on the same normalised windows
+(X.npy; predict's input is normalised), and compares predicted classes and logits. Writes a JSON report for the model card.
 
     python parity.py --model ../models/wiar-gru.safetensors --report reports/wiar-gru.json \
         --out reports/wiar-gru-parity.json [--csihar PATH] [--limit N]
@@ -61,7 +62,7 @@ def main():
         csihar = os.path.join(bin_path, "csihar")
     with tempfile.TemporaryDirectory() as tmp:
         x_path, logits_path = os.path.join(tmp, "X.npy"), os.path.join(tmp, "logits.npy")
-        np.save(x_path, X)
+        np.save(x_path, normalised)          # `csihar predict` takes windows normalised as the model expects
         command = args.predict.format(csihar=shlex.quote(csihar), model=shlex.quote(os.path.abspath(args.model)),
                                       x=x_path, logits=logits_path)
         started = time.perf_counter()

@@ -3,9 +3,9 @@
 #   training/train_ut_har.sh gru     -> models/ut-har-gru.safetensors + models/ut-har-gru.md
 #   training/train_ut_har.sh ablstm  -> models/ut-har-ablstm.safetensors + models/ut-har-ablstm.md
 # Classes: the 7 UT-HAR activities + idle. Input 250 x 90 at 250 Hz (1 s windows) like UT-HAR.
-# Training rooms: simulator seeds 1000-1132; test rooms (never seen in training): seeds 9000-9029.
+# Training rooms: simulator seeds 1000-1532; test rooms (never seen in training): seeds 9000-9029.
 # Normalisation `window-centered` (each window's per-feature mean removed: the room's static level; docs/model-format.md).
-# Environment: PYTHON, CSIHAR as in train_wiar.sh; SIM_TRAIN (default 133), SIM_TEST (default 30) recordings.
+# Environment: PYTHON, CSIHAR as in train_wiar.sh; SIM_TRAIN (default 533), SIM_TEST (default 30) recordings.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -14,7 +14,7 @@ if [ -z "${CSIHAR:-}" ]; then
     swift build --product csihar >&2
     CSIHAR="$(swift build --show-bin-path)/csihar"
 fi
-SIM_TRAIN=${SIM_TRAIN:-133}
+SIM_TRAIN=${SIM_TRAIN:-533}
 SIM_TEST=${SIM_TEST:-30}
 DATA=.build/datasets
 LABELS="lie down,fall,walk,pick up,run,sit down,stand up,idle"
@@ -40,13 +40,13 @@ card() {
 }
 case "${1:-}" in
 gru)
-    train --arch gru --hidden 64 --name ut-har-gru --normalization window-centered --epochs 30 --patience 6 \
-        --batch 256 --lr 5e-3 --max-minutes 30 \
+    train --arch gru --hidden 64 --name ut-har-gru --normalization window-centered --epochs 30 --patience 5 \
+        --batch 256 --lr 5e-3 --train-stride 2 --max-minutes 32 \
         --report reports/ut-har-gru.json --out ../models/ut-har-gru.safetensors
     card ut-har-gru gru ;;
 ablstm)
     train --arch ablstm --hidden 32 --attention 64 --name ut-har-ablstm --normalization window-centered \
-        --epochs 25 --patience 6 --batch 256 --lr 5e-3 --train-stride 3 --threads 1 --max-minutes 25 \
+        --epochs 25 --patience 5 --batch 256 --lr 5e-3 --train-stride 3 --threads 1 --max-minutes 25 \
         --report reports/ut-har-ablstm.json --out ../models/ut-har-ablstm.safetensors
     card ut-har-ablstm ablstm ;;
 card)
