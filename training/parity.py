@@ -78,6 +78,7 @@ def main():
         "swift_ms_per_window": 1e3 * seconds / max(len(X), 1),
         "command": "python training/parity.py --model " + os.path.relpath(args.model, os.getcwd()) + " ...",
         "predict_command": args.predict,
+        "csihar": os.path.relpath(os.path.abspath(csihar), os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")),
     }
     json.dump(result, open(args.out, "w"), indent=1)
     print(f"parity {args.model}: {result['agreement'] * 100:.3f}% of {len(X)} windows agree, "

@@ -123,8 +123,10 @@ def render(report, model_path, reproduce, about, cross, parity):
                    f"**{percent(parity['agreement'])}** ({parity['disagreements']} differ), max |logit difference| "
                    f"{parity['max_abs_logit_diff']:.2e}. Command: `{parity['command']}`.")
         if parity.get("swift_ms_per_window") is not None:
-            out.append(f"- Swift engine (`csihar predict`, batch of {parity['windows']}): "
-                       f"{parity['swift_ms_per_window']:.3f} ms per window wall time including file I/O.")
+            build = " debug build," if "/debug/" in parity.get("csihar", "") else ""
+            out.append(f"- Swift engine (`csihar predict`,{build} batch of {parity['windows']}): "
+                       f"{parity['swift_ms_per_window']:.3f} ms per window wall time including file I/O and start-up "
+                       "(a parity run, not a benchmark: see BENCHMARKS.md).")
     else:
         out.append("- Swift engine vs PyTorch parity: not measured yet: the Swift engine (CSIInference) was not in main "
                    "when this card was written; `training/parity.py` does the check (`csihar predict` on the test "
