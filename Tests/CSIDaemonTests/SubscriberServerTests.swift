@@ -161,7 +161,9 @@ import Testing
             for round in 0..<5 {
                 var clients: [TestClient] = []
                 for _ in 0..<100 { clients.append(try TestClient(path: path)) }
-                for _ in 0..<200 where hub.subscriberCount < 100 { try await Task.sleep(for: .milliseconds(10)) }
+                // Under load the server may still be accepting the previous round's closed connections (they
+                // register, see the end of input and leave): wait for exactly this round's 100.
+                for _ in 0..<1000 where hub.subscriberCount != 100 { try await Task.sleep(for: .milliseconds(10)) }
                 #expect(hub.subscriberCount == 100)
                 for seq in 0..<50 { hub.publish(event(round * 50 + seq, .activityStarted(activity: "walk", confidence: 0.5))) }
                 clients.removeAll()
