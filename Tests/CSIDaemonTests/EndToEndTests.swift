@@ -1,4 +1,5 @@
 import CSIEvents
+import CSITestSupport
 import Foundation
 import Testing
 @testable import CSIDaemon
@@ -289,7 +290,10 @@ import Testing
               + "more came and went (\(run.after - run.before) kB); served per round \(run.served); subscribers afterwards \(run.left)")
         #expect(run.served.count == 10 && run.served.allSatisfy { $0 == 100 })
         #expect((0...1).contains(run.left), "none left but (perhaps) the status connection")
-        #expect(run.before > 0 && run.after - run.before < 8_192, "memory flat within 8 MB")
+        #expect(run.before > 0)
+        if Sanitizer.measuresMemory("daemon RSS bound under subscriber churn") {
+            #expect(run.after - run.before < 8_192, "memory flat within 8 MB")
+        }
         #expect(run.status == 0)
     }
 

@@ -1,3 +1,4 @@
+import CSITestSupport
 import Foundation
 import Testing
 @testable import CSIDaemon
@@ -48,7 +49,9 @@ import Testing
             Thread.sleep(forTimeInterval: 0.05)
             dropped = DaemonProbe.status(socket: socket)["dropped_lines"] as? Int ?? 0
         }
-        #expect(dropped > 0, "lines dropped for the stalled subscribers are counted")
+        if dropped > 0 || Sanitizer.keepsPace("stalled subscribers overflowing their queues within 15 s") {
+            #expect(dropped > 0, "lines dropped for the stalled subscribers are counted")
+        }
 
         // Malformed requests: one error line each; the connection stays open and still answers.
         let malformed = try TestClient(path: socket)
@@ -74,12 +77,16 @@ import Testing
             sent += count
             peak = max(peak, DaemonProbe.residentKiB(daemon.pid))
         }
-        let reply = giant.readLines(seconds: 5) { !$0.isEmpty }.first ?? ""
+        // The client is a subscriber too: a heartbeat may come before the error line on a busy machine.
+        let isError = { (line: String) in object(line)["type"] as? String == "error" }
+        let reply = giant.readLines(seconds: 5) { $0.contains(where: isError) }.first(where: isError) ?? ""
         peak = max(peak, DaemonProbe.residentKiB(daemon.pid))
         print("100 MB line: server closed after \(sent / 1024) KiB sent; reply \(reply); RSS \(baseline) -> peak \(peak) KiB")
         #expect(object(reply)["type"] as? String == "error" && (object(reply)["message"] as? String)?.contains("longer than 4096") == true)
         #expect(sent < 100 << 20, "the connection was closed before 100 MB went through")
-        #expect(peak - baseline < 32 * 1024, "no 100 MB buffer: RSS grew \(peak - baseline) KiB")
+        if Sanitizer.measuresMemory("RSS bound while a 100 MB line is sent") {
+            #expect(peak - baseline < 32 * 1024, "no 100 MB buffer: RSS grew \(peak - baseline) KiB")
+        }
 
         // The pipeline is unaffected.
         let after = heartbeatsAdvance(socket: socket)
@@ -87,7 +94,9 @@ import Testing
         print("stalled x20 + malformed + 100 MB line: frames \(startFrames) -> \(after.frames.last ?? -1), dropped lines \(dropped), "
               + "RSS \(baseline) -> \(end) KiB (+\(end - baseline))")
         #expect(after.ok, "a normal subscriber still gets heartbeats with frames advancing: \(after.frames)")
-        #expect(end - baseline < 48 * 1024, "RSS grew \(end - baseline) KiB")
+        if Sanitizer.measuresMemory("RSS bound after stalled, malformed and giant-line clients") {
+            #expect(end - baseline < 48 * 1024, "RSS grew \(end - baseline) KiB")
+        }
         _ = stalled
         let exit = daemon.terminate()
         #expect(exit.status == 0 && exit.seconds < 3, "clean exit with stalled subscribers attached: \(exit)")
@@ -158,8 +167,10 @@ import Testing
         #expect((status["subscribers"] as? Int ?? 99) <= 1, "every stormed subscriber was removed from the hub (the status asker may count)")
         #expect((status["subscribers_refused"] as? Int ?? 0) >= refused)
         #expect(after.ok, "heartbeats with frames advancing after the storm: \(after.frames)")
-        #expect(withThousand - baseline < 160 * 1024, "1000 subscribers cost \(withThousand - baseline) KiB")
-        #expect(end - baseline < 160 * 1024, "RSS after the storm grew \(end - baseline) KiB")
+        if Sanitizer.measuresMemory("RSS bounds with 1000 subscribers and after the storm") {
+            #expect(withThousand - baseline < 160 * 1024, "1000 subscribers cost \(withThousand - baseline) KiB")
+            #expect(end - baseline < 160 * 1024, "RSS after the storm grew \(end - baseline) KiB")
+        }
         #expect(daemon.terminate().status == 0)
     }
 

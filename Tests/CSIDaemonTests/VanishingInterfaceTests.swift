@@ -36,7 +36,9 @@ final class PacketReplayer: @unchecked Sendable {
     private let rate: Double
     private let lock = NSLock()
     private var stopped = false
-    private(set) var sent = 0
+    private var sentCount = 0
+    /// Packets sent so far (read under the lock: the sending thread updates it; ThreadSanitizer caught the bare read).
+    var sent: Int { lock.withLock { sentCount } }
 
     /// Reads a classic little-endian pcap file.
     init(pcap path: String, interface: String, rate: Double) throws {
@@ -77,7 +79,7 @@ final class PacketReplayer: @unchecked Sendable {
                                socklen_t(raw.count))
                     }
                 }
-                if result > 0 { lock.withLock { sent += 1 } }
+                if result > 0 { lock.withLock { sentCount += 1 } }
                 index += 1
                 Thread.sleep(forTimeInterval: 1 / rate)
             }
