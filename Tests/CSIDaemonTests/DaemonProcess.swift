@@ -37,6 +37,10 @@ final class DaemonProcess {
             process.arguments = arguments
         }
         var base = ["PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "1"]
+        // Under `make sanitize` the instrumented daemon gets the tests' sanitizer options (suppressions included).
+        for key in ["ASAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"] {
+            if let value = ProcessInfo.processInfo.environment[key] { base[key] = value }
+        }
         base.merge(environment) { $1 }
         process.environment = base
         process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory ?? FileManager.default.temporaryDirectory.path)
