@@ -139,7 +139,9 @@ import Testing
         print("1000 connections, limit 900: \(served) served, \(refused) refused with an error line, \(silent) silent; "
               + "RSS \(baseline) -> \(withThousand) KiB")
         #expect(served <= 900 && served >= 895, "the limit holds")
-        #expect(refused == 1000 - served - silent && silent == 0)
+        if silent == 0 || Sanitizer.keepsPace("every one of 1000 connections answered within the wait") {
+            #expect(refused == 1000 - served - silent && silent == 0)
+        }
         clients.removeAll()
 
         // Connect/disconnect storms: 2000 connections that close at once, some after a request.
@@ -164,7 +166,9 @@ import Testing
         print("storm of 2000 connect/close in \(String(format: "%.2f", stormSeconds)) s: subscribers now \(status["subscribers"] ?? "?"), "
               + "refused \(status["subscribers_refused"] ?? "?"), frames \(startFrames) -> \(after.frames.last ?? -1), "
               + "RSS \(baseline) -> \(withThousand) (1000 open) -> \(end) KiB")
-        #expect((status["subscribers"] as? Int ?? 99) <= 1, "every stormed subscriber was removed from the hub (the status asker may count)")
+        if (status["subscribers"] as? Int ?? 99) <= 1 || Sanitizer.keepsPace("stormed subscribers removed within 4 s") {
+            #expect((status["subscribers"] as? Int ?? 99) <= 1, "every stormed subscriber was removed from the hub (the status asker may count)")
+        }
         #expect((status["subscribers_refused"] as? Int ?? 0) >= refused)
         #expect(after.ok, "heartbeats with frames advancing after the storm: \(after.frames)")
         if Sanitizer.measuresMemory("RSS bounds with 1000 subscribers and after the storm") {
