@@ -60,7 +60,7 @@ final class FakeLiveCapture: LiveCapture {
         let source = LiveSource(name: "pcap:fake0", initialBackoff: 0.05, maximumBackoff: 1) { FakeLiveCapture(device: device) }
         var options = DaemonRunner.Options()
         options.heartbeatSeconds = 3600
-        options.pipeline.silenceSeconds = 60
+        options.pipeline.silenceSeconds = 3600   // wall-clock silence must not fire, even on a slow (sanitizer) run
         let hub = EventHub(queueCapacity: 100_000)
         let subscription = hub.subscribe(filter: SubscriptionFilter(types: [.streamUp, .streamDown, .streamError]))
         let runner = DaemonRunner(options: options, classifier: AntennaClassifier(), hub: hub, sources: [source])
