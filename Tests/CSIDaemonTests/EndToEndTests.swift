@@ -327,7 +327,7 @@ import Testing
         let types = run.lines.compactMap { string(parse($0)["type"]) }
         print("interface: \(run.lines.count) lines (\(Set(types).sorted().joined(separator: ", "))), model \(run.model.map { "\($0)" } ?? "none"); "
               + "SIGTERM -> exit \(run.exit.status.map(String.init) ?? "none") in \(String(format: "%.2f", run.exit.seconds)) s")
-        #expect(string(run.model)?.hasPrefix("ut-har-gru") == true, "the default model serves")
+        #expect(string(run.model)?.hasPrefix("ut-har-ablstm") == true, "the default model serves")
         #expect(!types.isEmpty, "events at the subscriber")
         #expect(!types.contains("prediction"), "predictions only for subscribers that ask")
         #expect(run.exit.status == 0 && run.exit.seconds < 2, "\(run.log)")
