@@ -90,17 +90,8 @@ import Testing
     }
 
     /// Runs the csihar CLI next to csihard; returns its exit status and stdout.
-    private func csihar(_ arguments: [String], seconds: Double = 10) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = DaemonProcess.executable!.deletingLastPathComponent().appendingPathComponent("csihar")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    private func csihar(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        try runProcess(DaemonProcess.executable!.deletingLastPathComponent().appendingPathComponent("csihar"), arguments)
     }
 
     @Test func secondInstanceLeavesTheLiveSocketAloneAndCLIClientsWork() throws {

@@ -10,16 +10,7 @@ import Testing
 @Suite(.serialized) struct EndToEndTests {
     /// Runs the csihar CLI next to csihard; returns its exit status and output.
     private func csihar(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = DaemonProcess.executable!.deletingLastPathComponent().appendingPathComponent("csihar")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runProcess(DaemonProcess.executable!.deletingLastPathComponent().appendingPathComponent("csihar"), arguments)
     }
 
     /// One line's JSON (null when it is not JSON).

@@ -352,19 +352,7 @@ final class EventCollector: @unchecked Sendable {
 @Suite(.serialized) struct InterfaceFaultTests {
     /// Runs `ip ARGS`; true on success.
     @discardableResult
-    private func ip(_ arguments: [String]) -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        if !FileManager.default.isExecutableFile(atPath: process.executableURL!.path) {
-            process.executableURL = URL(fileURLWithPath: "/sbin/ip")
-        }
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }
+    private func ip(_ arguments: [String]) -> Bool { VethPair.ip(arguments) }
 
     /// The link-layer packets of a pcap file (classic format, any byte order).
     private func packets(_ path: String) throws -> [[UInt8]] {
