@@ -12,15 +12,18 @@ import csiread
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared", "data")
+# (path, frames taken, folder). No WiAR recording here: the dataset's files are read from ../shared/data by the
+# tests that need them and never copied into the repository, raw or decoded; the project's own simulated capture
+# stands in for a long 3x30 recording.
 SOURCES = [
-    ("wiar/height/60_rawdata/csi_a12_1.dat", 12),
-    ("captures/intel5300/log.all_csi.6.7.6.dat", 29),
-    ("captures/intel5300/example.dat", 6),
+    ("samples/living-room-intel5300.dat", 12, ROOT),
+    ("captures/intel5300/log.all_csi.6.7.6.dat", 29, SHARED),
+    ("captures/intel5300/example.dat", 6, SHARED),
 ]
 
 frames = []
-for rel, limit in SOURCES:
-    d = csiread.Intel(os.path.join(SHARED, rel), nrxnum=3, ntxnum=3, pl_size=0, if_report=False)
+for rel, limit, folder in SOURCES:
+    d = csiread.Intel(os.path.join(folder, rel), nrxnum=3, ntxnum=3, pl_size=0, if_report=False)
     d.read()
     scaled = d.get_scaled_csi()                      # (N, 30, 3, 3)
     taken = 0

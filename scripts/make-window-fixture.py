@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Independent reference for the whole feature path on a real recording
-(Tests/CSIFeaturesTests/Fixtures/wiar-windows.json).
+"""Independent reference for the whole feature path on a long recording
+(Tests/CSIFeaturesTests/Fixtures/intel5300-windows.json).
 
-csiread decodes and scales the WiAR file (get_scaled_csi), NumPy computes amplitude-db, then the zero-order-hold
+The recording is the project's own simulated Intel 5300 capture (samples/living-room-intel5300.dat: 3 x 30, 250
+packets/s with jitter and lost packets); WiAR files are never copied into the repository, raw or decoded.
+csiread decodes and scales it (get_scaled_csi), NumPy computes amplitude-db, then the zero-order-hold
 resampling and windowing are re-implemented here from their definition in docs/features.md (vectorised with
 searchsorted, not a port of the Swift loop):
   grid t0 + i / (rate * P); value at instant tau = last frame with timestamp <= tau; step n = mean of its P instants;
@@ -14,9 +16,9 @@ import numpy as np
 import csiread
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REL = "wiar/height/60_rawdata/csi_a12_1.dat"
-PATH = os.path.join(os.path.dirname(ROOT), "shared", "data", REL)
-RATE, POINTS, STEPS, HOP = 25.0, 2, 50, 6
+REL = "samples/living-room-intel5300.dat"
+PATH = os.path.join(ROOT, REL)
+RATE, POINTS, STEPS, HOP = 250.0, 2, 50, 6
 
 d = csiread.Intel(PATH, nrxnum=3, ntxnum=3, pl_size=0, if_report=False)
 d.read()
@@ -38,7 +40,7 @@ steps = features[index].reshape(-1, POINTS, 90).mean(axis=1)      # (steps, 90)
 ends = list(range(STEPS - 1, len(steps), HOP))
 windows = np.stack([steps[e - STEPS + 1:e + 1] for e in ends])   # (N, STEPS, 90)
 
-out = os.path.join(ROOT, "Tests/CSIFeaturesTests/Fixtures/wiar-windows.json")
+out = os.path.join(ROOT, "Tests/CSIFeaturesTests/Fixtures/intel5300-windows.json")
 with open(out, "w") as f:
     json.dump({"oracle": "csiread " + csiread.__version__ + " + numpy zero-order hold", "file": REL,
                "rate": RATE, "points": POINTS, "steps": STEPS, "hop": HOP, "frames": int(len(ts)),

@@ -19,14 +19,14 @@ private struct WindowGolden: Decodable {
 }
 
 @Suite struct WindowGoldenTests {
-    /// The whole serving/export path (Intel5300Reader -> FeatureExtractor -> Resampler -> SlidingWindow) on a real
-    /// WiAR recording against csiread + an independent NumPy zero-order-hold implementation
-    /// (scripts/make-window-fixture.py).
-    @Test func wiarWindowsMatchIndependentReference() throws {
+    /// The whole serving/export path (Intel5300Reader -> FeatureExtractor -> Resampler -> SlidingWindow) on a long
+    /// Intel 5300 recording with jitter and lost packets (the project's simulated `samples/living-room-intel5300.dat`)
+    /// against csiread + an independent NumPy zero-order-hold implementation (scripts/make-window-fixture.py).
+    @Test func intel5300WindowsMatchIndependentReference() throws {
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/wiar-windows.json")
+            .appendingPathComponent("Fixtures/intel5300-windows.json")
         let golden = try JSONDecoder().decode(WindowGolden.self, from: Data(contentsOf: fixture))
-        guard let file = SharedData.file(golden.file) else { return }
+        let file = SharedData.repositoryRoot().appendingPathComponent(golden.file)
         let config = FeaturePipelineConfig(steps: golden.steps, sampleRateHz: golden.rate,
                                            hopSeconds: Double(golden.hop) / golden.rate, pointsPerStep: golden.points)
         #expect(config.hopSteps == golden.hop)
@@ -51,7 +51,7 @@ private struct WindowGolden: Decodable {
             let m = window.reduce(0.0) { $0 + Double($1) } / Double(window.count)
             maxMeanDiff = max(maxMeanDiff, abs(m - mean))
         }
-        print("WiAR \(golden.file): \(windows.count) windows vs \(golden.oracle): first/last maxdiff = \(maxDiff) dB, "
+        print("\(golden.file): \(windows.count) windows vs \(golden.oracle): first/last maxdiff = \(maxDiff) dB, "
               + "window-mean maxdiff = \(maxMeanDiff) dB")
         #expect(maxDiff < 1e-4)
         #expect(maxMeanDiff < 1e-4)
