@@ -177,9 +177,9 @@ def check(args):
         if not values:
             failures.append(f"no final counters in {name}.log")
             continue
-        if not (values["frames_read"] == args.frames == values["frames"] == values["featurised"]):
+        if not (values["frames_read"] == args.frames == values["frames"]):
             failures.append(f"{name}: frames in capture {args.frames}, read {values['frames_read']}, "
-                            f"pipeline {values['frames']}, featurised {values['featurised']}")
+                            f"pipeline {values['frames']}")
         if values["dropped"] or values["rejected"]:
             failures.append(f"{name}: dropped {values['dropped']}, rejected {values['rejected']}")
 
@@ -207,7 +207,7 @@ def check(args):
     print(f"RSS: start {samples[0][1] if samples else 0} KiB, after {warmup:.0f} s warm-up {base} KiB, end {end} KiB, "
           f"peak {peak} KiB; growth after warm-up {growth:+.2f}% (peak {peak_growth:+.2f}%)")
     print(f"frames: capture {args.frames}, read {counters.get('frames_read')}, pipeline {counters.get('frames')}, "
-          f"featurised {counters.get('featurised')}, dropped {counters.get('dropped')}, rejected {counters.get('rejected')}; "
+          f"dropped {counters.get('dropped')}, rejected {counters.get('rejected')}; "
           f"windows {counters.get('windows')}, events published {counters.get('events')}")
     print(f"events compared (no seq/wall_time/heartbeat/gap/prediction): ref {len(ref)}, soak {len(soak)}, "
           f"identical {identical} (bit-exact {exact}, max numeric difference {max_difference:.1e}, tolerance {TOLERANCE:.0e}); "

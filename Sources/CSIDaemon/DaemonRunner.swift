@@ -219,7 +219,7 @@ public final class DaemonRunner: @unchecked Sendable {
             }
             if now >= nextHeartbeat {
                 nextHeartbeat = now + options.heartbeatSeconds
-                pipeline.framesDropped = sources.reduce(0) { $0 + $1.counters.framesDropped }
+                pipeline.framesDropped = sourceTotals.framesDropped
                 pipeline.heartbeat(subscribers: hub.subscriberCount, droppedLines: hub.droppedTotal)
             }
             if active.isEmpty && options.exitWhenDone { break }
@@ -237,19 +237,26 @@ public final class DaemonRunner: @unchecked Sendable {
     /// Connections refused by the server (limit or allow-list), for `status`.
     public var subscribersRefused: @Sendable () -> Int = { 0 }
 
-    /// `frames_read=N frames=N featurised=N rejected=N dropped=N windows=N events=N ...` (logged at exit; the
-    /// soak check reads it). Pipeline thread only.
-    private var countersSummary: String {
-        let counters = pipeline.counters
-        let source = sources.reduce(into: SourceCounters()) { total, source in
+    /// The counters of every source added up (`queueHighWater` is the highest of them).
+    private var sourceTotals: SourceCounters {
+        sources.reduce(into: SourceCounters()) { total, source in
             let counters = source.counters
             total.framesRead += counters.framesRead
             total.framesDropped += counters.framesDropped
+            total.queueHighWater = max(total.queueHighWater, counters.queueHighWater)
             total.truncations += counters.truncations
             total.rotations += counters.rotations
             total.losses += counters.losses
+            total.starts += counters.starts
         }
-        return "frames_read=\(source.framesRead) frames=\(counters.frames) featurised=\(counters.frames - counters.framesRejected) "
+    }
+
+    /// `frames_read=N frames=N rejected=N dropped=N windows=N events=N ...` (logged at exit; the soak check reads
+    /// it). Pipeline thread only.
+    private var countersSummary: String {
+        let counters = pipeline.counters
+        let source = sourceTotals
+        return "frames_read=\(source.framesRead) frames=\(counters.frames) "
             + "rejected=\(counters.framesRejected) dropped=\(source.framesDropped) windows=\(counters.windows) "
             + "events=\(counters.events) record_issues=\(counters.recordIssues) truncations=\(source.truncations) "
             + "rotations=\(source.rotations) losses=\(source.losses)"
@@ -268,18 +275,16 @@ public final class DaemonRunner: @unchecked Sendable {
             "latency_p50_ms": pipeline.latency.percentile(0.5) * 1000,
             "latency_p99_ms": pipeline.latency.percentile(0.99) * 1000,
         ]
-        var framesRead = 0, framesDropped = 0
         object["sources"] = sources.map { source -> [String: Any] in
             let counters = source.counters
-            framesRead += counters.framesRead
-            framesDropped += counters.framesDropped
             return ["source": source.name, "frames_read": counters.framesRead, "frames_dropped": counters.framesDropped,
                     "queue_high_water": counters.queueHighWater, "truncations": counters.truncations,
                     "rotations": counters.rotations, "losses": counters.losses, "starts": counters.starts]
         }
-        object["frames_read"] = framesRead
-        object["frames_dropped"] = framesDropped
-        pipeline.framesDropped = framesDropped
+        let totals = sourceTotals
+        object["frames_read"] = totals.framesRead
+        object["frames_dropped"] = totals.framesDropped
+        pipeline.framesDropped = totals.framesDropped
         object["streams"] = pipeline.streamSnapshots().map { stream -> [String: Any] in
             ["stream": stream.key, "source": stream.source, "frames": stream.frames, "windows": stream.windows,
              "lost_frames": stream.lostFrames,

@@ -50,9 +50,9 @@ public final class ModelClassifier: StreamingWindowClassifier {
         }
         session = InferenceSession(model: model, maxBatch: max(1, maxBatch))
         // A per-window normalisation (window-centered) cannot be applied step by step: the ring keeps raw steps.
-        let windowNormalizer: Normalizer? = normalizer.normalizesSteps ? nil : normalizer
+        let normalizer = self.normalizer
         streaming = StreamingSession(model: model, maxBatch: max(1, maxBatch), slack: slack ?? max(1, config.steps / 2),
-                                     windowTransform: windowNormalizer.map { normalizer in { normalizer.apply($0) } })
+                                     windowTransform: normalizer.normalizesSteps ? nil : { normalizer.apply($0) })
         step = .allocate(capacity: config.features)
         step.initialize(repeating: 0, count: config.features)
     }
