@@ -140,6 +140,12 @@ public enum DaemonConfigFile {
         "smoother.fall_cooldown_seconds": { settings, value throws(Rejected) in
             settings.pipeline.smoother.fallCooldownSeconds = try number(value)
         },
+        "smoother.fall_confirm_seconds": { settings, value throws(Rejected) in
+            settings.pipeline.smoother.fallConfirmSeconds = try number(value)
+        },
+        "smoother.fall_recovery_labels": { settings, value throws(Rejected) in
+            settings.pipeline.smoother.recoveryLabels = Set(try strings(value))
+        },
         "smoother.gap_reset_seconds": { settings, value throws(Rejected) in settings.pipeline.smoother.gapResetSeconds = try number(value) },
     ]
 

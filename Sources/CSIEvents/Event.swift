@@ -4,7 +4,7 @@ public enum EventType: String, Sendable, CaseIterable, Hashable {
     case activityStarted = "activity.started"
     /// The current activity of a stream ended.
     case activityEnded = "activity.ended"
-    /// A fall was detected (rate-limited by a cooldown).
+    /// A fall was detected and confirmed (nothing after it showed a recovery; rate-limited by a cooldown).
     case fallDetected = "fall.detected"
     /// Raw per-window class probabilities (not sent to subscribers unless asked for).
     case prediction = "prediction"
@@ -55,8 +55,9 @@ public enum EventPayload: Sendable, Hashable {
     case activityStarted(activity: String, confidence: Double)
     /// `activity.ended`: the activity, its mean confidence while it lasted, and its duration in seconds.
     case activityEnded(activity: String, confidence: Double, duration: Double)
-    /// `fall.detected`: smoothed fall confidence.
-    case fallDetected(confidence: Double)
+    /// `fall.detected`: smoothed fall confidence, and the capture time of the fall itself (`fall_time`; the event's
+    /// `time` is when the fall was confirmed, `smoother.fall_confirm_seconds` later). `nil` leaves `fall_time` out.
+    case fallDetected(confidence: Double, fallTime: Double? = nil)
     /// `prediction`: one window's probabilities (aligned with `labels`) and its motion energy.
     case prediction(labels: [String], probabilities: [Float], motionEnergy: Double)
     /// `stream.up`: the capture source name and device kind.

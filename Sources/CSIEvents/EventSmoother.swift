@@ -1,71 +1,15 @@
-/// Settings of ``EventSmoother``. Every duration is in SECONDS of capture time, so the same settings give the same
-/// events whatever the window rate (2 Hz or 20 Hz).
-public struct SmootherConfig: Sendable, Hashable {
-    /// Class labels, aligned with the model's probabilities.
-    public var labels: [String]
-    /// Probabilities are averaged over the windows that ended within this many seconds.
-    public var averagingSeconds: Double = 1.0
-    /// An activity starts when its averaged probability reaches this ...
-    public var enterConfidence: Double = 0.6
-    /// ... and ends when it stays below this (hysteresis: `exitConfidence < enterConfidence`).
-    public var exitConfidence: Double = 0.4
-    /// A new activity must lead for this long before `activity.started` (flicker suppression).
-    public var minimumSeconds: Double = 0.6
-    /// The current activity must stay below `exitConfidence` (or idle) for this long before `activity.ended`.
-    public var exitSeconds: Double = 0.6
-    /// Below this top averaged probability the stream counts as idle (UT-HAR has no idle class).
-    public var idleConfidence: Double = 0.45
-    /// Below this averaged motion energy (dB^2) the stream counts as idle; 0 disables the motion test.
-    public var idleMotionEnergy: Double = 0
-    /// A model class meaning "nobody moving" (e.g. `idle` in models trained with an idle class): when it leads,
-    /// the stream counts as idle and no activity is started for it. Absent label: only the confidence and motion
-    /// tests decide idleness.
-    public var idleLabel: String = "idle"
-    /// The label that raises `fall.detected` (absent label: no fall events).
-    public var fallLabel: String = "fall"
-    /// Averaged fall probability that raises `fall.detected`.
-    public var fallConfidence: Double = 0.7
-    /// After a fall event, no other for this long (no "fall detected" floods).
-    public var fallCooldownSeconds: Double = 10
-    /// A jump in capture time longer than this resets the history (and ends the current activity).
-    public var gapResetSeconds: Double = 5
-
-    /// Creates a configuration with the defaults above.
-    public init(labels: [String]) { self.labels = labels }
-
-    /// Checks ranges; the message names the field.
-    public func validate() throws(SmootherConfigError) {
-        func require(_ ok: Bool, _ field: String, _ reason: String) throws(SmootherConfigError) {
-            if !ok { throw SmootherConfigError(field: field, reason: reason) }
-        }
-        try require(!labels.isEmpty, "labels", "must not be empty")
-        try require(averagingSeconds > 0 && averagingSeconds.isFinite, "averaging_seconds", "must be > 0")
-        try require((0...1).contains(enterConfidence), "enter_confidence", "must be in 0...1")
-        try require((0...1).contains(exitConfidence), "exit_confidence", "must be in 0...1")
-        try require(exitConfidence <= enterConfidence, "exit_confidence", "must be <= enter_confidence")
-        try require(minimumSeconds >= 0 && minimumSeconds.isFinite, "minimum_seconds", "must be >= 0")
-        try require(exitSeconds >= 0 && exitSeconds.isFinite, "exit_seconds", "must be >= 0")
-        try require((0...1).contains(idleConfidence), "idle_confidence", "must be in 0...1")
-        try require(idleMotionEnergy >= 0 && idleMotionEnergy.isFinite, "idle_motion_energy", "must be >= 0")
-        try require((0...1).contains(fallConfidence), "fall_confidence", "must be in 0...1")
-        try require(fallCooldownSeconds >= 0 && fallCooldownSeconds.isFinite, "fall_cooldown_seconds", "must be >= 0")
-        try require(gapResetSeconds > 0 && gapResetSeconds.isFinite, "gap_reset_seconds", "must be > 0")
-    }
-}
-
-/// A bad smoother setting.
-public struct SmootherConfigError: Error, Sendable, CustomStringConvertible {
-    /// The offending field (config-file key).
-    public var field: String
-    /// Why it is rejected.
-    public var reason: String
-    /// `field: reason`.
-    public var description: String { "\(field): \(reason)" }
-}
-
 /// Turns one stream's per-window probabilities into activity events:
 /// time-window averaging -> idle test -> enter/exit hysteresis with minimum durations -> events; falls separately,
-/// with a cooldown. Preallocated; not thread-safe (one per stream, owned by the pipeline thread).
+/// confirmed and with a cooldown. Preallocated; not thread-safe (one per stream, owned by the pipeline thread).
+///
+/// Fall confirmation: when the averaged fall probability reaches `fallConfidence` (outside the cooldown), the fall
+/// is only *pending*. If, within `fallConfirmSeconds`, a window shows a recovery (a `recoveryLabels` class leads the
+/// observed state with an averaged probability of at least `enterConfidence`: the person walked, ran or stood up),
+/// the fall is dropped and counted in ``fallsRejected``. Otherwise `fall.detected` is emitted by the first window at
+/// or after the end of the confirmation period, with the fall's confidence and `fallTime`; the cooldown counts from
+/// the fall itself. At ``finish(time:emit:)`` (stream down, capture-time gap, model reload) a pending fall is
+/// reported at `time` if at least `min(1 s, fallConfirmSeconds)` of data followed it without a recovery, and dropped
+/// (also counted in ``fallsRejected``) otherwise: too little was seen after it to confirm it.
 public struct EventSmoother: Sendable {
     /// The settings.
     public let config: SmootherConfig
@@ -90,8 +34,16 @@ public struct EventSmoother: Sendable {
     private var currentStart = 0.0, currentConfidenceSum = 0.0, currentConfidenceCount = 0
     /// Since when the current activity has been below exit (nil = it is not).
     private var leavingSince: Double?
-    /// Time of the last `fall.detected`.
+    /// Capture time of the last reported fall (the fall itself, not its confirmation).
     private var lastFall: Double?
+    /// A fall waiting for confirmation: its capture time and averaged confidence.
+    private var pendingFall: (time: Double, confidence: Double)?
+    /// Per class: whether it is one of `recoveryLabels`, (classes,).
+    private let recoveryMask: [Bool]
+    /// Pending falls dropped because a recovery followed them (or the stream ended too soon after them).
+    public private(set) var fallsRejected = 0
+    /// Data that must follow a pending fall, at the end of a stream, for it to be reported (seconds).
+    static let finishConfirmSeconds = 1.0
     /// Index of the fall label, if the model has one.
     private let fallIndex: Int?
     /// Index of the idle label, if the model has one.
@@ -112,6 +64,7 @@ public struct EventSmoother: Sendable {
         average = [Double](repeating: 0, count: config.labels.count)
         fallIndex = config.labels.firstIndex(of: config.fallLabel)
         idleIndex = config.labels.firstIndex(of: config.idleLabel)
+        recoveryMask = config.labels.map { config.recoveryLabels.contains($0) && $0 != config.fallLabel }
     }
 
     /// Feeds one window that ended at capture time `time`; calls `emit(time, payload)` for each resulting event.
@@ -132,11 +85,25 @@ public struct EventSmoother: Sendable {
         let still = config.idleMotionEnergy > 0 && motion < config.idleMotionEnergy
         let observed: Int? = (still || average[top] < config.idleConfidence || top == idleIndex) ? nil : top
 
-        // Falls: separate from the activity state, rate-limited.
-        if let fallIndex, !still, average[fallIndex] >= config.fallConfidence,
+        // Falls: separate from the activity state, confirmed by what follows, rate-limited.
+        if let pending = pendingFall {
+            if let next = observed, recoveryMask[next], average[next] >= config.enterConfidence {
+                pendingFall = nil
+                fallsRejected += 1
+            } else if time - pending.time >= config.fallConfirmSeconds - Self.tolerance {
+                pendingFall = nil
+                lastFall = pending.time
+                emit(time, .fallDetected(confidence: pending.confidence, fallTime: pending.time))
+            }
+        }
+        if pendingFall == nil, let fallIndex, !still, average[fallIndex] >= config.fallConfidence,
            lastFall.map({ time - $0 >= config.fallCooldownSeconds - Self.tolerance }) ?? true {
-            lastFall = time
-            emit(time, .fallDetected(confidence: average[fallIndex]))
+            if config.fallConfirmSeconds > 0 {
+                pendingFall = (time, average[fallIndex])
+            } else {
+                lastFall = time
+                emit(time, .fallDetected(confidence: average[fallIndex], fallTime: time))
+            }
         }
 
         // Leaving the current activity (hysteresis on its own averaged probability).
@@ -176,8 +143,19 @@ public struct EventSmoother: Sendable {
         probabilities.withUnsafeBufferPointer { push(time: time, probabilities: $0, motionEnergy: motionEnergy, emit: emit) }
     }
 
-    /// Ends the current activity (stream went down or a gap) and clears the history.
+    /// Ends the current activity (stream went down or a gap) and clears the history. A pending fall is reported at
+    /// `time` when at least `min(1 s, fallConfirmSeconds)` passed since it without a recovery, else dropped.
     public mutating func finish(time: Double, emit: (Double, EventPayload) -> Void) {
+        if let pending = pendingFall {
+            pendingFall = nil
+            let needed = min(Self.finishConfirmSeconds, config.fallConfirmSeconds)
+            if time - pending.time >= needed - Self.tolerance {
+                lastFall = pending.time
+                emit(time, .fallDetected(confidence: pending.confidence, fallTime: pending.time))
+            } else {
+                fallsRejected += 1
+            }
+        }
         if current != nil { end(time: time, endedAt: time, emit: emit) }
         head = 0; count = 0
         candidate = nil

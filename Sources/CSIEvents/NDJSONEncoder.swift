@@ -34,8 +34,9 @@ public struct NDJSONEncoder: Sendable {
             append(",\"activity\":"); appendString(activity)
             append(",\"confidence\":"); appendNumber(rounded(confidence))
             append(",\"duration\":"); appendNumber(rounded(duration))
-        case .fallDetected(let confidence):
+        case .fallDetected(let confidence, let fallTime):
             append(",\"confidence\":"); appendNumber(rounded(confidence))
+            if let fallTime { append(",\"fall_time\":"); appendNumber(fallTime) }
         case .prediction(let labels, let probabilities, let motionEnergy):
             append(",\"probabilities\":{")
             for (index, label) in labels.enumerated() {

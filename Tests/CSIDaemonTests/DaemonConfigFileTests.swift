@@ -36,6 +36,8 @@ import Testing
             max_batch = 8
             [smoother]
             fall_cooldown_seconds = 30
+            fall_confirm_seconds = 3.5
+            fall_recovery_labels = ["walk"]
             idle_label = "empty"
             [model]
             path = "m.safetensors"
@@ -45,6 +47,7 @@ import Testing
         #expect(settings.socketMode == 0o640 && settings.socketGroup == "csihar" && settings.subscriberQueue == 32)
         #expect(settings.pipeline.hopSeconds == 0.5 && settings.pipeline.maxBatch == 8)
         #expect(settings.pipeline.smoother.fallCooldownSeconds == 30 && settings.pipeline.smoother.idleLabel == "empty")
+        #expect(settings.pipeline.smoother.fallConfirmSeconds == 3.5 && settings.pipeline.smoother.recoveryLabels == ["walk"])
         #expect(settings.modelPath == "m.safetensors")
     }
 
@@ -58,6 +61,10 @@ import Testing
         ("[daemon]\nlog_level = \"loud\"\n", "bad.toml:2: daemon.log_level: 'loud' is not one of"),
         ("[smoother]\nenter_confidence = 0.3\nexit_confidence = 0.5\n", "bad.toml:3: smoother.exit_confidence: must be <= enter_confidence"),
         ("[pipeline]\nhop = 1\n", "bad.toml:2: pipeline.hop: unknown key"),
+        ("[smoother]\nfall_confirm_seconds = -1\n", "bad.toml:2: smoother.fall_confirm_seconds: must be >= 0"),
+        ("[smoother]\nfall_recovery_labels = [\"walk\", \"fall\"]\n",
+         "bad.toml:2: smoother.fall_recovery_labels: must not contain the fall label 'fall'"),
+        ("[smoother]\nfall_recovery_labels = \"walk\"\n", "bad.toml:2: smoother.fall_recovery_labels: must be an array of strings"),
         ("[pipeline\n", "bad.toml:1: expected ']'"),
     ])
     func badValuesNameFileLineAndKey(text: String, message: String) {

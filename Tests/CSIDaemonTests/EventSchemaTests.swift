@@ -24,6 +24,7 @@ import Testing
             (stream, .activityStarted(activity: "walk", confidence: 0.912345678)),
             (stream, .activityEnded(activity: "walk", confidence: 0.8, duration: 3.2)),
             (stream, .fallDetected(confidence: 1)),
+            (stream, .fallDetected(confidence: 0.742, fallTime: 881.7775)),
             (stream, .streamError(kind: "features", message: "frame has 1 antenna, the layout needs 3 \"quoted\"\n")),
             ("pcap:wlan0", .streamError(kind: "source-lost", message: "wlan0: The interface disappeared; retrying in 1 s")),
             (nil, .streamError(kind: "inference", message: "model failed")),

@@ -13,6 +13,13 @@ private func oneHot(_ label: String, _ confidence: Float = 0.9) -> [Float] {
 private func run(_ config: SmootherConfig, rate: Double, duration: Double,
                  motion: (Double) -> Double = { _ in 10 },
                  script: (Double) -> [Float]) -> [(Double, EventPayload)] {
+    runSmoother(config, rate: rate, duration: duration, motion: motion, script: script).events
+}
+
+/// ``run(_:rate:duration:motion:script:)`` that also returns the smoother, for its counters.
+private func runSmoother(_ config: SmootherConfig, rate: Double, duration: Double,
+                         motion: (Double) -> Double = { _ in 10 },
+                         script: (Double) -> [Float]) -> (events: [(Double, EventPayload)], smoother: EventSmoother) {
     var smoother = EventSmoother(config: config)
     var events: [(Double, EventPayload)] = []
     let count = Int(duration * rate)
@@ -21,7 +28,15 @@ private func run(_ config: SmootherConfig, rate: Double, duration: Double,
         smoother.push(time: time, probabilities: script(time), motionEnergy: motion(time)) { events.append(($0, $1)) }
     }
     smoother.finish(time: duration) { events.append(($0, $1)) }
-    return events
+    return (events, smoother)
+}
+
+/// The `fall.detected` events: (event time, fall time, confidence).
+private func falls(_ events: [(Double, EventPayload)]) -> [(time: Double, fallTime: Double, confidence: Double)] {
+    events.compactMap { event in
+        guard case .fallDetected(let confidence, let fallTime) = event.1 else { return nil }
+        return (event.0, fallTime ?? .nan, confidence)
+    }
 }
 
 private func summary(_ events: [(Double, EventPayload)]) -> [String] {
@@ -128,17 +143,79 @@ private func summary(_ events: [(Double, EventPayload)]) -> [String] {
     @Test func fallCooldownPreventsFloods() {
         var config = SmootherConfig(labels: labels)
         config.fallCooldownSeconds = 10
-        // Falls at 1-3 s, 5-7 s (within cooldown) and 14-16 s.
-        let events = run(config, rate: 20, duration: 20) { time in
+        // Falls at 1-3 s, 5-7 s (within cooldown) and 14-16 s; nobody gets up in between (no leading class).
+        let script = { (time: Double) -> [Float] in
             (1..<3).contains(time) || (5..<7).contains(time) || (14..<16).contains(time) ? oneHot("fall", 0.95) : oneHot("lie down", 0.3)
         }
-        let falls = events.filter { if case .fallDetected = $0.1 { return true }; return false }
-        #expect(falls.count == 2)
-        #expect(falls.count == 2 && falls[1].0 - falls[0].0 >= 10)
-        let slow = run(config, rate: 2, duration: 20) { time in
-            (1..<3).contains(time) || (5..<7).contains(time) || (14..<16).contains(time) ? oneHot("fall", 0.95) : oneHot("lie down", 0.3)
+        let fast = falls(run(config, rate: 20, duration: 20, script: script))
+        #expect(fast.count == 2)
+        if fast.count == 2 {
+            #expect(fast[1].fallTime - fast[0].fallTime >= 10)
+            #expect((1...2).contains(fast[0].fallTime) && (14...15).contains(fast[1].fallTime))
+            // Each reported once its 2 s of confirmation have passed.
+            for fall in fast { #expect(abs(fall.time - fall.fallTime - 2) < 1e-6, "\(fall)") }
         }
-        #expect(slow.filter { if case .fallDetected = $0.1 { return true }; return false }.count == 2)
+        let slow = falls(run(config, rate: 2, duration: 20, script: script))
+        #expect(slow.count == 2)
+        for fall in slow { #expect(fall.time - fall.fallTime >= 2 - 1e-6 && fall.time - fall.fallTime < 2.5, "\(fall)") }
+    }
+
+    /// fall 2-3 s, then lying still ("lie down" leads, not a recovery class) to 8 s.
+    private func fallThenLying(_ time: Double) -> [Float] {
+        time < 2 ? oneHot("lie down", 0.3) : time < 3 ? oneHot("fall", 0.95) : oneHot("lie down", 0.9)
+    }
+
+    @Test func fallFollowedByLyingStillIsReportedWhenTheConfirmationEnds() {
+        let config = SmootherConfig(labels: labels)
+        #expect(config.fallConfirmSeconds == 2)
+        let (events, smoother) = runSmoother(config, rate: 10, duration: 8, script: fallThenLying)
+        let reported = falls(events)
+        #expect(reported.count == 1)
+        guard let fall = reported.first else { return }
+        print("fall at \(fall.fallTime) s reported at \(fall.time) s, confidence \(fall.confidence)")
+        #expect(fall.fallTime > 2 && fall.fallTime < 3)
+        #expect(abs(fall.time - (fall.fallTime + 2)) < 1e-6)
+        #expect(fall.confidence >= 0.7)
+        #expect(smoother.fallsRejected == 0)
+
+        // With no confirmation the same fall is reported at once, with the same confidence (the old behaviour).
+        var immediate = config
+        immediate.fallConfirmSeconds = 0
+        let direct = falls(run(immediate, rate: 10, duration: 8, script: fallThenLying))
+        #expect(direct.count == 1)
+        if let first = direct.first {
+            #expect(first.time == first.fallTime && abs(first.time - fall.fallTime) < 1e-9)
+            #expect(first.confidence == fall.confidence)
+        }
+    }
+
+    @Test func fallFollowedByWalkingIsRejected() {
+        let config = SmootherConfig(labels: labels)
+        for recovery in ["walk", "run", "stand up"] {
+            let (events, smoother) = runSmoother(config, rate: 10, duration: 8) { time in
+                time < 2 ? oneHot("lie down", 0.3) : time < 3 ? oneHot("fall", 0.95) : oneHot(recovery, 0.95)
+            }
+            #expect(falls(events).isEmpty, "\(recovery): \(summary(events))")
+            #expect(smoother.fallsRejected == 1, "\(recovery)")
+            #expect(summary(events).contains("start \(recovery)"))
+        }
+        // A class outside `recoveryLabels` does not cancel it.
+        var custom = config
+        custom.recoveryLabels = ["run"]
+        let (events, smoother) = runSmoother(custom, rate: 10, duration: 8) { time in
+            time < 2 ? oneHot("lie down", 0.3) : time < 3 ? oneHot("fall", 0.95) : oneHot("walk", 0.95)
+        }
+        #expect(falls(events).count == 1 && smoother.fallsRejected == 0)
+    }
+
+    @Test func aFallPendingAtTheEndOfTheStreamNeedsOneSecondAfterIt() {
+        let config = SmootherConfig(labels: labels)
+        // The fall is seen at 2.7 s; the stream ends 0.8 s later (dropped) or 1.3 s later (reported at its end).
+        let short = runSmoother(config, rate: 10, duration: 3.5, script: fallThenLying)
+        #expect(falls(short.events).isEmpty && short.smoother.fallsRejected == 1)
+        let long = runSmoother(config, rate: 10, duration: 4, script: fallThenLying)
+        #expect(falls(long.events).count == 1 && long.smoother.fallsRejected == 0)
+        if let fall = falls(long.events).first { #expect(fall.time == 4 && fall.fallTime < 3) }
     }
 
     @Test func lowMotionMeansIdleWhateverTheModelSays() {
@@ -166,5 +243,11 @@ private func summary(_ events: [(Double, EventPayload)]) -> [String] {
         #expect(throws: SmootherConfigError.self) { try config.validate() }
         do { try config.validate() } catch { #expect(error.field == "exit_confidence") }
         #expect(throws: Never.self) { try SmootherConfig(labels: labels).validate() }
+        var negative = SmootherConfig(labels: labels)
+        negative.fallConfirmSeconds = -1
+        do { try negative.validate(); Issue.record("accepted") } catch { #expect(error.field == "fall_confirm_seconds") }
+        var recoveringFall = SmootherConfig(labels: labels)
+        recoveringFall.recoveryLabels = ["fall"]
+        do { try recoveringFall.validate(); Issue.record("accepted") } catch { #expect(error.field == "fall_recovery_labels") }
     }
 }

@@ -1,0 +1,75 @@
+/// Settings of ``EventSmoother``. Every duration is in SECONDS of capture time, so the same settings give the same
+/// events whatever the window rate (2 Hz or 20 Hz).
+public struct SmootherConfig: Sendable, Hashable {
+    /// Class labels, aligned with the model's probabilities.
+    public var labels: [String]
+    /// Probabilities are averaged over the windows that ended within this many seconds.
+    public var averagingSeconds: Double = 1.0
+    /// An activity starts when its averaged probability reaches this ...
+    public var enterConfidence: Double = 0.6
+    /// ... and ends when it stays below this (hysteresis: `exitConfidence < enterConfidence`).
+    public var exitConfidence: Double = 0.4
+    /// A new activity must lead for this long before `activity.started` (flicker suppression).
+    public var minimumSeconds: Double = 0.6
+    /// The current activity must stay below `exitConfidence` (or idle) for this long before `activity.ended`.
+    public var exitSeconds: Double = 0.6
+    /// Below this top averaged probability the stream counts as idle (UT-HAR has no idle class).
+    public var idleConfidence: Double = 0.45
+    /// Below this averaged motion energy (dB^2) the stream counts as idle; 0 disables the motion test.
+    public var idleMotionEnergy: Double = 0
+    /// A model class meaning "nobody moving" (e.g. `idle` in models trained with an idle class): when it leads,
+    /// the stream counts as idle and no activity is started for it. Absent label: only the confidence and motion
+    /// tests decide idleness.
+    public var idleLabel: String = "idle"
+    /// The label that raises `fall.detected` (absent label: no fall events).
+    public var fallLabel: String = "fall"
+    /// Averaged fall probability that raises `fall.detected`.
+    public var fallConfidence: Double = 0.7
+    /// After a fall event, no other for this long (no "fall detected" floods); counted from the fall itself.
+    public var fallCooldownSeconds: Double = 10
+    /// A fall is reported only when this many seconds after it show no recovery (see ``recoveryLabels``):
+    /// `fall.detected` then comes at the end of this period. 0 reports a fall as soon as it is seen.
+    public var fallConfirmSeconds: Double = 2
+    /// Labels that, leading with an averaged probability of at least `enterConfidence` while a fall waits for
+    /// confirmation, show that the person got up and moved on: the fall is dropped (``EventSmoother/fallsRejected``).
+    /// Labels the model does not have are ignored.
+    public var recoveryLabels: Set<String> = ["walk", "run", "stand up"]
+    /// A jump in capture time longer than this resets the history (and ends the current activity).
+    public var gapResetSeconds: Double = 5
+
+    /// Creates a configuration with the defaults above.
+    public init(labels: [String]) { self.labels = labels }
+
+    /// Checks ranges; the message names the field.
+    public func validate() throws(SmootherConfigError) {
+        func require(_ ok: Bool, _ field: String, _ reason: String) throws(SmootherConfigError) {
+            if !ok { throw SmootherConfigError(field: field, reason: reason) }
+        }
+        try require(!labels.isEmpty, "labels", "must not be empty")
+        try require(averagingSeconds > 0 && averagingSeconds.isFinite, "averaging_seconds", "must be > 0")
+        try require((0...1).contains(enterConfidence), "enter_confidence", "must be in 0...1")
+        try require((0...1).contains(exitConfidence), "exit_confidence", "must be in 0...1")
+        try require(exitConfidence <= enterConfidence, "exit_confidence", "must be <= enter_confidence")
+        try require(minimumSeconds >= 0 && minimumSeconds.isFinite, "minimum_seconds", "must be >= 0")
+        try require(exitSeconds >= 0 && exitSeconds.isFinite, "exit_seconds", "must be >= 0")
+        try require((0...1).contains(idleConfidence), "idle_confidence", "must be in 0...1")
+        try require(idleMotionEnergy >= 0 && idleMotionEnergy.isFinite, "idle_motion_energy", "must be >= 0")
+        try require((0...1).contains(fallConfidence), "fall_confidence", "must be in 0...1")
+        try require(fallCooldownSeconds >= 0 && fallCooldownSeconds.isFinite, "fall_cooldown_seconds", "must be >= 0")
+        try require(fallConfirmSeconds >= 0 && fallConfirmSeconds.isFinite, "fall_confirm_seconds", "must be >= 0")
+        try require(!recoveryLabels.contains(""), "fall_recovery_labels", "must not contain an empty label")
+        try require(!recoveryLabels.contains(fallLabel), "fall_recovery_labels",
+                    "must not contain the fall label '\(fallLabel)'")
+        try require(gapResetSeconds > 0 && gapResetSeconds.isFinite, "gap_reset_seconds", "must be > 0")
+    }
+}
+
+/// A bad smoother setting.
+public struct SmootherConfigError: Error, Sendable, CustomStringConvertible {
+    /// The offending field (config-file key).
+    public var field: String
+    /// Why it is rejected.
+    public var reason: String
+    /// `field: reason`.
+    public var description: String { "\(field): \(reason)" }
+}
