@@ -112,7 +112,7 @@ public final class DaemonPipeline {
     public var featureConfig: FeaturePipelineConfig {
         guard let classifier else { return FeaturePipelineConfig.utHAR }
         return FeaturePipelineConfig(steps: classifier.steps, sampleRateHz: classifier.sampleRateHz,
-                                     hopSeconds: config.hopSeconds)
+                                     hopSeconds: config.hopSeconds, transform: classifier.transform)
     }
 
     /// Number of streams up.

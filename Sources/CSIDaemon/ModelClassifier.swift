@@ -20,6 +20,8 @@ public final class ModelClassifier: StreamingWindowClassifier {
     public var features: Int { model.config.features }
     /// Model steps per second of capture time.
     public var sampleRateHz: Double { model.config.sampleRateHz }
+    /// The input transform the model declares.
+    public let transform: FeatureTransform
     /// `name (architecture, file)`.
     public var name: String { "\(model.config.name) (\(model.config.architecture.rawValue), \(path))" }
 
@@ -30,7 +32,7 @@ public final class ModelClassifier: StreamingWindowClassifier {
     /// Steps that may arrive after a window's end before it must be classified.
     public var slack: Int { streaming.slack }
     /// The feature transforms the daemon's feature code produces (CSIFeatures).
-    public static let supportedTransforms: Set<String> = [FeatureLayout.transform]
+    public static let supportedTransforms: Set<String> = Set(FeatureTransform.supportedNames)
 
     /// Loads `path`; a bad file or an input spec the daemon cannot feed throws a ``ClassifierError`` naming the
     /// file and field.
@@ -43,6 +45,7 @@ public final class ModelClassifier: StreamingWindowClassifier {
         self.path = path
         let config = model.config
         let normalization = try Self.normalization(of: config, path: path)
+        transform = try Self.transform(of: config, path: path)
         do {
             normalizer = try Normalizer(normalization, features: config.features)
         } catch {
@@ -68,9 +71,10 @@ public final class ModelClassifier: StreamingWindowClassifier {
             throw ClassifierError("\(path): input.transform: '\(config.transform)' is not produced by this daemon "
                 + "(supported: \(supportedTransforms.sorted().joined(separator: ", ")))")
         }
-        guard config.features == FeatureLayout.features else {
-            throw ClassifierError("\(path): input.features: \(config.features); the daemon's layout "
-                + "\(config.layout) gives \(FeatureLayout.features) features per step")
+        let transform = try Self.transform(of: config, path: path)
+        guard config.features == transform.featureCount else {
+            throw ClassifierError("\(path): input.features: \(config.features); the daemon's \(transform) "
+                + "gives \(transform.featureCount) features per step")
         }
         guard !config.normalizationJSON.isEmpty else { return .none }
         guard let object = try? JSONSerialization.jsonObject(with: Data(config.normalizationJSON.utf8)),
@@ -79,6 +83,20 @@ public final class ModelClassifier: StreamingWindowClassifier {
         }
         do {
             return try Normalization(json: dictionary)
+        } catch {
+            throw ClassifierError("\(path): \(error)")
+        }
+    }
+
+    /// The input transform of `config` (`input.transform`, `input.layout`, `input.doppler`, checked against
+    /// `input.features` and `input.sample_rate_hz`); throws a ``ClassifierError`` naming `path` and the field.
+    public static func transform(of config: ModelConfig, path: String) throws -> FeatureTransform {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(config.json.utf8)) as? [String: Any],
+              let input = object["input"] as? [String: Any] else {
+            throw ClassifierError("\(path): input: missing or not an object")
+        }
+        do {
+            return try FeatureTransform(input: input)
         } catch {
             throw ClassifierError("\(path): \(error)")
         }

@@ -1,3 +1,5 @@
+import CSIFeatures
+
 /// What the pipeline needs from a model: a batch of raw (un-normalised) windows in, class probabilities out.
 ///
 /// The engine's `CSIModel` is adapted to this in ``ModelClassifier`` (when the engine is available); tests use
@@ -13,10 +15,17 @@ public protocol WindowClassifier: AnyObject {
     var sampleRateHz: Double { get }
     /// A short description for logs and `status` (name, architecture, file).
     var name: String { get }
+    /// What a window step holds (the model's `input.transform`).
+    var transform: FeatureTransform { get }
     /// Classifies `batch` windows. `windows` is (batch, steps, features) raw features and may be overwritten
     /// (e.g. normalised in place); `probabilities` receives (batch, labels.count), each row summing to 1.
     func classify(windows: UnsafeMutableBufferPointer<Float>, batch: Int,
                   into probabilities: UnsafeMutableBufferPointer<Float>) throws
+}
+
+extension WindowClassifier {
+    /// `amplitude-db` unless the classifier says otherwise (test classifiers, older adapters).
+    public var transform: FeatureTransform { .amplitudeDB }
 }
 
 /// A model that could not be loaded or used; the message names the file and field.

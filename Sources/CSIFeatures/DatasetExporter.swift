@@ -69,7 +69,7 @@ public final class DatasetExporter {
         output = outputDirectory
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         xWriter = try NumpyFloatStreamWriter(path: outputDirectory + "/X.npy",
-                                             innerShape: [config.steps, FeatureLayout.features])
+                                             innerShape: [config.steps, config.featureCount])
     }
 
     /// Windows written so far.
@@ -127,7 +127,7 @@ public final class DatasetExporter {
 
     /// Adds ready-made windows (UT-HAR arrays): `windows` (count, steps, features) row-major, labels as indices.
     public func addWindows(_ windows: [Float], labelIndices: [Int], path: String, group: String) throws {
-        let size = config.steps * FeatureLayout.features
+        let size = config.steps * config.featureCount
         precondition(windows.count == labelIndices.count * size, "addWindows: shape mismatch")
         let id = recordings.count
         try windows.withUnsafeBufferPointer { buffer in
@@ -146,10 +146,13 @@ public final class DatasetExporter {
         try xWriter.finish()
         try NumpyFile.write(path: output + "/y.npy", int64: y)
         try NumpyFile.write(path: output + "/recording.npy", int32: recordingIndex)
+        var input: [String: Any] = ["steps": config.steps, "features": config.featureCount,
+                                    "sample_rate_hz": config.sampleRateHz, "layout": config.transform.layout,
+                                    "transform": config.transform.name]
+        for (key, value) in config.transform.parameters { input[key] = value }
         var meta: [String: Any] = [
             "labels": labels,
-            "input": ["steps": config.steps, "features": FeatureLayout.features, "sample_rate_hz": config.sampleRateHz,
-                      "layout": FeatureLayout.name, "transform": FeatureLayout.transform],
+            "input": input,
             "hop_steps": config.hopSteps,
             "points_per_step": config.resampler.pointsPerStep,
             "max_hold_seconds": config.resampler.maxHoldSeconds,

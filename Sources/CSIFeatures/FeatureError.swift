@@ -3,6 +3,8 @@
 public enum FeatureError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Fewer than 3 receive antennas and antenna replication was not allowed.
     case tooFewAntennas(device: String, available: Int)
+    /// A CSI ratio needs at least 2 receive chains (`csi-ratio-doppler`).
+    case tooFewChainsForRatio(device: String, available: Int)
     /// The frame's subcarrier grid does not cover the 30 layout subcarriers.
     case unsupportedSubcarriers(device: String, reason: String)
     /// The frame's CSI arrays are inconsistent with its declared shape.
@@ -14,6 +16,8 @@ public enum FeatureError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .tooFewAntennas(device, available):
             return "\(device) stream has \(available) receive antenna(s); the 3x30 layout needs 3 "
                 + "(group cores/boards with AntennaGrouper, or allow replication explicitly)"
+        case let .tooFewChainsForRatio(device, available):
+            return "\(device) stream has \(available) receive chain(s); the csi-ratio-doppler input needs at least 2"
         case let .unsupportedSubcarriers(device, reason):
             return "\(device) stream cannot supply the 30 layout subcarriers: \(reason)"
         case let .malformedFrame(device, reason):

@@ -15,17 +15,31 @@ public struct FeaturePipelineConfig: Sendable, Hashable {
     public var features: FeatureOptions
     /// Steps the motion energy is measured over (0 disables it).
     public var motionSteps: Int
+    /// What a window step holds (the model's `input.transform`).
+    public var transform: FeatureTransform
+
+    /// Features per window step.
+    public var featureCount: Int { transform.featureCount }
 
     /// Creates a configuration; `hopSeconds` is rounded to whole steps (at least 1).
+    /// With `csi-ratio-doppler` the window's steps are spectrum frames: `sampleRateHz` is ignored in favour of the
+    /// spec's frame rate, and the resampler runs at the spec's `rate_hz`.
     public init(steps: Int, sampleRateHz: Double, hopSeconds: Double, pointsPerStep: Int = 2,
-                maxHoldSeconds: Double = 0.5, features: FeatureOptions = FeatureOptions(), motionSteps: Int? = nil) {
+                maxHoldSeconds: Double = 0.5, features: FeatureOptions = FeatureOptions(), motionSteps: Int? = nil,
+                transform: FeatureTransform = .amplitudeDB) {
+        let stepRate: Double, resampleRate: Double
+        switch transform {
+        case .amplitudeDB: stepRate = sampleRateHz; resampleRate = sampleRateHz
+        case .ratioDoppler(let spec): stepRate = spec.frameRateHz; resampleRate = spec.rateHz
+        }
         self.steps = steps
-        self.sampleRateHz = sampleRateHz
-        self.hopSteps = max(1, Int((hopSeconds * sampleRateHz).rounded()))
-        self.resampler = ResamplerConfig(sampleRateHz: sampleRateHz, pointsPerStep: pointsPerStep,
+        self.sampleRateHz = stepRate
+        self.hopSteps = max(1, Int((hopSeconds * stepRate).rounded()))
+        self.resampler = ResamplerConfig(sampleRateHz: resampleRate, pointsPerStep: pointsPerStep,
                                          maxHoldSeconds: maxHoldSeconds)
         self.features = features
-        self.motionSteps = motionSteps ?? max(2, Int((0.5 * sampleRateHz).rounded()))
+        self.motionSteps = motionSteps ?? max(2, Int((0.5 * stepRate).rounded()))
+        self.transform = transform
     }
 
     /// UT-HAR as SenseFi feeds it: 250 steps at 250 Hz (1 s), 2 ZOH points per step, hop 0.2 s.
@@ -45,7 +59,7 @@ public struct FeatureWindow {
 }
 
 /// Per-stream chain: ``MeasurementAssembler`` (Nexmon cores -> 3 antennas) -> ``FeatureExtractor`` ->
-/// ``Resampler`` -> ``SlidingWindow`` (+ ``MotionEnergy``). Feed it all frames of one transmitter (for Nexmon: all
+/// ``Resampler`` -> [``DopplerSpectrum`` for `csi-ratio-doppler`] -> ``SlidingWindow`` (+ ``MotionEnergy``). Feed it all frames of one transmitter (for Nexmon: all
 /// cores; do not split a transmitter's cores into separate pipelines).
 /// Preallocated; steady-state pushes allocate nothing except inside the extractor's first use of a grid.
 public final class FeaturePipeline {
@@ -63,7 +77,9 @@ public final class FeaturePipeline {
     public let assembler = MeasurementAssembler()
     /// Flags of the last extracted frame.
     public private(set) var lastFlags: FeatureFlags = []
-    /// Called with every resampled step (features,) before it enters the window (the daemon's streaming engine
+    /// The spectrum stage (`csi-ratio-doppler` only).
+    public private(set) var doppler: DopplerSpectrum?
+    /// Called with every window step (features,) before it enters the window (the daemon's streaming engine
     /// keeps its own per-stream state from these).
     public var onStep: ((UnsafeBufferPointer<Float>) -> Void)?
 
@@ -74,15 +90,25 @@ public final class FeaturePipeline {
     public private(set) var featurisedFrames = 0
     /// The window handed to callbacks, (steps, features).
     private var windowBuffer: [Float]
+    /// The latest spectrum frame, (bins,) (`csi-ratio-doppler`).
+    private var frameBuffer: [Float]
 
     /// Creates a pipeline.
     public init(config: FeaturePipelineConfig) {
         self.config = config
         extractor = FeatureExtractor(options: config.features)
-        resampler = Resampler(config: config.resampler, features: FeatureLayout.features)
-        window = SlidingWindow(steps: config.steps, features: FeatureLayout.features, hopSteps: config.hopSteps)
-        motion = MotionEnergy(steps: max(2, config.motionSteps), features: FeatureLayout.features)
-        windowBuffer = [Float](repeating: 0, count: config.steps * FeatureLayout.features)
+        let features = config.featureCount
+        switch config.transform {
+        case .amplitudeDB:
+            resampler = Resampler(config: config.resampler, features: features)
+        case .ratioDoppler(let spec):
+            resampler = Resampler(config: config.resampler, features: FeatureExtractor.ratioFeatures)
+            doppler = DopplerSpectrum(spec: spec, series: FeatureExtractor.ratioFeatures / 2)
+        }
+        window = SlidingWindow(steps: config.steps, features: features, hopSteps: config.hopSteps)
+        motion = MotionEnergy(steps: max(2, config.motionSteps), features: features)
+        windowBuffer = [Float](repeating: 0, count: config.steps * features)
+        frameBuffer = [Float](repeating: 0, count: features)
     }
 
     /// Feeds one frame; calls `onWindow` for every window completed by it. Throws ``FeatureError`` when a
@@ -105,13 +131,13 @@ public final class FeaturePipeline {
     /// computed only when the resampler samples it (``Resampler/push(timestamp:loadHeld:emit:)``): the values are
     /// the same as featurising every frame.
     private func pushMeasurement(_ frame: CSIFrame, onWindow: (FeatureWindow) -> Void) throws(FeatureError) -> ResampleOutcome {
-        lastFlags = try extractor.validate(frame)
+        lastFlags = doppler == nil ? try extractor.validate(frame) : try extractor.checkRatio(frame).flags
         let outcome = resampler.push(timestamp: frame.timestamp, loadHeld: loadHeld, emit: { time, step in
             accept(stepTime: time, step: step, onWindow: onWindow)
         })
         switch outcome {
         case .duplicate, .outOfOrder: break
-        case .gapReset: heldFrame = frame; window.reset(); motion.reset()
+        case .gapReset: heldFrame = frame; window.reset(); motion.reset(); doppler?.reset()
         case .accepted, .started: heldFrame = frame
         }
         return outcome
@@ -123,7 +149,7 @@ public final class FeaturePipeline {
         guard let frame = heldFrame else { return }
         featurisedFrames += 1
         do throws(FeatureError) {
-            try extractor.extract(frame, into: out)
+            if doppler == nil { try extractor.extract(frame, into: out) } else { try extractor.extractRatio(frame, into: out) }
         } catch {
             for f in 0..<out.count { out[f] = 0 }
         }
@@ -136,9 +162,21 @@ public final class FeaturePipeline {
         heldFrame = nil
         window.reset()
         motion.reset()
+        doppler?.reset()
     }
 
+    /// One resampled step: through the spectrum stage when there is one, then into the window.
     private func accept(stepTime: Double, step: UnsafeBufferPointer<Float>, onWindow: (FeatureWindow) -> Void) {
+        guard doppler != nil else { return acceptWindowStep(stepTime: stepTime, step: step, onWindow: onWindow) }
+        let due = frameBuffer.withUnsafeMutableBufferPointer { frame in doppler!.push(step, frame: frame) }
+        guard due else { return }
+        // the frame's step ends where the resampled step that completed it ends
+        let frameTime = stepTime + 1 / config.resampler.sampleRateHz - 1 / config.sampleRateHz
+        frameBuffer.withUnsafeBufferPointer { acceptWindowStep(stepTime: frameTime, step: $0, onWindow: onWindow) }
+    }
+
+    /// One window step (`stepTime` = its start) into the motion measure and the window.
+    private func acceptWindowStep(stepTime: Double, step: UnsafeBufferPointer<Float>, onWindow: (FeatureWindow) -> Void) {
         onStep?(step)
         motion.push(step)
         guard window.push(step) else { return }

@@ -68,6 +68,11 @@ public final class Simulator {
     private let firstSequence: Int
     private let permutation: [Int]
     private let transmitter: [UInt8]
+    /// Per receive chain: constant phase offset (rad) and delay slope (rad per subcarrier index) of its RF chain and
+    /// ADC path, drawn per recording (real cards: random after every reset).
+    private let chainPhase: [Double], chainSlope: [Double]
+    /// Per receive chain gain steps per second (AGC re-decisions that are not common to all chains).
+    static let chainGainStepsPerSecond = 0.3
 
     /// Sets up the room, person and channel from the seed.
     public init(config: SimulationConfig, script: ActivityScript) {
@@ -97,6 +102,9 @@ public final class Simulator {
         }
         noiseSeed = random.next()
         firstSequence = Int(random.unit() * 4000)
+        var hardware = random.fork()
+        chainPhase = (0..<3).map { _ in hardware.uniform(-Double.pi, Double.pi) }
+        chainSlope = (0..<3).map { _ in hardware.uniform(-0.03, 0.03) }
     }
 
     /// Generates the recording, calling `body` for every frame in time order.
@@ -113,6 +121,7 @@ public final class Simulator {
         var t = 0.0
         var sequence = firstSequence
         let used = channel.subcarriers.map { config.device.isUsed($0, bandwidthMHz: config.bandwidthMHz) }
+        var chainGainDB = [Double](repeating: 0, count: antennas)    // per-chain gain steps, random walk in +-6 dB
         while t <= script.duration {
             defer {
                 t += max(period * 0.05, period * (1 + config.jitter * noise.gaussian()))
@@ -133,11 +142,21 @@ public final class Simulator {
                 let friis = wavelength / (4 * Double.pi)
                 power[a] = config.txPowerDBm + 10 * log10(max(sum / Double(max(count, 1)) * friis * friis, 1e-30))
             }
-            // estimation noise, common phase and timing offset (amplitude features see only the noise)
+            // Hardware phase and gain, as bad as real cards (docs/simulator.md): per packet a random common phase
+            // (CFO, PLL), a random common delay slope (SFO, packet detection delay: up to +-0.2 rad per subcarrier,
+            // about +-100 ns), per-chain phase jitter; per recording a phase offset and delay slope per chain; now and
+            // then a gain step on one chain. Estimation noise on top. Amplitude features see the noise and the steps.
             let noiseScale = pow(10, -config.snrDB / 20)
             let phase = noise.uniform(-Double.pi, Double.pi)
-            let slope = noise.uniform(-0.05, 0.05)
+            let slope = noise.uniform(-0.2, 0.2)
+            for a in 0..<antennas where noise.unit() < Self.chainGainStepsPerSecond * period {
+                let step = noise.uniform(1, 3) * (noise.unit() < 0.5 ? -1 : 1)
+                chainGainDB[a] = min(max(chainGainDB[a] + step, -6), 6)
+            }
             for a in 0..<antennas {
+                let chain = antennas == 1 ? 0 : a
+                let gain = pow(10, chainGainDB[a] / 20)
+                let jitter = 0.03 * noise.gaussian()
                 var mean = 0.0
                 for s in 0..<nsub { mean += real[a * nsub + s] * real[a * nsub + s] + imag[a * nsub + s] * imag[a * nsub + s] }
                 let sigma = (mean / Double(nsub) / 2).squareRoot() * noiseScale
@@ -147,8 +166,9 @@ public final class Simulator {
                     if !used[s] { re = 0; im = 0 }
                     re += sigma * noise.gaussian()
                     im += sigma * noise.gaussian()
-                    let angle = phase + slope * Double(channel.subcarriers[s])
-                    let c = cos(angle), si = sin(angle)
+                    let k = Double(channel.subcarriers[s])
+                    let angle = phase + jitter + chainPhase[chain] + (slope + chainSlope[chain]) * k
+                    let c = gain * cos(angle), si = gain * sin(angle)
                     real[i] = re * c - im * si
                     imag[i] = re * si + im * c
                 }

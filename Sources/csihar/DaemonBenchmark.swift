@@ -1,5 +1,6 @@
 import CSICapture
 import CSIDaemon
+import CSIFeatures
 import CSIEvents
 import Foundation
 
@@ -129,6 +130,7 @@ final class BatchOnlyClassifier: CSIDaemon.WindowClassifier {
     var features: Int { inner.features }
     var sampleRateHz: Double { inner.sampleRateHz }
     var name: String { inner.name + " [batch path]" }
+    var transform: FeatureTransform { inner.transform }
     func classify(windows: UnsafeMutableBufferPointer<Float>, batch: Int,
                   into probabilities: UnsafeMutableBufferPointer<Float>) throws {
         try inner.classify(windows: windows, batch: batch, into: probabilities)

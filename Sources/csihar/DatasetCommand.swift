@@ -27,6 +27,10 @@ struct DatasetExportCommand: AsyncParsableCommand {
                        more than --min-coverage of it, else it is skipped (or labelled --unlabeled).
               ut-har   SenseFi UT-HAR folders (data/X_*.csv, label/y_*.csv: NumPy arrays named .csv).
             Defaults: wiar 25 Hz x 50 steps, hop 0.25 s; capture 250 Hz x 250 steps, hop 0.2 s (UT-HAR).
+            Transforms (--transform): amplitude-db (3x30 amplitudes in dB, the default) or csi-ratio-doppler (CSI
+            ratio between receive chains, static part removed, Doppler spectrum in --bins bands from --fft-point
+            spectra of the ratio resampled at --doppler-rate, one step every 1 / --sample-rate s; defaults 250 Hz,
+            64 points, 32 bands, 10 steps/s, 40 steps = 4 s windows; docs/features.md).
             """)
 
     @Option(help: "Input format: wiar, capture or ut-har.")
@@ -59,6 +63,18 @@ struct DatasetExportCommand: AsyncParsableCommand {
     @Option(help: "Longest gap (s) a value is held; longer gaps restart the window.")
     var maxHold: Double = 0.5
 
+    @Option(help: "Input transform: amplitude-db or csi-ratio-doppler.")
+    var transform: String = FeatureTransform.amplitudeDBName
+
+    @Option(help: "csi-ratio-doppler: rate (Hz) the CSI ratio is resampled at.")
+    var dopplerRate: Double = DopplerSpec.standard.rateHz
+
+    @Option(help: "csi-ratio-doppler: points per spectrum.")
+    var fftPoints: Int = DopplerSpec.standard.fftSize
+
+    @Option(help: "csi-ratio-doppler: signed-frequency bands per spectrum (divides --fft-points).")
+    var bins: Int = DopplerSpec.standard.bins
+
     @Flag(help: "Allow single-antenna sources by replicating the antenna (flagged; not UT-HAR-like).")
     var allowReplicatedAntenna = false
 
@@ -82,6 +98,25 @@ struct DatasetExportCommand: AsyncParsableCommand {
         guard minCoverage >= 0 && minCoverage < 1 else { throw ValidationError("--min-coverage must be in [0, 1)") }
         guard pointsPerStep >= 1 && pointsPerStep <= 64 else { throw ValidationError("--points-per-step must be 1...64") }
         guard maxHold > 0 else { throw ValidationError("--max-hold must be positive") }
+        _ = try featureTransform()
+    }
+
+    /// The transform the options ask for (`--sample-rate` is the spectrum frame rate for csi-ratio-doppler).
+    func featureTransform() throws -> FeatureTransform {
+        switch transform {
+        case FeatureTransform.amplitudeDBName: return .amplitudeDB
+        case FeatureTransform.ratioDopplerName:
+            let frameRate = sampleRate ?? 10
+            let hop = Int((dopplerRate / frameRate).rounded())
+            let spec = DopplerSpec(rateHz: dopplerRate, fftSize: fftPoints, hop: max(1, hop), bins: bins)
+            do { try spec.validate() } catch { throw ValidationError("\(error)") }
+            guard abs(spec.frameRateHz - frameRate) < 1e-6 * frameRate else {
+                throw ValidationError("--sample-rate \(frameRate) must divide --doppler-rate \(dopplerRate) evenly")
+            }
+            return .ratioDoppler(spec)
+        default:
+            throw ValidationError("--transform must be one of \(FeatureTransform.supportedNames.joined(separator: ", "))")
+        }
     }
 
     func run() async throws {
@@ -89,7 +124,9 @@ struct DatasetExportCommand: AsyncParsableCommand {
             ?? (format == "wiar" ? Self.wiarLabels : Self.utHARLabels)
         switch format {
         case "wiar": try exportRecordings(wiarRecordings(), labels: labelList, defaults: (25, 50, 0.25))
-        case "capture": try exportRecordings(captureRecordings(), labels: labelList, defaults: (250, 250, 0.2))
+        case "capture":
+            let doppler = transform == FeatureTransform.ratioDopplerName
+            try exportRecordings(captureRecordings(), labels: labelList, defaults: doppler ? (10, 40, 0.2) : (250, 250, 0.2))
         default: try exportUTHAR(labels: labelList)
         }
     }
@@ -98,7 +135,8 @@ struct DatasetExportCommand: AsyncParsableCommand {
         FeaturePipelineConfig(steps: steps ?? defaults.steps, sampleRateHz: sampleRate ?? defaults.rate,
                               hopSeconds: hopSeconds ?? defaults.hop, pointsPerStep: pointsPerStep,
                               maxHoldSeconds: maxHold,
-                              features: FeatureOptions(allowReplicatedAntenna: allowReplicatedAntenna))
+                              features: FeatureOptions(allowReplicatedAntenna: allowReplicatedAntenna),
+                              transform: (try? featureTransform()) ?? .amplitudeDB)
     }
 
     private func exportRecordings(_ recordings: [DatasetRecording], labels: [String],
@@ -126,7 +164,7 @@ struct DatasetExportCommand: AsyncParsableCommand {
             }
         }
         try exporter.finish(extra: ["format": format, "source_command": CommandLine.arguments.joined(separator: " ")])
-        print("\(output): \(exporter.windowCount) windows of \(config.steps) x \(FeatureLayout.features) at "
+        print("\(output): \(exporter.windowCount) windows of \(config.steps) x \(config.featureCount) at "
               + "\(config.sampleRateHz) Hz (hop \(config.hopSteps) steps) from \(recordings.count) recordings"
               + (failed > 0 ? ", \(failed) unusable" : ""))
     }

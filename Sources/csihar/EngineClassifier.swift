@@ -10,6 +10,7 @@ final class EngineClassifier: WindowClassifier {
     let features: Int
     let sampleRateHz: Double
     let normalization: Normalization
+    let transform: FeatureTransform
 
     private let model: CSIModel
     private let maxBatch: Int
@@ -21,6 +22,7 @@ final class EngineClassifier: WindowClassifier {
         do {
             model = try CSIModel.load(path: path)
             normalization = try ModelClassifier.normalization(of: model.config, path: path)
+            transform = try ModelClassifier.transform(of: model.config, path: path)
         } catch {
             throw EvaluationError("\(error)")
         }

@@ -61,13 +61,13 @@ final class EvaluationRunner {
 
     init(classifier: any WindowClassifier, hopSeconds: Double, minimumCoverage: Double = 0.6,
          batchSize: Int = 256) throws {
-        guard classifier.features == FeatureLayout.features else {
-            throw EvaluationError("model input.features is \(classifier.features); the feature code makes "
-                                  + "\(FeatureLayout.features)")
+        guard classifier.features == classifier.transform.featureCount else {
+            throw EvaluationError("model input.features is \(classifier.features); \(classifier.transform) makes "
+                                  + "\(classifier.transform.featureCount)")
         }
         self.classifier = classifier
         self.config = FeaturePipelineConfig(steps: classifier.steps, sampleRateHz: classifier.sampleRateHz,
-                                            hopSeconds: hopSeconds)
+                                            hopSeconds: hopSeconds, transform: classifier.transform)
         self.minimumCoverage = minimumCoverage
         self.batchSize = max(1, batchSize)
         do {
@@ -120,7 +120,7 @@ final class EvaluationRunner {
     func flush() throws {
         guard !pending.isEmpty else { return }
         let count = pending.count
-        let size = config.steps * FeatureLayout.features
+        let size = config.steps * config.featureCount
         let input = count == batchSize ? batch : Array(batch[0..<(count * size)])
         let logits = try classifier.logits(input, count: count)          // (count, classes)
         let classes = classifier.labels.count
@@ -156,7 +156,7 @@ final class EvaluationRunner {
 
     /// Normalises one window into the batch; classifies when the batch is full.
     private func append(_ values: UnsafeBufferPointer<Float>, name: String, label: Int) throws {
-        let size = config.steps * FeatureLayout.features
+        let size = config.steps * config.featureCount
         let offset = pending.count * size
         batch.withUnsafeMutableBufferPointer { buffer in
             for i in 0..<size { buffer[offset + i] = values[i] }

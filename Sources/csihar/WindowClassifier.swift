@@ -13,6 +13,13 @@ protocol WindowClassifier {
     var sampleRateHz: Double { get }
     /// Input normalisation frozen at training time (`input.normalization`).
     var normalization: Normalization { get }
+    /// What a window step holds (`input.transform`).
+    var transform: FeatureTransform { get }
     /// Logits for `count` normalised windows: `windows` is (count, steps, features), the result (count, classes).
     func logits(_ windows: [Float], count: Int) throws -> [Float]
+}
+
+extension WindowClassifier {
+    /// `amplitude-db` unless the classifier says otherwise.
+    var transform: FeatureTransform { .amplitudeDB }
 }

@@ -79,7 +79,7 @@ def model_config(args, export, normalization):
         "bidirectional": args.arch in ("bilstm", "ablstm"),
         "classes": len(export.labels),
         "labels": export.labels,
-        "input": {k: export.input[k] for k in ("steps", "features", "sample_rate_hz", "layout", "transform")
+        "input": {k: export.input[k] for k in ("steps", "features", "sample_rate_hz", "layout", "transform", "doppler")
                   if k in export.input},
     }
     if args.arch == "ablstm":

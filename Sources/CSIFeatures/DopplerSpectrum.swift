@@ -1,0 +1,135 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The spectrum stage of `csi-ratio-doppler`: resampled CSI ratios in, one Doppler spectrum frame out every `hop`
+/// steps once `fft` steps are held.
+///
+/// For each of the `series` complex series (receive-chain pair x subcarrier) over the last `fft` steps:
+/// remove its mean (the static path: walls, furniture, a constant per-chain offset), apply a Hann window, take the
+/// DFT, add `|X[k]|^2` over all series. The static power `S = sum_series |mean|^2` normalises it:
+/// `frame[b] = 10 log10(sum_{k in band b} P[k] / (N sum_n w[n]^2 S) + 10^(floor_db / 10))` with the bins in signed
+/// frequency order (band 0 holds the most negative frequencies, `-rate/2`), `N = fft`, `bins` bands of
+/// `fft / bins` bins each. Summed over the bands (before the log) this is the dynamic-to-static power ratio, so
+/// the figure does not depend on the room's gain; its shape is the distribution of path-length speeds.
+///
+/// Preallocated: `push` does not allocate. Doubles inside (the reference in scripts/ uses float64 too).
+public struct DopplerSpectrum {
+    /// The parameters.
+    public let spec: DopplerSpec
+    /// Complex series per step (values per step / 2).
+    public let series: Int
+
+    /// Ring of the last `fft` steps, (fft, 2 * series) floats; row `(head + i) % fft` is the i-th oldest.
+    private var ring: [Float]
+    private var head = 0, count = 0
+    /// Steps since the last frame.
+    private var sinceFrame = 0
+    /// Hann window, (fft,), and `N * sum w^2`.
+    private let window: [Double]
+    private let windowEnergy: Double
+    /// DFT twiddles: cos and sin of `2 pi k n / N`, (fft, fft) row k.
+    private let cosTable: [Double], sinTable: [Double]
+    /// Scratch: one windowed series, (fft,) re and im; the power spectrum, (fft,).
+    private var scratchRe: [Double], scratchIm: [Double], power: [Double]
+
+    /// Creates the stage for steps of `2 * series` floats, (series, re/im) row-major.
+    public init(spec: DopplerSpec, series: Int) {
+        self.spec = spec
+        self.series = series
+        let n = spec.fftSize
+        ring = [Float](repeating: 0, count: n * 2 * series)
+        // periodic Hann: w[n] = 0.5 - 0.5 cos(2 pi n / N)
+        window = (0..<n).map { 0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n)) }
+        windowEnergy = Double(n) * window.reduce(0) { $0 + $1 * $1 }
+        var c = [Double](repeating: 0, count: n * n), s = c
+        for k in 0..<n {
+            for t in 0..<n {
+                let angle = 2 * Double.pi * Double((k * t) % n) / Double(n)
+                c[k * n + t] = cos(angle)
+                s[k * n + t] = sin(angle)
+            }
+        }
+        cosTable = c
+        sinTable = s
+        scratchRe = [Double](repeating: 0, count: n)
+        scratchIm = scratchRe
+        power = scratchRe
+    }
+
+    /// Floats per input step.
+    public var inputWidth: Int { 2 * series }
+
+    /// Appends one step `(series, re/im)`; when a frame is due (the ring is full and `hop` steps arrived since the
+    /// previous one), writes its `bins` values into `frame` and returns true.
+    public mutating func push(_ step: UnsafeBufferPointer<Float>, frame: UnsafeMutableBufferPointer<Float>) -> Bool {
+        let width = inputWidth, n = spec.fftSize
+        let row = (head + count) % n
+        if count == n { head = (head + 1) % n } else { count += 1 }
+        ring.withUnsafeMutableBufferPointer { ring in
+            for i in 0..<width { ring[row * width + i] = step[i] }
+        }
+        sinceFrame += 1
+        // the first frame comes as soon as the ring is full (then sinceFrame == fft >= hop), then every `hop` steps
+        guard count == n, sinceFrame >= spec.hop else { return false }
+        sinceFrame = 0
+        compute(into: frame)
+        return true
+    }
+
+    /// Forgets the held steps (a gap in the capture).
+    public mutating func reset() {
+        head = 0
+        count = 0
+        sinceFrame = 0
+    }
+
+    private mutating func compute(into frame: UnsafeMutableBufferPointer<Float>) {
+        let n = spec.fftSize, width = inputWidth
+        for k in 0..<n { power[k] = 0 }
+        var staticPower = 0.0
+        ring.withUnsafeBufferPointer { ring in
+            for c in 0..<series {
+                var meanRe = 0.0, meanIm = 0.0
+                for t in 0..<n {
+                    let r = (head + t) % n
+                    meanRe += Double(ring[r * width + 2 * c])
+                    meanIm += Double(ring[r * width + 2 * c + 1])
+                }
+                meanRe /= Double(n)
+                meanIm /= Double(n)
+                staticPower += meanRe * meanRe + meanIm * meanIm
+                for t in 0..<n {
+                    let r = (head + t) % n
+                    scratchRe[t] = (Double(ring[r * width + 2 * c]) - meanRe) * window[t]
+                    scratchIm[t] = (Double(ring[r * width + 2 * c + 1]) - meanIm) * window[t]
+                }
+                // X[k] = sum_t y[t] exp(-j 2 pi k t / N)
+                for k in 0..<n {
+                    var xr = 0.0, xi = 0.0
+                    let base = k * n
+                    for t in 0..<n {
+                        let cr = cosTable[base + t], ci = sinTable[base + t]
+                        xr += scratchRe[t] * cr + scratchIm[t] * ci
+                        xi += scratchIm[t] * cr - scratchRe[t] * ci
+                    }
+                    power[k] += xr * xr + xi * xi
+                }
+            }
+        }
+        let floor = pow(10, spec.floorDB / 10)
+        let perBand = n / spec.bins
+        let scale = staticPower > 0 ? 1 / (windowEnergy * staticPower) : 0
+        for b in 0..<spec.bins {
+            var sum = 0.0
+            for i in 0..<perBand {
+                // band b, bin i in signed order -> DFT index (signed + N) mod N, signed = b * perBand + i - N / 2
+                let signed = b * perBand + i - n / 2
+                sum += power[(signed + n) % n]
+            }
+            frame[b] = Float(10 * log10(sum * scale + floor))
+        }
+    }
+}

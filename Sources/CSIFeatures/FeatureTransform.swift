@@ -1,0 +1,163 @@
+/// The input transform a model declares in `input.transform` (docs/features.md): what one window step holds.
+///
+/// * `amplitude-db` (layout `3x30`, 90 features): `20 log10 |H_scaled|` per antenna and subcarrier, one step per
+///   resampled instant. Kept for older model files; it carries the room's static multipath in every feature.
+/// * `csi-ratio-doppler` (layout `doppler-<bins>`): the CSI ratio between receive chains (cancels the per-packet
+///   phase garbage and AGC common to all chains), its static part removed, and its Doppler power spectrum folded
+///   into `bins` signed-frequency bands, in dB relative to the static power. One step per spectrum frame (every
+///   `hop` resampled instants), so a window of 40 steps at 10 Hz covers 4 s of movement.
+public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
+    /// `amplitude-db`, 3 x 30 features per step.
+    case amplitudeDB
+    /// `csi-ratio-doppler` with its spectrum parameters.
+    case ratioDoppler(DopplerSpec)
+
+    /// `input.transform` names.
+    public static let amplitudeDBName = "amplitude-db"
+    /// `input.transform` name of ``ratioDoppler(_:)``.
+    public static let ratioDopplerName = "csi-ratio-doppler"
+    /// Every transform name this code produces.
+    public static let supportedNames: [String] = [amplitudeDBName, ratioDopplerName]
+
+    /// The `input.transform` name.
+    public var name: String {
+        switch self {
+        case .amplitudeDB: return Self.amplitudeDBName
+        case .ratioDoppler: return Self.ratioDopplerName
+        }
+    }
+
+    /// The `input.layout` name.
+    public var layout: String {
+        switch self {
+        case .amplitudeDB: return FeatureLayout.name
+        case .ratioDoppler(let spec): return "doppler-\(spec.bins)"
+        }
+    }
+
+    /// Features per window step.
+    public var featureCount: Int {
+        switch self {
+        case .amplitudeDB: return FeatureLayout.features
+        case .ratioDoppler(let spec): return spec.bins
+        }
+    }
+
+    /// `name (layout)`.
+    public var description: String { "\(name) (\(layout))" }
+
+    /// The transform's parameters for `input` in a model file or dataset `meta.json` (empty for `amplitude-db`).
+    public var parameters: [String: Any] {
+        switch self {
+        case .amplitudeDB: return [:]
+        case .ratioDoppler(let spec): return ["doppler": spec.json]
+        }
+    }
+
+    /// Reads the transform of a model's or dataset's `input` object: `transform` (default `amplitude-db`),
+    /// `layout`, `features`, `sample_rate_hz` and, for `csi-ratio-doppler`, the `doppler` object. Errors name the
+    /// field (`input.doppler.fft`, ...).
+    public init(input: [String: Any]) throws(FeatureTransformError) {
+        let name = (input["transform"] as? String) ?? Self.amplitudeDBName
+        switch name {
+        case Self.amplitudeDBName:
+            self = .amplitudeDB
+        case Self.ratioDopplerName:
+            guard let object = input["doppler"] as? [String: Any] else {
+                throw FeatureTransformError(field: "input.doppler", reason: "is missing or not an object (needed by \(name))")
+            }
+            let spec = try DopplerSpec(json: object)
+            if let rate = (input["sample_rate_hz"] as? Double) ?? (input["sample_rate_hz"] as? Int).map(Double.init),
+               abs(rate - spec.frameRateHz) > 1e-6 * spec.frameRateHz {
+                throw FeatureTransformError(field: "input.sample_rate_hz", reason: "is \(rate); the doppler spectrum "
+                    + "makes \(spec.frameRateHz) frames/s (rate_hz / hop)")
+            }
+            self = .ratioDoppler(spec)
+        default:
+            throw FeatureTransformError(field: "input.transform", reason: "'\(name)' is not produced by this version "
+                + "(supported: \(Self.supportedNames.joined(separator: ", ")))")
+        }
+        if let layout = input["layout"] as? String, layout != self.layout {
+            throw FeatureTransformError(field: "input.layout", reason: "is '\(layout)'; \(name) gives '\(self.layout)'")
+        }
+        if let features = input["features"] as? Int, features != featureCount {
+            throw FeatureTransformError(field: "input.features", reason: "is \(features); \(self) gives \(featureCount)")
+        }
+    }
+}
+
+/// A transform declaration that cannot be used; names the field.
+public struct FeatureTransformError: Error, Sendable, CustomStringConvertible {
+    /// The offending key (`input.doppler.bins`).
+    public var field: String
+    /// Why.
+    public var reason: String
+    /// `field: reason`.
+    public var description: String { "\(field): \(reason)" }
+}
+
+/// Parameters of the `csi-ratio-doppler` transform (model file `input.doppler`).
+public struct DopplerSpec: Sendable, Hashable {
+    /// Rate (Hz) the CSI ratio is resampled at before the spectrum (`rate_hz`); Doppler is seen up to +-rate/2.
+    public var rateHz: Double
+    /// Resampled instants per spectrum (`fft`, a Hann-windowed DFT of this length).
+    public var fftSize: Int
+    /// Resampled instants between two spectrum frames (`hop`).
+    public var hop: Int
+    /// Signed-frequency bands the spectrum is folded into (`bins`; divides `fft`).
+    public var bins: Int
+    /// Floor added to the relative power before the logarithm, in dB (`floor_db`).
+    public var floorDB: Double
+
+    /// Creates a spec; ``validate()`` checks it.
+    public init(rateHz: Double = 250, fftSize: Int = 64, hop: Int = 25, bins: Int = 32, floorDB: Double = -60) {
+        self.rateHz = rateHz
+        self.fftSize = fftSize
+        self.hop = hop
+        self.bins = bins
+        self.floorDB = floorDB
+    }
+
+    /// The default: 250 Hz, 64-point spectra (0.256 s, 3.9 Hz resolution) every 0.1 s, folded into 32 bands.
+    public static let standard = DopplerSpec()
+
+    /// Spectrum frames per second (the window's step rate, the model's `sample_rate_hz`).
+    public var frameRateHz: Double { rateHz / Double(hop) }
+
+    /// Reads `{"rate_hz", "fft", "hop", "bins", "floor_db"}`; every key is required except `floor_db`.
+    public init(json: [String: Any]) throws(FeatureTransformError) {
+        func number(_ key: String) throws(FeatureTransformError) -> Double {
+            guard let value = json[key] as? Double ?? (json[key] as? Int).map(Double.init), value.isFinite else {
+                throw FeatureTransformError(field: "input.doppler.\(key)", reason: "is missing or not a number")
+            }
+            return value
+        }
+        func integer(_ key: String) throws(FeatureTransformError) -> Int {
+            let value = try number(key)
+            guard value == value.rounded(), abs(value) < 1e6 else {
+                throw FeatureTransformError(field: "input.doppler.\(key)", reason: "must be a whole number")
+            }
+            return Int(value)
+        }
+        self.init(rateHz: try number("rate_hz"), fftSize: try integer("fft"), hop: try integer("hop"),
+                  bins: try integer("bins"), floorDB: json["floor_db"] == nil ? -60 : try number("floor_db"))
+        try validate()
+    }
+
+    /// The JSON object of the spec.
+    public var json: [String: Any] {
+        ["rate_hz": rateHz, "fft": fftSize, "hop": hop, "bins": bins, "floor_db": floorDB]
+    }
+
+    /// Checks ranges; the error names the field.
+    public func validate() throws(FeatureTransformError) {
+        func require(_ ok: Bool, _ key: String, _ reason: String) throws(FeatureTransformError) {
+            if !ok { throw FeatureTransformError(field: "input.doppler.\(key)", reason: reason) }
+        }
+        try require(rateHz > 0 && rateHz <= 10_000, "rate_hz", "must be in (0, 10000]")
+        try require(fftSize >= 4 && fftSize <= 1024, "fft", "must be 4...1024")
+        try require(hop >= 1 && hop <= fftSize, "hop", "must be 1...fft")
+        try require(bins >= 1 && fftSize % bins == 0, "bins", "must divide fft (\(fftSize))")
+        try require(floorDB >= -200 && floorDB <= 0, "floor_db", "must be in -200...0")
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+import CSICapture
+import CSITestSupport
+@testable import CSIFeatures
+
+private struct DopplerGolden: Decodable {
+    var oracle: String
+    var file: String
+    var rate: Double
+    var points: Int
+    var fft: Int
+    var hop: Int
+    var bins: Int
+    var floor_db: Double
+    var segments: Int
+    var frame_count: Int
+    var end_times: [Double]
+    var frames: [Double]
+}
+
+@Suite struct DopplerGoldenTests {
+    /// Every spectrum frame of the `csi-ratio-doppler` path (reader -> CSI ratio -> resampler -> DopplerSpectrum),
+    /// as the daemon and `dataset export` make it, against csiread + a NumPy FFT implementation written from the
+    /// definition (scripts/make-doppler-fixture.py). Windows of one step, so every frame is compared.
+    private func compare(fixture name: String, capture: URL) throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)")
+        let golden = try JSONDecoder().decode(DopplerGolden.self, from: Data(contentsOf: url))
+        let spec = DopplerSpec(rateHz: golden.rate, fftSize: golden.fft, hop: golden.hop, bins: golden.bins,
+                               floorDB: golden.floor_db)
+        let config = FeaturePipelineConfig(steps: 1, sampleRateHz: spec.frameRateHz, hopSeconds: 1 / spec.frameRateHz,
+                                           pointsPerStep: golden.points, transform: .ratioDoppler(spec))
+        #expect(config.featureCount == golden.bins && config.hopSteps == 1)
+        let pipeline = FeaturePipeline(config: config)
+        let reader = try Intel5300Reader(path: capture.path, hostTimePath: "")
+        var frames: [[Float]] = [], ends: [Double] = []
+        let collect: (FeatureWindow) -> Void = { frames.append(Array($0.values)); ends.append($0.endTime) }
+        while let frame = try reader.nextFrame() { try pipeline.push(frame, onWindow: collect) }
+        pipeline.finish(onWindow: collect)
+        try #require(frames.count == golden.frame_count, "\(frames.count) spectra, reference \(golden.frame_count)")
+        var maxDiff = 0.0, maxTimeDiff = 0.0
+        for (n, frame) in frames.enumerated() {
+            for b in 0..<golden.bins { maxDiff = max(maxDiff, abs(Double(frame[b]) - golden.frames[n * golden.bins + b])) }
+            maxTimeDiff = max(maxTimeDiff, abs(ends[n] - golden.end_times[n]))
+        }
+        print("\(golden.file): \(frames.count) doppler spectra (\(golden.segments) segment(s)) vs \(golden.oracle): "
+              + "maxdiff = \(maxDiff) dB, end-time maxdiff = \(maxTimeDiff) s")
+        #expect(maxDiff < 2e-3)          // float32 CSI ratios vs float64; 4-decimal rounding of the fixture
+        #expect(maxTimeDiff < 2e-6)
+    }
+
+    /// The project's simulated capture: a person moving, 250 packets/s.
+    @Test func simulatedCaptureMatchesNumPy() throws {
+        try compare(fixture: "doppler-simulated.json",
+                    capture: SharedData.repositoryRoot().appendingPathComponent("samples/living-room-intel5300.dat"))
+    }
+
+    /// A real CSI Tool capture (3 Rx x 2 Tx, gaps that restart the grid).
+    @Test func realIntel5300CaptureMatchesNumPy() throws {
+        guard let capture = SharedData.file("captures/intel5300/sample_0x1_ap.dat") else { return }
+        try compare(fixture: "doppler-real-intel5300.json", capture: capture)
+    }
+
+    /// A static channel (nobody moving): every band sits at the floor; a tone in the ratio lands in its band.
+    @Test func spectrumOfKnownSignals() {
+        let spec = DopplerSpec(rateHz: 64, fftSize: 64, hop: 64, bins: 32)
+        var stage = DopplerSpectrum(spec: spec, series: 1)
+        var frame = [Float](repeating: 0, count: spec.bins)
+        var due = false
+        for n in 0..<64 {
+            // static part 1 + a tone of amplitude 0.1 at +8 Hz (bin +8 -> band (8 + 32) / 2 = 20)
+            let angle = 2 * Double.pi * 8 * Double(n) / 64
+            let step: [Float] = [Float(1 + 0.1 * cos(angle)), Float(0.1 * sin(angle))]
+            due = step.withUnsafeBufferPointer { input in frame.withUnsafeMutableBufferPointer { stage.push(input, frame: $0) } }
+        }
+        #expect(due)
+        let peak = frame.indices.max { frame[$0] < frame[$1] }!
+        print("tone +8 Hz: peak band \(peak) at \(frame[peak]) dB, band 12 (-8 Hz) \(frame[12]) dB")
+        #expect(peak == 20)
+        #expect(frame[12] < -50)        // the negative frequency is empty: the ratio's rotation sense is kept
+    }
+}

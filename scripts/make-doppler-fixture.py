@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Independent reference for the `csi-ratio-doppler` transform (Tests/CSIFeaturesTests/Fixtures/doppler-*.json).
+
+Written from the definition in docs/features.md, vectorised NumPy, not a port of the Swift loops:
+  csiread decodes the Intel 5300 capture (raw CSI, transmit stream 0, receive chains in csiread's order);
+  R[p, s] = H[p+1, s] conj(H[0, s]) / (|H[0, s]|^2 + 1e-6 mean_s |H[0, s]|^2)        (pairs 1/0, 2/0)
+  zero-order hold at RATE x POINTS instants per second, POINTS averaged per step; a gap > MAX_HOLD starts a new grid
+  (steps strictly before the segment's last frame; the last segment up to and including it);
+  within a segment, a spectrum every HOP steps once FFT steps are held: per series remove the mean, periodic Hann,
+  FFT (numpy.fft), |X|^2 summed over series, fftshift, folded into BINS bands,
+  10 log10(band / (N sum w^2 sum_series |mean|^2) + 10^(FLOOR/10)).
+Two captures: the project's simulated samples/living-room-intel5300.dat (a moving person, 250 packets/s) and a
+real CSI Tool capture from ../shared/data (only its spectra are stored, never its CSI).
+Run with the project venv: .venv/bin/python scripts/make-doppler-fixture.py
+"""
+import json, os
+import numpy as np
+import csiread
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RATE, POINTS, FFT, HOP, BINS, FLOOR, MAX_HOLD, TOL = 250.0, 2, 64, 25, 32, -60.0, 0.5, 1e-9
+CAPTURES = {
+    "doppler-simulated.json": ("samples/living-room-intel5300.dat", os.path.join(ROOT, "samples/living-room-intel5300.dat")),
+    "doppler-real-intel5300.json": ("../shared/data/captures/intel5300/sample_0x1_ap.dat",
+                                    os.path.join(ROOT, "../shared/data/captures/intel5300/sample_0x1_ap.dat")),
+}
+
+
+def ratios(csi):
+    """(frames, 2 pairs, 30) complex CSI ratios from (frames, 30, nrx) CSI of transmit stream 0."""
+    h = np.transpose(csi, (0, 2, 1)).astype(np.complex128)          # (frames, nrx, 30)
+    ref = h[:, 0, :]
+    eps = 1e-6 * np.mean(np.abs(ref) ** 2, axis=1, keepdims=True) + np.finfo(np.float64).tiny
+    return h[:, 1:3, :] * np.conj(ref)[:, None, :] / (np.abs(ref) ** 2 + eps)[:, None, :]
+
+
+def segment_steps(ts, values, last_segment):
+    t0 = ts[0]
+    if last_segment:
+        count = int(np.floor((ts[-1] + TOL - t0) * RATE * POINTS)) + 1      # instants <= last timestamp
+    else:
+        count = int(np.ceil((ts[-1] - TOL - t0) * RATE * POINTS))            # instants < last timestamp
+    count -= count % POINTS
+    instants = t0 + np.arange(count) / (RATE * POINTS)
+    index = np.searchsorted(ts, instants + TOL, side="right") - 1
+    return values[index].reshape(-1, POINTS, *values.shape[1:]).mean(axis=1), t0
+
+
+def spectra(steps):
+    """(frames, BINS) spectrum frames and their step indices for (M, 2, 30) steps."""
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(FFT) / FFT)
+    energy = FFT * np.sum(window ** 2)
+    out, ends = [], []
+    for end in range(FFT - 1, len(steps), HOP):
+        block = steps[end - FFT + 1:end + 1].reshape(FFT, -1)                # (FFT, series)
+        mean = block.mean(axis=0)
+        static = np.sum(np.abs(mean) ** 2)
+        x = np.fft.fft((block - mean) * window[:, None], axis=0)
+        power = np.fft.fftshift(np.sum(np.abs(x) ** 2, axis=1))              # signed order, -N/2 first
+        bands = power.reshape(BINS, FFT // BINS).sum(axis=1)
+        scale = 1 / (energy * static) if static > 0 else 0.0
+        out.append(10 * np.log10(bands * scale + 10 ** (FLOOR / 10)))
+        ends.append(end)
+    return np.array(out).reshape(-1, BINS), ends
+
+
+for name, (label, path) in CAPTURES.items():
+    d = csiread.Intel(path, nrxnum=3, ntxnum=3, pl_size=0, if_report=False)
+    d.read()
+    ts = d.timestamp_low.astype(np.float64) * 1e-6
+    r = ratios(d.csi[:, :, :3, 0])
+    keep = np.concatenate([[True], np.diff(ts) > 0])                         # repeated timestamps dropped
+    ts, r = ts[keep], r[keep]
+    cuts = np.nonzero(np.diff(ts) > MAX_HOLD)[0] + 1
+    frames, times = [], []
+    bounds = [0, *cuts, len(ts)]
+    for i in range(len(bounds) - 1):
+        a, b = bounds[i], bounds[i + 1]
+        steps, t0 = segment_steps(ts[a:b], r[a:b], i == len(bounds) - 2)
+        spec, ends = spectra(steps)
+        frames.append(spec)
+        times += [t0 + (e + 1) / RATE for e in ends]                          # window step end times
+    frames = np.concatenate(frames)
+    out = os.path.join(ROOT, "Tests/CSIFeaturesTests/Fixtures", name)
+    with open(out, "w") as f:
+        json.dump({"oracle": f"csiread {csiread.__version__} + numpy {np.__version__} fft", "file": label,
+                   "rate": RATE, "points": POINTS, "fft": FFT, "hop": HOP, "bins": BINS, "floor_db": FLOOR,
+                   "segments": len(bounds) - 1, "frame_count": len(frames),
+                   "end_times": [round(t, 6) for t in times],
+                   "frames": [round(float(v), 4) for v in frames.reshape(-1)]}, f, separators=(",", ":"))
+    print(f"{label}: {len(ts)} frames, {len(bounds) - 1} segment(s) -> {len(frames)} spectra; wrote {out}")

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Reproduces the daemon's default recogniser `csihar-doppler-gru` (3 Rx chains: Intel 5300, Nexmon 4366c0 cores,
+# simulated), trained on SIMULATED recordings with hardware-grade phase garbage, and its card.
+#   training/train_recogniser.sh data    -> simulated recordings + exported windows under .build/datasets/
+#   training/train_recogniser.sh train   -> models/csihar-doppler-gru.safetensors + training/reports/...
+# Input `csi-ratio-doppler` (docs/features.md): CSI ratio between receive chains, static part removed, Doppler
+# spectrum in 32 bands every 0.1 s; windows of 30 steps = 3 s; hop 0.2 s; a window takes the activity covering the
+# most of it when that is more than 40% (a 1.2 s fall covers 40% of a 3 s window).
+# Seeds (rooms, people, placements, speeds; never shared between sets):
+#   training   1000-1299 at 500 packets/s, 1300-1499 at 250/s, 1500-1599 at 1000/s
+#   test       9000-9059 at 500/s (unseen rooms; the figures in the card)
+#   held out   20000-... (the recognition benchmark, Benchmarks/recognition; looked at only for the final figures)
+# Environment: PYTHON (default .venv/bin/python), CSIHAR (default: release build).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+PYTHON=${PYTHON:-$( [ -x .venv/bin/python ] && echo "$ROOT/.venv/bin/python" || echo python3 )}
+if [ -z "${CSIHAR:-}" ]; then
+    swift build -c release --product csihar >&2
+    CSIHAR="$(swift build -c release --show-bin-path)/csihar"
+fi
+DATA=.build/datasets
+LABELS="lie down,fall,walk,pick up,run,sit down,stand up,idle"
+NAME=csihar-doppler-gru
+simulate() {  # simulate DIR COUNT SEED RATE: random rooms, 8 random activities each (idle between)
+    [ -d "$DATA/$1" ] && [ "$(ls "$DATA/$1"/*.dat 2>/dev/null | wc -l)" -ge "$2" ] && return
+    "$CSIHAR" simulate --random 8 --rate "$4" --count "$2" --seed "$3" --output-dir "$DATA/$1" >/dev/null
+}
+export_windows() {  # export_windows OUT SIMDIR...: the daemon's own feature code
+    local out=$1; shift
+    [ -f "$DATA/$out/meta.json" ] && return
+    local files=()
+    for d in "$@"; do files+=("$DATA/$d"/*.dat); done
+    "$CSIHAR" dataset export --format capture -o "$DATA/$out" --labels "$LABELS" --transform csi-ratio-doppler \
+        --steps 30 --hop-seconds 0.2 --min-coverage 0.4 "${files[@]}" 2>/dev/null
+}
+case "${1:-}" in
+data)
+    simulate rec-train-500 300 1000 500
+    simulate rec-train-250 200 1300 250
+    simulate rec-train-1000 100 1500 1000
+    simulate rec-test 60 9000 500
+    export_windows rec-train rec-train-500 rec-train-250 rec-train-1000
+    export_windows rec-test rec-test ;;
+train)
+    (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/rec-train" \
+        --test-data "../$DATA/rec-test" --split random --arch gru --hidden 64 --name "$NAME" \
+        --normalization standard --epochs 40 --patience 6 --batch 128 --lr 3e-3 --noise 0.05 --max-minutes 20 \
+        --report "reports/$NAME.json" --out "../models/$NAME.safetensors") ;;
+*)
+    echo "usage: $0 data|train" >&2; exit 2 ;;
+esac
