@@ -77,7 +77,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSIEventsTests", dependencies: ["CSIEvents"]),
         .testTarget(name: "CSISimulatorTests", dependencies: ["CSISimulator", "CSICapture", "CSIFeatures", "CSITestSupport"]),
-        .testTarget(name: "csiharTests", dependencies: ["csihar", "CSICapture", "CSIFeatures", "CSIInference", "CSITestSupport"]),
+        .testTarget(name: "csiharTests", dependencies: ["csihar", "CSICapture", "CSIFeatures", "CSIInference", "CSIEvents", "CSITestSupport"]),
         .testTarget(name: "CSIDaemonTests", dependencies: [
             "CSIDaemon", "CSIEvents", "CSIFeatures", "CSICapture", "CSITestSupport",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,9 +1,11 @@
 import ArgumentParser
+import CSIDaemon
 import CSIFeatures
 import Foundation
 
 /// `csihar evaluate`: accuracy of a model on labelled recordings, through the daemon's own feature/window code
-/// (CSIFeatures) and the Swift engine (CSIInference).
+/// (CSIFeatures) and the Swift engine (CSIInference); with `--events`, event-level scores of the daemon's own
+/// pipeline (``EventEvaluation``, ``EventScorer``).
 struct EvaluateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
@@ -12,13 +14,32 @@ struct EvaluateCommand: AsyncParsableCommand {
             Examples:
               csihar evaluate --model models/wiar-gru.safetensors --wiar ../shared/data/wiar/height/90_rawdata --json
               csihar evaluate --model models/ut-har-gru.safetensors --capture sim.dat --labels sim.labels.csv
+              csihar evaluate --events --capture samples/fall-1khz-intel5300.dat --json
             accuracy: per recording (a WiAR file, or one labelled activity of a capture), the argmax of the window
             probabilities averaged over the recording. window_accuracy: per window. confusion: per recording,
             rows = true class, columns = predicted, in the order of `labels`.
+            --events: each capture goes through the daemon's pipeline (csihard's replay reader, windows, model,
+            smoother, default settings or --config) and its activity.started/ended and fall.detected events are
+            scored against the sidecar's non-idle segments: a segment is found by a span of the same activity
+            starting at most --tolerance-seconds before it, within it, or at most that long after its end; falls by
+            a fall.detected between 1.5 s before and 3 s after the fall segment (others are false falls).
+            Without --model: the config's model.path, else the daemon's default model (\(DaemonSettings.defaultModelPath)).
             """)
 
-    @Option(help: "Model file (.safetensors, docs/model-format.md).")
-    var model: String
+    @Option(help: "Model file (.safetensors, docs/model-format.md; default: the daemon's default model).")
+    var model: String?
+
+    @Flag(help: "Score the daemon's events (activity.started/ended, fall.detected) on each --capture.")
+    var events = false
+
+    @Option(help: "--events: how far (s) a detected start may lie before a labelled segment or after its end.")
+    var toleranceSeconds: Double = 1.5
+
+    @Option(help: "--events: write every emitted event (predictions included) to this file as NDJSON.")
+    var eventsOut: String?
+
+    @Option(help: "--events: csihard config file whose [pipeline], [smoother] and model.path apply.")
+    var config: String?
 
     @Option(help: "Directory holding WiAR csi_a{activity}_{trial}.dat files (searched recursively; repeatable).")
     var wiar: [String] = []
@@ -42,6 +63,13 @@ struct EvaluateCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
+        if events {
+            guard !capture.isEmpty else { throw ValidationError("--events needs at least one --capture FILE") }
+            guard wiar.isEmpty else { throw ValidationError("--events scores captures with label sidecars, not --wiar folders") }
+            guard toleranceSeconds >= 0 && toleranceSeconds.isFinite else { throw ValidationError("--tolerance-seconds must be >= 0") }
+        } else {
+            guard eventsOut == nil && config == nil else { throw ValidationError("--events-out and --config need --events") }
+        }
         guard !wiar.isEmpty || !capture.isEmpty else { throw ValidationError("give --wiar DIR or --capture FILE") }
         guard labels.count <= capture.count else { throw ValidationError("more --labels than --capture files") }
         guard hopSeconds > 0 else { throw ValidationError("--hop-seconds must be positive") }
@@ -50,11 +78,18 @@ struct EvaluateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if events {
+            let evaluation = EventEvaluation(captures: capture, labels: labels, model: model, configPath: config,
+                                             toleranceSeconds: toleranceSeconds, eventsOut: eventsOut)
+            print(json ? try evaluation.runJSON() : try evaluation.runText())
+            return
+        }
+        let model = try EventEvaluation.resolveModel(model, settings: DaemonSettings())
         let classifier = try EngineClassifier(path: model)
         var inputs: [EvaluationInput] = []
         for directory in wiar { inputs += try EvaluationInput.wiar(directory: directory) }
         for (i, path) in capture.enumerated() {
-            let sidecar = i < labels.count ? labels[i] : (path as NSString).deletingPathExtension + ".labels.csv"
+            let sidecar = EventEvaluation.sidecar(of: path, index: i, labels: labels)
             inputs.append(EvaluationInput(path: path, track: try LabelTrack(contentsOf: sidecar)))
         }
         guard !inputs.isEmpty else { throw ValidationError("no recordings found") }

@@ -1,0 +1,119 @@
+import CSIDaemon
+import CSIEvents
+import CSIFeatures
+import Foundation
+
+/// `csihar evaluate --events`: replays each labelled capture through the daemon's pipeline
+/// (``CaptureEventReplay``), scores the events against its sidecar (``EventScorer``) and formats the pooled figures.
+struct EventEvaluation {
+    /// Capture files, and the sidecars given for the first of them (the others: `<capture>.labels.csv`).
+    var captures: [String], labels: [String]
+    /// `--model` (nil: the config's model.path, else the daemon's default model).
+    var model: String?
+    /// A csihard config file whose pipeline and smoother settings apply (nil: the daemon's defaults).
+    var configPath: String?
+    /// Onset tolerance in seconds.
+    var toleranceSeconds: Double
+    /// Where to write every emitted event as NDJSON (`prediction` events included), if anywhere.
+    var eventsOut: String?
+
+    /// The sidecar of capture `index`: the `--labels` given for it, else `<capture without extension>.labels.csv`.
+    static func sidecar(of capture: String, index: Int, labels: [String]) -> String {
+        index < labels.count ? labels[index] : (capture as NSString).deletingPathExtension + ".labels.csv"
+    }
+
+    /// The model path csihard would serve: `explicit`, else the settings' model.path, else the default model, which
+    /// must then exist (relative paths resolve against the working directory, as for csihard).
+    static func resolveModel(_ explicit: String?, settings: DaemonSettings) throws -> String {
+        if let path = explicit ?? settings.modelPath { return path }
+        let path = DaemonSettings.defaultModelPath
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw EventEvaluationError("no --model given and the daemon's default model \(path) is not here "
+                                       + "(run from the repository root, or pass --model FILE)")
+        }
+        return path
+    }
+
+    /// Runs every capture and returns the pooled score and the model path used.
+    func score() throws -> (score: EventScore, model: String) {
+        var settings = DaemonSettings()
+        if let configPath {
+            do { settings = try DaemonConfigFile.load(path: configPath) } catch { throw EventEvaluationError("\(error)") }
+        }
+        let modelPath = try Self.resolveModel(model, settings: settings)
+        // Every input is checked before the first (slow) replay.
+        var tracks: [LabelTrack] = []
+        for (index, capture) in captures.enumerated() {
+            guard FileManager.default.fileExists(atPath: capture) else {
+                throw EventEvaluationError("capture not found: \(capture)")
+            }
+            let sidecar = Self.sidecar(of: capture, index: index, labels: labels)
+            guard FileManager.default.fileExists(atPath: sidecar) else {
+                throw EventEvaluationError("label sidecar not found: \(sidecar) (for \(capture); give --labels FILE)")
+            }
+            do { tracks.append(try LabelTrack(contentsOf: sidecar)) } catch { throw EventEvaluationError("\(error)") }
+        }
+        var output: FileHandle?
+        if let eventsOut {
+            guard FileManager.default.createFile(atPath: eventsOut, contents: nil),
+                  let handle = FileHandle(forWritingAtPath: eventsOut) else {
+                throw EventEvaluationError("cannot write the events file \(eventsOut)")
+            }
+            output = handle
+        }
+        defer { try? output?.close() }
+
+        var scorer = EventScorer(settings: EventScorer.Settings(toleranceSeconds: toleranceSeconds,
+                                                                fallLabel: settings.pipeline.smoother.fallLabel,
+                                                                idleLabel: settings.pipeline.smoother.idleLabel))
+        var encoder = NDJSONEncoder()
+        for (capture, track) in zip(captures, tracks) {
+            // A fresh model per capture: no state of one replay reaches the next.
+            let classifier: any CSIDaemon.WindowClassifier
+            do {
+                classifier = try ModelLoader.load(path: modelPath, maxBatch: settings.pipeline.maxBatch)
+            } catch {
+                throw EventEvaluationError("\(error)")
+            }
+            let run: CaptureEventRun
+            do {
+                run = try CaptureEventReplay.run(path: capture, classifier: classifier, config: settings.pipeline,
+                                             predictions: output != nil) {
+                    FileHandle.standardError.write(Data("warning: \($0)\n".utf8))
+                }
+            } catch {
+                throw EventEvaluationError("\(error)")
+            }
+            if let output {
+                var bytes: [UInt8] = []
+                for event in run.events { bytes += encoder.encode(event) }
+                output.write(Data(bytes))
+            }
+            scorer.add(captureEvents: run.events, track: track, origin: run.firstTimestamp ?? 0, duration: run.duration)
+        }
+        return (scorer.score, modelPath)
+    }
+
+    /// The score as one JSON object (keys sorted; undefined figures are `null`).
+    func runJSON() throws -> String {
+        let (score, modelPath) = try score()
+        let object = score.jsonObject(model: modelPath, captures: captures.count, tolerance: toleranceSeconds)
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The score as a readable table.
+    func runText() throws -> String {
+        let (score, modelPath) = try score()
+        return score.text(model: modelPath, captures: captures.count, tolerance: toleranceSeconds)
+    }
+}
+
+/// A `csihar evaluate --events` problem, printed as one line (`Error: ...`).
+struct EventEvaluationError: Error, CustomStringConvertible {
+    /// The message.
+    var description: String
+
+    /// Creates an error with `message`.
+    init(_ message: String) { description = message }
+}
