@@ -16,6 +16,7 @@ public final class InferenceSession {
     private let attentionWeights: FloatBuffer             // (steps*maxBatch)                   ablstm
     private let attentionAlpha: FloatBuffer               // (steps)                            ablstm
     private let features: FloatBuffer                     // (maxBatch, classifier inputs)
+    private var currentHead: LinearLayer                  // the model's classifier, or a replacement (setHead)
 
     /// Allocates the buffers for `maxBatch` windows.
     public init(model: CSIModel, maxBatch: Int) {
@@ -34,6 +35,7 @@ public final class InferenceSession {
         attentionWeights = FloatBuffer(count: model.attention == nil ? 0 : batch * steps)
         attentionAlpha = FloatBuffer(count: model.attention == nil ? 0 : steps)
         features = FloatBuffer(count: batch * model.classifier.inputs)
+        currentHead = model.classifier
     }
 
     /// Logits for `batch` windows: `windows` (batch, steps, features), already normalised -> `logits` (batch, classes).
@@ -63,6 +65,51 @@ public final class InferenceSession {
         }
     }
 
+    /// E: the size of one window's embedding (the input of the model's final Linear classifier).
+    public var embeddingSize: Int { model.classifier.inputs }
+
+    /// The head ``logits(windows:batch:into:)`` applies: the model's own, or the replacement given to
+    /// ``setHead(_:)`` (a read-only copy).
+    public var head: ClassifierHead { ClassifierHead(layer: currentHead) }
+
+    /// Replaces the final classifier layer used by ``logits(windows:batch:into:)`` and
+    /// ``probabilities(windows:batch:into:)`` (e.g. a calibrated head, ``HeadCalibration``); `nil` restores the
+    /// model's own. The head must have the model's classes and embedding size. Nothing is allocated per window.
+    public func setHead(_ head: ClassifierHead?) throws(HeadAdaptationError) {
+        guard let head else {
+            currentHead = model.classifier
+            return
+        }
+        guard head.classes == model.config.classes, head.inputs == embeddingSize else {
+            throw .shape("head is \(head.classes) classes x \(head.inputs) inputs; model \(model.config.name) has "
+                         + "\(model.config.classes) classes x \(embeddingSize) inputs")
+        }
+        currentHead = head.layer
+    }
+
+    /// Embeddings for `batch` windows: `windows` (batch, steps, features), already normalised -> `embeddings`
+    /// (batch, E), E = ``embeddingSize``: the vector the model's final Linear classifier reads (`h_n[-1]`, the
+    /// attention context of `ablstm`, `[cnn_gru h_n[-1], gru h_n[-1]]` of `cnn-gru-parallel`), so that
+    /// `logits = embedding · Wᵀ + b` with the model's ``head``.
+    ///
+    /// Batches larger than `maxBatch` are run in slices. The buffers must hold `batch * steps * features` and
+    /// `batch * E` floats (nothing is written otherwise).
+    public func embeddings(windows: UnsafeBufferPointer<Float>, batch: Int,
+                           into embeddings: UnsafeMutableBufferPointer<Float>) {
+        let config = model.config
+        let windowSize = config.steps * config.features
+        let size = embeddingSize
+        guard batch > 0, let input = windows.baseAddress, let output = embeddings.baseAddress,
+              windows.count >= batch * windowSize, embeddings.count >= batch * size else { return }
+        var start = 0
+        while start < batch {
+            let count = min(maxBatch, batch - start)
+            let slice = embed(input + start * windowSize, batch: count)          // (count, E)
+            (output + start * size).update(from: slice, count: count * size)
+            start += count
+        }
+    }
+
     /// The hidden states `h_n` of the main recurrent stack after the last call, (layers*directions, batch, hidden)
     /// for that call's last slice; for tests and diagnostics.
     public func finalHiddenStates(batch: Int) -> [Float] {
@@ -71,12 +118,21 @@ public final class InferenceSession {
         return Array(UnsafeBufferPointer(start: workspace.finalHidden.pointer, count: count))
     }
 
-    /// One slice of at most `maxBatch` windows: input (batch, steps, features) -> output (batch, classes).
+    /// One slice of at most `maxBatch` windows: input (batch, steps, features) -> output (batch, classes), through
+    /// the current head (the model's, or the one given to ``setHead(_:)``).
     ///
     /// `firstLayerProjection` (recurrent families only) supplies the main stack's layer-0 input projections, in
     /// which case `input` is not read (see ``StreamingSession``).
     func forward(_ input: UnsafePointer<Float>, batch: Int, into output: UnsafeMutablePointer<Float>,
                  firstLayerProjection: ((Int, Int, Int) -> UnsafePointer<Float>)? = nil) {
+        let classifierInput = embed(input, batch: batch, firstLayerProjection: firstLayerProjection)
+        currentHead.forward(classifierInput, rows: batch, inputStride: currentHead.inputs, into: output)
+    }
+
+    /// One slice of at most `maxBatch` windows: input (batch, steps, features) -> the final classifier's input,
+    /// returned as a pointer to the session's buffer, (batch, E); valid until the next call.
+    func embed(_ input: UnsafePointer<Float>, batch: Int,
+               firstLayerProjection: ((Int, Int, Int) -> UnsafePointer<Float>)? = nil) -> UnsafeMutablePointer<Float> {
         let config = model.config
         let steps = config.steps
         let hidden = config.hiddenSize
@@ -95,7 +151,7 @@ public final class InferenceSession {
                                      scores: scores.pointer, weights: attentionWeights.pointer,
                                      alpha: attentionAlpha.pointer)
         case .cnnGRU, .cnnGRUParallel:
-            guard let encoder = model.encoder else { return }
+            guard let encoder = model.encoder else { return classifierInput }
             let length = encoder.outputLength
             // encoded (batch, steps, length): each window's steps are the conv channels
             for row in 0..<batch {
@@ -118,6 +174,6 @@ public final class InferenceSession {
                 }
             }
         }
-        model.classifier.forward(classifierInput, rows: batch, inputStride: model.classifier.inputs, into: output)
+        return classifierInput
     }
 }

@@ -140,9 +140,15 @@ public final class StreamingSession {
     @discardableResult
     public func logits(slots: UnsafeBufferPointer<Int>, ends: UnsafeBufferPointer<Int>,
                        into logits: UnsafeMutableBufferPointer<Float>) -> Bool {
+        run(slots: slots, ends: ends, into: logits, width: model.config.classes, embeddingsOnly: false)
+    }
+
+    /// Logits (`width` = classes) or embeddings (`width` = E) of the windows, `maxBatch` per engine call.
+    private func run(slots: UnsafeBufferPointer<Int>, ends: UnsafeBufferPointer<Int>,
+                     into result: UnsafeMutableBufferPointer<Float>, width: Int, embeddingsOnly: Bool) -> Bool {
         let config = model.config
         let count = slots.count
-        guard ends.count == count, let output = logits.baseAddress, logits.count >= count * config.classes else {
+        guard ends.count == count, let output = result.baseAddress, result.count >= count * width else {
             return false
         }
         for index in 0..<count where !canEvaluate(slot: slots[index], end: ends[index]) { return false }
@@ -154,10 +160,33 @@ public final class StreamingSession {
                 batchBases[row] = ring.values.pointer
                 batchOldest[row] = (ends[start + row] - config.steps) % capacity
             }
-            evaluate(batch: batch, into: output + start * config.classes)
+            evaluate(batch: batch, into: output + start * width, embeddingsOnly: embeddingsOnly)
             start += batch
         }
         return true
+    }
+
+    /// E: the size of one window's embedding (``InferenceSession/embeddingSize``).
+    public var embeddingSize: Int { session.embeddingSize }
+
+    /// The head ``logits(slots:ends:into:)`` applies (the model's, or the one given to ``setHead(_:)``).
+    public var head: ClassifierHead { session.head }
+
+    /// Replaces the head of ``logits(slots:ends:into:)`` / ``probabilities(slots:ends:into:)`` for every stream;
+    /// `nil` restores the model's (``InferenceSession/setHead(_:)``). For a head per stream, take
+    /// ``embeddings(slots:ends:into:)`` and apply each stream's ``ClassifierHead`` to its rows.
+    public func setHead(_ head: ClassifierHead?) throws(HeadAdaptationError) {
+        try session.setHead(head)
+    }
+
+    /// Embeddings (count, E) of the windows ending at `ends[i]` of streams `slots[i]`: the input of the model's final
+    /// Linear, so that `logits = embedding · Wᵀ + b` (``ClassifierHead/logits(embeddings:rows:into:)``); `false`
+    /// (nothing written) when one of them cannot be evaluated or `embeddings` holds fewer than `count * E` floats.
+    /// Allocates nothing.
+    @discardableResult
+    public func embeddings(slots: UnsafeBufferPointer<Int>, ends: UnsafeBufferPointer<Int>,
+                           into embeddings: UnsafeMutableBufferPointer<Float>) -> Bool {
+        run(slots: slots, ends: ends, into: embeddings, width: session.embeddingSize, embeddingsOnly: true)
     }
 
     /// Like ``logits(slots:ends:into:)`` followed by a softmax per row.
@@ -172,8 +201,9 @@ public final class StreamingSession {
         return true
     }
 
-    /// Evaluates the `batch` windows described by `batchBases` / `batchOldest` into `output` (batch, classes).
-    private func evaluate(batch: Int, into output: UnsafeMutablePointer<Float>) {
+    /// Evaluates the `batch` windows described by `batchBases` / `batchOldest` into `output`: (batch, classes), or
+    /// (batch, E) with `embeddingsOnly`.
+    private func evaluate(batch: Int, into output: UnsafeMutablePointer<Float>, embeddingsOnly: Bool) {
         let config = model.config
         let steps = config.steps
         let capacity = self.capacity
@@ -183,10 +213,17 @@ public final class StreamingSession {
         if cachesProjections {
             let width = model.recurrent.layers[0][0].gateWidth
             // Window time t of batch row b is ring row (oldest[b] + t) % capacity of its stream.
-            session.forward(scratch.pointer, batch: batch, into: output) { direction, row, time in
+            let projection: (Int, Int, Int) -> UnsafePointer<Float> = { direction, row, time in
                 var ringRow = oldest[row] + time
                 if ringRow >= capacity { ringRow -= capacity }
                 return UnsafePointer(bases[row] + ringRow * rowWidth + direction * width)
+            }
+            if embeddingsOnly {
+                let size = session.embeddingSize
+                output.update(from: session.embed(scratch.pointer, batch: batch, firstLayerProjection: projection),
+                              count: batch * size)
+            } else {
+                session.forward(scratch.pointer, batch: batch, into: output, firstLayerProjection: projection)
             }
         } else {
             for row in 0..<batch {
@@ -197,7 +234,11 @@ public final class StreamingSession {
                 (destination + head * rowWidth).update(from: bases[row], count: (steps - head) * rowWidth)
                 windowTransform?(UnsafeMutableBufferPointer(start: destination, count: steps * config.features))
             }
-            session.forward(gathered.pointer, batch: batch, into: output)
+            if embeddingsOnly {
+                output.update(from: session.embed(gathered.pointer, batch: batch), count: batch * session.embeddingSize)
+            } else {
+                session.forward(gathered.pointer, batch: batch, into: output)
+            }
         }
     }
 }
