@@ -1,6 +1,7 @@
 import ArgumentParser
 import CSIDaemon
 import CSIFeatures
+import CSIInference
 import Foundation
 
 /// `csihar evaluate`: accuracy of a model on labelled recordings, through the daemon's own feature/window code
@@ -15,6 +16,7 @@ struct EvaluateCommand: AsyncParsableCommand {
               csihar evaluate --model models/wiar-gru.safetensors --wiar ../shared/data/wiar/height/90_rawdata --json
               csihar evaluate --model models/ut-har-gru.safetensors --capture sim.dat --labels sim.labels.csv
               csihar evaluate --events --capture samples/fall-1khz-intel5300.dat --json
+              csihar evaluate --model models/wiar-gru.safetensors --wiar DIR --calibration-shots 3 --json
             accuracy: per recording (a WiAR file, or one labelled activity of a capture), the argmax of the window
             probabilities averaged over the recording. window_accuracy: per window. confusion: per recording,
             rows = true class, columns = predicted, in the order of `labels`.
@@ -23,6 +25,11 @@ struct EvaluateCommand: AsyncParsableCommand {
             scored against the sidecar's non-idle segments: a segment is found by a span of the same activity
             starting at most --tolerance-seconds before it, within it, or at most that long after its end; falls by
             a fall.detected between 1.5 s before and 3 s after the fall segment (others are false falls).
+            --calibration-shots K: K recordings per activity of the --wiar folders (drawn with --calibration-seed;
+            at most all but one) calibrate the model's final classifier layer (docs/calibration.md); accuracy and
+            window_accuracy are then those of the calibrated head on the other recordings, *_uncalibrated those of
+            the model's own head on the same recordings. --calibration-capture FILE (sidecar as for --capture):
+            its labelled windows calibrate instead. --calibration-out FILE writes the calibrated head (JSON).
             Without --model: the config's model.path, else the daemon's default model (\(DaemonSettings.defaultModelPath)).
             """)
 
@@ -62,6 +69,27 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Flag(help: "Print the result as one JSON object.")
     var json = false
 
+    @Option(help: "Calibrate the classifier head on this many recordings per activity of the --wiar folders.")
+    var calibrationShots: Int?
+
+    @Option(help: "Seed of the calibration recording draw.")
+    var calibrationSeed: UInt64 = 0
+
+    @Option(help: "Capture (with a <capture>.labels.csv sidecar) whose labelled windows calibrate the head (repeatable).")
+    var calibrationCapture: [String] = []
+
+    @Option(help: "Label sidecar of the matching --calibration-capture (default <capture without extension>.labels.csv).")
+    var calibrationLabels: [String] = []
+
+    @Option(help: "Penalty pulling the calibrated head toward the model's (lambda, docs/calibration.md).")
+    var calibrationLambda: Double = 1e-2
+
+    @Option(help: "Write the calibrated head to this JSON file (docs/calibration.md).")
+    var calibrationOut: String?
+
+    /// Whether a calibration option was given.
+    var calibrating: Bool { calibrationShots != nil || !calibrationCapture.isEmpty }
+
     func validate() throws {
         if events {
             guard !capture.isEmpty else { throw ValidationError("--events needs at least one --capture FILE") }
@@ -75,6 +103,21 @@ struct EvaluateCommand: AsyncParsableCommand {
         guard hopSeconds > 0 else { throw ValidationError("--hop-seconds must be positive") }
         guard minCoverage >= 0 && minCoverage < 1 else { throw ValidationError("--min-coverage must be in [0, 1)") }
         guard batchSize >= 1 && batchSize <= 65536 else { throw ValidationError("--batch-size must be 1...65536") }
+        if let shots = calibrationShots {
+            guard shots >= 1 else { throw ValidationError("--calibration-shots must be >= 1") }
+            guard !wiar.isEmpty else { throw ValidationError("--calibration-shots picks recordings of --wiar folders") }
+        }
+        guard calibrationLabels.count <= calibrationCapture.count else {
+            throw ValidationError("more --calibration-labels than --calibration-capture files")
+        }
+        if calibrating {
+            guard !events else { throw ValidationError("calibration options do not apply to --events") }
+            guard calibrationLambda > 0 && calibrationLambda.isFinite else {
+                throw ValidationError("--calibration-lambda must be positive")
+            }
+        } else if calibrationOut != nil {
+            throw ValidationError("--calibration-out needs --calibration-shots or --calibration-capture")
+        }
     }
 
     func run() async throws {
@@ -93,16 +136,38 @@ struct EvaluateCommand: AsyncParsableCommand {
             inputs.append(EvaluationInput(path: path, track: try LabelTrack(contentsOf: sidecar)))
         }
         guard !inputs.isEmpty else { throw ValidationError("no recordings found") }
+        if let shots = calibrationShots { inputs = Calibration.pickShots(inputs, shots: shots, seed: calibrationSeed) }
+        for (i, path) in calibrationCapture.enumerated() {
+            let sidecar = EventEvaluation.sidecar(of: path, index: i, labels: calibrationLabels)
+            var input = EvaluationInput(path: path, track: try LabelTrack(contentsOf: sidecar))
+            input.calibration = true
+            inputs.append(input)
+        }
         let runner = try EvaluationRunner(classifier: classifier, hopSeconds: hopSeconds, minimumCoverage: minCoverage,
                                           batchSize: batchSize)
         for input in inputs { try runner.evaluate(input) }
         try runner.flush()
+        guard calibrating else {
+            if json {
+                let data = try JSONSerialization.data(withJSONObject: runner.report.jsonObject(model: model),
+                                                      options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print(runner.report.text(model: model))
+            }
+            return
+        }
+        let outcome = try Calibration.run(runner, lambda: calibrationLambda, shots: calibrationShots, seed: calibrationSeed)
+        if let calibrationOut {
+            guard let digest = SHA256Digest.hex(fileAt: model) else { throw EvaluationError("\(model): cannot be read") }
+            try HeadCalibration(model: classifier.model, modelSHA256: digest, result: outcome.result).save(path: calibrationOut)
+        }
         if json {
-            let data = try JSONSerialization.data(withJSONObject: runner.report.jsonObject(model: model),
+            let data = try JSONSerialization.data(withJSONObject: outcome.jsonObject(model: model, labels: classifier.labels),
                                                   options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print(runner.report.text(model: model))
+            print(outcome.text(model: model))
         }
     }
 }

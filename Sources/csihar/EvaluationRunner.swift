@@ -1,5 +1,6 @@
 import CSICapture
 import CSIFeatures
+import CSIInference
 import Foundation
 
 /// One labelled input of `csihar evaluate`.
@@ -12,6 +13,9 @@ struct EvaluationInput {
     var track: LabelTrack?
     /// Whether to use the Intel `timestamp_low` clock (WiAR: ignore any `.datstp` host-time file).
     var ignoreHostTime = false
+    /// Whether its windows calibrate the head (`--calibration-shots`, `--calibration-capture`) instead of being
+    /// evaluated.
+    var calibration = false
 
     /// The WiAR files (`csi_a{activity}_{trial}.dat`) under `directory`, sorted, labelled by activity.
     static func wiar(directory: String) throws -> [EvaluationInput] {
@@ -39,7 +43,9 @@ struct EvaluationError: Error, CustomStringConvertible {
 }
 
 /// Runs labelled recordings through the daemon's feature code (``FeaturePipeline``) and a ``WindowClassifier``,
-/// collecting an ``EvaluationReport``. Windows are classified in batches; state is reused across recordings.
+/// keeping every window's embedding (the input of the model's final classifier layer) with its recording and class;
+/// ``report`` applies the model's head to them, ``report(head:)`` any other head (a calibrated one) to the same
+/// windows. Windows are classified in batches; state is reused across recordings.
 final class EvaluationRunner {
     /// The model.
     let classifier: any WindowClassifier
@@ -49,15 +55,44 @@ final class EvaluationRunner {
     let minimumCoverage: Double
     /// Windows per classifier call.
     let batchSize: Int
-    /// The figures so far.
-    private(set) var report: EvaluationReport
+
+    /// One classified window.
+    struct Window {
+        /// Its recording (a WiAR file, or a sidecar activity `path#start-end`).
+        var name: String
+        /// True class index.
+        var label: Int
+        /// From a calibration input.
+        var calibration: Bool
+    }
+
+    /// Every classified window, in order.
+    private(set) var windows: [Window] = []
+    /// Their embeddings, (windows.count, E).
+    private(set) var embeddings: [Float] = []
+    /// The windows of each classifier call (the head is applied in the same batches, so that the model's head
+    /// gives exactly the model's logits).
+    private var batches: [Range<Int>] = []
+    /// Skipped windows and failed recordings.
+    private var base: EvaluationReport
+
+    /// The figures so far, with the model's own head, over the evaluation (non-calibration) windows.
+    var report: EvaluationReport {
+        do {
+            return try report(head: classifier.head)
+        } catch {
+            var failed = base
+            failed.failures.append(("head", "\(error)"))
+            return failed
+        }
+    }
 
     /// The input normaliser (the model's frozen constants).
     private let normalizer: Normalizer
     /// Pending windows, (batchSize, steps, features).
     private var batch: [Float]
-    /// Recording name and true class of every pending window.
-    private var pending: [(name: String, label: Int)] = []
+    /// Recording name, true class and calibration flag of every pending window.
+    private var pending: [Window] = []
 
     init(classifier: any WindowClassifier, hopSeconds: Double, minimumCoverage: Double = 0.6,
          batchSize: Int = 256) throws {
@@ -75,7 +110,7 @@ final class EvaluationRunner {
         } catch {
             throw EvaluationError("model \(error)")
         }
-        report = EvaluationReport(labels: classifier.labels)
+        base = EvaluationReport(labels: classifier.labels)
         batch = [Float](repeating: 0, count: self.batchSize * classifier.steps * classifier.features)
     }
 
@@ -86,7 +121,7 @@ final class EvaluationRunner {
             reader = try CaptureFile.open(path: input.path,
                                           options: CaptureOptions(hostTimePath: input.ignoreHostTime ? "" : nil))
         } catch {
-            report.failures.append((input.path, "\(error)"))
+            base.failures.append((input.path, "\(error)"))
             return
         }
         let pipeline = FeaturePipeline(config: config)
@@ -96,11 +131,12 @@ final class EvaluationRunner {
         var classifyError: Error?
         let onWindow: (FeatureWindow) -> Void = { window in
             guard classifyError == nil, let (name, label) = self.labelOf(window, input: input, origin: origin) else {
-                self.report.skippedWindows += 1
+                self.base.skippedWindows += 1
                 return
             }
             windows += 1
-            do { try self.append(window.values, name: name, label: label) } catch { classifyError = error }
+            do { try self.append(window.values, Window(name: name, label: label, calibration: input.calibration)) }
+            catch { classifyError = error }
         }
         do {
             while let frame = try reader.nextFrame() {
@@ -112,29 +148,65 @@ final class EvaluationRunner {
         }
         pipeline.finish(onWindow: onWindow)
         if let classifyError { throw classifyError }
-        if let failure { report.failures.append((input.path, failure)) }
-        else if windows == 0 { report.failures.append((input.path, "no labelled window (shorter than a window?)")) }
+        if let failure { base.failures.append((input.path, failure)) }
+        else if windows == 0 { base.failures.append((input.path, "no labelled window (shorter than a window?)")) }
     }
 
-    /// Classifies the pending windows.
+    /// Classifies the pending windows (their embeddings are kept).
     func flush() throws {
         guard !pending.isEmpty else { return }
         let count = pending.count
         let size = config.steps * config.featureCount
         let input = count == batchSize ? batch : Array(batch[0..<(count * size)])
-        let logits = try classifier.logits(input, count: count)          // (count, classes)
+        let embedded = try classifier.embeddings(input, count: count)        // (count, E)
+        let width = classifier.embeddingSize
+        guard embedded.count == count * width else {
+            throw EvaluationError("model returned \(embedded.count) embedding values for \(count) windows x \(width)")
+        }
+        batches.append(windows.count..<(windows.count + count))
+        windows += pending
+        embeddings += embedded
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// The figures of the evaluation (non-calibration) windows classified so far, through `head`: probabilities
+    /// `softmax(embedding · Wᵀ + b)`, applied per classifier batch.
+    func report(head: ClassifierHead) throws -> EvaluationReport {
+        var report = base
         let classes = classifier.labels.count
-        guard logits.count == count * classes else {
-            throw EvaluationError("model returned \(logits.count) logits for \(count) windows x \(classes) classes")
+        let width = classifier.embeddingSize
+        guard head.classes == classes, head.inputs == width else {
+            throw EvaluationError("head is \(head.classes) classes x \(head.inputs) inputs; the model has \(classes) x \(width)")
         }
         var probabilities = [Float](repeating: 0, count: classes)        // (classes,)
-        for w in 0..<count {
-            softmax(logits, offset: w * classes, into: &probabilities)
-            probabilities.withUnsafeBufferPointer {
-                report.add(recording: pending[w].name, label: pending[w].label, probabilities: $0)
+        for range in batches {
+            let logits = try classifier.logits(embeddings: Array(embeddings[(range.lowerBound * width)..<(range.upperBound * width)]),
+                                               count: range.count, head: head)             // (count, classes)
+            guard logits.count == range.count * classes else {
+                throw EvaluationError("model returned \(logits.count) logits for \(range.count) windows x \(classes) classes")
+            }
+            for (row, w) in range.enumerated() where !windows[w].calibration {
+                softmax(logits, offset: row * classes, into: &probabilities)
+                probabilities.withUnsafeBufferPointer {
+                    report.add(recording: windows[w].name, label: windows[w].label, probabilities: $0)
+                }
             }
         }
-        pending.removeAll(keepingCapacity: true)
+        return report
+    }
+
+    /// The calibration windows: embeddings (n, E), labels (n), and the number of recordings they come from.
+    var calibrationSet: (embeddings: [Float], labels: [Int], recordings: Int) {
+        let width = classifier.embeddingSize
+        var values: [Float] = []
+        var labels: [Int] = []
+        var recordings = Set<String>()
+        for (w, window) in windows.enumerated() where window.calibration {
+            values += embeddings[(w * width)..<((w + 1) * width)]
+            labels.append(window.label)
+            recordings.insert(window.name)
+        }
+        return (values, labels, recordings.count)
     }
 
     /// Recording name and class index of a window, or nil to skip it.
@@ -155,7 +227,7 @@ final class EvaluationRunner {
     }
 
     /// Normalises one window into the batch; classifies when the batch is full.
-    private func append(_ values: UnsafeBufferPointer<Float>, name: String, label: Int) throws {
+    private func append(_ values: UnsafeBufferPointer<Float>, _ window: Window) throws {
         let size = config.steps * config.featureCount
         let offset = pending.count * size
         batch.withUnsafeMutableBufferPointer { buffer in
@@ -163,7 +235,7 @@ final class EvaluationRunner {
             normalizer.apply(windows: UnsafeMutableBufferPointer(rebasing: buffer[offset..<(offset + size)]),
                              steps: config.steps)
         }
-        pending.append((name, label))
+        pending.append(window)
         if pending.count == batchSize { try flush() }
     }
 
