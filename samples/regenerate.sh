@@ -7,13 +7,15 @@ cd "$(dirname "$0")/.."
 CSIHAR=${CSIHAR:-.build/release/csihar}
 if [ ! -x "$CSIHAR" ]; then swift build -c release --product csihar; fi
 
-# Intel 5300, 1 Tx x 3 Rx, every activity, 250 Hz (1 kHz would exceed the 2 MB sample budget at this length).
+# Intel 5300, 1 Tx x 3 Rx, every activity, 250 Hz (1 kHz would exceed the 2.5 MB sample budget at this length).
+# As in a home: the daemon runs before the person comes in (3.5 s: a window is 3 s), still periods between
+# activities, and after the fall the person stays down for a while before getting up.
 "$CSIHAR" simulate --device intel5300 --seed 2024 --rate 250 --output samples/living-room-intel5300.dat \
-  --script "idle 3s, walk 4s, idle 1s, pick up 3s, run 4s, idle 1s, sit down 3s, idle 2s, stand up 3s, fall 2s, idle 1s, stand up 3s, lie down 3s"
+  --script "idle 3.5s, walk 4s, idle 1.5s, pick up 3s, idle 1.5s, run 4s, idle 1.5s, sit down 3s, idle 2s, stand up 3s, idle 1.5s, fall 1.5s, idle 4s, stand up 3s, idle 1.5s, lie down 3s, idle 2.5s"
 
 # Intel 5300 at 1 kHz like UT-HAR, a short fall scene.
 "$CSIHAR" simulate --device intel5300 --seed 7 --rate 1000 --output samples/fall-1khz-intel5300.dat \
-  --script "idle 2s, walk 3s, fall 1.5s, idle 1.5s"
+  --script "idle 3.5s, walk 3s, fall 1.5s, idle 3s"
 
 # Nexmon bcm4366c0, cores 0..2 (3 antennas), 20 MHz, 50 Hz.
 "$CSIHAR" simulate --device nexmon-4366c0 --seed 11 --rate 50 --bandwidth 20 --output samples/office-nexmon4366c0.pcap \

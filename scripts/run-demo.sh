@@ -2,7 +2,7 @@
 # `make run`: replay a bundled simulated capture through csihard at 10x with the default model, attach
 # `csihar subscribe`, print the events it receives, then stop the daemon with SIGTERM and exit 0.
 #
-#   scripts/run-demo.sh                       # samples/living-room-intel5300.dat, models/ut-har-ablstm.safetensors
+#   scripts/run-demo.sh                       # samples/living-room-intel5300.dat, models/csihar-doppler-gru.safetensors
 #   SAMPLE=samples/fall-1khz-intel5300.dat MODEL=models/ut-har-gru.safetensors SPEED=10 scripts/run-demo.sh
 #   BIN=.build/debug scripts/run-demo.sh      # use a debug build
 #   RAW=1 scripts/run-demo.sh                 # raw NDJSON instead of the pretty lines
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 bin=${BIN:-.build/release}
 sample=${SAMPLE:-samples/living-room-intel5300.dat}
-model=${MODEL:-models/ut-har-ablstm.safetensors}
+model=${MODEL:-models/csihar-doppler-gru.safetensors}
 speed=${SPEED:-10}
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 

@@ -137,6 +137,9 @@ public enum DaemonConfigFile {
         "smoother.idle_label": { settings, value throws(Rejected) in settings.pipeline.smoother.idleLabel = try string(value) },
         "smoother.fall_label": { settings, value throws(Rejected) in settings.pipeline.smoother.fallLabel = try string(value) },
         "smoother.fall_confidence": { settings, value throws(Rejected) in settings.pipeline.smoother.fallConfidence = try number(value) },
+        "smoother.fall_averaging_seconds": { settings, value throws(Rejected) in
+            settings.pipeline.smoother.fallAveragingSeconds = try number(value)
+        },
         "smoother.fall_cooldown_seconds": { settings, value throws(Rejected) in
             settings.pipeline.smoother.fallCooldownSeconds = try number(value)
         },

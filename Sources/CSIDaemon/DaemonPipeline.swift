@@ -298,6 +298,11 @@ public final class DaemonPipeline {
         classifier = newClassifier
         var smoother = config.smoother
         smoother.labels = newClassifier?.labels ?? []
+        // An activity fills about half of the first window that shows it, and the probability average over
+        // `averaging_seconds` lags by half its span: its onset is that long before the time it first leads.
+        if let newClassifier {
+            smoother.onsetLeadSeconds = Double(newClassifier.steps) / newClassifier.sampleRateHz / 2 + smoother.averagingSeconds / 2
+        }
         config.smoother = smoother
         let steps = newClassifier?.steps ?? 1, features = newClassifier?.features ?? 1
         let classes = max(1, newClassifier?.labels.count ?? 1)

@@ -48,7 +48,7 @@ public struct DaemonSettings: Sendable, Equatable {
     public init() {}
 
     /// The model used when none is configured.
-    public static let defaultModelPath = "models/ut-har-ablstm.safetensors"
+    public static let defaultModelPath = "models/csihar-doppler-gru.safetensors"
 
     /// The runner's options.
     public var runnerOptions: DaemonRunner.Options {

@@ -51,8 +51,9 @@ public struct DaemonCounters: Sendable, Hashable {
 
 /// What an event says, beyond the common fields.
 public enum EventPayload: Sendable, Hashable {
-    /// `activity.started`: the activity and its smoothed confidence.
-    case activityStarted(activity: String, confidence: Double)
+    /// `activity.started`: the activity, its smoothed confidence and the estimated capture time it began
+    /// (`start_time`: the windows that show it reach back before the deciding window's end; `nil` leaves it out).
+    case activityStarted(activity: String, confidence: Double, startTime: Double? = nil)
     /// `activity.ended`: the activity, its mean confidence while it lasted, and its duration in seconds.
     case activityEnded(activity: String, confidence: Double, duration: Double)
     /// `fall.detected`: smoothed fall confidence, and the capture time of the fall itself (`fall_time`; the event's

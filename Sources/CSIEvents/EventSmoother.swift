@@ -96,13 +96,15 @@ public struct EventSmoother: Sendable {
                 emit(time, .fallDetected(confidence: pending.confidence, fallTime: pending.time))
             }
         }
-        if pendingFall == nil, let fallIndex, !still, average[fallIndex] >= config.fallConfidence,
+        if pendingFall == nil, let fallIndex, !still,
+           case let fall = recentAverage(of: fallIndex, seconds: config.fallAveragingSeconds, now: time),
+           fall >= config.fallConfidence,
            lastFall.map({ time - $0 >= config.fallCooldownSeconds - Self.tolerance }) ?? true {
             if config.fallConfirmSeconds > 0 {
-                pendingFall = (time, average[fallIndex])
+                pendingFall = (time, fall)
             } else {
                 lastFall = time
-                emit(time, .fallDetected(confidence: average[fallIndex], fallTime: time))
+                emit(time, .fallDetected(confidence: fall, fallTime: time))
             }
         }
 
@@ -125,12 +127,13 @@ public struct EventSmoother: Sendable {
             if time - candidateSince >= config.minimumSeconds - Self.tolerance {
                 if current != nil { end(time: time, endedAt: candidateSince, emit: emit) }
                 current = next
-                currentStart = candidateSince
+                currentStart = candidateSince - config.onsetLeadSeconds
                 currentConfidenceSum = average[next]
                 currentConfidenceCount = 1
                 leavingSince = nil
                 candidate = nil
-                emit(time, .activityStarted(activity: config.labels[next], confidence: average[next]))
+                emit(time, .activityStarted(activity: config.labels[next], confidence: average[next],
+                                            startTime: config.onsetLeadSeconds > 0 ? currentStart : nil))
             }
         } else {
             candidate = nil
@@ -184,6 +187,19 @@ public struct EventSmoother: Sendable {
             head = (head + 1) % rows
             count -= 1
         }
+    }
+
+    /// Mean probability of class `index` over the windows that ended after `now - seconds`.
+    private func recentAverage(of index: Int, seconds: Double, now: Double) -> Double {
+        let rows = times.count, classes = config.labels.count
+        var sum = 0.0, n = 0
+        for offset in stride(from: count - 1, through: 0, by: -1) {
+            let slot = (head + offset) % rows
+            guard times[slot] > now - seconds + Self.tolerance || n == 0 else { break }
+            sum += Double(history[slot * classes + index])
+            n += 1
+        }
+        return n > 0 ? sum / Double(n) : 0
     }
 
     /// Fills `average` with the mean probabilities of the ring; returns the mean motion energy.

@@ -27,9 +27,10 @@ public struct NDJSONEncoder: Sendable {
             appendString(stream)
         }
         switch event.payload {
-        case .activityStarted(let activity, let confidence):
+        case .activityStarted(let activity, let confidence, let startTime):
             append(",\"activity\":"); appendString(activity)
             append(",\"confidence\":"); appendNumber(rounded(confidence))
+            if let startTime { append(",\"start_time\":"); appendNumber(startTime) }
         case .activityEnded(let activity, let confidence, let duration):
             append(",\"activity\":"); appendString(activity)
             append(",\"confidence\":"); appendNumber(rounded(confidence))

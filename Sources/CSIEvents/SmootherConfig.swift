@@ -11,6 +11,11 @@ public struct SmootherConfig: Sendable, Hashable {
     public var exitConfidence: Double = 0.4
     /// A new activity must lead for this long before `activity.started` (flicker suppression).
     public var minimumSeconds: Double = 0.6
+    /// How long before a window's end the activity it shows is taken to have begun: `activity.started` reports
+    /// `start_time` = (time the activity first led) - this, and `activity.ended`'s duration counts from there. The
+    /// daemon sets it to half the model's window (a window leads once the activity fills about half of it) plus
+    /// half of `averagingSeconds` (the lag of the probability average).
+    public var onsetLeadSeconds: Double = 0
     /// The current activity must stay below `exitConfidence` (or idle) for this long before `activity.ended`.
     public var exitSeconds: Double = 0.6
     /// Below this top averaged probability the stream counts as idle (UT-HAR has no idle class).
@@ -25,6 +30,9 @@ public struct SmootherConfig: Sendable, Hashable {
     public var fallLabel: String = "fall"
     /// Averaged fall probability that raises `fall.detected`.
     public var fallConfidence: Double = 0.7
+    /// The fall probability is averaged over the windows that ended within this many seconds (shorter than
+    /// `averagingSeconds`: a fall is over in about a second, and a long average dilutes it below any threshold).
+    public var fallAveragingSeconds: Double = 0.4
     /// After a fall event, no other for this long (no "fall detected" floods); counted from the fall itself.
     public var fallCooldownSeconds: Double = 10
     /// A fall is reported only when this many seconds after it show no recovery (see ``recoveryLabels``):
@@ -51,10 +59,13 @@ public struct SmootherConfig: Sendable, Hashable {
         try require((0...1).contains(exitConfidence), "exit_confidence", "must be in 0...1")
         try require(exitConfidence <= enterConfidence, "exit_confidence", "must be <= enter_confidence")
         try require(minimumSeconds >= 0 && minimumSeconds.isFinite, "minimum_seconds", "must be >= 0")
+        try require(onsetLeadSeconds >= 0 && onsetLeadSeconds.isFinite, "onset_lead_seconds", "must be >= 0")
         try require(exitSeconds >= 0 && exitSeconds.isFinite, "exit_seconds", "must be >= 0")
         try require((0...1).contains(idleConfidence), "idle_confidence", "must be in 0...1")
         try require(idleMotionEnergy >= 0 && idleMotionEnergy.isFinite, "idle_motion_energy", "must be >= 0")
         try require((0...1).contains(fallConfidence), "fall_confidence", "must be in 0...1")
+        try require(fallAveragingSeconds > 0 && fallAveragingSeconds <= averagingSeconds, "fall_averaging_seconds",
+                    "must be > 0 and <= averaging_seconds")
         try require(fallCooldownSeconds >= 0 && fallCooldownSeconds.isFinite, "fall_cooldown_seconds", "must be >= 0")
         try require(fallConfirmSeconds >= 0 && fallConfirmSeconds.isFinite, "fall_confirm_seconds", "must be >= 0")
         try require(!recoveryLabels.contains(""), "fall_recovery_labels", "must not contain an empty label")

@@ -8,12 +8,11 @@ import CSIFeatures
 /// the capture's first frame; event times are capture time, so each event's `time` is taken relative to `origin`.
 ///
 /// Activities: a predicted span runs from an `activity.started` to the matching `activity.ended` (same stream, same
-/// activity; one never ended runs to the end of the capture) and starts at the started event's `time` (when a
-/// subscriber learns of it). A truth segment `[a, b]` is found by a span of the same activity whose start lies in
-/// `[a - tolerance, b + tolerance]`: at most `tolerance` before the labelled start, or anywhere within the segment,
-/// or at most `tolerance` after its end (the smoother decides an activity about 1-1.6 s after it begins, which can
-/// be after a short segment ended). Each span matches at most one segment and each segment at most one span,
-/// greedily by the smallest |span start - segment start|.
+/// activity; one never ended runs to the end of the capture) and starts at the onset the started event reports
+/// (`start_time`; its `time` when it has none). A truth segment `[a, b]` is found by a span of the same activity
+/// whose start lies within `tolerance` of `a` (`[a - tolerance, a + tolerance]`). Each span matches at most one
+/// segment and each segment at most one span, greedily by the smallest |span start - segment start|. The onset delay
+/// is measured from `a` to the started event's `time` (when a subscriber learns of it).
 ///
 /// Falls: `fall` segments are scored by `fall.detected` events only (spans of a model's `fall` class, which the
 /// daemon may also start as an activity, are ignored, as are spans of the idle label). A fall segment is found by a
@@ -22,7 +21,7 @@ import CSIFeatures
 struct EventScorer {
     /// Matching windows and labels.
     struct Settings: Sendable, Equatable {
-        /// How far (s) a span's start may lie before a segment's start, or after its end.
+        /// How far (s) a span's start may lie from a segment's start.
         var toleranceSeconds = 1.5
         /// How far (s) a `fall.detected` may come before a fall segment's start ...
         var fallBeforeSeconds = 1.5
@@ -50,10 +49,12 @@ struct EventScorer {
     struct Span: Sendable, Equatable {
         /// The activity.
         var activity: String
-        /// The `activity.started` event's time.
+        /// The onset the `activity.started` event reports (`start_time`, else its `time`).
         var start: Double
         /// The `activity.ended` event's time (the end of the capture when it never ended).
         var end: Double
+        /// When `activity.started` arrived (its `time`).
+        var announced: Double = 0
     }
 
     /// The settings.
@@ -103,14 +104,15 @@ struct EventScorer {
         let activities = Set(truth.map(\.label)).union(spans.map(\.activity)).subtracting([settings.fallLabel])
         for activity in activities {
             let segments = truth.filter { $0.label == activity }
-            let starts = spans.filter { $0.activity == activity }.map(\.start)
+            let mine = spans.filter { $0.activity == activity }
+            let starts = mine.map(\.start)
             let pairs = Self.match(segments: segments, times: starts, before: settings.toleranceSeconds,
-                                   after: settings.toleranceSeconds)
+                                   afterStart: settings.toleranceSeconds)
             counts[activity, default: Counts()].truth += segments.count
             counts[activity, default: Counts()].predicted += starts.count
             counts[activity, default: Counts()].matched += pairs.count
             counts[activity, default: Counts()].found += pairs.count
-            onsetDelays += pairs.map { starts[$0.time] - segments[$0.segment].start }
+            onsetDelays += pairs.map { mine[$0.time].announced - segments[$0.segment].start }
         }
 
         let falls = events.filter { $0.type == .fallDetected }.map { $0.time - origin }
@@ -139,10 +141,11 @@ struct EventScorer {
         var open: [String: Int] = [:]          // activity -> index of its open span
         for event in events {
             switch event.payload {
-            case .activityStarted(let activity, _):
+            case .activityStarted(let activity, _, let startTime):
                 if let index = open[activity] { spans[index].end = event.time - origin }
                 open[activity] = spans.count
-                spans.append(Span(activity: activity, start: event.time - origin, end: end))
+                spans.append(Span(activity: activity, start: (startTime ?? event.time) - origin, end: end,
+                                  announced: event.time - origin))
             case .activityEnded(let activity, _, _):
                 if let index = open.removeValue(forKey: activity) { spans[index].end = event.time - origin }
             default:
@@ -153,13 +156,15 @@ struct EventScorer {
     }
 
     /// One-to-one matches of `times` to `segments`: a time matches a segment `[a, b]` when it lies in
-    /// `[a - before, b + after]`; pairs are taken greedily by the smallest |time - a| (ties: earlier segment, then
+    /// `[a - before, b + after]` (or `[a - before, a + afterStart]` when `afterStart` is given); pairs are taken greedily by the smallest |time - a| (ties: earlier segment, then
     /// earlier time). Returns (segment index, time index) pairs.
     static func match(segments: [LabelTrack.Interval], times: [Double], before: Double,
-                      after: Double) -> [(segment: Int, time: Int)] {
+                      after: Double = 0, afterStart: Double? = nil) -> [(segment: Int, time: Int)] {
         var candidates: [(distance: Double, segment: Int, time: Int)] = []
         for (s, segment) in segments.enumerated() {
-            for (t, time) in times.enumerated() where time >= segment.start - before && time <= segment.end + after {
+            // up to `after` past the segment's end (falls), or `afterStart` past its start (activity onsets)
+            let latest = afterStart.map { segment.start + $0 } ?? segment.end + after
+            for (t, time) in times.enumerated() where time >= segment.start - before && time <= latest {
                 candidates.append((abs(time - segment.start), s, t))
             }
         }

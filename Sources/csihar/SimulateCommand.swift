@@ -56,7 +56,12 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Bandwidth in MHz (Nexmon: 20, 40, 80).")
     var bandwidth: Int = 20
 
+    @Option(help: ArgumentHelp("Seconds of idle added before and after the script (a daemon that was already running "
+                               + "when the person came in, and stays on after the last activity)."))
+    var pad: Double = 0
+
     func validate() throws {
+        guard pad >= 0 && pad <= 3600 else { throw ValidationError("--pad must be 0...3600 seconds") }
         guard SimulatedDevice(rawValue: device) != nil else {
             throw ValidationError("--device must be one of \(SimulatedDevice.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -96,7 +101,11 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         for (path, recordingSeed) in paths {
             var scriptRandom = SimulatorRandom(seed: recordingSeed &* 0x9E37_79B9 &+ 17)
-            let recordingScript = fixedScript ?? ActivityScript.random(count: random ?? 6, using: &scriptRandom)
+            var recordingScript = fixedScript ?? ActivityScript.random(count: random ?? 6, using: &scriptRandom)
+            if pad > 0 {
+                recordingScript = ActivityScript([(.idle, pad)] + recordingScript.segments.map { ($0.activity, $0.end - $0.start) }
+                                                 + [(.idle, pad)])
+            }
             let config = SimulationConfig(device: simulatedDevice, seed: recordingSeed, rateHz: rate, jitter: jitter,
                                           packetLoss: loss, snrDB: snr, bandwidthMHz: bandwidth,
                                           agcJitterDB: agcJitter)

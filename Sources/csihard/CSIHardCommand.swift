@@ -24,7 +24,7 @@ struct CSIHardCommand: AsyncParsableCommand {
     var allowGroups: [String] = []
     @Option(help: "Subscriber socket path (ignored under socket activation).")
     var socket: String?
-    @Option(help: "Model file (.safetensors). Default: models/ut-har-ablstm.safetensors when present.")
+    @Option(help: "Model file (.safetensors). Default: models/csihar-doppler-gru.safetensors when present.")
     var model: String?
     @Option(help: "Config file (TOML). Flags override it.")
     var config: String?

@@ -24,7 +24,7 @@ import Testing
             switch event.payload {
             case .streamUp: return "up"
             case .streamDown(let reason): return "down \(reason)"
-            case .activityStarted(let activity, _): return "start \(activity)"
+            case .activityStarted(let activity, _, _): return "start \(activity)"
             case .activityEnded(let activity, _, _): return "end \(activity)"
             case .fallDetected: return "fall"
             default: return nil
@@ -54,7 +54,7 @@ import Testing
         // Windows of both streams went through the model together.
         #expect(classifier.batches.contains { $0 >= 2 })
         // The walk -> sit down switch is placed near 6 s of capture time (106 s).
-        let switchTime = all.first { if case .activityStarted("sit down", _) = $0.payload, $0.stream == first { return true }; return false }?.time ?? 0
+        let switchTime = all.first { if case .activityStarted("sit down", _, _) = $0.payload, $0.stream == first { return true }; return false }?.time ?? 0
         print("walk->sit down decided at capture time \(switchTime) (true change 106.0; 1 s windows + 1 s averaging + 0.6 s minimum)")
         #expect(switchTime > 106 && switchTime <= 108.5)
         #expect(pipeline.counters.windows > 100)

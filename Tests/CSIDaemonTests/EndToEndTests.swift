@@ -31,7 +31,7 @@ import Testing
 
     private func decision(_ time: Double, _ payload: EventPayload) -> Decision? {
         switch payload {
-        case .activityStarted(let activity, let confidence):
+        case .activityStarted(let activity, let confidence, _):
             return Decision(type: "activity.started", activity: activity, time: time, confidence: confidence, duration: 0)
         case .activityEnded(let activity, let confidence, let duration):
             return Decision(type: "activity.ended", activity: activity, time: time, confidence: confidence, duration: duration)
@@ -328,7 +328,7 @@ import Testing
         let types = run.lines.compactMap { string(parse($0)["type"]) }
         print("interface: \(run.lines.count) lines (\(Set(types).sorted().joined(separator: ", "))), model \(run.model.map { "\($0)" } ?? "none"); "
               + "SIGTERM -> exit \(run.exit.status.map(String.init) ?? "none") in \(String(format: "%.2f", run.exit.seconds)) s")
-        #expect(string(run.model)?.hasPrefix("ut-har-ablstm") == true, "the default model serves")
+        #expect(string(run.model)?.hasPrefix("csihar-doppler-gru") == true, "the default model serves")
         #expect(!types.isEmpty, "events at the subscriber")
         #expect(!types.contains("prediction"), "predictions only for subscribers that ask")
         #expect(run.exit.status == 0 && run.exit.seconds < 2, "\(run.log)")

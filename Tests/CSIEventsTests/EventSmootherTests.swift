@@ -42,7 +42,7 @@ private func falls(_ events: [(Double, EventPayload)]) -> [(time: Double, fallTi
 private func summary(_ events: [(Double, EventPayload)]) -> [String] {
     events.map { event in
         switch event.1 {
-        case .activityStarted(let activity, _): return "start \(activity)"
+        case .activityStarted(let activity, _, _): return "start \(activity)"
         case .activityEnded(let activity, _, _): return "end \(activity)"
         case .fallDetected: return "fall"
         default: return "other"
@@ -187,6 +187,25 @@ private func summary(_ events: [(Double, EventPayload)]) -> [String] {
             #expect(first.time == first.fallTime && abs(first.time - fall.fallTime) < 1e-9)
             #expect(first.confidence == fall.confidence)
         }
+    }
+
+    /// A fall is a short burst in the window probabilities (0.4 s at 5 windows/s): the 1 s activity average
+    /// dilutes it below `fall_confidence`, the fall's own 0.4 s average does not; 0.4 s of fall at 0.45 does
+    /// not reach 0.7 either way.
+    @Test func shortFallBurstIsSeenThroughItsOwnAverage() {
+        var config = SmootherConfig(labels: labels)
+        config.fallConfirmSeconds = 0
+        let burst: (Double) -> [Float] = { t in (t >= 2 && t < 2.4) ? oneHot("fall", 0.9) : oneHot("lie down", 0.5) }
+        let short = falls(run(config, rate: 5, duration: 6, script: burst))
+        #expect(short.count == 1)
+        if let first = short.first { #expect(abs(first.time - 2.2) < 1e-9 && first.confidence >= 0.7) }
+        config.fallAveragingSeconds = 1.0
+        #expect(falls(run(config, rate: 5, duration: 6, script: burst)).isEmpty, "a 1 s average dilutes the burst")
+        config.fallAveragingSeconds = 0.4
+        let weak: (Double) -> [Float] = { t in (t >= 2 && t < 2.4) ? oneHot("fall", 0.45) : oneHot("lie down", 0.5) }
+        #expect(falls(run(config, rate: 5, duration: 6, script: weak)).isEmpty)
+        config.fallAveragingSeconds = 2
+        #expect(throws: SmootherConfigError.self) { try config.validate() }
     }
 
     @Test func fallFollowedByWalkingIsRejected() {

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+import CSICapture
+@testable import CSIFeatures
+
+@Suite struct FeatureTransformTests {
+    private let doppler: [String: Any] = ["rate_hz": 250, "fft": 64, "hop": 25, "bins": 32, "floor_db": -60]
+
+    private func error(_ input: [String: Any]) -> String? {
+        do { _ = try FeatureTransform(input: input); return nil } catch { return error.description }
+    }
+
+    @Test func declarationsParseAndBadOnesNameTheField() throws {
+        #expect(try FeatureTransform(input: [:]) == .amplitudeDB)
+        #expect(try FeatureTransform(input: ["transform": "amplitude-db", "layout": "3x30", "features": 90]) == .amplitudeDB)
+        let parsed = try FeatureTransform(input: ["transform": "csi-ratio-doppler", "layout": "doppler-32", "features": 32,
+                                                  "sample_rate_hz": 10.0, "doppler": doppler])
+        #expect(parsed == .ratioDoppler(.standard))
+        #expect(parsed.featureCount == 32 && parsed.layout == "doppler-32")
+
+        let cases: [([String: Any], String)] = [
+            (["transform": "amplitude-db", "layout": "1x64"], "input.layout"),
+            (["transform": "amplitude-db", "features": 64], "input.features"),
+            (["transform": "spectrogram"], "input.transform"),
+            (["transform": "csi-ratio-doppler"], "input.doppler"),
+            (["transform": "csi-ratio-doppler", "doppler": doppler.merging(["bins": 30]) { $1 }], "input.doppler.bins"),
+            (["transform": "csi-ratio-doppler", "doppler": doppler.merging(["fft": 2]) { $1 }], "input.doppler.fft"),
+            (["transform": "csi-ratio-doppler", "doppler": doppler.merging(["hop": 0]) { $1 }], "input.doppler.hop"),
+            (["transform": "csi-ratio-doppler", "doppler": doppler.merging(["rate_hz": "fast"]) { $1 }], "input.doppler.rate_hz"),
+            (["transform": "csi-ratio-doppler", "doppler": doppler, "sample_rate_hz": 250.0], "input.sample_rate_hz"),
+            (["transform": "csi-ratio-doppler", "doppler": doppler, "layout": "3x30"], "input.layout"),
+        ]
+        for (input, field) in cases {
+            let message = error(input)
+            print("rejected: \(message ?? "nothing")")
+            #expect(message?.hasPrefix(field + ":") == true, "expected an error naming \(field), got \(message ?? "none")")
+        }
+    }
+
+    /// Two receive chains give one ratio pair (the second pair stays zero); one chain cannot make a ratio.
+    @Test func ratioNeedsTwoChains() throws {
+        let subcarriers = FeatureLayout.intelSubcarriers20MHz
+        func frame(chains: Int) -> CSIFrame {
+            var real: [Float] = [], imag: [Float] = []
+            for a in 0..<chains {
+                for (s, _) in subcarriers.enumerated() {
+                    real.append(Float(a + 1) * Float(1 + s % 3))   // chain a = (a + 1) x chain 0
+                    imag.append(0)
+                }
+            }
+            return CSIFrame(timestamp: 0, device: .atheros, ntx: 1, nrx: chains, subcarriers: subcarriers,
+                            real: real, imag: imag)
+        }
+        let extractor = FeatureExtractor()
+        var out = [Float](repeating: -1, count: FeatureExtractor.ratioFeatures)
+        try out.withUnsafeMutableBufferPointer { _ = try extractor.extractRatio(frame(chains: 2), into: $0) }
+        var maxDiff: Float = 0
+        for s in 0..<30 {
+            maxDiff = max(maxDiff, abs(out[2 * s] - 2), abs(out[2 * s + 1]))           // pair 0: chain 1 / chain 0 = 2
+            maxDiff = max(maxDiff, abs(out[60 + 2 * s]), abs(out[60 + 2 * s + 1]))    // pair 1: zero
+        }
+        print("2-chain ratio maxdiff \(maxDiff)")
+        #expect(maxDiff < 1e-5)
+        #expect(throws: FeatureError.tooFewChainsForRatio(device: "atheros", available: 1)) {
+            try out.withUnsafeMutableBufferPointer { _ = try extractor.extractRatio(frame(chains: 1), into: $0) }
+        }
+        let pipeline = FeaturePipeline(config: FeaturePipelineConfig(steps: 30, sampleRateHz: 10, hopSeconds: 0.2,
+                                                                     transform: .ratioDoppler(.standard)))
+        #expect(pipeline.config.sampleRateHz == 10 && pipeline.config.resampler.sampleRateHz == 250)
+        #expect(throws: FeatureError.self) { try pipeline.push(frame(chains: 1)) { _ in } }
+    }
+}
