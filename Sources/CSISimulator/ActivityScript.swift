@@ -108,8 +108,8 @@ public struct ActivityScript: Sendable, Hashable {
 
     /// A random script of at most `count` activities, each of a plausible duration, with 1-2.5 s of `idle`
     /// between them (when `idle` is allowed) and consistent postures, like UT-HAR recordings (an activity between
-    /// still periods): `stand up` only follows `sit down`, and `fall` or `lie down` (the person ends on the floor or
-    /// in bed) ends the script. Starts and ends with idle.
+    /// still periods): `stand up` follows `sit down`; after `fall` or `lie down` the person either stays down (the
+    /// script ends) or, half of the time, lies still for 2-5 s and stands up again. Starts and ends with idle.
     public static func random(count: Int, using random: inout SimulatorRandom,
                               activities: [SimulatedActivity] = SimulatedActivity.allCases) -> ActivityScript {
         let useIdle = activities.contains(.idle)
@@ -144,7 +144,14 @@ public struct ActivityScript: Sendable, Hashable {
                 done += 1
                 idle()
             }
-            if activity == .fall || activity == .lieDown { break }
+            if activity == .fall || activity == .lieDown {
+                // the person stays down (the script ends there), or lies still for a while and gets up again
+                guard activities.contains(.standUp), random.unit() < 0.5 else { break }
+                if useIdle { items.append((.idle, random.uniform(2, 5))) }
+                items.append((.standUp, duration(.standUp)))
+                done += 1
+                idle()
+            }
         }
         if items.isEmpty { items.append((.idle, 1)) }
         return ActivityScript(items)

@@ -228,7 +228,8 @@ private func summary(_ events: [(Double, EventPayload)]) -> [String] {
     }
 
     @Test func aFallPendingAtTheEndOfTheStreamNeedsOneSecondAfterIt() {
-        let config = SmootherConfig(labels: labels)
+        var config = SmootherConfig(labels: labels)
+        config.fallAveragingSeconds = 1          // the fall probability averaged like the others (1 s)
         // The fall is seen at 2.7 s; the stream ends 0.8 s later (dropped) or 1.3 s later (reported at its end).
         let short = runSmoother(config, rate: 10, duration: 3.5, script: fallThenLying)
         #expect(falls(short.events).isEmpty && short.smoother.fallsRejected == 1)

@@ -68,14 +68,25 @@ import CSIFeatures
 
     @Test func randomScriptsAreConsistent() {
         var random = SimulatorRandom(seed: 7)
+        var getsUp = 0, staysDown = 0
         for _ in 0..<50 {
             let script = ActivityScript.random(count: 8, using: &random)
-            var sitting = false
+            var sitting = false, down = false
             for segment in script.segments {
-                if segment.activity == .standUp { sitting = false } else if segment.activity == .sitDown { sitting = true }
-                else if sitting && segment.activity != .idle { Issue.record("\(segment.activity) while sitting") }
+                if segment.activity == .standUp {
+                    if down { getsUp += 1 }
+                    sitting = false; down = false
+                } else if segment.activity == .sitDown { sitting = true }
+                else if segment.activity == .fall || segment.activity == .lieDown { down = true }
+                else if (sitting || down) && segment.activity != .idle {
+                    Issue.record("\(segment.activity) while \(sitting ? "sitting" : "down")")
+                }
             }
+            if down { staysDown += 1 }
         }
+        // after a fall or lying down the person sometimes stays down, sometimes stands up again
+        print("random scripts: got up after a fall or lie down \(getsUp) times, stayed down \(staysDown) times")
+        #expect(getsUp > 5 && staysDown > 5)
     }
 }
 

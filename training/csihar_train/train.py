@@ -172,6 +172,11 @@ def main(argv=None):
     else:
         normalization = data.standard_normalization(export.X, train_index)
     config = model_config(args, export, normalization)
+    if "idle" in export.labels:
+        # the mean raw step of idle training windows: the daemon's empty-room baseline lines a room's floor up with it
+        idle = train_index[export.y[train_index] == export.labels.index("idle")]
+        if len(idle):
+            config["input"]["idle_reference"] = data.standard_normalization(export.X, idle)["mean"]
     model = build_model(config)
     parameters = sum(p.numel() for p in model.parameters())
 
