@@ -27,14 +27,19 @@ public enum Daemon {
         let notifier = SystemdNotifier(environment: environment)
         let classifier = try loadModel(initial, logger, false)
         let hub = EventHub(queueCapacity: initial.subscriberQueue)
-        let runner = try DaemonRunner(options: initial.runnerOptions, classifier: classifier, hub: hub,
+        var options = initial.runnerOptions
+        options.stateDirectory = CalibrationStore.resolveStateDirectory(configured: initial.stateDirectory, environment: environment)
+        let runner = try DaemonRunner(options: options, classifier: classifier, hub: hub,
                                       log: { logger.info("\($0)") })
+        logger.info("calibration files in \(options.stateDirectory ?? "-")/calibration")
 
         let activated = SocketActivation.listenDescriptors(environment: environment)
         let binding: SocketBinding = activated.first.map { .descriptor($0) }
             ?? .path(initial.socketPath, mode: initial.socketMode, group: initial.socketGroup)
         var server = SubscriberServer(hub: hub, binding: binding, logger: logger)
         server.maximumRequestLength = initial.maximumRequestLength
+        server.maximumCalibrationRequestLength = initial.maximumCalibrationRequestLength
+        server.calibrate = { request, reply in runner.calibrate(request, reply: reply) }
         server.maximumSubscribers = initial.maximumSubscribers
         server.allowList = initial.allowList
         let admission = server.admission
@@ -141,6 +146,10 @@ public enum Daemon {
         if old.socketGroup != new.socketGroup { changed.append("socket.group") }
         if old.subscriberQueue != new.subscriberQueue { changed.append("socket.queue_lines") }
         if old.maximumRequestLength != new.maximumRequestLength { changed.append("socket.max_request_bytes") }
+        if old.maximumCalibrationRequestLength != new.maximumCalibrationRequestLength {
+            changed.append("socket.max_calibration_bytes")
+        }
+        if old.stateDirectory != new.stateDirectory { changed.append("state.directory") }
         if old.heartbeatSeconds != new.heartbeatSeconds { changed.append("daemon.heartbeat_seconds") }
         if old.logLevel != new.logLevel { changed.append("daemon.log_level") }
         return changed

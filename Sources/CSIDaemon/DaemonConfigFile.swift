@@ -121,6 +121,15 @@ public enum DaemonConfigFile {
         "socket.max_request_bytes": { settings, value throws(Rejected) in
             settings.maximumRequestLength = try integer(value, in: 64...1_048_576)
         },
+        "socket.max_calibration_bytes": { settings, value throws(Rejected) in
+            settings.maximumCalibrationRequestLength = try integer(value, in: 4096...16_777_216)
+        },
+        // [state]
+        "state.directory": { settings, value throws(Rejected) in
+            let path = try string(value)
+            guard !path.isEmpty else { throw Rejected(reason: "must be a non-empty path") }
+            settings.stateDirectory = path
+        },
         // [pipeline]
         "pipeline.hop_seconds": { settings, value throws(Rejected) in settings.pipeline.hopSeconds = try number(value, above: 0) },
         "pipeline.max_batch": { settings, value throws(Rejected) in settings.pipeline.maxBatch = try integer(value, in: 1...4096) },

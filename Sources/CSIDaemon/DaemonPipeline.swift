@@ -9,45 +9,6 @@ import CSIFeatures
 /// ``EventSmoother`` per stream -> sequenced ``Event``s to `emit`.
 /// Owned by one thread; `emit` is called on it.
 public final class DaemonPipeline {
-    /// One stream's state.
-    final class Stream {
-        /// `source|transmitter`.
-        let key: String
-        /// The capture source name (`replay:FILE`, `pcap:IFACE`, `netlink`).
-        let source: String
-        /// Frames -> windows.
-        let features: FeaturePipeline
-        /// Probabilities -> events.
-        var smoother: EventSmoother
-        /// Monotonic time of the last frame, and capture time of the last frame.
-        var lastSeen: Double, lastCaptureTime: Double
-        /// Frames and windows since it came up.
-        var frames = 0, windows = 0
-        /// Monotonic time it came up.
-        let upSince: Double
-        /// Its slot in a streaming classifier (steps are appended as they are made), or nil.
-        var slot: Int?
-        /// End position of its oldest window waiting in the batch (streaming classifiers).
-        var oldestPendingEnd: Int?
-        /// The last feature error published for it (repeats are counted, not published again).
-        var lastError: String?
-        /// Last sequence number seen, and frames missing by the sequence numbers.
-        var lastSequence: Int?, lostFrames = 0
-        /// Monotonic time, frames and windows at the previous snapshot (for recent rates).
-        var mark: (time: Double, frames: Int, windows: Int)
-
-        init(key: String, source: String, features: FeaturePipeline, smoother: EventSmoother, now: Double, captureTime: Double) {
-            self.key = key
-            self.source = source
-            self.features = features
-            self.smoother = smoother
-            lastSeen = now
-            lastCaptureTime = captureTime
-            upSince = now
-            mark = (now, 0, 0)
-        }
-    }
-
     /// Settings.
     public private(set) var config: PipelineConfig
     /// The model (`nil`: streams, windows and heartbeats only, no activity events).
@@ -66,6 +27,11 @@ public final class DaemonPipeline {
     /// Receives a log line for each problem published as `stream.error` once (an unusable stream, a failed batch,
     /// a lost or missing device); per-record problems are only counted.
     public var log: (String) -> Void = { _ in }
+
+    /// Where per-stream calibration files live (`nil`: calibration requests are refused, streams run uncalibrated).
+    public var calibrationStore: CalibrationStore?
+    /// Calibration file problems already logged (each is logged once; the `stream.error` comes at every stream.up).
+    var loggedCalibrationProblems: Set<String> = []
 
     /// Live streams by key.
     private(set) var streams: [String: Stream] = [:]
@@ -86,7 +52,7 @@ public final class DaemonPipeline {
     /// Pending windows, (maxBatch, steps, features) (batch classifiers; streaming ones keep the steps themselves).
     private var batchWindows: [Float] = []
     /// The classifier, when it keeps per-stream steps: windows are then named by (slot, end position).
-    private var streamingClassifier: (any StreamingWindowClassifier)?
+    private(set) var streamingClassifier: (any StreamingWindowClassifier)?
     /// Per pending window of a streaming classifier: its slot and end position, (maxBatch,).
     private var batchSlots: [Int] = [], batchEnds: [Int] = []
     /// Pending probabilities, (maxBatch, classes).
@@ -115,6 +81,9 @@ public final class DaemonPipeline {
                                      hopSeconds: config.hopSeconds, transform: classifier.transform)
     }
 
+    /// The wall clock now (seconds since 1970).
+    var wallClockNow: Double { wallClock() }
+
     /// Number of streams up.
     public var streamCount: Int { streams.count }
 
@@ -130,7 +99,10 @@ public final class DaemonPipeline {
                                   framesPerSecond: Double(stream.frames - stream.mark.frames) / age,
                                   windowsPerSecond: Double(stream.windows - stream.mark.windows) / age,
                                   activity: stream.smoother.current.map { stream.smoother.config.labels[$0] },
-                                  silentSeconds: max(0, now - stream.lastSeen))
+                                  silentSeconds: max(0, now - stream.lastSeen),
+                                  calibration: stream.calibration.map {
+                                      StreamSnapshot.Calibration(head: $0.head != nil, baseline: $0.baseline != nil, created: $0.created)
+                                  })
         }
     }
 
@@ -144,8 +116,12 @@ public final class DaemonPipeline {
         }
         config = newConfig
         install(newClassifier)
+        loggedCalibrationProblems.removeAll()
         for (key, stream) in streams {
-            streams[key] = makeStream(key: key, source: stream.source, now: now, captureTime: stream.lastCaptureTime)
+            stream.baseline.map { $0.reply(Self.errorReply("baseline rejected: the model was reloaded during it; try again")) }
+            let fresh = makeStream(key: key, source: stream.source, now: now, captureTime: stream.lastCaptureTime)
+            streams[key] = fresh
+            loadCalibration(fresh)
         }
     }
 
@@ -172,6 +148,7 @@ public final class DaemonPipeline {
             streams[key] = stream
             counters.streams = streams.count
             publish(time: frame.timestamp, stream: key, payload: .streamUp(source: source, device: frame.device.description))
+            loadCalibration(stream)
         }
         stream.lastSeen = now
         stream.lastCaptureTime = frame.timestamp
@@ -252,6 +229,10 @@ public final class DaemonPipeline {
                 stream.smoother.push(time: batchEndTimes[index], probabilities: row, motionEnergy: batchMotion[index]) {
                     publish(time: $0, stream: stream.key, payload: $1)
                 }
+                if let baseline = stream.baseline,
+                   baseline.add(end: batchEndTimes[index], probabilities: row, motionEnergy: batchMotion[index]) {
+                    finishBaseline(stream)
+                }
             }
         }
         let done = monotonic()
@@ -316,7 +297,7 @@ public final class DaemonPipeline {
 
     private func makeStream(key: String, source: String, now: Double, captureTime: Double) -> Stream {
         let stream = Stream(key: key, source: source, features: FeaturePipeline(config: featureConfig),
-                            smoother: EventSmoother(config: config.smoother.labels.isEmpty ? SmootherConfig(labels: ["none"]) : config.smoother),
+                            smoother: EventSmoother(config: smootherConfig(idleMotionEnergy: nil)),
                             now: now, captureTime: captureTime)
         if let streamingClassifier {
             let slot = streamingClassifier.openStream()
@@ -327,6 +308,7 @@ public final class DaemonPipeline {
                    streamingClassifier.position(of: slot) - end >= streamingClassifier.slack {
                     self.flush()
                 }
+                stream.baseline?.add(step: step)
                 streamingClassifier.append(step: step, to: slot)
             }
         }
@@ -358,34 +340,21 @@ public final class DaemonPipeline {
     private func down(_ stream: Stream, reason: String) {
         if stream.oldestPendingEnd != nil { flush() }          // its waiting windows need its steps
         if let slot = stream.slot { streamingClassifier?.closeStream(slot) }
+        if let baseline = stream.baseline {
+            stream.baseline = nil
+            baseline.reply(Self.errorReply(String(format: "baseline rejected: stream %@ went down (%@) after %.1f s of windows; "
+                + "keep it up for the whole baseline and try again", stream.key, reason, baseline.covered)))
+        }
         stream.smoother.finish(time: stream.lastCaptureTime) { publish(time: $0, stream: stream.key, payload: $1) }
         streams[stream.key] = nil
         counters.streams = streams.count
         publish(time: stream.lastCaptureTime, stream: stream.key, payload: .streamDown(reason: reason))
     }
 
-    private func publish(time: Double, stream: String?, payload: EventPayload) {
+    func publish(time: Double, stream: String?, payload: EventPayload) {
         var event = Event(time: time, wallTime: wallClock(), stream: stream, payload: payload)
         sequencer.stamp(&event)
         counters.events += 1
         emit(event)
     }
-}
-
-/// What `status` reports per stream.
-public struct StreamSnapshot: Sendable {
-    /// `source|transmitter`.
-    public var key: String
-    /// Capture source name.
-    public var source: String
-    /// Frames and windows since the stream came up.
-    public var frames: Int, windows: Int
-    /// Frames missing by the stream's sequence numbers since it came up (0 when the format has none).
-    public var lostFrames: Int
-    /// Rates since the previous snapshot.
-    public var framesPerSecond: Double, windowsPerSecond: Double
-    /// The current activity, `nil` when idle.
-    public var activity: String?
-    /// Seconds since the last frame.
-    public var silentSeconds: Double
 }

@@ -28,6 +28,8 @@ public final class DaemonRunner: @unchecked Sendable {
         public var exitWhenDone = false
         /// Pipeline core settings.
         public var pipeline = PipelineConfig()
+        /// Where per-stream calibration files live (`nil`: calibration requests are refused).
+        public var stateDirectory: String?
         /// Creates defaults.
         public init() {}
     }
@@ -42,6 +44,7 @@ public final class DaemonRunner: @unchecked Sendable {
     private struct Shared {
         var stop = false
         var pendingReload: (classifier: (any WindowClassifier)?, config: PipelineConfig)?
+        var calibrationRequests: [(request: CalibrationRequest, reply: @Sendable (String) -> Void)] = []
         var lastLoop = 0.0
         var status = "{\"type\":\"status\"}"
         var statusLine = "starting"
@@ -89,6 +92,7 @@ public final class DaemonRunner: @unchecked Sendable {
                                   emit: { [hub] event in hub.publish(event) })
         pipeline.wantsPredictions = { [hub] in hub.wants(.prediction) }
         pipeline.log = log
+        pipeline.calibrationStore = options.stateDirectory.map { CalibrationStore(stateDirectory: $0) }
         shared.withLockedValue { $0.lastLoop = Self.monotonic() }
         publishStatus()   // a complete status even before the pipeline thread starts (wait_for_subscriber)
     }
@@ -130,6 +134,17 @@ public final class DaemonRunner: @unchecked Sendable {
         shared.withLockedValue { $0.pendingReload = (classifier, config) }
     }
 
+    /// Queues a calibration request for the pipeline thread; `reply` gets its reply line(s) (JSON, no newline).
+    /// After the pipeline has stopped, the reply is an error at once.
+    public func calibrate(_ request: CalibrationRequest, reply: @escaping @Sendable (String) -> Void) {
+        let accepted = shared.withLockedValue { state -> Bool in
+            guard !state.finished && !state.stop else { return false }
+            state.calibrationRequests.append((request, reply))
+            return true
+        }
+        if !accepted { reply(DaemonPipeline.errorReply("the daemon is stopping")) }
+    }
+
     /// Seconds since the pipeline loop last went round (for the watchdog).
     /// 0 before the thread starts (e.g. while waiting for the first subscriber).
     public var heartbeatAge: Double {
@@ -158,16 +173,24 @@ public final class DaemonRunner: @unchecked Sendable {
         var active = sources
         publishStatus()
         while true {
-            let (stop, reload) = shared.withLockedValue { state in
-                defer { state.pendingReload = nil }
+            let (stop, reload, requests) = shared.withLockedValue { state in
+                defer {
+                    state.pendingReload = nil
+                    if !state.calibrationRequests.isEmpty { state.calibrationRequests.removeAll() }
+                }
                 state.lastLoop = Self.monotonic()
-                return (state.stop, state.pendingReload)
+                return (state.stop, state.pendingReload, state.calibrationRequests)
             }
             if stop { break }
             if let reload {
                 pipeline.replace(classifier: reload.classifier, config: reload.config)
                 log("model reloaded: \(reload.classifier?.name ?? "none")")
             }
+            for item in requests {
+                pipeline.flush()     // windows made before the request are classified as they were
+                pipeline.calibrate(item.request, reply: item.reply)
+            }
+            if !requests.isEmpty { publishStatus() }
             let now = Self.monotonic()
             var wait = 0.005
             var progressed = false
@@ -231,7 +254,12 @@ public final class DaemonRunner: @unchecked Sendable {
         }
         publishStatus()
         log("final counters: " + countersSummary)
-        shared.withLockedValue { $0.finished = true }
+        let unanswered = shared.withLockedValue { state in
+            state.finished = true
+            defer { state.calibrationRequests.removeAll() }
+            return state.calibrationRequests
+        }
+        for item in unanswered { item.reply(DaemonPipeline.errorReply("the daemon is stopping")) }
     }
 
     /// Connections refused by the server (limit or allow-list), for `status`.
@@ -289,7 +317,8 @@ public final class DaemonRunner: @unchecked Sendable {
             ["stream": stream.key, "source": stream.source, "frames": stream.frames, "windows": stream.windows,
              "lost_frames": stream.lostFrames,
              "frames_per_second": stream.framesPerSecond, "windows_per_second": stream.windowsPerSecond,
-             "activity": stream.activity ?? NSNull(), "silent_seconds": stream.silentSeconds]
+             "activity": stream.activity ?? NSNull(), "silent_seconds": stream.silentSeconds,
+             "calibration": stream.calibration?.jsonObject ?? NSNull()]
         }
         let text = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
             .map { String(decoding: $0, as: UTF8.self) } ?? "{\"type\":\"status\"}"

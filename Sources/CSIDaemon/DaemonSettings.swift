@@ -16,6 +16,12 @@ public struct DaemonSettings: Sendable, Equatable {
     public var subscriberQueue = 256
     /// Longest request line from a subscriber, bytes.
     public var maximumRequestLength = 4096
+    /// Longest `calibration.install` request line (it carries a classifier head), bytes.
+    public var maximumCalibrationRequestLength = 262_144
+    /// State directory for per-stream calibration files (`state.directory`, `--state-dir`); `$STATE_DIRECTORY`
+    /// wins when systemd sets it, and `nil` means `/var/lib/csihard` for root, `./.csihard-state` otherwise
+    /// (``CalibrationStore/resolveStateDirectory(configured:environment:isRoot:)``).
+    public var stateDirectory: String?
     /// Most subscribers served at once (further connections get an error line and are closed).
     public var maximumSubscribers = 1024
     /// Peers allowed to subscribe, by uid/gid from `SO_PEERCRED` (`nil`: anyone who can open the socket).
@@ -62,6 +68,7 @@ public struct DaemonSettings: Sendable, Equatable {
         options.heartbeatSeconds = heartbeatSeconds
         options.exitWhenDone = exitWhenDone
         options.pipeline = pipeline
+        options.stateDirectory = stateDirectory
         return options
     }
 }

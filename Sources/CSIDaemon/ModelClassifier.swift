@@ -7,7 +7,11 @@ import Foundation
 ///
 /// As a ``StreamingWindowClassifier`` it keeps each stream's steps in the engine's `StreamingSession`, so the
 /// daemon never copies windows and each step's first-layer projection is computed once.
-public final class ModelClassifier: StreamingWindowClassifier {
+///
+/// As a ``CalibratableClassifier`` a stream may have its own head (applied to the embeddings of its windows; the
+/// other streams' windows go through the unchanged `probabilities` path) and a per-feature step offset. The scratch
+/// buffers for this are allocated once: classifying allocates nothing.
+public final class ModelClassifier: CalibratableClassifier {
     /// The loaded model.
     public let model: CSIModel
     /// The file it came from.
@@ -29,6 +33,20 @@ public final class ModelClassifier: StreamingWindowClassifier {
     private var session: InferenceSession
     private let streaming: StreamingSession
     private let step: UnsafeMutablePointer<Float>           // (features) one normalised step
+    /// SHA-256 (hex) of the model file.
+    public let modelSHA256: String
+    /// The model's `input.idle_reference`, if declared.
+    public let idleReference: [Float]?
+    /// Most windows per classify call.
+    private let maxBatch: Int
+    /// Per slot: its calibrated head, and its step offsets (features).
+    private var heads: [ClassifierHead?] = [], offsets: [[Float]?] = []
+    /// Slots with a head of their own.
+    private var calibratedSlots = 0
+    /// Scratch for batches mixing calibrated and uncalibrated windows: slots, ends and batch rows of each group
+    /// (maxBatch each), probabilities of the uncalibrated group (maxBatch, classes), embeddings (maxBatch, E).
+    private let groupSlots: UnsafeMutablePointer<Int>, groupEnds: UnsafeMutablePointer<Int>, groupRows: UnsafeMutablePointer<Int>
+    private let groupProbabilities: UnsafeMutablePointer<Float>, groupEmbeddings: UnsafeMutablePointer<Float>
     /// Steps that may arrive after a window's end before it must be classified.
     public var slack: Int { streaming.slack }
     /// The feature transforms the daemon's feature code produces (CSIFeatures).
@@ -58,10 +76,40 @@ public final class ModelClassifier: StreamingWindowClassifier {
                                      windowTransform: normalizer.normalizesSteps ? nil : { normalizer.apply($0) })
         step = .allocate(capacity: config.features)
         step.initialize(repeating: 0, count: config.features)
+        guard let digest = SHA256Digest.hex(fileAt: path) else { throw ClassifierError("\(path): cannot be read") }
+        modelSHA256 = digest
+        idleReference = try Self.idleReference(of: config, path: path)
+        self.maxBatch = max(1, maxBatch)
+        groupSlots = .allocate(capacity: 2 * self.maxBatch)
+        groupEnds = .allocate(capacity: 2 * self.maxBatch)
+        groupRows = .allocate(capacity: 2 * self.maxBatch)
+        groupProbabilities = .allocate(capacity: self.maxBatch * config.classes)
+        groupEmbeddings = .allocate(capacity: self.maxBatch * model.embeddingSize)
     }
 
     deinit {
         step.deallocate()
+        groupSlots.deallocate()
+        groupEnds.deallocate()
+        groupRows.deallocate()
+        groupProbabilities.deallocate()
+        groupEmbeddings.deallocate()
+    }
+
+    /// The optional `input.idle_reference` of `config`: `features` finite numbers; throws a ``ClassifierError``
+    /// naming `path` and the field when it is present but malformed.
+    public static func idleReference(of config: ModelConfig, path: String) throws -> [Float]? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(config.json.utf8)) as? [String: Any],
+              let input = object["input"] as? [String: Any], let value = input["idle_reference"] else { return nil }
+        guard let array = value as? [Any], array.count == config.features else {
+            throw ClassifierError("\(path): input.idle_reference: must be an array of \(config.features) numbers (input.features)")
+        }
+        return try array.enumerated().map { index, item in
+            guard let number = item as? NSNumber, Float(number.doubleValue).isFinite else {
+                throw ClassifierError("\(path): input.idle_reference: value \(index) is not a finite number")
+            }
+            return Float(number.doubleValue)
+        }
     }
 
     /// Checks that the daemon's feature code can feed `config` (transform and feature count) and returns its
@@ -102,17 +150,50 @@ public final class ModelClassifier: StreamingWindowClassifier {
         }
     }
 
-    /// Opens a stream in the streaming session.
-    public func openStream() -> Int { streaming.openStream() }
+    /// Opens a stream in the streaming session (uncalibrated).
+    public func openStream() -> Int {
+        let slot = streaming.openStream()
+        if slot >= heads.count {
+            heads += [ClassifierHead?](repeating: nil, count: slot + 1 - heads.count)
+            offsets += [[Float]?](repeating: nil, count: slot + 1 - offsets.count)
+        }
+        try? setHead(nil, for: slot)
+        setStepOffsets(nil, for: slot)
+        return slot
+    }
 
-    /// Closes a stream.
-    public func closeStream(_ slot: Int) { streaming.closeStream(slot) }
+    /// Closes a stream (its calibration is dropped).
+    public func closeStream(_ slot: Int) {
+        try? setHead(nil, for: slot)
+        setStepOffsets(nil, for: slot)
+        streaming.closeStream(slot)
+    }
+
+    /// Uses `head` for the windows of `slot` (`nil`: the model's head, exact uncalibrated path); throws a
+    /// ``ClassifierError`` when its shape is not the model's (classes x embedding size).
+    public func setHead(_ head: ClassifierHead?, for slot: Int) throws {
+        guard slot >= 0, slot < heads.count else { return }
+        if let head, head.classes != model.config.classes || head.inputs != model.embeddingSize {
+            throw ClassifierError("head is \(head.classes) x \(head.inputs); the model's is \(model.config.classes) x \(model.embeddingSize)")
+        }
+        calibratedSlots += (head == nil ? 0 : 1) - (heads[slot] == nil ? 0 : 1)
+        heads[slot] = head
+    }
+
+    /// Adds `offsets` to every raw step of `slot` from now on (`nil` or a wrong length: none).
+    public func setStepOffsets(_ offsets: [Float]?, for slot: Int) {
+        guard slot >= 0, slot < self.offsets.count else { return }
+        self.offsets[slot] = offsets?.count == model.config.features ? offsets : nil
+    }
 
     /// Normalises one raw step and appends it to the stream (a per-window normalisation is applied per window).
     public func append(step raw: UnsafeBufferPointer<Float>, to slot: Int) {
         let features = model.config.features
         guard let source = raw.baseAddress, raw.count >= features else { return }
         step.update(from: source, count: features)
+        if slot >= 0, slot < offsets.count, let offset = offsets[slot] {
+            offset.withUnsafeBufferPointer { add in for i in 0..<features { step[i] += add[i] } }
+        }
         if normalizer.normalizesSteps {
             normalizer.apply(UnsafeMutableBufferPointer(start: step, count: features))
         }
@@ -122,13 +203,59 @@ public final class ModelClassifier: StreamingWindowClassifier {
     /// The end position of a window ending now.
     public func position(of slot: Int) -> Int { streaming.position(of: slot) }
 
-    /// Probabilities of the windows ending at `ends` of `slots`.
+    /// Probabilities of the windows ending at `ends` of `slots`. Windows of uncalibrated streams go through the
+    /// engine's `probabilities` (exactly as without calibration); those of calibrated streams through `embeddings`
+    /// and their stream's head.
     public func classify(slots: UnsafeBufferPointer<Int>, ends: UnsafeBufferPointer<Int>,
                          into probabilities: UnsafeMutableBufferPointer<Float>) throws {
-        guard streaming.probabilities(slots: slots, ends: ends, into: probabilities) else {
-            throw ClassifierError("\(path): a window was overwritten before it was classified "
-                + "(more than \(streaming.slack) steps arrived after its end)")
+        let count = slots.count
+        var calibrated = 0
+        if calibratedSlots > 0 {
+            guard count <= maxBatch else { throw ClassifierError("\(path): classify: \(count) windows > batch \(maxBatch)") }
+            for row in 0..<count where slots[row] >= 0 && slots[row] < heads.count && heads[slots[row]] != nil {
+                calibrated += 1
+            }
         }
+        guard calibrated > 0 else {
+            guard streaming.probabilities(slots: slots, ends: ends, into: probabilities) else { throw overwritten }
+            return
+        }
+        // Group 0 (uncalibrated) at offset 0, group 1 (calibrated) at offset maxBatch.
+        var plain = 0, custom = 0
+        for row in 0..<count {
+            let slot = slots[row]
+            let isCustom = slot < heads.count && heads[slot] != nil
+            let index = isCustom ? maxBatch + custom : plain
+            groupSlots[index] = slot
+            groupEnds[index] = ends[row]
+            groupRows[index] = row
+            if isCustom { custom += 1 } else { plain += 1 }
+        }
+        let classes = model.config.classes
+        guard let output = probabilities.baseAddress, probabilities.count >= count * classes else {
+            throw ClassifierError("\(path): classify: output too small for \(count) windows")
+        }
+        if plain > 0 {
+            guard streaming.probabilities(slots: UnsafeBufferPointer(start: groupSlots, count: plain),
+                                          ends: UnsafeBufferPointer(start: groupEnds, count: plain),
+                                          into: UnsafeMutableBufferPointer(start: groupProbabilities, count: plain * classes))
+            else { throw overwritten }
+            for g in 0..<plain { (output + groupRows[g] * classes).update(from: groupProbabilities + g * classes, count: classes) }
+        }
+        let width = model.embeddingSize
+        guard streaming.embeddings(slots: UnsafeBufferPointer(start: groupSlots + maxBatch, count: custom),
+                                   ends: UnsafeBufferPointer(start: groupEnds + maxBatch, count: custom),
+                                   into: UnsafeMutableBufferPointer(start: groupEmbeddings, count: custom * width))
+        else { throw overwritten }
+        for g in 0..<custom {
+            guard let head = heads[groupSlots[maxBatch + g]] else { continue }
+            head.probabilities(embeddings: groupEmbeddings + g * width, rows: 1, into: output + groupRows[maxBatch + g] * classes)
+        }
+    }
+
+    private var overwritten: ClassifierError {
+        ClassifierError("\(path): a window was overwritten before it was classified "
+            + "(more than \(streaming.slack) steps arrived after its end)")
     }
 
     /// Normalises `windows` (batch, steps, features) in place and writes class probabilities (batch, classes).

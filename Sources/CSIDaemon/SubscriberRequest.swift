@@ -3,12 +3,15 @@ import Foundation
 
 /// One request line a subscriber may send (JSON object):
 /// `{"types": ["activity.started", ...], "streams": ["replay:x|00:..."]}` sets its filter;
-/// `{"request": "status"}` asks for one `status` reply line.
+/// `{"request": "status"}` asks for one `status` reply line; `{"request": "calibration.install" | "calibration.baseline" |
+/// "calibration.reset", ...}` is a ``CalibrationRequest``.
 enum SubscriberRequest: Equatable {
     /// Replace the filter.
     case filter(SubscriptionFilter)
     /// Reply with the daemon status.
     case status
+    /// Apply a calibration request (reply sent when the pipeline has handled it).
+    case calibration(CalibrationRequest)
 
     /// A malformed request; the message is sent back in an `error` line.
     struct Invalid: Error, CustomStringConvertible {
@@ -25,8 +28,11 @@ enum SubscriberRequest: Equatable {
         }
         guard let fields = object as? [String: Any] else { throw Invalid(description: "request must be a JSON object") }
         if let request = fields["request"] {
-            guard request as? String == "status" else { throw Invalid(description: "unknown request (only \"status\")") }
-            return .status
+            guard let name = request as? String, requestNames.contains(name) else {
+                throw Invalid(description: "unknown request (one of \(requestNames.map { "\"\($0)\"" }.joined(separator: ", ")))")
+            }
+            if name == "status" { return .status }
+            return .calibration(try parseCalibration(name, fields: fields))
         }
         for key in fields.keys where key != "types" && key != "streams" {
             throw Invalid(description: "unknown key \"\(key)\" (expected types, streams or request)")

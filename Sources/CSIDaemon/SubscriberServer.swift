@@ -31,6 +31,8 @@ public struct SubscriberServer: Service {
     public let binding: SocketBinding
     /// Longest request line accepted, bytes.
     public var maximumRequestLength = 4096
+    /// Longest `calibration.install` request line accepted, bytes (it carries a classifier head).
+    public var maximumCalibrationRequestLength = 262_144
     /// On shutdown, how long a subscriber may take to receive what is queued for it before it is disconnected.
     public var drainSeconds = 0.3
     /// Most subscribers served at once; further connections are refused with an error line.
@@ -43,6 +45,10 @@ public struct SubscriberServer: Service {
     public var onListening: @Sendable () -> Void = {}
     /// JSON text for a `status` reply.
     public var status: @Sendable () -> String = { "{\"type\":\"status\"}" }
+    /// Handles a calibration request; the closure receives each reply line (JSON, no newline), possibly later.
+    public var calibrate: @Sendable (CalibrationRequest, @escaping @Sendable (String) -> Void) -> Void = { _, reply in
+        reply(String(decoding: SubscriberRequest.errorLine("calibration is not available").dropLast(), as: UTF8.self))
+    }
     /// Logger.
     public var logger: Logger
 
@@ -121,10 +127,11 @@ public struct SubscriberServer: Service {
 
     /// Wraps an accepted channel for async use (line decoder, then reading switched on); `nil` if it already closed.
     private func wrap(_ channel: any Channel) async -> NIOAsyncChannel<ByteBuffer, ByteBuffer>? {
-        let limit = maximumRequestLength
+        let limit = maximumRequestLength, calibrationLimit = maximumCalibrationRequestLength
         do {
             return try await channel.eventLoop.submit {
-                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: limit)))
+                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(
+                    LineFrameDecoder(maximumLength: limit, calibrationLength: calibrationLimit)))
                 let wrapped = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 try? channel.syncOptions?.setOption(.autoRead, value: true)  // fails only once closed: inbound then ends
                 return wrapped
@@ -207,13 +214,16 @@ public struct SubscriberServer: Service {
             hub.unsubscribe(id)
             logger.debug("subscriber left", metadata: ["subscriber": "\(id)"])
         }
+        // Calibration replies come from the pipeline thread, possibly much later (a baseline): written in order here.
+        let (replies, replyQueue) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(64))
+        defer { replyQueue.finish() }
         try? await connection.executeThenClose { inbound, outbound in
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     do {
                         for try await line in inbound {
                             logger.trace("request line", metadata: ["subscriber": "\(id)", "bytes": "\(line.readableBytes)"])
-                            await handleRequest(Array(line.readableBytesView), id: id, outbound: outbound)
+                            await handleRequest(Array(line.readableBytesView), id: id, outbound: outbound, replies: replyQueue)
                         }
                     } catch let error as LineFrameDecoder.LineTooLong {
                         try? await outbound.write(ByteBuffer(bytes: SubscriberRequest.errorLine(error.description)))
@@ -237,6 +247,14 @@ public struct SubscriberServer: Service {
                     }
                 }
                 group.addTask {
+                    for await line in replies {
+                        if Task.isCancelled { return }
+                        guard (try? await outbound.write(ByteBuffer(string: line + "\n"))) != nil else { return }
+                    }
+                    // The queue ends only when the connection does: wait for the other tasks.
+                    try? await Task.sleep(for: .seconds(86_400 * 365))
+                }
+                group.addTask {
                     try? await gracefulShutdown()
                     // Shutdown: finishing its queue lets the writer send what is queued and end; a subscriber that
                     // does not read is cut off after `drainSeconds`.
@@ -250,7 +268,8 @@ public struct SubscriberServer: Service {
         }
     }
 
-    private func handleRequest(_ bytes: [UInt8], id: Int, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async {
+    private func handleRequest(_ bytes: [UInt8], id: Int, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+                               replies: AsyncStream<String>.Continuation) async {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
         do {
             switch try SubscriberRequest.parse(bytes) {
@@ -258,6 +277,9 @@ public struct SubscriberServer: Service {
                 hub.setFilter(filter, for: id)
             case .status:
                 try? await outbound.write(ByteBuffer(string: status() + "\n"))
+            case .calibration(let request):
+                logger.info("calibration request", metadata: ["subscriber": "\(id)", "stream": "\(request.stream)"])
+                calibrate(request) { line in replies.yield(line) }
             }
         } catch {
             try? await outbound.write(ByteBuffer(bytes: SubscriberRequest.errorLine("\(error)")))

@@ -26,6 +26,8 @@ struct CSIHardCommand: AsyncParsableCommand {
     var socket: String?
     @Option(help: "Model file (.safetensors). Default: models/csihar-doppler-gru.safetensors when present.")
     var model: String?
+    @Option(help: "State directory for per-stream calibration files (default: $STATE_DIRECTORY under systemd, else /var/lib/csihard for root, ./.csihard-state otherwise).")
+    var stateDir: String?
     @Option(help: "Config file (TOML). Flags override it.")
     var config: String?
     @Option(help: "Socket group for subscribers.")
@@ -78,6 +80,7 @@ struct CSIHardCommand: AsyncParsableCommand {
         }
         if let socket { settings.socketPath = socket }
         if let model { settings.modelPath = model }
+        if let stateDir { settings.stateDirectory = stateDir }
         if let socketGroup { settings.socketGroup = socketGroup }
         if let heartbeatSeconds {
             guard heartbeatSeconds > 0 else { throw ValidationError("--heartbeat-seconds must be > 0") }
