@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "CSISimulatorTests", dependencies: ["CSISimulator", "CSICapture", "CSIFeatures", "CSITestSupport"]),
         .testTarget(name: "csiharTests", dependencies: ["csihar", "CSICapture", "CSIFeatures", "CSIInference", "CSIEvents", "CSITestSupport"]),
         .testTarget(name: "CSIDaemonTests", dependencies: [
-            "CSIDaemon", "CSIEvents", "CSIFeatures", "CSICapture", "CSITestSupport",
+            "CSIDaemon", "CSIEvents", "CSIFeatures", "CSICapture", "CSITestSupport", "CSIInference", "CSISimulator",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -43,10 +43,10 @@ public final class ModelClassifier: CalibratableClassifier {
     private var heads: [ClassifierHead?] = [], offsets: [[Float]?] = []
     /// Slots with a head of their own.
     private var calibratedSlots = 0
-    /// Scratch for batches mixing calibrated and uncalibrated windows: slots, ends and batch rows of each group
-    /// (maxBatch each), probabilities of the uncalibrated group (maxBatch, classes), embeddings (maxBatch, E).
+    /// Scratch for the calibrated windows of a batch: slots, ends and batch rows (at offset maxBatch), embeddings
+    /// (maxBatch, E).
     private let groupSlots: UnsafeMutablePointer<Int>, groupEnds: UnsafeMutablePointer<Int>, groupRows: UnsafeMutablePointer<Int>
-    private let groupProbabilities: UnsafeMutablePointer<Float>, groupEmbeddings: UnsafeMutablePointer<Float>
+    private let groupEmbeddings: UnsafeMutablePointer<Float>
     /// Steps that may arrive after a window's end before it must be classified.
     public var slack: Int { streaming.slack }
     /// The feature transforms the daemon's feature code produces (CSIFeatures).
@@ -83,7 +83,6 @@ public final class ModelClassifier: CalibratableClassifier {
         groupSlots = .allocate(capacity: 2 * self.maxBatch)
         groupEnds = .allocate(capacity: 2 * self.maxBatch)
         groupRows = .allocate(capacity: 2 * self.maxBatch)
-        groupProbabilities = .allocate(capacity: self.maxBatch * config.classes)
         groupEmbeddings = .allocate(capacity: self.maxBatch * model.embeddingSize)
     }
 
@@ -92,7 +91,6 @@ public final class ModelClassifier: CalibratableClassifier {
         groupSlots.deallocate()
         groupEnds.deallocate()
         groupRows.deallocate()
-        groupProbabilities.deallocate()
         groupEmbeddings.deallocate()
     }
 
@@ -204,8 +202,8 @@ public final class ModelClassifier: CalibratableClassifier {
     public func position(of slot: Int) -> Int { streaming.position(of: slot) }
 
     /// Probabilities of the windows ending at `ends` of `slots`. Windows of uncalibrated streams go through the
-    /// engine's `probabilities` (exactly as without calibration); those of calibrated streams through `embeddings`
-    /// and their stream's head.
+    /// engine's `probabilities`, in the same batch as without calibration (bit-identical results); those of
+    /// calibrated streams through `embeddings` and their stream's head.
     public func classify(slots: UnsafeBufferPointer<Int>, ends: UnsafeBufferPointer<Int>,
                          into probabilities: UnsafeMutableBufferPointer<Float>) throws {
         let count = slots.count
@@ -220,27 +218,22 @@ public final class ModelClassifier: CalibratableClassifier {
             guard streaming.probabilities(slots: slots, ends: ends, into: probabilities) else { throw overwritten }
             return
         }
-        // Group 0 (uncalibrated) at offset 0, group 1 (calibrated) at offset maxBatch.
-        var plain = 0, custom = 0
-        for row in 0..<count {
-            let slot = slots[row]
-            let isCustom = slot < heads.count && heads[slot] != nil
-            let index = isCustom ? maxBatch + custom : plain
-            groupSlots[index] = slot
-            groupEnds[index] = ends[row]
-            groupRows[index] = row
-            if isCustom { custom += 1 } else { plain += 1 }
+        // Calibrated windows (at offset maxBatch of the group buffers) go through embeddings and their heads. In a
+        // batch that mixes both, the whole batch first goes through `probabilities`, so the uncalibrated windows get
+        // exactly what they would get without any calibration (the engine's results depend slightly on the batch).
+        var custom = 0
+        for row in 0..<count where slots[row] >= 0 && slots[row] < heads.count && heads[slots[row]] != nil {
+            groupSlots[maxBatch + custom] = slots[row]
+            groupEnds[maxBatch + custom] = ends[row]
+            groupRows[maxBatch + custom] = row
+            custom += 1
         }
         let classes = model.config.classes
         guard let output = probabilities.baseAddress, probabilities.count >= count * classes else {
             throw ClassifierError("\(path): classify: output too small for \(count) windows")
         }
-        if plain > 0 {
-            guard streaming.probabilities(slots: UnsafeBufferPointer(start: groupSlots, count: plain),
-                                          ends: UnsafeBufferPointer(start: groupEnds, count: plain),
-                                          into: UnsafeMutableBufferPointer(start: groupProbabilities, count: plain * classes))
-            else { throw overwritten }
-            for g in 0..<plain { (output + groupRows[g] * classes).update(from: groupProbabilities + g * classes, count: classes) }
+        if custom < count {
+            guard streaming.probabilities(slots: slots, ends: ends, into: probabilities) else { throw overwritten }
         }
         let width = model.embeddingSize
         guard streaming.embeddings(slots: UnsafeBufferPointer(start: groupSlots + maxBatch, count: custom),

@@ -10,7 +10,7 @@ struct CSIHARCommand: AsyncParsableCommand {
             ReplayCommand.self, InspectCommand.self,
             PredictCommand.self, BenchCommand.self, ModelsCommand.self,
             SimulateCommand.self, DatasetCommand.self, EvaluateCommand.self,
-            SubscribeCommand.self, StatusCommand.self,
+            SubscribeCommand.self, StatusCommand.self, CalibrateCommand.self,
         ]
     )
 }

@@ -82,17 +82,23 @@ enum Calibration {
         }
     }
 
+    /// Adapts the runner's classifier head on its calibration windows (`csihar evaluate --calibration-*` and
+    /// `csihar calibrate head`).
+    static func fitHead(_ runner: EvaluationRunner, lambda: Double) throws -> ClassifierHeadAdapter.Result {
+        let set = runner.calibrationSet
+        do {
+            return try ClassifierHeadAdapter(lambda: lambda).adapt(embeddings: set.embeddings, labels: set.labels,
+                                                                   original: runner.classifier.head)
+        } catch {
+            throw EvaluationError("calibration (\(set.recordings) recordings, \(set.labels.count) windows): \(error)")
+        }
+    }
+
     /// Adapts the runner's classifier head on its calibration windows and reports both heads on the others.
     static func run(_ runner: EvaluationRunner, lambda: Double, shots: Int?, seed: UInt64) throws -> Outcome {
         let set = runner.calibrationSet
         let original = runner.classifier.head
-        let result: ClassifierHeadAdapter.Result
-        do {
-            result = try ClassifierHeadAdapter(lambda: lambda).adapt(embeddings: set.embeddings, labels: set.labels,
-                                                                     original: original)
-        } catch {
-            throw EvaluationError("calibration (\(set.recordings) recordings): \(error)")
-        }
+        let result = try fitHead(runner, lambda: lambda)
         return Outcome(calibrated: try runner.report(head: result.head), uncalibrated: try runner.report(head: original),
                        result: result, recordings: set.recordings, windows: set.labels.count, shots: shots, seed: seed,
                        lambda: lambda)

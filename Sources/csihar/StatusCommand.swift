@@ -44,8 +44,15 @@ struct StatusCommand: ParsableCommand {
         for stream in streams {
             lines.append("  \(stream["stream"] ?? "?")  \(number("frames_per_second", stream)) frames/s  "
                          + "\(number("windows_per_second", stream)) windows/s  lost \(stream["lost_frames"] ?? 0) frames  activity \(stream["activity"] as? String ?? "idle")  "
-                         + "silent \(number("silent_seconds", stream)) s")
+                         + "silent \(number("silent_seconds", stream)) s  \(calibration(stream["calibration"]))")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `calibrated: head + baseline (CREATED)` or `uncalibrated`.
+    static func calibration(_ value: Any?) -> String {
+        guard let object = value as? [String: Any] else { return "uncalibrated" }
+        let parts = ["head", "baseline"].filter { object[$0] as? Bool == true }
+        return "calibrated: \(parts.isEmpty ? "none" : parts.joined(separator: " + ")) (\(object["created"] as? String ?? "?"))"
     }
 }

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+
+extension CalibrateCommand {
+    /// Sends one `calibration.*` request line to csihard and returns its final `{"type":"calibration",...}` reply
+    /// (a `"status":"recording"` acknowledgement is passed to `progress`); an `error` reply is thrown with its message.
+    static func exchange(socket: String, request: String, timeout: Double,
+                         progress: ([String: Any]) -> Void = { _ in }) throws -> (line: String, object: [String: Any]) {
+        let connection: SubscriberConnection
+        do { connection = try SubscriberConnection(path: socket) } catch { throw ValidationError("\(error)") }
+        try connection.send(line: "{\"types\":[]}")      // no events on this connection: only the replies
+        try connection.send(line: request)
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0, let line = connection.nextLine(timeout: remaining) else {
+                throw ValidationError("no calibration reply from \(socket) within \(Int(timeout)) s")
+            }
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else { continue }
+            switch object["type"] as? String {
+            case "error": throw ValidationError(object["message"] as? String ?? line)
+            case "calibration":
+                if object["status"] as? String == "recording" { progress(object); continue }
+                return (line, object)
+            default: continue
+            }
+        }
+    }
+
+    /// `"text"` as a JSON string literal.
+    static func quoted(_ text: String) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: [text])) ?? Data("[\"\"]".utf8)
+        return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
+    }
+}
