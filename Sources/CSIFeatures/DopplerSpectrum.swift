@@ -15,7 +15,8 @@ import Darwin
 /// `fft / bins` bins each. Summed over the bands (before the log) this is the dynamic-to-static power ratio, so
 /// the figure does not depend on the room's gain; its shape is the distribution of path-length speeds.
 ///
-/// Preallocated: `push` does not allocate. Doubles inside (the reference in scripts/ uses float64 too).
+/// Preallocated: `push` does not allocate. Doubles inside (the reference in scripts/ uses float64 too). A radix-2
+/// FFT for power-of-two `fft` (the default 64), a direct DFT otherwise.
 public struct DopplerSpectrum {
     /// The parameters.
     public let spec: DopplerSpec
@@ -30,8 +31,10 @@ public struct DopplerSpectrum {
     /// Hann window, (fft,), and `N * sum w^2`.
     private let window: [Double]
     private let windowEnergy: Double
-    /// DFT twiddles: cos and sin of `2 pi k n / N`, (fft, fft) row k.
+    /// DFT twiddles: cos and sin of `2 pi k n / N`, (fft, fft) row k (sizes that are not a power of two).
     private let cosTable: [Double], sinTable: [Double]
+    /// Radix-2 FFT (power-of-two sizes): bit-reversed order, (fft,), and twiddles cos/sin of `2 pi j / N`, (fft/2,).
+    private let bitReversed: [Int], twiddleCos: [Double], twiddleSin: [Double]
     /// Scratch: one windowed series, (fft,) re and im; the power spectrum, (fft,).
     private var scratchRe: [Double], scratchIm: [Double], power: [Double]
 
@@ -44,16 +47,28 @@ public struct DopplerSpectrum {
         // periodic Hann: w[n] = 0.5 - 0.5 cos(2 pi n / N)
         window = (0..<n).map { 0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n)) }
         windowEnergy = Double(n) * window.reduce(0) { $0 + $1 * $1 }
-        var c = [Double](repeating: 0, count: n * n), s = c
-        for k in 0..<n {
-            for t in 0..<n {
-                let angle = 2 * Double.pi * Double((k * t) % n) / Double(n)
-                c[k * n + t] = cos(angle)
-                s[k * n + t] = sin(angle)
+        if n & (n - 1) == 0 {
+            let bits = n.trailingZeroBitCount
+            bitReversed = (0..<n).map { i in (0..<bits).reduce(0) { ($0 << 1) | ((i >> $1) & 1) } }
+            twiddleCos = (0..<(n / 2)).map { cos(2 * Double.pi * Double($0) / Double(n)) }
+            twiddleSin = (0..<(n / 2)).map { sin(2 * Double.pi * Double($0) / Double(n)) }
+            cosTable = []
+            sinTable = []
+        } else {
+            var c = [Double](repeating: 0, count: n * n), s = c
+            for k in 0..<n {
+                for t in 0..<n {
+                    let angle = 2 * Double.pi * Double((k * t) % n) / Double(n)
+                    c[k * n + t] = cos(angle)
+                    s[k * n + t] = sin(angle)
+                }
             }
+            cosTable = c
+            sinTable = s
+            bitReversed = []
+            twiddleCos = []
+            twiddleSin = []
         }
-        cosTable = c
-        sinTable = s
         scratchRe = [Double](repeating: 0, count: n)
         scratchIm = scratchRe
         power = scratchRe
@@ -86,6 +101,31 @@ public struct DopplerSpectrum {
         sinceFrame = 0
     }
 
+    /// Iterative radix-2 decimation-in-time FFT of `scratch` (already in bit-reversed order), in place:
+    /// `X[k] = sum_t y[t] exp(-j 2 pi k t / N)`.
+    private mutating func transformInPlace() {
+        let n = spec.fftSize
+        var size = 2
+        while size <= n {
+            let half = size / 2, stride = n / size
+            var start = 0
+            while start < n {
+                for j in 0..<half {
+                    let wr = twiddleCos[j * stride], wi = -twiddleSin[j * stride]     // exp(-j 2 pi j / size)
+                    let a = start + j, b = a + half
+                    let tr = scratchRe[b] * wr - scratchIm[b] * wi
+                    let ti = scratchRe[b] * wi + scratchIm[b] * wr
+                    scratchRe[b] = scratchRe[a] - tr
+                    scratchIm[b] = scratchIm[a] - ti
+                    scratchRe[a] += tr
+                    scratchIm[a] += ti
+                }
+                start += size
+            }
+            size *= 2
+        }
+    }
+
     private mutating func compute(into frame: UnsafeMutableBufferPointer<Float>) {
         let n = spec.fftSize, width = inputWidth
         for k in 0..<n { power[k] = 0 }
@@ -101,10 +141,17 @@ public struct DopplerSpectrum {
                 meanRe /= Double(n)
                 meanIm /= Double(n)
                 staticPower += meanRe * meanRe + meanIm * meanIm
+                let fast = !bitReversed.isEmpty
                 for t in 0..<n {
                     let r = (head + t) % n
-                    scratchRe[t] = (Double(ring[r * width + 2 * c]) - meanRe) * window[t]
-                    scratchIm[t] = (Double(ring[r * width + 2 * c + 1]) - meanIm) * window[t]
+                    let slot = fast ? bitReversed[t] : t      // the FFT reads its input in bit-reversed order
+                    scratchRe[slot] = (Double(ring[r * width + 2 * c]) - meanRe) * window[t]
+                    scratchIm[slot] = (Double(ring[r * width + 2 * c + 1]) - meanIm) * window[t]
+                }
+                if fast {
+                    transformInPlace()
+                    for k in 0..<n { power[k] += scratchRe[k] * scratchRe[k] + scratchIm[k] * scratchIm[k] }
+                    continue
                 }
                 // X[k] = sum_t y[t] exp(-j 2 pi k t / N)
                 for k in 0..<n {
