@@ -105,7 +105,7 @@ import Testing
             #expect(problems.isEmpty, "README example \(line)\n\(problems.joined(separator: "\n"))")
             if case .string(let type)? = try? JSONValue(parsing: line)["type"] { types.insert(type) }
         }
-        let documented = Set(EventType.allCases.map(\.rawValue)).union(["status", "error"])
+        let documented = Set(EventType.allCases.map(\.rawValue)).union(["status", "calibration", "error"])
         #expect(types == documented, "README examples cover \(types.sorted()); expected \(documented.sorted())")
     }
 
