@@ -110,7 +110,10 @@ import Testing
         print("e2e: \(lines.count) lines, \(predictions.count) windows, hop \(hops.min() ?? 0)...\(hops.max() ?? 0) s")
         #expect(predictions.count > 60)
         #expect(hops.allSatisfy { abs($0 - 0.2) < 1e-3 }, "one window every 0.2 s of capture time")
-        var smoother = EventSmoother(config: SmootherConfig(labels: classifier.labels))
+        var reference = SmootherConfig(labels: classifier.labels)
+        // as the daemon sets it: half the model's window plus half the averaging span
+        reference.onsetLeadSeconds = Double(classifier.steps) / classifier.sampleRateHz / 2 + reference.averagingSeconds / 2
+        var smoother = EventSmoother(config: reference)
         var expected: [Decision] = []
         for event in events {
             let time = event["time"]?.numberValue ?? 0

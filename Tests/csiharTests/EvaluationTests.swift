@@ -120,11 +120,11 @@ final class RecordingClassifier: WindowClassifier {
         try runner.evaluate(EvaluationInput(path: capture, track: track))
         try runner.flush()
         let names = Set(runner.report.recordings.map(\.name))
-        // idle 0-2, walk 2-5, fall 5-6.5, idle 6.5-8: 1 s windows every 0.2 s; each activity long enough for a window
-        // with >60% coverage is one recording, the two idle spans apart.
-        #expect(names.contains(capture + "#2.000-5.000"))
-        #expect(names.contains(capture + "#0.000-2.000") && names.contains(capture + "#6.500-8.000"))
-        let walk = runner.report.recordings.first { $0.name.hasSuffix("#2.000-5.000") }
+        // idle 0-3.5, walk 3.5-6.5, fall 6.5-8, idle 8-11: 1 s windows every 0.2 s; each activity long enough for a
+        // window with >60% coverage is one recording, the two idle spans apart.
+        #expect(names.contains(capture + "#3.500-6.500"))
+        #expect(names.contains(capture + "#0.000-3.500") && names.contains(capture + "#8.000-11.000"))
+        let walk = runner.report.recordings.first { $0.name.hasSuffix("#3.500-6.500") }
         #expect(walk?.predicted == 2)
         #expect(runner.report.skippedWindows > 0)                  // windows straddling two activities
         print("capture: \(runner.report.recordings.count) recordings, skipped \(runner.report.skippedWindows) windows")

@@ -61,9 +61,9 @@ import Testing
         check(object, "onset_delay_median_s", in: -1.5...20)
         check(object, "fall_delay_median_s", in: -1.5...20)
         #expect((object["false_falls"] as? Int).map { $0 >= 0 } == true)
-        // The sample is 8 s long: idle, walk 2-5 s, fall 5-6.5 s, idle.
+        // The sample is 11 s long: idle, walk 3.5-6.5 s, fall 6.5-8 s, idle.
         let hours = object["hours"] as? Double ?? 0
-        #expect(hours > 7.5 / 3600 && hours < 8.5 / 3600)
+        #expect(hours > 10.5 / 3600 && hours < 11.5 / 3600)
         #expect(object["captures"] as? Int == 1)
         #expect(object["model"] as? String == "models/ut-har-ablstm.safetensors")
         #expect(object["tolerance_s"] as? Double == 1.5)

@@ -52,11 +52,16 @@ import Testing
         #expect(early.recall == 0 && early.precision == 0 && early.f1 == 0 && early.onsetDelayMedian == nil)
         let late = score([started("walk", at: 9), ended("walk", at: 10)], [(3, 7, "walk")])
         #expect(late.recall == 0)
-        // 1.4 s before the start, or 1.4 s after the end of a short segment: found.
+        // 1.4 s before or after the start: found; 1.6 s after the start, inside the segment: not found.
         let justEarly = score([started("walk", at: 1.6), ended("walk", at: 6)], [(3, 7, "walk")])
         #expect(justEarly.recall == 1 && abs((justEarly.onsetDelayMedian ?? 0) + 1.4) < 1e-9)
+        let justLate = score([started("walk", at: 4.4), ended("walk", at: 7)], [(3, 7, "walk")])
+        #expect(justLate.recall == 1)
+        let tooLate = score([started("walk", at: 4.6), ended("walk", at: 7)], [(3, 7, "walk")])
+        #expect(tooLate.recall == 0)
+        // After a short segment ended (an announcement without an onset estimate): not found.
         let afterShort = score([started("sit down", at: 5.4), ended("sit down", at: 6)], [(3, 4, "sit down")])
-        #expect(afterShort.recall == 1)
+        #expect(afterShort.recall == 0)
         // The wrong activity at the right time is not found either.
         let wrong = score([started("run", at: 3.5), ended("run", at: 7)], [(3, 7, "walk")])
         #expect(wrong.recall == 0 && wrong.precision == 0)
