@@ -13,7 +13,11 @@ items, t, pose = [], 0.0, "standing"
 
 def add(name, seconds):
     global t
-    items.append(f"{name} {seconds:.1f}s")
+    # one label per continuous activity: a walk followed by a walk is one longer walk
+    if items and items[-1][0] == name:
+        items[-1] = (name, items[-1][1] + seconds)
+    else:
+        items.append((name, seconds))
     t += seconds
 
 
@@ -35,4 +39,4 @@ while t < total:
         add("idle", rng.uniform(20, 300)); add("stand up", rng.uniform(2.5, 4)); pose = "standing"
     else:
         add("idle", rng.uniform(60, 600)); add("stand up", rng.uniform(2.5, 4)); pose = "standing"
-print(", ".join(items))
+print(", ".join(f"{name} {seconds:.1f}s" for name, seconds in items))

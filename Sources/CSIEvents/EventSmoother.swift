@@ -169,7 +169,7 @@ public struct EventSmoother: Sendable {
         guard let active = current else { return }
         let confidence = currentConfidenceCount > 0 ? currentConfidenceSum / Double(currentConfidenceCount) : 0
         emit(time, .activityEnded(activity: config.labels[active], confidence: confidence,
-                                  duration: max(0, endedAt - currentStart)))
+                                  duration: max(0, endedAt - config.onsetLeadSeconds - currentStart)))
         current = nil
         leavingSince = nil
     }

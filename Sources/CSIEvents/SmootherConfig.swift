@@ -12,7 +12,8 @@ public struct SmootherConfig: Sendable, Hashable {
     /// A new activity must lead for this long before `activity.started` (flicker suppression).
     public var minimumSeconds: Double = 0.6
     /// How long before a window's end the activity it shows is taken to have begun: `activity.started` reports
-    /// `start_time` = (time the activity first led) - this, and `activity.ended`'s duration counts from there. The
+    /// `start_time` = (time the activity first led) - this; its end is estimated the same way (the time it fell
+    /// below `exitConfidence` - this), and `activity.ended`'s duration is the difference of the two. The
     /// daemon sets it to half the model's window (a window leads once the activity fills about half of it) plus
     /// half of `averagingSeconds` (the lag of the probability average).
     public var onsetLeadSeconds: Double = 0

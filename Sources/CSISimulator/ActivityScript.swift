@@ -106,15 +106,20 @@ public struct ActivityScript: Sendable, Hashable {
     /// Total duration (s).
     public var duration: Double { segments.last?.end ?? 0 }
 
-    /// A random script of at most `count` activities, each of a plausible duration, with 1-2.5 s of `idle`
-    /// between them (when `idle` is allowed) and consistent postures, like UT-HAR recordings (an activity between
-    /// still periods): `stand up` follows `sit down`; after `fall` or `lie down` the person either stays down (the
+    /// A random script of at most `count` activities, each of a plausible duration, with `idle` between them
+    /// (when `idle` is allowed: usually 1-2.5 s, one time in five 3-15 s, and one time in four none, so that one
+    /// activity runs straight into the next, as walking into sitting down does) and consistent postures: `stand up` follows `sit down`; after `fall` or `lie down` the person either stays down (the
     /// script ends) or, half of the time, lies still for 2-5 s and stands up again. Starts and ends with idle.
     public static func random(count: Int, using random: inout SimulatorRandom,
                               activities: [SimulatedActivity] = SimulatedActivity.allCases) -> ActivityScript {
         let useIdle = activities.contains(.idle)
         var items: [(SimulatedActivity, Double)] = []
-        func idle() { if useIdle { items.append((.idle, random.uniform(1, 2.5))) } }
+        func idle() {
+            guard useIdle else { return }
+            let draw = random.unit()
+            if draw < 0.25 && !items.isEmpty && items.last?.0 != .fall { return }       // straight into the next
+            items.append((.idle, draw < 0.45 ? random.uniform(3, 15) : random.uniform(1, 2.5)))
+        }
         func duration(_ activity: SimulatedActivity) -> Double {
             switch activity {
             case .walk, .run: return random.uniform(3, 6)

@@ -71,8 +71,9 @@ public final class Simulator {
     /// Per receive chain: constant phase offset (rad) and delay slope (rad per subcarrier index) of its RF chain and
     /// ADC path, drawn per recording (real cards: random after every reset).
     private let chainPhase: [Double], chainSlope: [Double]
-    /// Per receive chain gain steps per second (AGC re-decisions that are not common to all chains).
-    static let chainGainStepsPerSecond = 0.3
+    /// Per receive chain gain steps per second (AGC re-decisions that are not common to all chains): one every
+    /// 20 s per chain on average.
+    static let chainGainStepsPerSecond = 0.05
 
     /// Sets up the room, person and channel from the seed.
     public init(config: SimulationConfig, script: ActivityScript) {
