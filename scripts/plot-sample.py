@@ -50,15 +50,16 @@ for e in events:
         open_spans[e["activity"]] = (e.get("start_time", e["time"]) - t0, t)
     elif e["type"] == "activity.ended" and e["activity"] in open_spans:
         start, announced = open_spans.pop(e["activity"])
-        bx.barh(0, t - start, left=start, color=colors.get(e["activity"], "gray"), alpha=0.8)
-        bx.text((start + t) / 2, 0, e["activity"], ha="center", va="center", fontsize=7, color="white")
+        length = e.get("duration", t - start)            # the estimated span: start_time + duration
+        bx.barh(0, length, left=start, color=colors.get(e["activity"], "gray"), alpha=0.8)
+        bx.text(start + length / 2, 0, e["activity"], ha="center", va="center", fontsize=7, color="white")
         bx.plot([announced], [0.42], marker="v", color="black", markersize=4)
     elif e["type"] == "fall.detected":
         bx.plot([t], [0], marker="*", color="red", markersize=14)
         bx.annotate("fall.detected", (t, 0), xytext=(t + 0.4, -0.55), fontsize=7, color="red")
 bx.set_yticks([0, 1], ["events", "labels"])
 bx.set_ylim(-0.8, 1.6)
-bx.set_xlabel("seconds from the first frame (▼ activity.started arrives; bars: start_time to activity.ended)")
+bx.set_xlabel("seconds from the first frame (▼ activity.started arrives; bars: start_time, duration)")
 fig.tight_layout()
 fig.savefig(out, dpi=110)
 print(f"wrote {out}")

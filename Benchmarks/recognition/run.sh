@@ -36,8 +36,9 @@ for i in $(seq 0 $((HOURS - 1))); do
     seed=$((30000 + i))
     out="$DIR/daily/day-$seed.json"
     [ -f "$out" ] && continue
-    "$CSIHAR" simulate --rate 250 --seed "$seed" --script "$("$PYTHON" Benchmarks/recognition/daily_life.py "$seed" 3600)" \
-        --output "$DIR/daily/day-$seed.dat" >/dev/null
+    [ -f "$DIR/daily/day-$seed.dat" ] ||
+        "$CSIHAR" simulate --rate 250 --seed "$seed" --script "$("$PYTHON" Benchmarks/recognition/daily_life.py "$seed" 3600)" \
+            --output "$DIR/daily/day-$seed.dat" >/dev/null
     "$CSIHAR" evaluate --events --json --model "$MODEL" --capture "$DIR/daily/day-$seed.dat" > "$out"
     rm -f "$DIR/daily/day-$seed.dat"
     cat "$out"
