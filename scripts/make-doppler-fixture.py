@@ -6,6 +6,7 @@ Written from the definition in docs/features.md, vectorised NumPy, not a port of
   R[p, s] = H[p+1, s] conj(H[0, s]) / (|H[0, s]|^2 + 1e-6 mean_s |H[0, s]|^2)        (pairs 1/0, 2/0)
   zero-order hold at RATE x POINTS instants per second, POINTS averaged per step; a gap > MAX_HOLD starts a new grid
   (steps strictly before the segment's last frame; the last segment up to and including it);
+  (with unit_ratio each frame's ratio is divided by its magnitude before the hold);
   within a segment, a spectrum every HOP steps once FFT steps are held: per series remove the mean, periodic Hann,
   FFT (numpy.fft), |X|^2 summed over series, fftshift, folded into BINS bands,
   10 log10(band / (N sum w^2 sum_series |mean|^2) + 10^(FLOOR/10)).
@@ -20,9 +21,12 @@ import csiread
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RATE, POINTS, FFT, HOP, BINS, FLOOR, MAX_HOLD, TOL = 250.0, 2, 64, 25, 32, -60.0, 0.5, 1e-9
 CAPTURES = {
-    "doppler-simulated.json": ("samples/living-room-intel5300.dat", os.path.join(ROOT, "samples/living-room-intel5300.dat")),
+    "doppler-simulated.json": ("samples/living-room-intel5300.dat", os.path.join(ROOT, "samples/living-room-intel5300.dat"), False),
+    "doppler-simulated-unit.json": ("samples/living-room-intel5300.dat", os.path.join(ROOT, "samples/living-room-intel5300.dat"), True),
     "doppler-real-intel5300.json": ("../shared/data/captures/intel5300/sample_0x1_ap.dat",
-                                    os.path.join(ROOT, "../shared/data/captures/intel5300/sample_0x1_ap.dat")),
+                                    os.path.join(ROOT, "../shared/data/captures/intel5300/sample_0x1_ap.dat"), False),
+    "doppler-real-intel5300-unit.json": ("../shared/data/captures/intel5300/sample_0x1_ap.dat",
+                                         os.path.join(ROOT, "../shared/data/captures/intel5300/sample_0x1_ap.dat"), True),
 }
 
 
@@ -46,7 +50,7 @@ def segment_steps(ts, values, last_segment):
     return values[index].reshape(-1, POINTS, *values.shape[1:]).mean(axis=1), t0
 
 
-def spectra(steps):
+def spectra(steps, unit):
     """(frames, BINS) spectrum frames and their step indices for (M, 2, 30) steps."""
     window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(FFT) / FFT)
     energy = FFT * np.sum(window ** 2)
@@ -64,11 +68,14 @@ def spectra(steps):
     return np.array(out).reshape(-1, BINS), ends
 
 
-for name, (label, path) in CAPTURES.items():
+for name, (label, path, unit) in CAPTURES.items():
     d = csiread.Intel(path, nrxnum=3, ntxnum=3, pl_size=0, if_report=False)
     d.read()
     ts = d.timestamp_low.astype(np.float64) * 1e-6
     r = ratios(d.csi[:, :, :3, 0])
+    if unit:                                                                  # phase only, per frame
+        magnitude = np.abs(r)
+        r = np.where(magnitude > 0, r / np.where(magnitude > 0, magnitude, 1), 0)
     keep = np.concatenate([[True], np.diff(ts) > 0])                         # repeated timestamps dropped
     ts, r = ts[keep], r[keep]
     cuts = np.nonzero(np.diff(ts) > MAX_HOLD)[0] + 1
@@ -77,7 +84,7 @@ for name, (label, path) in CAPTURES.items():
     for i in range(len(bounds) - 1):
         a, b = bounds[i], bounds[i + 1]
         steps, t0 = segment_steps(ts[a:b], r[a:b], i == len(bounds) - 2)
-        spec, ends = spectra(steps)
+        spec, ends = spectra(steps, unit)
         frames.append(spec)
         times += [t0 + (e + 1) / RATE for e in ends]                          # window step end times
     frames = np.concatenate(frames)
@@ -85,6 +92,7 @@ for name, (label, path) in CAPTURES.items():
     with open(out, "w") as f:
         json.dump({"oracle": f"csiread {csiread.__version__} + numpy {np.__version__} fft", "file": label,
                    "rate": RATE, "points": POINTS, "fft": FFT, "hop": HOP, "bins": BINS, "floor_db": FLOOR,
+                   "unit_ratio": unit,
                    "segments": len(bounds) - 1, "frame_count": len(frames),
                    "end_times": [round(t, 6) for t in times],
                    "frames": [round(float(v), 4) for v in frames.reshape(-1)]}, f, separators=(",", ":"))

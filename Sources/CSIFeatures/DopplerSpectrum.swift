@@ -132,21 +132,25 @@ public struct DopplerSpectrum {
         var staticPower = 0.0
         ring.withUnsafeBufferPointer { ring in
             for c in 0..<series {
+                @inline(__always) func value(_ t: Int) -> (Double, Double) {
+                    let r = (head + t) % n
+                    return (Double(ring[r * width + 2 * c]), Double(ring[r * width + 2 * c + 1]))
+                }
                 var meanRe = 0.0, meanIm = 0.0
                 for t in 0..<n {
-                    let r = (head + t) % n
-                    meanRe += Double(ring[r * width + 2 * c])
-                    meanIm += Double(ring[r * width + 2 * c + 1])
+                    let (re, im) = value(t)
+                    meanRe += re
+                    meanIm += im
                 }
                 meanRe /= Double(n)
                 meanIm /= Double(n)
                 staticPower += meanRe * meanRe + meanIm * meanIm
                 let fast = !bitReversed.isEmpty
                 for t in 0..<n {
-                    let r = (head + t) % n
+                    let (re, im) = value(t)
                     let slot = fast ? bitReversed[t] : t      // the FFT reads its input in bit-reversed order
-                    scratchRe[slot] = (Double(ring[r * width + 2 * c]) - meanRe) * window[t]
-                    scratchIm[slot] = (Double(ring[r * width + 2 * c + 1]) - meanIm) * window[t]
+                    scratchRe[slot] = (re - meanRe) * window[t]
+                    scratchIm[slot] = (im - meanIm) * window[t]
                 }
                 if fast {
                     transformInPlace()

@@ -149,9 +149,24 @@ public final class FeaturePipeline {
         guard let frame = heldFrame else { return }
         featurisedFrames += 1
         do throws(FeatureError) {
-            if doppler == nil { try extractor.extract(frame, into: out) } else { try extractor.extractRatio(frame, into: out) }
+            if let doppler {
+                try extractor.extractRatio(frame, into: out)
+                if doppler.spec.unitRatio { Self.normalizeToUnit(out) }
+            } else {
+                try extractor.extract(frame, into: out)
+            }
         } catch {
             for f in 0..<out.count { out[f] = 0 }
+        }
+    }
+
+    /// Divides every complex value (re, im pairs) by its magnitude (zero stays zero): the phase of the CSI ratio only.
+    static func normalizeToUnit(_ values: UnsafeMutableBufferPointer<Float>) {
+        for i in stride(from: 0, to: values.count - 1, by: 2) {
+            let re = Double(values[i]), im = Double(values[i + 1])
+            let m = (re * re + im * im).squareRoot()
+            values[i] = m > 0 ? Float(re / m) : 0
+            values[i + 1] = m > 0 ? Float(im / m) : 0
         }
     }
 

@@ -108,14 +108,20 @@ public struct DopplerSpec: Sendable, Hashable {
     public var bins: Int
     /// Floor added to the relative power before the logarithm, in dB (`floor_db`).
     public var floorDB: Double
+    /// Use only the phase of the ratio (`unit_ratio`: each frame's ratio divided by its magnitude before resampling):
+    /// a gain step on one receive chain then leaves no trace; the rotation that carries the Doppler is kept.
+    /// Default false.
+    public var unitRatio: Bool
 
     /// Creates a spec; ``validate()`` checks it.
-    public init(rateHz: Double = 250, fftSize: Int = 64, hop: Int = 25, bins: Int = 32, floorDB: Double = -60) {
+    public init(rateHz: Double = 250, fftSize: Int = 64, hop: Int = 25, bins: Int = 32, floorDB: Double = -60,
+                unitRatio: Bool = false) {
         self.rateHz = rateHz
         self.fftSize = fftSize
         self.hop = hop
         self.bins = bins
         self.floorDB = floorDB
+        self.unitRatio = unitRatio
     }
 
     /// The default: 250 Hz, 64-point spectra (0.256 s, 3.9 Hz resolution) every 0.1 s, folded into 32 bands.
@@ -124,7 +130,8 @@ public struct DopplerSpec: Sendable, Hashable {
     /// Spectrum frames per second (the window's step rate, the model's `sample_rate_hz`).
     public var frameRateHz: Double { rateHz / Double(hop) }
 
-    /// Reads `{"rate_hz", "fft", "hop", "bins", "floor_db"}`; every key is required except `floor_db`.
+    /// Reads `{"rate_hz", "fft", "hop", "bins", "floor_db", "unit_ratio"}`; every key is required except `floor_db`
+    /// and `unit_ratio`.
     public init(json: [String: Any]) throws(FeatureTransformError) {
         func number(_ key: String) throws(FeatureTransformError) -> Double {
             guard let value = json[key] as? Double ?? (json[key] as? Int).map(Double.init), value.isFinite else {
@@ -139,14 +146,24 @@ public struct DopplerSpec: Sendable, Hashable {
             }
             return Int(value)
         }
+        var unit = false
+        if let value = json["unit_ratio"] {
+            guard let flag = value as? Bool else {
+                throw FeatureTransformError(field: "input.doppler.unit_ratio", reason: "must be true or false")
+            }
+            unit = flag
+        }
         self.init(rateHz: try number("rate_hz"), fftSize: try integer("fft"), hop: try integer("hop"),
-                  bins: try integer("bins"), floorDB: json["floor_db"] == nil ? -60 : try number("floor_db"))
+                  bins: try integer("bins"), floorDB: json["floor_db"] == nil ? -60 : try number("floor_db"),
+                  unitRatio: unit)
         try validate()
     }
 
     /// The JSON object of the spec.
     public var json: [String: Any] {
-        ["rate_hz": rateHz, "fft": fftSize, "hop": hop, "bins": bins, "floor_db": floorDB]
+        var object: [String: Any] = ["rate_hz": rateHz, "fft": fftSize, "hop": hop, "bins": bins, "floor_db": floorDB]
+        if unitRatio { object["unit_ratio"] = true }
+        return object
     }
 
     /// Checks ranges; the error names the field.

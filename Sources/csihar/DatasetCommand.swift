@@ -75,6 +75,9 @@ struct DatasetExportCommand: AsyncParsableCommand {
     @Option(help: "csi-ratio-doppler: signed-frequency bands per spectrum (divides --fft-points).")
     var bins: Int = DopplerSpec.standard.bins
 
+    @Flag(help: "csi-ratio-doppler: use only the phase of the CSI ratio (unit magnitude; per-chain gain steps vanish).")
+    var unitRatio = false
+
     @Flag(help: "Allow single-antenna sources by replicating the antenna (flagged; not UT-HAR-like).")
     var allowReplicatedAntenna = false
 
@@ -108,7 +111,8 @@ struct DatasetExportCommand: AsyncParsableCommand {
         case FeatureTransform.ratioDopplerName:
             let frameRate = sampleRate ?? 10
             let hop = Int((dopplerRate / frameRate).rounded())
-            let spec = DopplerSpec(rateHz: dopplerRate, fftSize: fftPoints, hop: max(1, hop), bins: bins)
+            let spec = DopplerSpec(rateHz: dopplerRate, fftSize: fftPoints, hop: max(1, hop), bins: bins,
+                                   unitRatio: unitRatio)
             do { try spec.validate() } catch { throw ValidationError("\(error)") }
             guard abs(spec.frameRateHz - frameRate) < 1e-6 * frameRate else {
                 throw ValidationError("--sample-rate \(frameRate) must divide --doppler-rate \(dopplerRate) evenly")

@@ -13,6 +13,7 @@ private struct DopplerGolden: Decodable {
     var hop: Int
     var bins: Int
     var floor_db: Double
+    var unit_ratio: Bool
     var segments: Int
     var frame_count: Int
     var end_times: [Double]
@@ -27,7 +28,7 @@ private struct DopplerGolden: Decodable {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)")
         let golden = try JSONDecoder().decode(DopplerGolden.self, from: Data(contentsOf: url))
         let spec = DopplerSpec(rateHz: golden.rate, fftSize: golden.fft, hop: golden.hop, bins: golden.bins,
-                               floorDB: golden.floor_db)
+                               floorDB: golden.floor_db, unitRatio: golden.unit_ratio)
         let config = FeaturePipelineConfig(steps: 1, sampleRateHz: spec.frameRateHz, hopSeconds: 1 / spec.frameRateHz,
                                            pointsPerStep: golden.points, transform: .ratioDoppler(spec))
         #expect(config.featureCount == golden.bins && config.hopSteps == 1)
@@ -38,27 +39,33 @@ private struct DopplerGolden: Decodable {
         while let frame = try reader.nextFrame() { try pipeline.push(frame, onWindow: collect) }
         pipeline.finish(onWindow: collect)
         try #require(frames.count == golden.frame_count, "\(frames.count) spectra, reference \(golden.frame_count)")
-        var maxDiff = 0.0, maxTimeDiff = 0.0
+        var maxDiff = 0.0, maxTimeDiff = 0.0, worst = (frame: 0, bin: 0, swift: 0.0, reference: 0.0)
         for (n, frame) in frames.enumerated() {
-            for b in 0..<golden.bins { maxDiff = max(maxDiff, abs(Double(frame[b]) - golden.frames[n * golden.bins + b])) }
+            for b in 0..<golden.bins {
+                let diff = abs(Double(frame[b]) - golden.frames[n * golden.bins + b])
+                if diff > maxDiff { maxDiff = diff; worst = (n, b, Double(frame[b]), golden.frames[n * golden.bins + b]) }
+            }
             maxTimeDiff = max(maxTimeDiff, abs(ends[n] - golden.end_times[n]))
         }
-        print("\(golden.file): \(frames.count) doppler spectra (\(golden.segments) segment(s)) vs \(golden.oracle): "
+        print("  largest difference at frame \(worst.frame) band \(worst.bin): \(worst.swift) vs \(worst.reference) dB")
+        print("\(golden.file)\(golden.unit_ratio ? " (unit_ratio)" : ""): \(frames.count) doppler spectra (\(golden.segments) segment(s)) vs \(golden.oracle): "
               + "maxdiff = \(maxDiff) dB, end-time maxdiff = \(maxTimeDiff) s")
         #expect(maxDiff < 2e-3)          // float32 CSI ratios vs float64; 4-decimal rounding of the fixture
         #expect(maxTimeDiff < 2e-6)
     }
 
-    /// The project's simulated capture: a person moving, 250 packets/s.
-    @Test func simulatedCaptureMatchesNumPy() throws {
-        try compare(fixture: "doppler-simulated.json",
+    /// The project's simulated capture: a person moving, 250 packets/s (complex ratio, and its phase only).
+    @Test(arguments: ["doppler-simulated.json", "doppler-simulated-unit.json"])
+    func simulatedCaptureMatchesNumPy(fixture: String) throws {
+        try compare(fixture: fixture,
                     capture: SharedData.repositoryRoot().appendingPathComponent("samples/living-room-intel5300.dat"))
     }
 
     /// A real CSI Tool capture (3 Rx x 2 Tx, gaps that restart the grid).
-    @Test func realIntel5300CaptureMatchesNumPy() throws {
+    @Test(arguments: ["doppler-real-intel5300.json", "doppler-real-intel5300-unit.json"])
+    func realIntel5300CaptureMatchesNumPy(fixture: String) throws {
         guard let capture = SharedData.file("captures/intel5300/sample_0x1_ap.dat") else { return }
-        try compare(fixture: "doppler-real-intel5300.json", capture: capture)
+        try compare(fixture: fixture, capture: capture)
     }
 
     /// A tone in the ratio lands in its band, on the FFT path (64 points) and the direct DFT (48 points).
