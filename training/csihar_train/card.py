@@ -64,7 +64,8 @@ def events_section(events):
     out = ["## Events as a user meets them (held-out simulated rooms)", "",
            "`csihar evaluate --events`: each recording through the daemon's exact path (features, windows, engine, "
            "smoother, events), events matched to the label sidecar (an activity is found when an "
-           "`activity.started` of the same activity starts within 1.5 s before the labelled segment or inside it; "
+           "`activity.started` of the same activity reports a `start_time` within 1.5 s of the labelled start, one to "
+           "one; "
            "falls by `fall.detected` from 1.5 s before to 3 s after the fall). Rooms, people, placements and speeds "
            f"never used in training or tuning: seeds {events['activities_seeds']} ({a['captures']} recordings, "
            f"{a['hours']:.2f} h), daily life seeds {daily['seeds']} ({daily['hours']:.1f} h, no fall).", "",
