@@ -45,20 +45,9 @@ final class EngineClassifier: WindowClassifier {
         guard count >= 0, windows.count >= count * size else {
             throw EvaluationError("logits: \(windows.count) values do not hold \(count) windows of \(steps) x \(features)")
         }
-        var logits = [Float](repeating: 0, count: count * classes)       // (count, classes)
-        windows.withUnsafeBufferPointer { input in
-            logits.withUnsafeMutableBufferPointer { output in
-                var first = 0
-                while first < count {
-                    let batch = min(maxBatch, count - first)
-                    session.logits(windows: UnsafeBufferPointer(rebasing: input[(first * size)..<((first + batch) * size)]),
-                                   batch: batch,
-                                   into: UnsafeMutableBufferPointer(rebasing: output[(first * classes)..<((first + batch) * classes)]))
-                    first += batch
-                }
-            }
+        return chunked(windows, count: count, inputWidth: size, outputWidth: classes) { input, batch, output in
+            session.logits(windows: input, batch: batch, into: output)
         }
-        return logits
     }
 
     var embeddingSize: Int { model.embeddingSize }
@@ -72,20 +61,9 @@ final class EngineClassifier: WindowClassifier {
         guard count >= 0, windows.count >= count * size else {
             throw EvaluationError("embeddings: \(windows.count) values do not hold \(count) windows of \(steps) x \(features)")
         }
-        var embeddings = [Float](repeating: 0, count: count * width)      // (count, E)
-        windows.withUnsafeBufferPointer { input in
-            embeddings.withUnsafeMutableBufferPointer { output in
-                var first = 0
-                while first < count {
-                    let batch = min(maxBatch, count - first)
-                    session.embeddings(windows: UnsafeBufferPointer(rebasing: input[(first * size)..<((first + batch) * size)]),
-                                       batch: batch,
-                                       into: UnsafeMutableBufferPointer(rebasing: output[(first * width)..<((first + batch) * width)]))
-                    first += batch
-                }
-            }
+        return chunked(windows, count: count, inputWidth: size, outputWidth: width) { input, batch, output in
+            session.embeddings(windows: input, batch: batch, into: output)
         }
-        return embeddings
     }
 
     /// Logits (count, classes) of embeddings (count, E) through `head`, in the chunks of `maxBatch` rows that
@@ -98,18 +76,26 @@ final class EngineClassifier: WindowClassifier {
         guard count >= 0, embeddings.count >= count * width else {
             throw EvaluationError("head: \(embeddings.count) values do not hold \(count) embeddings of \(width)")
         }
-        var logits = [Float](repeating: 0, count: count * classes)       // (count, classes)
-        embeddings.withUnsafeBufferPointer { input in
-            logits.withUnsafeMutableBufferPointer { output in
+        return chunked(embeddings, count: count, inputWidth: width, outputWidth: classes) { input, batch, output in
+            head.logits(embeddings: input.baseAddress!, rows: batch, into: output.baseAddress!)
+        }
+    }
+
+    /// Runs `body` on slices of at most `maxBatch` rows: `input` (count, inputWidth) -> result (count, outputWidth).
+    private func chunked(_ input: [Float], count: Int, inputWidth: Int, outputWidth: Int,
+                         _ body: (UnsafeBufferPointer<Float>, Int, UnsafeMutableBufferPointer<Float>) -> Void) -> [Float] {
+        var result = [Float](repeating: 0, count: count * outputWidth)     // (count, outputWidth)
+        input.withUnsafeBufferPointer { input in
+            result.withUnsafeMutableBufferPointer { output in
                 var first = 0
                 while first < count {
                     let batch = min(maxBatch, count - first)
-                    head.logits(embeddings: input.baseAddress! + first * width, rows: batch,
-                                into: output.baseAddress! + first * classes)
+                    body(UnsafeBufferPointer(rebasing: input[(first * inputWidth)..<((first + batch) * inputWidth)]), batch,
+                         UnsafeMutableBufferPointer(rebasing: output[(first * outputWidth)..<((first + batch) * outputWidth)]))
                     first += batch
                 }
             }
         }
-        return logits
+        return result
     }
 }

@@ -9,26 +9,7 @@ import Testing
 
     /// Runs the built csihar in the repository root; nil (with a skip message) when it is not built.
     private func csihar(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String)? {
-        guard let binary = ["debug", "release"].map({ Self.root.appendingPathComponent(".build/\($0)/csihar") })
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            print("SKIP: .build/debug/csihar is not built; run `swift build --build-tests` first")
-            return nil
-        }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = Self.root
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        nonisolated(unsafe) var errData = Data()
-        let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        try runCsihar(arguments)
     }
 
     /// A figure that is either null or a number in `range`.
