@@ -22,8 +22,8 @@ struct EvaluateCommand: AsyncParsableCommand {
             rows = true class, columns = predicted, in the order of `labels`.
             --events: each capture goes through the daemon's pipeline (csihard's replay reader, windows, model,
             smoother, default settings or --config) and its activity.started/ended and fall.detected events are
-            scored against the sidecar's non-idle segments: a segment is found by a span of the same activity
-            starting at most --tolerance-seconds before it, within it, or at most that long after its end; falls by
+            scored against the sidecar's non-idle segments: a segment is found by a span of the same activity whose
+            reported start (activity.started start_time) lies within --tolerance-seconds of its start; falls by
             a fall.detected between 1.5 s before and 3 s after the fall segment (others are false falls).
             --calibration-shots K: K recordings per activity of the --wiar folders (drawn with --calibration-seed;
             at most all but one) calibrate the model's final classifier layer (docs/calibration.md); accuracy and
