@@ -7,7 +7,7 @@ import Testing
 /// (`training/fixtures/make_calibration_fixtures.py`), its errors, and the calibration file.
 struct HeadAdapterTests {
     static var directory: URL { GoldenLogitsTests.fixtureDirectory.appendingPathComponent("calibration") }
-    static let cases = ["balanced", "absent-classes", "wiar-shots", "strong-penalty"]
+    static let cases = ["balanced", "absent-classes", "few-shots-16", "strong-penalty"]
 
     @Test(arguments: cases) func reachesSciPysOptimum(name: String) throws {
         let file = try SafetensorsFile.read(path: Self.directory.appendingPathComponent("\(name).safetensors").path)
