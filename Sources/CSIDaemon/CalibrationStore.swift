@@ -65,19 +65,7 @@ public struct CalibrationStore: Sendable {
         } catch {
             throw HeadCalibrationError(path: directory, field: "file", reason: "cannot create the directory (\(error.localizedDescription))")
         }
-        guard let data = try? JSONSerialization.data(withJSONObject: calibration.jsonObject, options: [.sortedKeys]) else {
-            throw HeadCalibrationError(path: path, field: "json", reason: "cannot encode")
-        }
-        let temporary = path + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: data + Data("\n".utf8),
-                                             attributes: [.posixPermissions: 0o600]) else {
-            throw HeadCalibrationError(path: path, field: "file", reason: "cannot write \(temporary)")
-        }
-        if rename(temporary, path) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw HeadCalibrationError(path: path, field: "file", reason: "cannot rename \(temporary): \(reason)")
-        }
+        try HeadCalibration.writeJSON(calibration.jsonObject, to: path, permissions: 0o600)
     }
 
     /// Deletes the stream's file (nothing when there is none).

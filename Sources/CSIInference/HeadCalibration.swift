@@ -86,19 +86,27 @@ public struct HeadCalibration: Sendable, Equatable {
 
     /// Writes the file: `<path>.tmp-<pid>` then rename over `path`.
     public func save(path: String) throws(HeadCalibrationError) {
+        try Self.writeJSON(jsonObject, to: path)
+    }
+
+    /// Writes `object` as one line of JSON (sorted keys) to `<path>.tmp-<pid>` (with `permissions` when given), then
+    /// renames it over `path`, so a reader never sees half a file; the one writer of calibration files.
+    public static func writeJSON(_ object: [String: Any], to path: String,
+                                 permissions: Int? = nil) throws(HeadCalibrationError) {
         let data: Data
         do {
-            data = try JSONSerialization.data(withJSONObject: jsonObject, options: [.sortedKeys])
+            data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         } catch {
             throw HeadCalibrationError(path: path, field: "json", reason: "cannot encode: \(error)")
         }
         let temporary = path + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: data + Data("\n".utf8)) else {
+        guard FileManager.default.createFile(atPath: temporary, contents: data + Data("\n".utf8),
+                                             attributes: permissions.map { [.posixPermissions: $0] }) else {
             throw HeadCalibrationError(path: path, field: "file", reason: "cannot write \(temporary)")
         }
         if rename(temporary, path) != 0 {
             let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temporary)
+            unlink(temporary)
             throw HeadCalibrationError(path: path, field: "file", reason: "cannot rename \(temporary): \(reason)")
         }
     }
