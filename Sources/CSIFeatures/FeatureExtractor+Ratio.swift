@@ -58,17 +58,10 @@ extension FeatureExtractor {
 
     /// Checks that `frame` can supply a CSI ratio (shape, at least 2 chains, grid) and returns its plan.
     func checkRatio(_ frame: CSIFrame) throws(FeatureError) -> (plan: SubcarrierPlan, flags: FeatureFlags) {
-        let nsub = frame.nsub
-        guard frame.ntx >= 1, frame.nrx >= 1, nsub >= 1, frame.real.count == frame.ntx * frame.nrx * nsub,
-              frame.imag.count == frame.real.count else {
-            throw .malformedFrame(device: frame.device.description, reason: "ntx=\(frame.ntx) nrx=\(frame.nrx) nsub=\(nsub), "
-                                  + "\(frame.real.count) values")
-        }
+        var flags = try checkShape(frame)
         guard frame.nrx >= 2 else {
             throw .tooFewChainsForRatio(device: frame.device.description, available: frame.nrx)
         }
-        var flags: FeatureFlags = []
-        if frame.ntx > 1 { flags.insert(.firstTransmitStream) }
         let plan = try plan(for: frame)
         flags.formUnion(plan.flags)
         return (plan, flags)

@@ -119,16 +119,20 @@ public final class FeatureExtractor {
         try check(frame).flags
     }
 
-    /// ``validate(_:)`` with the subcarrier plan.
-    private func check(_ frame: CSIFrame) throws(FeatureError) -> (plan: SubcarrierPlan, flags: FeatureFlags) {
+    /// The checks every transform makes: the CSI arrays match the declared shape; notes the transmit stream used.
+    func checkShape(_ frame: CSIFrame) throws(FeatureError) -> FeatureFlags {
         let nsub = frame.nsub
         guard frame.ntx >= 1, frame.nrx >= 1, nsub >= 1, frame.real.count == frame.ntx * frame.nrx * nsub,
               frame.imag.count == frame.real.count else {
             throw .malformedFrame(device: frame.device.description, reason: "ntx=\(frame.ntx) nrx=\(frame.nrx) nsub=\(nsub), "
                                   + "\(frame.real.count) values")
         }
-        var flags: FeatureFlags = []
-        if frame.ntx > 1 { flags.insert(.firstTransmitStream) }
+        return frame.ntx > 1 ? .firstTransmitStream : []
+    }
+
+    /// ``validate(_:)`` with the subcarrier plan.
+    private func check(_ frame: CSIFrame) throws(FeatureError) -> (plan: SubcarrierPlan, flags: FeatureFlags) {
+        var flags = try checkShape(frame)
         if frame.nrx < FeatureLayout.antennas {
             guard options.allowReplicatedAntenna else {
                 throw .tooFewAntennas(device: frame.device.description, available: frame.nrx)
