@@ -3,8 +3,6 @@
 public enum FeatureLayout {
     /// Layout name used in model configs and dataset metadata.
     public static let name = "3x30"
-    /// Transform name used in model configs and dataset metadata.
-    public static let transform = "amplitude-db"
     /// Antennas per feature vector.
     public static let antennas = 3
     /// Subcarriers per antenna.
