@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent reference for the `csi-ratio-doppler` transform (Tests/CSIFeaturesTests/Fixtures/doppler-*.json).
+"""Independent reference for the Doppler transforms (Tests/CSIFeaturesTests/Fixtures/doppler-*.json).
 
 Written from the definition in docs/features.md, vectorised NumPy, not a port of the Swift loops:
   csiread decodes the Intel 5300 capture (raw CSI, transmit stream 0, receive chains in csiread's order);
@@ -7,6 +7,8 @@ Written from the definition in docs/features.md, vectorised NumPy, not a port of
   zero-order hold at RATE x POINTS instants per second, POINTS averaged per step; a gap > MAX_HOLD starts a new grid
   (steps strictly before the segment's last frame; the last segment up to and including it);
   (with unit_ratio each frame's ratio is divided by its magnitude before the hold);
+  amplitude-doppler instead: A[a, s] = |H[a, s]| / sqrt(mean_{a,s} |H[a, s]|^2) over the first min(nrx, 3) chains
+  (the "1 chain" fixtures keep receive chain 0 only, as a 1-antenna radio would deliver), a real series per entry;
   within a segment, a spectrum every HOP steps once FFT steps are held: per series remove the mean, periodic Hann,
   FFT (numpy.fft), |X|^2 summed over series, fftshift, folded into BINS bands,
   10 log10(band / (N sum w^2 sum_series |mean|^2) + 10^(FLOOR/10)).
@@ -20,13 +22,18 @@ import csiread
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RATE, POINTS, FFT, HOP, BINS, FLOOR, MAX_HOLD, TOL = 250.0, 2, 64, 25, 32, -60.0, 0.5, 1e-9
+SIM = ("samples/living-room-intel5300.dat", os.path.join(ROOT, "samples/living-room-intel5300.dat"))
+REAL = ("../shared/data/captures/intel5300/sample_0x1_ap.dat",
+        os.path.join(ROOT, "../shared/data/captures/intel5300/sample_0x1_ap.dat"))
+# fixture -> (capture, mode): ratio, unit (ratio phase only), amplitude (3 chains), amplitude-1 (chain 0 only)
 CAPTURES = {
-    "doppler-simulated.json": ("samples/living-room-intel5300.dat", os.path.join(ROOT, "samples/living-room-intel5300.dat"), False),
-    "doppler-simulated-unit.json": ("samples/living-room-intel5300.dat", os.path.join(ROOT, "samples/living-room-intel5300.dat"), True),
-    "doppler-real-intel5300.json": ("../shared/data/captures/intel5300/sample_0x1_ap.dat",
-                                    os.path.join(ROOT, "../shared/data/captures/intel5300/sample_0x1_ap.dat"), False),
-    "doppler-real-intel5300-unit.json": ("../shared/data/captures/intel5300/sample_0x1_ap.dat",
-                                         os.path.join(ROOT, "../shared/data/captures/intel5300/sample_0x1_ap.dat"), True),
+    "doppler-simulated.json": (SIM, "ratio"),
+    "doppler-simulated-unit.json": (SIM, "unit"),
+    "doppler-real-intel5300.json": (REAL, "ratio"),
+    "doppler-real-intel5300-unit.json": (REAL, "unit"),
+    "doppler-simulated-amplitude.json": (SIM, "amplitude"),
+    "doppler-real-intel5300-amplitude.json": (REAL, "amplitude"),
+    "doppler-real-intel5300-amplitude-1ch.json": (REAL, "amplitude-1"),
 }
 
 
@@ -36,6 +43,13 @@ def ratios(csi):
     ref = h[:, 0, :]
     eps = 1e-6 * np.mean(np.abs(ref) ** 2, axis=1, keepdims=True) + np.finfo(np.float64).tiny
     return h[:, 1:3, :] * np.conj(ref)[:, None, :] / (np.abs(ref) ** 2 + eps)[:, None, :]
+
+
+def amplitudes(csi):
+    """(frames, chains, 30) gain-normalised amplitudes (real) from (frames, 30, nrx) CSI of transmit stream 0."""
+    a = np.abs(np.transpose(csi, (0, 2, 1)).astype(np.complex128))      # (frames, nrx, 30)
+    rms = np.sqrt(np.mean(a ** 2, axis=(1, 2), keepdims=True))
+    return np.where(rms > 0, a / np.where(rms > 0, rms, 1), 0).astype(np.complex128)
 
 
 def segment_steps(ts, values, last_segment):
@@ -68,11 +82,15 @@ def spectra(steps, unit):
     return np.array(out).reshape(-1, BINS), ends
 
 
-for name, (label, path, unit) in CAPTURES.items():
+for name, ((label, path), mode) in CAPTURES.items():
+    unit = mode == "unit"
     d = csiread.Intel(path, nrxnum=3, ntxnum=3, pl_size=0, if_report=False)
     d.read()
     ts = d.timestamp_low.astype(np.float64) * 1e-6
-    r = ratios(d.csi[:, :, :3, 0])
+    if mode.startswith("amplitude"):
+        r = amplitudes(d.csi[:, :, :1 if mode == "amplitude-1" else 3, 0])
+    else:
+        r = ratios(d.csi[:, :, :3, 0])
     if unit:                                                                  # phase only, per frame
         magnitude = np.abs(r)
         r = np.where(magnitude > 0, r / np.where(magnitude > 0, magnitude, 1), 0)
@@ -92,8 +110,9 @@ for name, (label, path, unit) in CAPTURES.items():
     with open(out, "w") as f:
         json.dump({"oracle": f"csiread {csiread.__version__} + numpy {np.__version__} fft", "file": label,
                    "rate": RATE, "points": POINTS, "fft": FFT, "hop": HOP, "bins": BINS, "floor_db": FLOOR,
-                   "unit_ratio": unit,
+                   "unit_ratio": unit, "transform": "amplitude-doppler" if mode.startswith("amplitude") else "csi-ratio-doppler",
+                   "chains": 1 if mode == "amplitude-1" else 3,
                    "segments": len(bounds) - 1, "frame_count": len(frames),
                    "end_times": [round(t, 6) for t in times],
                    "frames": [round(float(v), 4) for v in frames.reshape(-1)]}, f, separators=(",", ":"))
-    print(f"{label}: {len(ts)} frames, {len(bounds) - 1} segment(s) -> {len(frames)} spectra; wrote {out}")
+    print(f"{label} ({mode}): {len(ts)} frames, {len(bounds) - 1} segment(s) -> {len(frames)} spectra; wrote {out}")

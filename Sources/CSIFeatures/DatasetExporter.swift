@@ -75,12 +75,14 @@ public final class DatasetExporter {
     /// Windows written so far.
     public var windowCount: Int { y.count }
 
-    /// Runs one recording through a fresh ``FeaturePipeline`` and keeps its labelled windows.
+    /// Runs one recording through fresh ``FeaturePipeline``s, one per transmitter as the daemon makes one stream per
+    /// transmitter (a neighbour's frames in the same capture must not enter the person's windows), and keeps their
+    /// labelled windows. Label times count from the recording's first frame, whichever transmitter sent it.
     @discardableResult
     public func add(_ recording: DatasetRecording, reader: any CaptureReader) throws -> DatasetRecordingSummary {
         var summary = DatasetRecordingSummary()
         let id = recordings.count
-        let pipeline = FeaturePipeline(config: config)
+        var pipelines: [String: FeaturePipeline] = [:]
         var firstTimestamp: Double?
         var failure: FeatureError?
         var writeError: Error?
@@ -104,6 +106,9 @@ public final class DatasetExporter {
         while let frame = try reader.nextFrame() {
             summary.frames += 1
             if firstTimestamp == nil { firstTimestamp = frame.timestamp }
+            let key = frame.source.transmitterString
+            let pipeline = pipelines[key] ?? FeaturePipeline(config: config)
+            pipelines[key] = pipeline
             do {
                 try pipeline.push(frame, onWindow: onWindow)
             } catch {
@@ -111,12 +116,14 @@ public final class DatasetExporter {
                 break
             }
         }
-        pipeline.finish(onWindow: onWindow)
+        for key in pipelines.keys.sorted() { pipelines[key]!.finish(onWindow: onWindow) }
         if let writeError { throw writeError }
         summary.issues = reader.issueCounts
-        summary.duplicates = pipeline.resampler.duplicates
-        summary.outOfOrder = pipeline.resampler.outOfOrder
-        summary.gapResets = pipeline.resampler.gapResets
+        for pipeline in pipelines.values {
+            summary.duplicates += pipeline.resampler.duplicates
+            summary.outOfOrder += pipeline.resampler.outOfOrder
+            summary.gapResets += pipeline.resampler.gapResets
+        }
         if let failure { summary.error = failure.description }
         var entry: [String: Any] = ["id": id, "path": recording.path, "group": recording.group, "windows": summary.windows]
         entry["label"] = recording.label ?? NSNull()

@@ -22,7 +22,7 @@ public struct FeaturePipelineConfig: Sendable, Hashable {
     public var featureCount: Int { transform.featureCount }
 
     /// Creates a configuration; `hopSeconds` is rounded to whole steps (at least 1).
-    /// With `csi-ratio-doppler` the window's steps are spectrum frames: `sampleRateHz` is ignored in favour of the
+    /// With a Doppler transform the window's steps are spectrum frames: `sampleRateHz` is ignored in favour of the
     /// spec's frame rate, and the resampler runs at the spec's `rate_hz`.
     public init(steps: Int, sampleRateHz: Double, hopSeconds: Double, pointsPerStep: Int = 2,
                 maxHoldSeconds: Double = 0.5, features: FeatureOptions = FeatureOptions(), motionSteps: Int? = nil,
@@ -30,7 +30,7 @@ public struct FeaturePipelineConfig: Sendable, Hashable {
         let stepRate: Double, resampleRate: Double
         switch transform {
         case .amplitudeDB: stepRate = sampleRateHz; resampleRate = sampleRateHz
-        case .ratioDoppler(let spec): stepRate = spec.frameRateHz; resampleRate = spec.rateHz
+        case .ratioDoppler(let spec), .amplitudeDoppler(let spec): stepRate = spec.frameRateHz; resampleRate = spec.rateHz
         }
         self.steps = steps
         self.sampleRateHz = stepRate
@@ -59,7 +59,7 @@ public struct FeatureWindow {
 }
 
 /// Per-stream chain: ``MeasurementAssembler`` (Nexmon cores -> 3 antennas) -> ``FeatureExtractor`` ->
-/// ``Resampler`` -> [``DopplerSpectrum`` for `csi-ratio-doppler`] -> ``SlidingWindow`` (+ ``MotionEnergy``). Feed it all frames of one transmitter (for Nexmon: all
+/// ``Resampler`` -> [``DopplerSpectrum`` for the Doppler transforms] -> ``SlidingWindow`` (+ ``MotionEnergy``). Feed it all frames of one transmitter (for Nexmon: all
 /// cores; do not split a transmitter's cores into separate pipelines).
 /// Preallocated; steady-state pushes allocate nothing except inside the extractor's first use of a grid.
 public final class FeaturePipeline {
@@ -77,7 +77,7 @@ public final class FeaturePipeline {
     public let assembler = MeasurementAssembler()
     /// Flags of the last extracted frame.
     public private(set) var lastFlags: FeatureFlags = []
-    /// The spectrum stage (`csi-ratio-doppler` only).
+    /// The spectrum stage (Doppler transforms only).
     public private(set) var doppler: DopplerSpectrum?
     /// Called with every window step (features,) before it enters the window (the daemon's streaming engine
     /// keeps its own per-stream state from these).
@@ -90,7 +90,7 @@ public final class FeaturePipeline {
     public private(set) var featurisedFrames = 0
     /// The window handed to callbacks, (steps, features).
     private var windowBuffer: [Float]
-    /// The latest spectrum frame, (bins,) (`csi-ratio-doppler`).
+    /// The latest spectrum frame, (bins,) (Doppler transforms).
     private var frameBuffer: [Float]
 
     /// Creates a pipeline.
@@ -104,6 +104,9 @@ public final class FeaturePipeline {
         case .ratioDoppler(let spec):
             resampler = Resampler(config: config.resampler, features: FeatureExtractor.ratioFeatures)
             doppler = DopplerSpectrum(spec: spec, series: FeatureExtractor.ratioFeatures / 2)
+        case .amplitudeDoppler(let spec):
+            resampler = Resampler(config: config.resampler, features: FeatureExtractor.amplitudeSeriesFeatures)
+            doppler = DopplerSpectrum(spec: spec, series: FeatureExtractor.amplitudeSeriesFeatures / 2)
         }
         window = SlidingWindow(steps: config.steps, features: features, hopSteps: config.hopSteps)
         motion = MotionEnergy(steps: max(2, config.motionSteps), features: features)
@@ -131,7 +134,11 @@ public final class FeaturePipeline {
     /// computed only when the resampler samples it (``Resampler/push(timestamp:loadHeld:emit:)``): the values are
     /// the same as featurising every frame.
     private func pushMeasurement(_ frame: CSIFrame, onWindow: (FeatureWindow) -> Void) throws(FeatureError) -> ResampleOutcome {
-        lastFlags = doppler == nil ? try extractor.validate(frame) : try extractor.checkRatio(frame).flags
+        switch config.transform {
+        case .amplitudeDB: lastFlags = try extractor.validate(frame)
+        case .ratioDoppler: lastFlags = try extractor.checkRatio(frame).flags
+        case .amplitudeDoppler: lastFlags = try extractor.checkAmplitudeSeries(frame).flags
+        }
         let outcome = resampler.push(timestamp: frame.timestamp, loadHeld: loadHeld, emit: { time, step in
             accept(stepTime: time, step: step, onWindow: onWindow)
         })
@@ -149,11 +156,12 @@ public final class FeaturePipeline {
         guard let frame = heldFrame else { return }
         featurisedFrames += 1
         do throws(FeatureError) {
-            if let doppler {
+            switch config.transform {
+            case .amplitudeDB: try extractor.extract(frame, into: out)
+            case .ratioDoppler(let spec):
                 try extractor.extractRatio(frame, into: out)
-                if doppler.spec.unitRatio { Self.normalizeToUnit(out) }
-            } else {
-                try extractor.extract(frame, into: out)
+                if spec.unitRatio { Self.normalizeToUnit(out) }
+            case .amplitudeDoppler: try extractor.extractAmplitudeSeries(frame, into: out)
             }
         } catch {
             for f in 0..<out.count { out[f] = 0 }

@@ -6,24 +6,51 @@
 ///   phase garbage and AGC common to all chains), its static part removed, and its Doppler power spectrum folded
 ///   into `bins` signed-frequency bands, in dB relative to the static power. One step per spectrum frame (every
 ///   `hop` resampled instants), so a window of 40 steps at 10 Hz covers 4 s of movement.
+/// * `amplitude-doppler` (layout `doppler-<bins>`): the amplitudes of up to 3 receive chains x 30 subcarriers,
+///   divided by the frame's own RMS (cancels AGC and transmit power), their static part removed, and the Doppler
+///   power spectrum of these real series (symmetric in frequency) in the same bands and units. Needs one receive
+///   chain only: the input for 1-antenna radios (Raspberry Pi Nexmon, ESP32), and it accepts any chain count.
 public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
     /// `amplitude-db`, 3 x 30 features per step.
     case amplitudeDB
     /// `csi-ratio-doppler` with its spectrum parameters.
     case ratioDoppler(DopplerSpec)
+    /// `amplitude-doppler` with its spectrum parameters (`unit_ratio` does not apply).
+    case amplitudeDoppler(DopplerSpec)
 
     /// `input.transform` names.
     public static let amplitudeDBName = "amplitude-db"
     /// `input.transform` name of ``ratioDoppler(_:)``.
     public static let ratioDopplerName = "csi-ratio-doppler"
+    /// `input.transform` name of ``amplitudeDoppler(_:)``.
+    public static let amplitudeDopplerName = "amplitude-doppler"
     /// Every transform name this code produces.
-    public static let supportedNames: [String] = [amplitudeDBName, ratioDopplerName]
+    public static let supportedNames: [String] = [amplitudeDBName, ratioDopplerName, amplitudeDopplerName]
+
+    /// The spectrum parameters of the Doppler transforms (`nil` for `amplitude-db`).
+    public var doppler: DopplerSpec? {
+        switch self {
+        case .amplitudeDB: return nil
+        case .ratioDoppler(let spec), .amplitudeDoppler(let spec): return spec
+        }
+    }
+
+    /// Receive chains a stream must have (`amplitude-db`: the layout's 3 unless replication is allowed;
+    /// `csi-ratio-doppler`: 2; `amplitude-doppler`: 1).
+    public var minimumChains: Int {
+        switch self {
+        case .amplitudeDB: return FeatureLayout.antennas
+        case .ratioDoppler: return 2
+        case .amplitudeDoppler: return 1
+        }
+    }
 
     /// The `input.transform` name.
     public var name: String {
         switch self {
         case .amplitudeDB: return Self.amplitudeDBName
         case .ratioDoppler: return Self.ratioDopplerName
+        case .amplitudeDoppler: return Self.amplitudeDopplerName
         }
     }
 
@@ -31,7 +58,7 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
     public var layout: String {
         switch self {
         case .amplitudeDB: return FeatureLayout.name
-        case .ratioDoppler(let spec): return "doppler-\(spec.bins)"
+        case .ratioDoppler(let spec), .amplitudeDoppler(let spec): return "doppler-\(spec.bins)"
         }
     }
 
@@ -39,7 +66,7 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
     public var featureCount: Int {
         switch self {
         case .amplitudeDB: return FeatureLayout.features
-        case .ratioDoppler(let spec): return spec.bins
+        case .ratioDoppler(let spec), .amplitudeDoppler(let spec): return spec.bins
         }
     }
 
@@ -50,19 +77,19 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
     public var parameters: [String: Any] {
         switch self {
         case .amplitudeDB: return [:]
-        case .ratioDoppler(let spec): return ["doppler": spec.json]
+        case .ratioDoppler(let spec), .amplitudeDoppler(let spec): return ["doppler": spec.json]
         }
     }
 
     /// Reads the transform of a model's or dataset's `input` object: `transform` (default `amplitude-db`),
-    /// `layout`, `features`, `sample_rate_hz` and, for `csi-ratio-doppler`, the `doppler` object. Errors name the
+    /// `layout`, `features`, `sample_rate_hz` and, for the Doppler transforms, the `doppler` object. Errors name the
     /// field (`input.doppler.fft`, ...).
     public init(input: [String: Any]) throws(FeatureTransformError) {
         let name = (input["transform"] as? String) ?? Self.amplitudeDBName
         switch name {
         case Self.amplitudeDBName:
             self = .amplitudeDB
-        case Self.ratioDopplerName:
+        case Self.ratioDopplerName, Self.amplitudeDopplerName:
             guard let object = input["doppler"] as? [String: Any] else {
                 throw FeatureTransformError(field: "input.doppler", reason: "is missing or not an object (needed by \(name))")
             }
@@ -72,7 +99,15 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
                 throw FeatureTransformError(field: "input.sample_rate_hz", reason: "is \(rate); the doppler spectrum "
                     + "makes \(spec.frameRateHz) frames/s (rate_hz / hop)")
             }
-            self = .ratioDoppler(spec)
+            if name == Self.amplitudeDopplerName {
+                guard !spec.unitRatio else {
+                    throw FeatureTransformError(field: "input.doppler.unit_ratio", reason: "applies to "
+                        + "\(Self.ratioDopplerName) only (\(name) has no phase)")
+                }
+                self = .amplitudeDoppler(spec)
+            } else {
+                self = .ratioDoppler(spec)
+            }
         default:
             throw FeatureTransformError(field: "input.transform", reason: "'\(name)' is not produced by this version "
                 + "(supported: \(Self.supportedNames.joined(separator: ", ")))")
@@ -96,9 +131,9 @@ public struct FeatureTransformError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(field): \(reason)" }
 }
 
-/// Parameters of the `csi-ratio-doppler` transform (model file `input.doppler`).
+/// Parameters of the Doppler transforms, `csi-ratio-doppler` and `amplitude-doppler` (model file `input.doppler`).
 public struct DopplerSpec: Sendable, Hashable {
-    /// Rate (Hz) the CSI ratio is resampled at before the spectrum (`rate_hz`); Doppler is seen up to +-rate/2.
+    /// Rate (Hz) the CSI ratio (or the amplitudes) is resampled at before the spectrum (`rate_hz`); Doppler is seen up to +-rate/2.
     public var rateHz: Double
     /// Resampled instants per spectrum (`fft`, a Hann-windowed DFT of this length).
     public var fftSize: Int

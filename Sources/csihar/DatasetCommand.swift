@@ -27,10 +27,11 @@ struct DatasetExportCommand: AsyncParsableCommand {
                        more than --min-coverage of it, else it is skipped (or labelled --unlabeled).
               ut-har   SenseFi UT-HAR folders (data/X_*.csv, label/y_*.csv: NumPy arrays named .csv).
             Defaults: wiar 25 Hz x 50 steps, hop 0.25 s; capture 250 Hz x 250 steps, hop 0.2 s (UT-HAR).
-            Transforms (--transform): amplitude-db (3x30 amplitudes in dB, the default) or csi-ratio-doppler (CSI
+            Transforms (--transform): amplitude-db (3x30 amplitudes in dB, the default), csi-ratio-doppler (CSI
             ratio between receive chains, static part removed, Doppler spectrum in --bins bands from --fft-point
             spectra of the ratio resampled at --doppler-rate, one step every 1 / --sample-rate s; defaults 250 Hz,
-            64 points, 32 bands, 10 steps/s, 40 steps = 4 s windows; docs/features.md).
+            64 points, 32 bands, 10 steps/s, 40 steps = 4 s windows; docs/features.md) or amplitude-doppler (the
+            same spectrum of gain-normalised amplitudes: needs one receive chain only).
             """)
 
     @Option(help: "Input format: wiar, capture or ut-har.")
@@ -63,16 +64,16 @@ struct DatasetExportCommand: AsyncParsableCommand {
     @Option(help: "Longest gap (s) a value is held; longer gaps restart the window.")
     var maxHold: Double = 0.5
 
-    @Option(help: "Input transform: amplitude-db or csi-ratio-doppler.")
+    @Option(help: "Input transform: amplitude-db, csi-ratio-doppler or amplitude-doppler.")
     var transform: String = FeatureTransform.amplitudeDBName
 
-    @Option(help: "csi-ratio-doppler: rate (Hz) the CSI ratio is resampled at.")
+    @Option(help: "Doppler transforms: rate (Hz) the CSI ratio is resampled at.")
     var dopplerRate: Double = DopplerSpec.standard.rateHz
 
-    @Option(help: "csi-ratio-doppler: points per spectrum.")
+    @Option(help: "Doppler transforms: points per spectrum.")
     var fftPoints: Int = DopplerSpec.standard.fftSize
 
-    @Option(help: "csi-ratio-doppler: signed-frequency bands per spectrum (divides --fft-points).")
+    @Option(help: "Doppler transforms: signed-frequency bands per spectrum (divides --fft-points).")
     var bins: Int = DopplerSpec.standard.bins
 
     @Flag(help: "csi-ratio-doppler: use only the phase of the CSI ratio (unit magnitude; per-chain gain steps vanish).")
@@ -108,7 +109,7 @@ struct DatasetExportCommand: AsyncParsableCommand {
     func featureTransform() throws -> FeatureTransform {
         switch transform {
         case FeatureTransform.amplitudeDBName: return .amplitudeDB
-        case FeatureTransform.ratioDopplerName:
+        case FeatureTransform.ratioDopplerName, FeatureTransform.amplitudeDopplerName:
             let frameRate = sampleRate ?? 10
             let hop = Int((dopplerRate / frameRate).rounded())
             let spec = DopplerSpec(rateHz: dopplerRate, fftSize: fftPoints, hop: max(1, hop), bins: bins,
@@ -116,6 +117,10 @@ struct DatasetExportCommand: AsyncParsableCommand {
             do { try spec.validate() } catch { throw ValidationError("\(error)") }
             guard abs(spec.frameRateHz - frameRate) < 1e-6 * frameRate else {
                 throw ValidationError("--sample-rate \(frameRate) must divide --doppler-rate \(dopplerRate) evenly")
+            }
+            if transform == FeatureTransform.amplitudeDopplerName {
+                guard !unitRatio else { throw ValidationError("--unit-ratio applies to csi-ratio-doppler only") }
+                return .amplitudeDoppler(spec)
             }
             return .ratioDoppler(spec)
         default:
@@ -129,7 +134,7 @@ struct DatasetExportCommand: AsyncParsableCommand {
         switch format {
         case "wiar": try exportRecordings(wiarRecordings(), labels: labelList, defaults: (25, 50, 0.25))
         case "capture":
-            let doppler = transform == FeatureTransform.ratioDopplerName
+            let doppler = transform != FeatureTransform.amplitudeDBName
             try exportRecordings(captureRecordings(), labels: labelList, defaults: doppler ? (10, 40, 0.2) : (250, 250, 0.2))
         default: try exportUTHAR(labels: labelList)
         }

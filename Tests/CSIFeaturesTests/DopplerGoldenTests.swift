@@ -14,6 +14,8 @@ private struct DopplerGolden: Decodable {
     var bins: Int
     var floor_db: Double
     var unit_ratio: Bool
+    var transform: String
+    var chains: Int
     var segments: Int
     var frame_count: Int
     var end_times: [Double]
@@ -21,7 +23,8 @@ private struct DopplerGolden: Decodable {
 }
 
 @Suite struct DopplerGoldenTests {
-    /// Every spectrum frame of the `csi-ratio-doppler` path (reader -> CSI ratio -> resampler -> DopplerSpectrum),
+    /// Every spectrum frame of a Doppler path (reader -> CSI ratio or normalised amplitudes -> resampler ->
+    /// DopplerSpectrum),
     /// as the daemon and `dataset export` make it, against csiread + a NumPy FFT implementation written from the
     /// definition (scripts/make-doppler-fixture.py). Windows of one step, so every frame is compared.
     private func compare(fixture name: String, capture: URL) throws {
@@ -29,14 +32,18 @@ private struct DopplerGolden: Decodable {
         let golden = try JSONDecoder().decode(DopplerGolden.self, from: Data(contentsOf: url))
         let spec = DopplerSpec(rateHz: golden.rate, fftSize: golden.fft, hop: golden.hop, bins: golden.bins,
                                floorDB: golden.floor_db, unitRatio: golden.unit_ratio)
+        let transform: FeatureTransform = golden.transform == FeatureTransform.amplitudeDopplerName
+            ? .amplitudeDoppler(spec) : .ratioDoppler(spec)
         let config = FeaturePipelineConfig(steps: 1, sampleRateHz: spec.frameRateHz, hopSeconds: 1 / spec.frameRateHz,
-                                           pointsPerStep: golden.points, transform: .ratioDoppler(spec))
+                                           pointsPerStep: golden.points, transform: transform)
         #expect(config.featureCount == golden.bins && config.hopSteps == 1)
         let pipeline = FeaturePipeline(config: config)
         let reader = try Intel5300Reader(path: capture.path, hostTimePath: "")
         var frames: [[Float]] = [], ends: [Double] = []
         let collect: (FeatureWindow) -> Void = { frames.append(Array($0.values)); ends.append($0.endTime) }
-        while let frame = try reader.nextFrame() { try pipeline.push(frame, onWindow: collect) }
+        while let frame = try reader.nextFrame() {
+            try pipeline.push(golden.chains < frame.nrx ? firstChains(of: frame, golden.chains) : frame, onWindow: collect)
+        }
         pipeline.finish(onWindow: collect)
         try #require(frames.count == golden.frame_count, "\(frames.count) spectra, reference \(golden.frame_count)")
         var maxDiff = 0.0, maxTimeDiff = 0.0, worst = (frame: 0, bin: 0, swift: 0.0, reference: 0.0)
@@ -48,21 +55,34 @@ private struct DopplerGolden: Decodable {
             maxTimeDiff = max(maxTimeDiff, abs(ends[n] - golden.end_times[n]))
         }
         print("  largest difference at frame \(worst.frame) band \(worst.bin): \(worst.swift) vs \(worst.reference) dB")
-        print("\(golden.file)\(golden.unit_ratio ? " (unit_ratio)" : ""): \(frames.count) doppler spectra (\(golden.segments) segment(s)) vs \(golden.oracle): "
+        print("\(golden.file) \(golden.transform)\(golden.unit_ratio ? " (unit_ratio)" : ""), \(golden.chains) chain(s): \(frames.count) doppler spectra (\(golden.segments) segment(s)) vs \(golden.oracle): "
               + "maxdiff = \(maxDiff) dB, end-time maxdiff = \(maxTimeDiff) s")
         #expect(maxDiff < 2e-3)          // float32 CSI ratios vs float64; 4-decimal rounding of the fixture
         #expect(maxTimeDiff < 2e-6)
     }
 
-    /// The project's simulated capture: a person moving, 250 packets/s (complex ratio, and its phase only).
-    @Test(arguments: ["doppler-simulated.json", "doppler-simulated-unit.json"])
+    /// `frame` as a radio with only its first `chains` receive chains would deliver it (transmit stream 0).
+    private func firstChains(of frame: CSIFrame, _ chains: Int) -> CSIFrame {
+        let count = chains * frame.nsub
+        let start = frame.index(tx: 0, rx: 0, subcarrier: 0)
+        return CSIFrame(timestamp: frame.timestamp, device: frame.device, source: frame.source, sequence: frame.sequence,
+                        rssi: Array(frame.rssi.prefix(chains)), noise: frame.noise, agc: frame.agc,
+                        bandwidthMHz: frame.bandwidthMHz, ntx: 1, nrx: chains, subcarriers: frame.subcarriers,
+                        real: Array(frame.real[start..<(start + count)]), imag: Array(frame.imag[start..<(start + count)]))
+    }
+
+    /// The project's simulated capture: a person moving, 250 packets/s (complex ratio, its phase only, and the
+    /// normalised amplitudes).
+    @Test(arguments: ["doppler-simulated.json", "doppler-simulated-unit.json", "doppler-simulated-amplitude.json"])
     func simulatedCaptureMatchesNumPy(fixture: String) throws {
         try compare(fixture: fixture,
                     capture: SharedData.repositoryRoot().appendingPathComponent("samples/living-room-intel5300.dat"))
     }
 
-    /// A real CSI Tool capture (3 Rx x 2 Tx, gaps that restart the grid).
-    @Test(arguments: ["doppler-real-intel5300.json", "doppler-real-intel5300-unit.json"])
+    /// A real CSI Tool capture (3 Rx x 2 Tx, gaps that restart the grid); amplitude-doppler also from its first
+    /// receive chain alone, as a 1-antenna radio delivers it.
+    @Test(arguments: ["doppler-real-intel5300.json", "doppler-real-intel5300-unit.json",
+                      "doppler-real-intel5300-amplitude.json", "doppler-real-intel5300-amplitude-1ch.json"])
     func realIntel5300CaptureMatchesNumPy(fixture: String) throws {
         guard let capture = SharedData.file("captures/intel5300/sample_0x1_ap.dat") else { return }
         try compare(fixture: fixture, capture: capture)

@@ -17,6 +17,10 @@ import CSICapture
                                                   "sample_rate_hz": 10.0, "doppler": doppler])
         #expect(parsed == .ratioDoppler(.standard))
         #expect(parsed.featureCount == 32 && parsed.layout == "doppler-32")
+        let amplitude = try FeatureTransform(input: ["transform": "amplitude-doppler", "layout": "doppler-32",
+                                                     "doppler": doppler])
+        #expect(amplitude == .amplitudeDoppler(.standard) && amplitude.minimumChains == 1)
+        #expect(amplitude.doppler == .standard && FeatureTransform.amplitudeDB.doppler == nil)
 
         let cases: [([String: Any], String)] = [
             (["transform": "amplitude-db", "layout": "1x64"], "input.layout"),
@@ -29,6 +33,10 @@ import CSICapture
             (["transform": "csi-ratio-doppler", "doppler": doppler.merging(["rate_hz": "fast"]) { $1 }], "input.doppler.rate_hz"),
             (["transform": "csi-ratio-doppler", "doppler": doppler, "sample_rate_hz": 250.0], "input.sample_rate_hz"),
             (["transform": "csi-ratio-doppler", "doppler": doppler, "layout": "3x30"], "input.layout"),
+            (["transform": "amplitude-doppler", "doppler": doppler.merging(["unit_ratio": true]) { $1 }],
+             "input.doppler.unit_ratio"),
+            (["transform": "amplitude-doppler", "doppler": doppler, "features": 90], "input.features"),
+            (["transform": "amplitude-doppler"], "input.doppler"),
         ]
         for (input, field) in cases {
             let message = error(input)
@@ -68,5 +76,36 @@ import CSICapture
                                                                      transform: .ratioDoppler(.standard)))
         #expect(pipeline.config.sampleRateHz == 10 && pipeline.config.resampler.sampleRateHz == 250)
         #expect(throws: FeatureError.self) { try pipeline.push(frame(chains: 1)) { _ in } }
+    }
+
+    /// `amplitude-doppler` from one chain: each frame divided by its own RMS (a gain step leaves no trace), missing
+    /// chains zero; a 1-chain stream makes spectrum windows.
+    @Test func amplitudeSeriesFromOneChain() throws {
+        let subcarriers = FeatureLayout.intelSubcarriers20MHz
+        func frame(gain: Float, time: Double = 0) -> CSIFrame {
+            let real = subcarriers.indices.map { gain * Float(1 + $0 % 3) }
+            return CSIFrame(timestamp: time, device: .esp32, ntx: 1, nrx: 1, subcarriers: subcarriers,
+                            real: real, imag: real.map { -$0 })
+        }
+        let extractor = FeatureExtractor()
+        var low = [Float](repeating: -1, count: FeatureExtractor.amplitudeSeriesFeatures), high = low
+        try low.withUnsafeMutableBufferPointer { _ = try extractor.extractAmplitudeSeries(frame(gain: 1), into: $0) }
+        try high.withUnsafeMutableBufferPointer { _ = try extractor.extractAmplitudeSeries(frame(gain: 10), into: $0) }
+        // |H| = sqrt(2) g (1 + s % 3); mean square over s of (1 + s % 3)^2 = (1 + 4 + 9) / 3
+        let rms = (14.0 / 3).squareRoot()
+        var maxDiff = 0.0
+        for s in 0..<30 {
+            maxDiff = max(maxDiff, abs(Double(low[2 * s]) - Double(1 + s % 3) / rms), abs(Double(high[2 * s] - low[2 * s])))
+            maxDiff = max(maxDiff, abs(Double(low[2 * s + 1])), abs(Double(low[60 + 2 * s])), abs(Double(low[120 + 2 * s])))
+        }
+        print("1-chain normalised amplitude maxdiff \(maxDiff)")
+        #expect(maxDiff < 1e-6)
+        let spec = DopplerSpec(rateHz: 20, fftSize: 16, hop: 2, bins: 16)
+        let pipeline = FeaturePipeline(config: FeaturePipelineConfig(steps: 5, sampleRateHz: 10, hopSeconds: 0.2,
+                                                                     transform: .amplitudeDoppler(spec)))
+        var windows = 0
+        for n in 0..<100 { try pipeline.push(frame(gain: n % 7 == 0 ? 3 : 1, time: Double(n) / 50)) { _ in windows += 1 } }
+        print("1-chain amplitude-doppler windows from 2 s: \(windows)")
+        #expect(windows > 0)
     }
 }

@@ -1,0 +1,70 @@
+import CSICapture
+
+extension FeatureExtractor {
+    /// Receive chains the `amplitude-doppler` input reads (chains beyond it are ignored, missing ones left zero).
+    public static let amplitudeSeriesChains = 3
+    /// Floats per measurement of ``extractAmplitudeSeries(_:into:)``: (chains, 30 subcarriers, re/im) with the
+    /// imaginary part zero, the shape the spectrum stage takes.
+    public static let amplitudeSeriesFeatures = amplitudeSeriesChains * FeatureLayout.subcarriersPerAntenna * 2
+
+    /// Writes the gain-normalised amplitudes of `frame` into `out` (at least ``amplitudeSeriesFeatures`` floats),
+    /// (chain, subcarrier, re/im) row-major with im = 0: `A[a, s] = |H[a, s]| / sqrt(mean_{a, s} |H[a, s]|^2)`
+    /// over the frame's first `min(nrx, 3)` chains and the 30 layout subcarriers of transmit stream 0 (magnitudes
+    /// between subcarriers interpolated as in `amplitude-db`); missing chains stay zero.
+    ///
+    /// Dividing by the frame's own RMS cancels the gain common to the whole frame (AGC steps, RSSI scaling, the
+    /// transmitter's power): what is left is the shape of the channel across subcarriers and chains, which a moving
+    /// person modulates at the path-length Doppler rate. Phase is not used, so one receive chain is enough (the
+    /// Raspberry Pi's Nexmon, an ESP32). A frame whose selected entries are all zero gives zeros. No allocation
+    /// once the grid's plan is built.
+    @discardableResult
+    public func extractAmplitudeSeries(_ frame: CSIFrame, into out: UnsafeMutableBufferPointer<Float>) throws(FeatureError) -> FeatureFlags {
+        guard out.count >= Self.amplitudeSeriesFeatures else {
+            throw .malformedFrame(device: frame.device.description,
+                                  reason: "output holds \(out.count) < \(Self.amplitudeSeriesFeatures) values")
+        }
+        let (plan, flags) = try checkAmplitudeSeries(frame)
+        let subcarriers = FeatureLayout.subcarriersPerAntenna
+        let chains = min(frame.nrx, Self.amplitudeSeriesChains)
+        var power = 0.0
+        frame.real.withUnsafeBufferPointer { re in
+            frame.imag.withUnsafeBufferPointer { im in
+                for a in 0..<Self.amplitudeSeriesChains {
+                    let base = a < chains ? frame.index(tx: 0, rx: a, subcarrier: 0) : 0
+                    for s in 0..<subcarriers {
+                        let o = 2 * (a * subcarriers + s)
+                        out[o + 1] = 0
+                        guard a < chains else { out[o] = 0; continue }
+                        let l = base + plan.lower[s], u = base + plan.upper[s]
+                        var value = (Double(re[l]) * Double(re[l]) + Double(im[l]) * Double(im[l])).squareRoot()
+                        let w = Double(plan.weight[s])
+                        if w != 0 {
+                            let upper = (Double(re[u]) * Double(re[u]) + Double(im[u]) * Double(im[u])).squareRoot()
+                            value = (1 - w) * value + w * upper
+                        }
+                        power += value * value
+                        out[o] = Float(value)
+                    }
+                }
+            }
+        }
+        let rms = (power / Double(chains * subcarriers)).squareRoot()
+        let scale = rms > 0 ? 1 / rms : 0
+        for a in 0..<chains {
+            for s in 0..<subcarriers {
+                let o = 2 * (a * subcarriers + s)
+                out[o] = Float(Double(out[o]) * scale)
+            }
+        }
+        return flags
+    }
+
+    /// Checks that `frame` can supply gain-normalised amplitudes (shape, grid) and returns its plan; any number of
+    /// receive chains will do.
+    func checkAmplitudeSeries(_ frame: CSIFrame) throws(FeatureError) -> (plan: SubcarrierPlan, flags: FeatureFlags) {
+        var flags = try checkShape(frame)
+        let plan = try plan(for: frame)
+        flags.formUnion(plan.flags)
+        return (plan, flags)
+    }
+}
