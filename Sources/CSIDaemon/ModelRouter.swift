@@ -86,17 +86,15 @@ public final class ModelRouter {
             case .fits: return .model(classifier, label: route.label)
             case .rateUnknown: return .wait
             case .rateTooLow:
-                if slowest == nil { slowest = (route, requirements) }
-                reasons.append("\(route.name) needs \(requirements)")
+                if slowest == nil { slowest = (route, requirements) } else { reasons.append("\(route.name) needs \(requirements)") }
             case .chains:
                 reasons.append("\(route.name) needs \(requirements)")
             }
         }
         let others = reasons.isEmpty ? "no routes" : reasons.joined(separator: "; ")
         if let slowest {
-            let rate = profile.rateHz.map { String(format: "%.1f Hz", $0) } ?? "?"
-            return .rateTooLow("\(profile) is slower (\(rate)) than \(slowest.route.name) needs "
-                + String(format: "(>= %g Hz)", slowest.requirements.minimumRateHz ?? 0) + "; no other model fits: \(others)")
+            return .rateTooLow("this \(profile) is slower than \(slowest.route.name) needs (\(slowest.requirements)); "
+                + "no other model fits: \(others)")
         }
         return .noModel("no model fits this \(profile): \(others)")
     }
