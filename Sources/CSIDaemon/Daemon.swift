@@ -12,25 +12,34 @@ public enum Daemon {
     public static func run(settings initial: DaemonSettings, configPath: String?,
                            reloadSettings: @escaping @Sendable () throws -> DaemonSettings,
                            environment: [String: String] = ProcessInfo.processInfo.environment) async throws {
-        try await run(settings: initial, configPath: configPath, reloadSettings: reloadSettings, environment: environment) {
-            try loadClassifier(settings: $0, logger: $1, strictDefault: $2)
-        }
+        try await run(settings: initial, configPath: configPath, reloadSettings: reloadSettings, environment: environment,
+                      loadRouter: { try loadRouter(settings: $0, logger: $1, strictDefault: $2) })
     }
 
-    /// ``run(settings:configPath:reloadSettings:environment:)`` with the model loader given (tests run the whole
-    /// daemon in-process with a classifier whose behaviour they control). `loadModel(settings, logger, strict)`.
+    /// ``run(settings:configPath:reloadSettings:environment:)`` with one model given by `loadModel(settings,
+    /// logger, strict)` (tests run the whole daemon in-process with a classifier whose behaviour they control).
     static func run(settings initial: DaemonSettings, configPath: String?,
                     reloadSettings: @escaping @Sendable () throws -> DaemonSettings,
                     environment: [String: String],
                     loadModel: @escaping @Sendable (DaemonSettings, Logger, Bool) throws -> (any WindowClassifier)?) async throws {
+        try await run(settings: initial, configPath: configPath, reloadSettings: reloadSettings, environment: environment,
+                      loadRouter: { .single(try loadModel($0, $1, $2)) })
+    }
+
+    /// ``run(settings:configPath:reloadSettings:environment:)`` with the model loader given:
+    /// `loadRouter(settings, logger, strict)`.
+    static func run(settings initial: DaemonSettings, configPath: String?,
+                    reloadSettings: @escaping @Sendable () throws -> DaemonSettings,
+                    environment: [String: String],
+                    loadRouter: @escaping @Sendable (DaemonSettings, Logger, Bool) throws -> ModelRouter) async throws {
         let logger = makeLogger(level: initial.logLevel, environment: environment)
         let notifier = SystemdNotifier(environment: environment)
-        let classifier = try loadModel(initial, logger, false)
+        let router = try loadRouter(initial, logger, false)
         let hub = EventHub(queueCapacity: initial.subscriberQueue)
         var options = initial.runnerOptions
         options.stateDirectory = CalibrationStore.resolveStateDirectory(configured: initial.stateDirectory, environment: environment)
-        let runner = try DaemonRunner(options: options, classifier: classifier, hub: hub,
-                                      log: { logger.info("\($0)") })
+        let runner = try DaemonRunner(options: options, router: router, hub: hub,
+                                      log: { logger.info("\($0)") }, warn: { logger.warning("\($0)") })
         logger.info("calibration files in \(options.stateDirectory ?? "-")/calibration")
 
         let activated = SocketActivation.listenDescriptors(environment: environment)
@@ -68,10 +77,10 @@ public enum Daemon {
             notifier.reloading()
             do {
                 let settings = try reloadSettings()
-                let newClassifier = try loadModel(settings, logger, true)
-                // Model and pipeline settings are swapped together, between two bursts of frames.
-                runner.reload(classifier: newClassifier, config: settings.pipeline)
-                logger.info("reloaded configuration", metadata: ["model": "\(newClassifier?.name ?? "none")"])
+                let newRouter = try loadRouter(settings, logger, true)
+                // Models and pipeline settings are swapped together, between two bursts of frames.
+                runner.reload(router: newRouter, config: settings.pipeline)
+                logger.info("reloaded configuration", metadata: ["models": "\(DaemonRunner.modelNames(newRouter))"])
                 let restartOnly = Self.restartOnlyChanges(from: initial, to: settings)
                 if !restartOnly.isEmpty {
                     logger.warning("changed settings that apply only after a restart: \(restartOnly.joined(separator: ", "))")
@@ -112,22 +121,14 @@ public enum Daemon {
         logger.info("stopped")
     }
 
-    /// The model to serve: the configured one (a bad file throws, naming it), else the default if present, else
-    /// none (streams and heartbeats only). An unusable default model is logged and skipped at startup
-    /// (`strictDefault` false) but makes a reload fail, so the running model is kept.
-    static func loadClassifier(settings: DaemonSettings, logger: Logger, strictDefault: Bool = false) throws -> (any WindowClassifier)? {
-        let maxBatch = settings.pipeline.maxBatch
-        if let path = settings.modelPath { return try ModelLoader.load(path: path, maxBatch: maxBatch) }
-        if FileManager.default.fileExists(atPath: DaemonSettings.defaultModelPath) {
-            do {
-                return try ModelLoader.load(path: DaemonSettings.defaultModelPath, maxBatch: maxBatch)
-            } catch {
-                if strictDefault { throw error }
-                logger.error("default model unusable: \(error)")
-            }
-        }
-        logger.warning("no model: serving stream and heartbeat events only (pass --model FILE)")
-        return nil
+    /// The models to serve (``ModelLoader/router(settings:strictDefault:warn:)``): `model.path` alone, else the
+    /// routes; missing route files are skipped with a warning, the rules are logged. Without any model: streams and
+    /// heartbeats only.
+    static func loadRouter(settings: DaemonSettings, logger: Logger, strictDefault: Bool = false) throws -> ModelRouter {
+        let router = try ModelLoader.router(settings: settings, strictDefault: strictDefault) { logger.warning("\($0)") }
+        for line in router.summary { logger.info("\(line)") }
+        if router.isEmpty { logger.warning("no model: serving stream and heartbeat events only (pass --model FILE)") }
+        return router
     }
 
     /// Settings a SIGHUP cannot apply to the running daemon (the socket, sources and timers are set up once).
@@ -152,6 +153,7 @@ public enum Daemon {
         if old.stateDirectory != new.stateDirectory { changed.append("state.directory") }
         if old.heartbeatSeconds != new.heartbeatSeconds { changed.append("daemon.heartbeat_seconds") }
         if old.logLevel != new.logLevel { changed.append("daemon.log_level") }
+        if old.pipeline.grouping != new.pipeline.grouping { changed.append("pipeline.group/[[group]]") }
         return changed
     }
 

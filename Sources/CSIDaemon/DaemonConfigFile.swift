@@ -17,13 +17,16 @@ public enum DaemonConfigFile {
 
     /// Parses config text; `path` is only used in error messages.
     public static func parse(_ text: String, path: String, base: DaemonSettings = DaemonSettings()) throws(ConfigError) -> DaemonSettings {
-        let entries: [TOMLEntry]
+        let document: (entries: [TOMLEntry], arrayTables: [(name: String, index: Int, line: Int)])
         do {
-            entries = try TOMLParser.parse(text)
+            document = try TOMLParser.parseDocument(text)
         } catch {
             throw ConfigError(path: path, line: error.line, key: nil, reason: error.reason)
         }
         var settings = base
+        let entries = document.entries.filter { !isTableArrayKey($0.key) }
+        try applyTableArrays(document.entries.filter { isTableArrayKey($0.key) }, tables: document.arrayTables,
+                             path: path, to: &settings)
         for entry in entries {
             guard let apply = keys[entry.key] else {
                 throw ConfigError(path: path, line: entry.line, key: entry.key,
@@ -34,6 +37,10 @@ public enum DaemonConfigFile {
             } catch {
                 throw ConfigError(path: path, line: entry.line, key: entry.key, reason: error.reason)
             }
+        }
+        if let model = entries.first(where: { $0.key == "model.path" }), document.arrayTables.contains(where: { $0.name == "route" }) {
+            throw ConfigError(path: path, line: model.line, key: model.key,
+                              reason: "give either model.path (one model for every stream it fits) or [[route]] tables, not both")
         }
         // Cross-field checks of the smoother (labels come from the model later).
         var smoother = settings.pipeline.smoother
@@ -47,8 +54,10 @@ public enum DaemonConfigFile {
         return settings
     }
 
-    /// Every accepted key, sorted.
-    public static var knownKeys: [String] { keys.keys.sorted() }
+    /// Every accepted key, sorted (`[[route]]` and `[[group]]` keys as `route[N].key`, `group[N].key`).
+    public static var knownKeys: [String] {
+        (keys.keys + routeKeys.keys.map { "route[N].\($0)" } + groupKeys.map { "group[N].\($0)" }).sorted()
+    }
 
     /// Why a value is rejected.
     struct Rejected: Error { var reason: String }
@@ -135,6 +144,17 @@ public enum DaemonConfigFile {
         "pipeline.max_batch": { settings, value throws(Rejected) in settings.pipeline.maxBatch = try integer(value, in: 1...4096) },
         "pipeline.silence_seconds": { settings, value throws(Rejected) in settings.pipeline.silenceSeconds = try number(value, above: 0) },
         "pipeline.predictions": { settings, value throws(Rejected) in settings.pipeline.predictions = try boolean(value) },
+        "pipeline.group": { settings, value throws(Rejected) in
+            let text = try string(value)
+            guard let mode = StreamGrouping.Mode(rawValue: text) else {
+                throw Rejected(reason: "'\(text)' is not one of \(StreamGrouping.Mode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+            }
+            settings.pipeline.grouping.mode = mode
+        },
+        "pipeline.rate_probe_seconds": { settings, value throws(Rejected) in
+            settings.pipeline.rateProbeSeconds = try number(value, above: 0)
+            guard settings.pipeline.rateProbeSeconds <= 60 else { throw Rejected(reason: "must be <= 60") }
+        },
         // [smoother] (ranges checked together by SmootherConfig.validate)
         "smoother.averaging_seconds": { settings, value throws(Rejected) in settings.pipeline.smoother.averagingSeconds = try number(value) },
         "smoother.enter_confidence": { settings, value throws(Rejected) in settings.pipeline.smoother.enterConfidence = try number(value) },
@@ -188,17 +208,17 @@ public enum DaemonConfigFile {
         }
     }
 
-    private static func string(_ value: TOMLValue) throws(Rejected) -> String {
+    static func string(_ value: TOMLValue) throws(Rejected) -> String {
         guard case .string(let text) = value else { throw Rejected(reason: "must be a string, not a \(value.typeName)") }
         return text
     }
 
-    private static func boolean(_ value: TOMLValue) throws(Rejected) -> Bool {
+    static func boolean(_ value: TOMLValue) throws(Rejected) -> Bool {
         guard case .boolean(let flag) = value else { throw Rejected(reason: "must be true or false, not a \(value.typeName)") }
         return flag
     }
 
-    private static func strings(_ value: TOMLValue) throws(Rejected) -> [String] {
+    static func strings(_ value: TOMLValue) throws(Rejected) -> [String] {
         guard case .array(let values) = value else { throw Rejected(reason: "must be an array of strings, not a \(value.typeName)") }
         return try values.map { (item: TOMLValue) throws(Rejected) -> String in
             guard case .string(let text) = item else { throw Rejected(reason: "must be an array of strings (found a \(item.typeName))") }
@@ -207,7 +227,7 @@ public enum DaemonConfigFile {
     }
 
     /// A finite number (integer or float), optionally required to be > `above`.
-    private static func number(_ value: TOMLValue, above: Double? = nil) throws(Rejected) -> Double {
+    static func number(_ value: TOMLValue, above: Double? = nil) throws(Rejected) -> Double {
         let number: Double
         switch value {
         case .integer(let integer): number = Double(integer)
@@ -219,7 +239,7 @@ public enum DaemonConfigFile {
         return number
     }
 
-    private static func integer(_ value: TOMLValue, in range: ClosedRange<Int>) throws(Rejected) -> Int {
+    static func integer(_ value: TOMLValue, in range: ClosedRange<Int>) throws(Rejected) -> Int {
         guard case .integer(let integer) = value else { throw Rejected(reason: "must be an integer, not a \(value.typeName)") }
         guard range.contains(integer) else { throw Rejected(reason: "must be within \(range.lowerBound)...\(range.upperBound), not \(integer)") }
         return integer

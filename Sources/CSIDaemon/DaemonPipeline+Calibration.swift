@@ -25,8 +25,8 @@ extension DaemonPipeline {
             let known = streams.keys.sorted()
             return fail("unknown stream \"\(request.stream)\" (streams up: \(known.isEmpty ? "none" : known.joined(separator: ", ")))")
         }
-        guard let model = classifier as? any CalibratableClassifier, let slot = stream.slot else {
-            return fail("the loaded model (\(classifier?.name ?? "none")) cannot be calibrated")
+        guard let model = stream.lane?.classifier as? any CalibratableClassifier, let slot = stream.slot else {
+            return fail("the stream's model (\(stream.lane?.classifier.name ?? "none")) cannot be calibrated")
         }
         let base = stream.calibration
             ?? StreamCalibration(stream: stream.key, model: model.model.config.name, modelSHA256: model.modelSHA256)
@@ -77,7 +77,7 @@ extension DaemonPipeline {
     /// Loads the stream's file (when it comes up, and after a model reload) and applies it; a file that cannot be
     /// used is logged once, published as `stream.error` kind `calibration`, and ignored.
     func loadCalibration(_ stream: Stream) {
-        guard let store = calibrationStore, let model = classifier as? any CalibratableClassifier else { return }
+        guard let store = calibrationStore, let model = stream.lane?.classifier as? any CalibratableClassifier else { return }
         do {
             guard let data = try store.read(key: stream.key) else { return }
             let calibration = try StreamCalibration.parse(data: data, path: store.path(for: stream.key), stream: stream.key,
@@ -93,7 +93,7 @@ extension DaemonPipeline {
     /// Makes `stream` use `calibration` (nil: the model's defaults): head, step offsets, idle motion threshold.
     func apply(_ calibration: StreamCalibration?, to stream: Stream, restartSmoother: Bool) {
         stream.calibration = calibration
-        guard let model = classifier as? any CalibratableClassifier, let slot = stream.slot else { return }
+        guard let model = stream.lane?.classifier as? any CalibratableClassifier, let slot = stream.slot else { return }
         do {
             try model.setHead(try calibration?.head?.head(), for: slot)
         } catch {
@@ -103,7 +103,7 @@ extension DaemonPipeline {
         }
         let baseline = calibration?.baseline
         model.setStepOffsets(Self.offsets(reference: model.idleReference, floor: baseline?.floor), for: slot)
-        let smoother = smootherConfig(idleMotionEnergy: baseline?.idleMotionEnergy)
+        let smoother = smootherConfig(for: stream.lane, idleMotionEnergy: baseline?.idleMotionEnergy)
         if smoother != stream.smoother.config {
             if restartSmoother {
                 stream.smoother.finish(time: stream.lastCaptureTime) { publish(time: $0, stream: stream.key, payload: $1) }
@@ -116,7 +116,7 @@ extension DaemonPipeline {
     func finishBaseline(_ stream: Stream) {
         guard let collector = stream.baseline else { return }
         stream.baseline = nil
-        guard let store = calibrationStore, let model = classifier as? any CalibratableClassifier else { return }
+        guard let store = calibrationStore, let model = stream.lane?.classifier as? any CalibratableClassifier else { return }
         let baseline: RoomBaseline
         switch collector.result(created: Date(timeIntervalSince1970: wallClockNow)) {
         case .failure(let rejection): return collector.reply(Self.errorReply("calibration.baseline: \(stream.key): \(rejection)"))
@@ -145,10 +145,11 @@ extension DaemonPipeline {
         collector.reply(Self.reply(fields))
     }
 
-    /// The smoother settings of a stream: the configured ones, with the baseline's idle motion threshold.
-    func smootherConfig(idleMotionEnergy: Double?) -> SmootherConfig {
-        guard !config.smoother.labels.isEmpty else { return SmootherConfig(labels: ["none"]) }
-        var smoother = config.smoother
+    /// The smoother settings of a stream of `lane`'s model: the configured ones with the model's labels, and the
+    /// baseline's idle motion threshold (no model: a placeholder).
+    func smootherConfig(for lane: ClassifierLane?, idleMotionEnergy: Double?) -> SmootherConfig {
+        guard let lane else { return SmootherConfig(labels: ["none"]) }
+        var smoother = lane.smootherConfig(config.smoother)
         if let idleMotionEnergy { smoother.idleMotionEnergy = idleMotionEnergy }
         return smoother
     }

@@ -4,12 +4,22 @@ import CSIFeatures
 extension DaemonPipeline {
     /// One stream's state.
     final class Stream {
-        /// `source|transmitter`.
+        /// `source|transmitter` (`group:NAME|transmitter` for boards, `.../coreN/ssM` with `pipeline.group = "none"`).
         let key: String
-        /// The capture source name (`replay:FILE`, `pcap:IFACE`, `netlink`).
+        /// The capture source name (`replay:FILE`, `pcap:IFACE`, `netlink`, `group:NAME`).
         let source: String
-        /// Frames -> windows.
-        let features: FeaturePipeline
+        /// Frames -> whole measurements.
+        let assembler: StreamAssembler
+        /// Measurements held until the stream is routed.
+        var probe: RateProbe
+        /// What the router saw (nil: not routed yet).
+        var profile: StreamProfile?
+        /// The route that chose its model (`route[N]`, `model.path`), or `no-model` / `rate-too-low`; nil: none yet.
+        var routeState: String?
+        /// Its model's lane (nil: not routed, or no model fits).
+        var lane: ClassifierLane?
+        /// Measurements -> windows (nil until routed to a model).
+        var features: FeaturePipeline?
         /// Probabilities -> events.
         var smoother: EventSmoother
         /// Monotonic time of the last frame, and capture time of the last frame.
@@ -33,10 +43,12 @@ extension DaemonPipeline {
         /// The empty-room baseline being recorded, if any.
         var baseline: BaselineCollector?
 
-        init(key: String, source: String, features: FeaturePipeline, smoother: EventSmoother, now: Double, captureTime: Double) {
+        init(key: String, source: String, assembler: StreamAssembler, probeSeconds: Double, smoother: EventSmoother,
+             now: Double, captureTime: Double) {
             self.key = key
             self.source = source
-            self.features = features
+            self.assembler = assembler
+            probe = RateProbe(seconds: probeSeconds)
             self.smoother = smoother
             lastSeen = now
             lastCaptureTime = captureTime

@@ -4,17 +4,21 @@ import CSIFeatures
 
 /// The daemon's core, with no sockets and no threads: frames in, events out.
 ///
-/// frame -> stream (by source + transmitter; appears on its first frame) -> ``FeaturePipeline`` (features,
-/// resampling, window) -> pending batch -> ``WindowClassifier`` (all streams' windows in one batch) ->
-/// ``EventSmoother`` per stream -> sequenced ``Event``s to `emit`.
+/// frame -> stream (``StreamGrouping``: by source + transmitter, Nexmon cores or `[[group]]` boards joined by a
+/// ``StreamAssembler``; appears on its first frame) -> rate measured (``RateProbe``, when the route depends on it)
+/// -> ``ModelRouter`` picks the stream's model -> ``FeaturePipeline`` (features, resampling, window) -> the model's
+/// ``ClassifierLane`` (all its streams' windows in one batch) -> ``EventSmoother`` per stream -> sequenced
+/// ``Event``s to `emit`. A stream no model fits gets one `stream.error` (`no-model` or `rate-too-low`).
 /// Owned by one thread; `emit` is called on it.
 public final class DaemonPipeline {
     /// Settings.
     public private(set) var config: PipelineConfig
-    /// The model (`nil`: streams, windows and heartbeats only, no activity events).
-    public private(set) var classifier: (any WindowClassifier)?
+    /// Chooses each stream's model.
+    public private(set) var router: ModelRouter
+    /// The first loaded model (`nil`: streams, windows and heartbeats only, no activity events).
+    public var classifier: (any WindowClassifier)? { lanes.first?.classifier }
     /// Counters reported by heartbeats and `status`.
-    public private(set) var counters = DaemonCounters()
+    public internal(set) var counters = DaemonCounters()
     /// Frame-to-event latency of classified windows.
     public private(set) var latency = LatencyRecorder()
     /// Frames the sources dropped before the pipeline (load shedding); set by the runner, reported in heartbeats.
@@ -24,9 +28,11 @@ public final class DaemonPipeline {
     }
     /// Whether anybody wants `prediction` events (checked per batch; encoding them is skipped otherwise).
     public var wantsPredictions: () -> Bool = { true }
-    /// Receives a log line for each problem published as `stream.error` once (an unusable stream, a failed batch,
-    /// a lost or missing device); per-record problems are only counted.
+    /// Receives a log line for each problem published once (a failed batch, a lost or missing device).
     public var log: (String) -> Void = { _ in }
+    /// Receives a log line, once per stream, for a stream that cannot be classified (no model fits, too slow, its
+    /// frames cannot supply the model's input); the daemon logs these at warning.
+    public var warn: (String) -> Void = { _ in }
 
     /// Where per-stream calibration files live (`nil`: calibration requests are refused, streams run uncalibrated).
     public var calibrationStore: CalibrationStore?
@@ -35,50 +41,44 @@ public final class DaemonPipeline {
 
     /// Live streams by key.
     private(set) var streams: [String: Stream] = [:]
-    /// Stream keys by capture source and radio link (transmitter, core, spatial stream).
-    private var keyCache: [StreamIdentity: String] = [:]
+    /// Stream placements by capture source and radio link (transmitter, core, spatial stream).
+    private var placements: [StreamIdentity: StreamGrouping.Placement] = [:]
     /// What a stream key is made of.
     struct StreamIdentity: Hashable {
         var source: String
         var link: CSISourceID
     }
+    /// How frames make streams (fixed at creation: a reload keeps it).
+    let grouping: StreamGrouping
+    /// One lane per loaded model.
+    private(set) var lanes: [ClassifierLane] = []
     /// Monotonic clock (seconds) and wall clock (seconds since 1970).
     private let monotonic: () -> Double, wallClock: () -> Double
     /// Receives every event, sequenced.
     private let emit: (Event) -> Void
     /// Sequence numbers for this run.
     private var sequencer = EventSequencer()
-
-    /// Pending windows, (maxBatch, steps, features) (batch classifiers; streaming ones keep the steps themselves).
-    private var batchWindows: [Float] = []
-    /// The classifier, when it keeps per-stream steps: windows are then named by (slot, end position).
-    private(set) var streamingClassifier: (any StreamingWindowClassifier)?
-    /// Per pending window of a streaming classifier: its slot and end position, (maxBatch,).
-    private var batchSlots: [Int] = [], batchEnds: [Int] = []
-    /// Pending probabilities, (maxBatch, classes).
-    private var batchProbabilities: [Float] = []
-    /// Per pending window: its stream, end capture time, motion energy, monotonic time its last frame arrived.
-    private var batchStreams: [Stream] = []
-    private var batchEndTimes: [Double] = [], batchMotion: [Double] = [], batchArrival: [Double] = []
     /// The frame being pushed arrived at this monotonic time.
-    private var currentArrival = 0.0
+    var currentArrival = 0.0
 
-    /// Creates a pipeline. `classifier` may be `nil` (no model yet).
-    public init(config: PipelineConfig, classifier: (any WindowClassifier)?,
+    /// Creates a pipeline that gives `classifier` to every stream it fits (`nil`: no model yet).
+    public convenience init(config: PipelineConfig, classifier: (any WindowClassifier)?,
+                            monotonic: @escaping () -> Double, wallClock: @escaping () -> Double,
+                            emit: @escaping (Event) -> Void) {
+        self.init(config: config, router: .single(classifier), monotonic: monotonic, wallClock: wallClock, emit: emit)
+    }
+
+    /// Creates a pipeline whose streams get their model from `router`.
+    public init(config: PipelineConfig, router: ModelRouter,
                 monotonic: @escaping () -> Double, wallClock: @escaping () -> Double,
                 emit: @escaping (Event) -> Void) {
         self.config = config
+        self.router = router
+        grouping = StreamGrouping(config: config.grouping)
         self.monotonic = monotonic
         self.wallClock = wallClock
         self.emit = emit
-        install(classifier)
-    }
-
-    /// The feature settings windows are made with (the model's steps and rate, the configured hop).
-    public var featureConfig: FeaturePipelineConfig {
-        guard let classifier else { return FeaturePipelineConfig.utHAR }
-        return FeaturePipelineConfig(steps: classifier.steps, sampleRateHz: classifier.sampleRateHz,
-                                     hopSeconds: config.hopSeconds, transform: classifier.transform)
+        install(router)
     }
 
     /// The wall clock now (seconds since 1970).
@@ -102,26 +102,41 @@ public final class DaemonPipeline {
                                   silentSeconds: max(0, now - stream.lastSeen),
                                   calibration: stream.calibration.map {
                                       StreamSnapshot.Calibration(head: $0.head != nil, baseline: $0.baseline != nil, created: $0.created)
-                                  })
+                                  },
+                                  model: stream.lane?.classifier.name, route: stream.routeState)
         }
     }
 
-    /// Swaps the model (SIGHUP). Pending windows are classified with the old one first; streams restart their
-    /// windows when the input shape changes (their activities end).
+    /// Swaps the model (SIGHUP) for a single one; see ``replace(router:config:)``.
     public func replace(classifier newClassifier: (any WindowClassifier)?, config newConfig: PipelineConfig) {
+        replace(router: .single(newClassifier), config: newConfig)
+    }
+
+    /// Swaps the models (SIGHUP). Pending windows are classified with the old ones first; every stream ends its
+    /// activity and is routed again (at once when its rate was measured) and restarts its windows. The grouping
+    /// stays as it was at startup.
+    public func replace(router newRouter: ModelRouter, config newConfig: PipelineConfig) {
         flush()
         let now = monotonic()
         for stream in streams.values {
             stream.smoother.finish(time: stream.lastCaptureTime) { publish(time: $0, stream: stream.key, payload: $1) }
+            if let slot = stream.slot { stream.lane?.streaming?.closeStream(slot) }
         }
         config = newConfig
-        install(newClassifier)
+        config.grouping = grouping.config
+        router = newRouter
+        install(newRouter)
         loggedCalibrationProblems.removeAll()
         for (key, stream) in streams {
             stream.baseline.map { $0.reply(Self.errorReply("baseline rejected: the model was reloaded during it; try again")) }
-            let fresh = makeStream(key: key, source: stream.source, now: now, captureTime: stream.lastCaptureTime)
+            let fresh = Stream(key: key, source: stream.source, assembler: stream.assembler, probeSeconds: config.rateProbeSeconds,
+                               smoother: EventSmoother(config: smootherConfig(for: nil, idleMotionEnergy: nil)),
+                               now: now, captureTime: stream.lastCaptureTime)
+            fresh.frames = stream.frames
+            fresh.lastSequence = stream.lastSequence
+            fresh.lostFrames = stream.lostFrames
             streams[key] = fresh
-            loadCalibration(fresh)
+            if let profile = stream.profile, profile.rateHz != nil { route(fresh, profile: profile) }
         }
     }
 
@@ -131,24 +146,26 @@ public final class DaemonPipeline {
         currentArrival = now
         counters.frames += 1
         let identity = StreamIdentity(source: source, link: frame.source)
-        let key: String
-        if let cached = keyCache[identity] {
-            key = cached
+        let placement: StreamGrouping.Placement
+        if let cached = placements[identity] {
+            placement = cached
         } else {
-            // `source|aa:bb:cc:dd:ee:ff[/coreN/ssM]`, built once per stream rather than per frame
-            key = source + "|" + frame.source.description
-            if keyCache.count > 4 * streams.count + 1024 { keyCache.removeAll(keepingCapacity: true) }
-            keyCache[identity] = key
+            placement = grouping.place(frame, source: source)   // built once per radio link rather than per frame
+            if placements.count > 4 * streams.count + 1024 { placements.removeAll(keepingCapacity: true) }
+            placements[identity] = placement
         }
+        let key = placement.key
         let stream: Stream
         if let existing = streams[key] {
             stream = existing
         } else {
-            stream = makeStream(key: key, source: source, now: now, captureTime: frame.timestamp)
+            stream = Stream(key: key, source: placement.source, assembler: grouping.makeAssembler(for: placement),
+                            probeSeconds: config.rateProbeSeconds,
+                            smoother: EventSmoother(config: smootherConfig(for: nil, idleMotionEnergy: nil)),
+                            now: now, captureTime: frame.timestamp)
             streams[key] = stream
             counters.streams = streams.count
-            publish(time: frame.timestamp, stream: key, payload: .streamUp(source: source, device: frame.device.description))
-            loadCalibration(stream)
+            publish(time: frame.timestamp, stream: key, payload: .streamUp(source: placement.source, device: frame.device.description))
         }
         stream.lastSeen = now
         stream.lastCaptureTime = frame.timestamp
@@ -162,81 +179,50 @@ public final class DaemonPipeline {
             }
             stream.lastSequence = sequence
         }
-        do {
-            try stream.features.push(frame) { window in enqueue(window, stream: stream) }
-        } catch {
-            counters.recordIssues += 1
-            counters.framesRejected += 1
-            // A stream that cannot supply the model's layout fails on every frame: one event per distinct reason.
-            let message = "\(error)"
-            guard message != stream.lastError else { return }
-            stream.lastError = message
-            log("\(key): cannot be classified: \(message)")
-            publish(time: frame.timestamp, stream: key, payload: .streamError(kind: "features", message: message))
-        }
+        stream.assembler.push(frame, chain: placement.boardChain) { measurement in accept(measurement, stream: stream) }
     }
 
     /// Classifies every pending window and publishes the resulting events. Call after each burst of frames.
     public func flush() {
-        let count = batchStreams.count
+        for lane in lanes { flush(lane) }
+    }
+
+    /// Classifies the pending windows of one model.
+    func flush(_ lane: ClassifierLane) {
+        let count = lane.count
         guard count > 0 else { return }
-        defer {
-            for stream in batchStreams { stream.oldestPendingEnd = nil }
-            batchSlots.removeAll(keepingCapacity: true)
-            batchEnds.removeAll(keepingCapacity: true)
-            batchStreams.removeAll(keepingCapacity: true)
-            batchEndTimes.removeAll(keepingCapacity: true)
-            batchMotion.removeAll(keepingCapacity: true)
-            batchArrival.removeAll(keepingCapacity: true)
-        }
-        guard let classifier else { return }
+        defer { lane.clear() }
+        let classifier = lane.classifier
         let classes = classifier.labels.count
         do {
-            if let streamingClassifier {
-                try batchSlots.withUnsafeBufferPointer { slots in
-                    try batchEnds.withUnsafeBufferPointer { ends in
-                        try batchProbabilities.withUnsafeMutableBufferPointer { probabilities in
-                            try streamingClassifier.classify(slots: slots, ends: ends,
-                                                             into: UnsafeMutableBufferPointer(rebasing: probabilities[0..<(count * classes)]))
-                        }
-                    }
-                }
-            } else {
-            try batchWindows.withUnsafeMutableBufferPointer { windows in
-                try batchProbabilities.withUnsafeMutableBufferPointer { probabilities in
-                    try classifier.classify(windows: UnsafeMutableBufferPointer(rebasing: windows[0..<(count * classifier.steps * classifier.features)]),
-                                            batch: count,
-                                            into: UnsafeMutableBufferPointer(rebasing: probabilities[0..<(count * classes)]))
-                }
-            }
-            }
+            try lane.classify()
         } catch {
             log("inference failed for a batch of \(count) windows: \(error)")
-            publish(time: batchEndTimes[0], stream: nil, payload: .streamError(kind: "inference", message: "\(error)"))
+            publish(time: lane.endTimes[0], stream: nil, payload: .streamError(kind: "inference", message: "\(error)"))
             return
         }
         let predictions = config.predictions && wantsPredictions()
         for index in 0..<count {
-            let stream = batchStreams[index]
+            let stream = lane.streams[index]
+            let end = lane.endTimes[index], motion = lane.motion[index]
             counters.windows += 1
             stream.windows += 1
-            batchProbabilities.withUnsafeBufferPointer { all in
+            lane.probabilities.withUnsafeBufferPointer { all in
                 let row = UnsafeBufferPointer(rebasing: all[(index * classes)..<((index + 1) * classes)])
                 if predictions {
-                    publish(time: batchEndTimes[index], stream: stream.key,
-                            payload: .prediction(labels: classifier.labels, probabilities: Array(row), motionEnergy: batchMotion[index]))
+                    publish(time: end, stream: stream.key,
+                            payload: .prediction(labels: classifier.labels, probabilities: Array(row), motionEnergy: motion))
                 }
-                stream.smoother.push(time: batchEndTimes[index], probabilities: row, motionEnergy: batchMotion[index]) {
+                stream.smoother.push(time: end, probabilities: row, motionEnergy: motion) {
                     publish(time: $0, stream: stream.key, payload: $1)
                 }
-                if let baseline = stream.baseline,
-                   baseline.add(end: batchEndTimes[index], probabilities: row, motionEnergy: batchMotion[index]) {
+                if let baseline = stream.baseline, baseline.add(end: end, probabilities: row, motionEnergy: motion) {
                     finishBaseline(stream)
                 }
             }
         }
         let done = monotonic()
-        for index in 0..<count { latency.record(done - batchArrival[index]) }
+        for index in 0..<count { latency.record(done - lane.arrival[index]) }
     }
 
     /// Ends streams silent for longer than `silenceSeconds` (`stream.down`, reason `silence`).
@@ -247,14 +233,18 @@ public final class DaemonPipeline {
         }
     }
 
-    /// Ends every stream of `source` (it ended, or was lost) with `reason`.
+    /// Ends every stream of `source` (it ended, or was lost) with `reason`; a `[[group]]` stream ends with any of
+    /// its member sources.
     public func sourceEnded(_ source: String, reason: String) {
+        let names = grouping.streamSources(endedBy: source)
+        let ending = streams.values.filter { names.contains($0.source) }
+        for stream in ending where stream.profile == nil { routeWithWhatIsHeld(stream) }
         flush()
-        for stream in streams.values where stream.source == source {
-            stream.features.finish { window in enqueue(window, stream: stream) }
+        for stream in ending {
+            stream.features?.finish { window in enqueue(window, stream: stream) }
         }
         flush()
-        for stream in streams.values where stream.source == source { down(stream, reason: reason) }
+        for stream in ending { down(stream, reason: reason) }
     }
 
     /// Publishes a `stream.error` for a source-level problem (corrupt record, interface gone).
@@ -275,71 +265,27 @@ public final class DaemonPipeline {
 
     // MARK: internals
 
-    private func install(_ newClassifier: (any WindowClassifier)?) {
-        classifier = newClassifier
-        var smoother = config.smoother
-        smoother.labels = newClassifier?.labels ?? []
-        // An activity fills about half of the first window that shows it, and the probability average over
-        // `averaging_seconds` lags by half its span: its onset is that long before the time it first leads.
-        if let newClassifier {
-            smoother.onsetLeadSeconds = Double(newClassifier.steps) / newClassifier.sampleRateHz / 2 + smoother.averagingSeconds / 2
+    /// One lane per distinct loaded model of `router`.
+    private func install(_ router: ModelRouter) {
+        lanes = router.classifiers.map {
+            ClassifierLane(classifier: $0, maxBatch: config.maxBatch, averagingSeconds: config.smoother.averagingSeconds)
         }
-        config.smoother = smoother
-        let steps = newClassifier?.steps ?? 1, features = newClassifier?.features ?? 1
-        let classes = max(1, newClassifier?.labels.count ?? 1)
-        streamingClassifier = newClassifier as? any StreamingWindowClassifier
-        batchWindows = [Float](repeating: 0, count: streamingClassifier == nil ? config.maxBatch * steps * features : 0)
-        batchSlots.reserveCapacity(config.maxBatch)
-        batchEnds.reserveCapacity(config.maxBatch)
-        batchProbabilities = [Float](repeating: 0, count: config.maxBatch * classes)
-        batchStreams.reserveCapacity(config.maxBatch)
     }
 
-    private func makeStream(key: String, source: String, now: Double, captureTime: Double) -> Stream {
-        let stream = Stream(key: key, source: source, features: FeaturePipeline(config: featureConfig),
-                            smoother: EventSmoother(config: smootherConfig(idleMotionEnergy: nil)),
-                            now: now, captureTime: captureTime)
-        if let streamingClassifier {
-            let slot = streamingClassifier.openStream()
-            stream.slot = slot
-            stream.features.onStep = { [unowned self, unowned stream] step in
-                // A waiting window of this stream must be classified before its steps are overwritten.
-                if let end = stream.oldestPendingEnd,
-                   streamingClassifier.position(of: slot) - end >= streamingClassifier.slack {
-                    self.flush()
-                }
-                stream.baseline?.add(step: step)
-                streamingClassifier.append(step: step, to: slot)
-            }
-        }
-        return stream
+    /// The lane of `classifier`.
+    func lane(of classifier: any WindowClassifier) -> ClassifierLane? {
+        lanes.first { $0.classifier === classifier }
     }
 
-    private func enqueue(_ window: FeatureWindow, stream: Stream) {
-        guard let classifier else { stream.windows += 1; counters.windows += 1; return }
-        let size = classifier.steps * classifier.features
-        guard window.values.count == size else { return }
-        if batchStreams.count == config.maxBatch { flush() }
-        if let streamingClassifier, let slot = stream.slot {
-            let end = streamingClassifier.position(of: slot)
-            batchSlots.append(slot)
-            batchEnds.append(end)
-            if stream.oldestPendingEnd == nil { stream.oldestPendingEnd = end }
-        } else {
-            let slot = batchStreams.count
-            batchWindows.withUnsafeMutableBufferPointer { out in
-                _ = UnsafeMutableBufferPointer(rebasing: out[(slot * size)..<((slot + 1) * size)]).initialize(from: window.values)
-            }
-        }
-        batchStreams.append(stream)
-        batchEndTimes.append(window.endTime)
-        batchMotion.append(window.motionEnergy)
-        batchArrival.append(currentArrival)
+    func enqueue(_ window: FeatureWindow, stream: Stream) {
+        guard let lane = stream.lane else { stream.windows += 1; counters.windows += 1; return }
+        if lane.count == lane.maxBatch { flush(lane) }
+        _ = lane.enqueue(window, stream: stream, arrival: currentArrival)
     }
 
     private func down(_ stream: Stream, reason: String) {
         if stream.oldestPendingEnd != nil { flush() }          // its waiting windows need its steps
-        if let slot = stream.slot { streamingClassifier?.closeStream(slot) }
+        if let slot = stream.slot { stream.lane?.streaming?.closeStream(slot) }
         if let baseline = stream.baseline {
             stream.baseline = nil
             baseline.reply(Self.errorReply(String(format: "baseline rejected: stream %@ went down (%@) after %.1f s of windows; "

@@ -38,12 +38,13 @@ public final class DaemonRunner: @unchecked Sendable {
     public let options: Options
     private let hub: EventHub
     private let log: @Sendable (String) -> Void
+    private let warn: @Sendable (String) -> Void
     private var pipeline: DaemonPipeline!
     private var sources: [any FrameSource] = []
 
     private struct Shared {
         var stop = false
-        var pendingReload: (classifier: (any WindowClassifier)?, config: PipelineConfig)?
+        var pendingReload: (router: ModelRouter, config: PipelineConfig)?
         var calibrationRequests: [(request: CalibrationRequest, reply: @Sendable (String) -> Void)] = []
         var lastLoop = 0.0
         var status = "{\"type\":\"status\"}"
@@ -60,6 +61,14 @@ public final class DaemonRunner: @unchecked Sendable {
     /// Opens the sources (a replay file that cannot be opened throws, naming it; live sources retry later).
     public convenience init(options: Options, classifier: (any WindowClassifier)?, hub: EventHub,
                             log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+        try self.init(options: options, router: .single(classifier), hub: hub, log: log)
+    }
+
+    /// Opens the sources; streams get their models from `router`. `warn` receives per-stream problems (no model
+    /// fits, too slow, unusable frames), once per stream.
+    public convenience init(options: Options, router: ModelRouter, hub: EventHub,
+                            log: @escaping @Sendable (String) -> Void = { _ in },
+                            warn: (@Sendable (String) -> Void)? = nil) throws {
         var sources: [any FrameSource] = []
         for spec in options.sources {
             switch spec {
@@ -77,21 +86,29 @@ public final class DaemonRunner: @unchecked Sendable {
                 })
             }
         }
-        self.init(options: options, classifier: classifier, hub: hub, sources: sources, log: log)
+        self.init(options: options, router: router, hub: hub, sources: sources, log: log, warn: warn)
     }
 
     /// Runs the given sources (`options.sources` is not read).
-    init(options: Options, classifier: (any WindowClassifier)?, hub: EventHub, sources: [any FrameSource],
-         log: @escaping @Sendable (String) -> Void = { _ in }) {
+    convenience init(options: Options, classifier: (any WindowClassifier)?, hub: EventHub, sources: [any FrameSource],
+                     log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.init(options: options, router: .single(classifier), hub: hub, sources: sources, log: log)
+    }
+
+    /// Runs the given sources with `router` (`options.sources` is not read).
+    init(options: Options, router: ModelRouter, hub: EventHub, sources: [any FrameSource],
+         log: @escaping @Sendable (String) -> Void = { _ in }, warn: (@Sendable (String) -> Void)? = nil) {
         self.options = options
         self.hub = hub
         self.log = log
+        self.warn = warn ?? log
         self.sources = sources
-        pipeline = DaemonPipeline(config: options.pipeline, classifier: classifier,
+        pipeline = DaemonPipeline(config: options.pipeline, router: router,
                                   monotonic: Self.monotonic, wallClock: { Date().timeIntervalSince1970 },
                                   emit: { [hub] event in hub.publish(event) })
         pipeline.wantsPredictions = { [hub] in hub.wants(.prediction) }
         pipeline.log = log
+        pipeline.warn = self.warn
         pipeline.calibrationStore = options.stateDirectory.map { CalibrationStore(stateDirectory: $0) }
         shared.withLockedValue { $0.lastLoop = Self.monotonic() }
         publishStatus()   // a complete status even before the pipeline thread starts (wait_for_subscriber)
@@ -131,7 +148,12 @@ public final class DaemonRunner: @unchecked Sendable {
 
     /// Queues a model/config swap, applied between bursts.
     public func reload(classifier: (any WindowClassifier)?, config: PipelineConfig) {
-        shared.withLockedValue { $0.pendingReload = (classifier, config) }
+        reload(router: .single(classifier), config: config)
+    }
+
+    /// Queues a swap of every model (and the pipeline settings), applied between bursts.
+    public func reload(router: ModelRouter, config: PipelineConfig) {
+        shared.withLockedValue { $0.pendingReload = (router, config) }
     }
 
     /// Queues a calibration request for the pipeline thread; `reply` gets its reply line(s) (JSON, no newline).
@@ -183,8 +205,8 @@ public final class DaemonRunner: @unchecked Sendable {
             }
             if stop { break }
             if let reload {
-                pipeline.replace(classifier: reload.classifier, config: reload.config)
-                log("model reloaded: \(reload.classifier?.name ?? "none")")
+                pipeline.replace(router: reload.router, config: reload.config)
+                log("models reloaded: \(Self.modelNames(reload.router))")
             }
             for item in requests {
                 pipeline.flush()     // windows made before the request are classified as they were
@@ -290,11 +312,17 @@ public final class DaemonRunner: @unchecked Sendable {
             + "rotations=\(source.rotations) losses=\(source.losses)"
     }
 
+    /// The loaded models' names joined by `, ` (`none` without any).
+    static func modelNames(_ router: ModelRouter) -> String {
+        router.isEmpty ? "none" : router.classifiers.map(\.name).joined(separator: ", ")
+    }
+
     private func publishStatus() {
         let counters = pipeline.counters
         var object: [String: Any] = [
             "type": "status",
-            "model": pipeline.classifier?.name ?? NSNull(),
+            "model": pipeline.router.isEmpty ? NSNull() : Self.modelNames(pipeline.router),
+            "models": pipeline.router.classifiers.map(\.name),
             "frames": counters.frames, "windows": counters.windows, "events": counters.events,
             "subscribers": hub.subscriberCount, "dropped_lines": hub.droppedTotal,
             "record_issues": counters.recordIssues,
@@ -318,7 +346,8 @@ public final class DaemonRunner: @unchecked Sendable {
              "lost_frames": stream.lostFrames,
              "frames_per_second": stream.framesPerSecond, "windows_per_second": stream.windowsPerSecond,
              "activity": stream.activity ?? NSNull(), "silent_seconds": stream.silentSeconds,
-             "calibration": stream.calibration?.jsonObject ?? NSNull()]
+             "calibration": stream.calibration?.jsonObject ?? NSNull(),
+             "model": stream.model ?? NSNull(), "route": stream.route ?? NSNull()]
         }
         let text = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
             .map { String(decoding: $0, as: UTF8.self) } ?? "{\"type\":\"status\"}"
@@ -331,7 +360,7 @@ public final class DaemonRunner: @unchecked Sendable {
         }
         previousStatus = (now, counters.frames, counters.windows)
         let line = "\(pipeline.streamCount) streams\(rates), \(hub.subscriberCount) subscribers, \(hub.droppedTotal) lines dropped, "
-            + "model \(pipeline.classifier?.name ?? "none")"
+            + "model \(Self.modelNames(pipeline.router))"
         shared.withLockedValue {
             $0.status = text
             $0.statusLine = line

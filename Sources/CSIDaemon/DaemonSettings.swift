@@ -4,8 +4,10 @@ import CSIEvents
 public struct DaemonSettings: Sendable, Equatable {
     /// Capture sources.
     public var sources: [SourceSpec] = []
-    /// Model file (`nil`: the default model if it exists, else no model).
+    /// Model file (`model.path`, `--model`): one model for every stream it fits; replaces ``routes``.
     public var modelPath: String?
+    /// Per-stream model routing (`[[route]]` tables), tried in order; used when ``modelPath`` is `nil`.
+    public var routes: [RouteRule] = DaemonSettings.defaultRoutes
     /// Subscriber socket path (ignored under socket activation).
     public var socketPath = "/run/csihard/events.sock"
     /// Socket file mode.
@@ -53,8 +55,18 @@ public struct DaemonSettings: Sendable, Equatable {
     /// The defaults: no config needed.
     public init() {}
 
-    /// The model used when none is configured.
+    /// The model most streams get when nothing is configured (Intel 5300 and other >= 2-chain streams at >= 200 Hz).
     public static let defaultModelPath = "models/csihar-doppler-gru.safetensors"
+
+    /// The built-in routes (the same as systemd/csihard.toml): the default recogniser for >= 2 chains at >= 200 Hz
+    /// (Intel 5300 at 250 Hz-1 kHz), the 20 Hz CSI-ratio model for slower >= 2-chain streams (grouped Nexmon
+    /// cores, AX210), the 20 Hz amplitude model for 1-chain streams (single-core Nexmon, ESP32). Rules whose file
+    /// is not installed are skipped (with a warning at startup).
+    public static let defaultRoutes: [RouteRule] = [
+        RouteRule(model: defaultModelPath),
+        RouteRule(model: "models/csihar-2ch-doppler-gru.safetensors"),
+        RouteRule(chains: 1, model: "models/csihar-1ch-doppler-gru.safetensors"),
+    ]
 
     /// The runner's options.
     public var runnerOptions: DaemonRunner.Options {

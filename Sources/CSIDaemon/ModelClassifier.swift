@@ -26,6 +26,8 @@ public final class ModelClassifier: CalibratableClassifier {
     public var sampleRateHz: Double { model.config.sampleRateHz }
     /// The input transform the model declares.
     public let transform: FeatureTransform
+    /// What the model needs from a stream (`input.transform`, `input.layout`, `input.min_rate_hz`).
+    public let requirements: ModelRequirements
     /// `name (architecture, file)`.
     public var name: String { "\(model.config.name) (\(model.config.architecture.rawValue), \(path))" }
 
@@ -64,6 +66,7 @@ public final class ModelClassifier: CalibratableClassifier {
         let config = model.config
         let normalization = try Self.normalization(of: config, path: path)
         transform = try Self.transform(of: config, path: path)
+        requirements = try Self.requirements(of: config, path: path)
         do {
             normalizer = try Normalizer(normalization, features: config.features)
         } catch {
@@ -143,6 +146,20 @@ public final class ModelClassifier: CalibratableClassifier {
         }
         do {
             return try FeatureTransform(input: input)
+        } catch {
+            throw ClassifierError("\(path): \(error)")
+        }
+    }
+
+    /// The stream requirements of `config` (``ModelRequirements``); throws a ``ClassifierError`` naming `path` and
+    /// the field.
+    public static func requirements(of config: ModelConfig, path: String) throws -> ModelRequirements {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(config.json.utf8)) as? [String: Any],
+              let input = object["input"] as? [String: Any] else {
+            throw ClassifierError("\(path): input: missing or not an object")
+        }
+        do {
+            return try ModelRequirements(input: input)
         } catch {
             throw ClassifierError("\(path): \(error)")
         }

@@ -12,6 +12,11 @@ public struct PipelineConfig: Sendable, Equatable {
     public var smoother: SmootherConfig = SmootherConfig(labels: [])
     /// Publish a `prediction` event per window (only encoded when a subscriber asked for them).
     public var predictions: Bool = true
+    /// How frames are assembled into streams (`pipeline.group`, `[[group]]`); applies from startup only.
+    public var grouping = StreamGrouping.Config()
+    /// Capture seconds over which a stream's measurement rate is measured before it is routed (when the route
+    /// depends on the rate; at most ``RateProbe/maximumMeasurements`` are held meanwhile).
+    public var rateProbeSeconds: Double = 2
 
     /// Creates the defaults.
     public init() {}

@@ -18,6 +18,11 @@ public struct StreamSnapshot: Sendable {
     public var silentSeconds: Double
     /// Its calibration (nil: uncalibrated).
     public var calibration: Calibration?
+    /// Its model (`name (architecture, file)`), nil while not routed or when no model fits.
+    public var model: String?
+    /// The rule that chose the model (`route[N]`, `model.path`), or why there is none (`no-model`,
+    /// `rate-too-low`); nil while its rate is being measured or without any model.
+    public var route: String?
 
     /// What `status` shows of a stream's calibration.
     public struct Calibration: Sendable, Equatable {

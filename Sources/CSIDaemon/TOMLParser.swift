@@ -58,8 +58,9 @@ public struct TOMLSyntaxError: Error, Sendable, CustomStringConvertible {
 
 /// Parses the TOML subset csihard's config needs: comments, `[table]` and `[table.sub]` headers, bare or quoted
 /// keys (dotted keys allowed), strings (basic with escapes, literal), integers (with `_`, 0x/0o/0b), floats,
-/// booleans and arrays (nested, multi-line, trailing comma). Not supported (clear error): inline tables, arrays of
-/// tables, multi-line strings, dates. Duplicate keys are errors, as in TOML.
+/// booleans, arrays (nested, multi-line, trailing comma) and arrays of tables (`[[route]]`: the keys of its N-th
+/// table, counted from 1, are `route[N].key`). Not supported (clear error): inline tables, multi-line strings,
+/// dates. Duplicate keys are errors, as in TOML.
 public struct TOMLParser {
     private let bytes: [UInt8]
     private var index = 0
@@ -72,9 +73,20 @@ public struct TOMLParser {
 
     /// Parses `text` into entries in file order.
     public static func parse(_ text: String) throws(TOMLSyntaxError) -> [TOMLEntry] {
-        var parser = TOMLParser(bytes: Array(text.utf8))
-        return try parser.document()
+        try parseDocument(text).entries
     }
+
+    /// Parses `text` into entries in file order, with every `[[name]]` header (name, 1-based index, line), so that
+    /// a table of an array that has no keys is still seen.
+    public static func parseDocument(_ text: String) throws(TOMLSyntaxError)
+        -> (entries: [TOMLEntry], arrayTables: [(name: String, index: Int, line: Int)]) {
+        var parser = TOMLParser(bytes: Array(text.utf8))
+        let entries = try parser.document()
+        return (entries, parser.arrayTables)
+    }
+
+    /// `[[name]]` headers seen so far: name, 1-based index among the tables of that name, line.
+    private var arrayTables: [(name: String, index: Int, line: Int)] = []
 
     private init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -91,12 +103,21 @@ public struct TOMLParser {
             guard let byte = current else { break }
             if byte == UInt8(ascii: "[") {
                 index += 1
-                if current == UInt8(ascii: "[") { throw fail("arrays of tables ([[...]]) are not supported") }
+                let isArray = current == UInt8(ascii: "[")
+                if isArray { index += 1 }
                 skipSpaces()
                 table = try key()
                 skipSpaces()
                 guard current == UInt8(ascii: "]") else { throw fail("expected ']' to close the table header") }
                 index += 1
+                if isArray {
+                    guard current == UInt8(ascii: "]") else { throw fail("expected ']]' to close the array-of-tables header") }
+                    index += 1
+                    let base = table.joined(separator: ".")
+                    let number = arrayTables.filter { $0.name == base }.count + 1
+                    arrayTables.append((base, number, line))
+                    table = ["\(base)[\(number)]"]
+                }
                 let name = table.joined(separator: ".")
                 guard seenTables.insert(name).inserted else { throw fail("table [\(name)] defined twice") }
                 try endOfLine()

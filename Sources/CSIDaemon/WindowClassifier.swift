@@ -17,6 +17,8 @@ public protocol WindowClassifier: AnyObject {
     var name: String { get }
     /// What a window step holds (the model's `input.transform`).
     var transform: FeatureTransform { get }
+    /// What it needs from a stream (chains, rate); the router checks streams against it.
+    var requirements: ModelRequirements { get }
     /// Classifies `batch` windows. `windows` is (batch, steps, features) raw features and may be overwritten
     /// (e.g. normalised in place); `probabilities` receives (batch, labels.count), each row summing to 1.
     func classify(windows: UnsafeMutableBufferPointer<Float>, batch: Int,
@@ -26,6 +28,8 @@ public protocol WindowClassifier: AnyObject {
 extension WindowClassifier {
     /// `amplitude-db` unless the classifier says otherwise (test classifiers, older adapters).
     public var transform: FeatureTransform { .amplitudeDB }
+    /// The requirements of ``transform`` (model files read theirs from `input`, see ``ModelClassifier``).
+    public var requirements: ModelRequirements { ModelRequirements(transform: transform) }
 }
 
 /// A model that could not be loaded or used; the message names the file and field.

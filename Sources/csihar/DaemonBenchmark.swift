@@ -131,6 +131,7 @@ final class BatchOnlyClassifier: CSIDaemon.WindowClassifier {
     var sampleRateHz: Double { inner.sampleRateHz }
     var name: String { inner.name + " [batch path]" }
     var transform: FeatureTransform { inner.transform }
+    var requirements: ModelRequirements { inner.requirements }
     func classify(windows: UnsafeMutableBufferPointer<Float>, batch: Int,
                   into probabilities: UnsafeMutableBufferPointer<Float>) throws {
         try inner.classify(windows: windows, batch: batch, into: probabilities)

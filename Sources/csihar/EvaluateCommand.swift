@@ -30,10 +30,12 @@ struct EvaluateCommand: AsyncParsableCommand {
             window_accuracy are then those of the calibrated head on the other recordings, *_uncalibrated those of
             the model's own head on the same recordings. --calibration-capture FILE (sidecar as for --capture):
             its labelled windows calibrate instead. --calibration-out FILE writes the calibrated head (JSON).
-            Without --model: the config's model.path, else the daemon's default model (\(DaemonSettings.defaultModelPath)).
+            Without --model: the config's model.path, else the model csihard's routes give the (first) capture's
+            stream (the built-in [[route]] rules, or the --config file's; docs in systemd/csihard.toml), else the
+            daemon's default model (\(DaemonSettings.defaultModelPath)).
             """)
 
-    @Option(help: "Model file (.safetensors, docs/model-format.md; default: the daemon's default model).")
+    @Option(help: "Model file (.safetensors, docs/model-format.md; default: the model the daemon would route the capture to).")
     var model: String?
 
     @Flag(help: "Score the daemon's events (activity.started/ended, fall.detected) on each --capture.")
@@ -127,7 +129,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             print(json ? try evaluation.runJSON() : try evaluation.runText())
             return
         }
-        let model = try EventEvaluation.resolveModel(model, settings: DaemonSettings())
+        let model = try EventEvaluation.resolveModel(model, settings: DaemonSettings(), capture: capture.first)
         let classifier = try EngineClassifier(path: model)
         var inputs: [EvaluationInput] = []
         for directory in wiar { inputs += try EvaluationInput.wiar(directory: directory) }

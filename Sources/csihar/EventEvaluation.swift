@@ -22,10 +22,12 @@ struct EventEvaluation {
         index < labels.count ? labels[index] : (capture as NSString).deletingPathExtension + ".labels.csv"
     }
 
-    /// The model path csihard would serve: `explicit`, else the settings' model.path, else the default model, which
-    /// must then exist (relative paths resolve against the working directory, as for csihard).
-    static func resolveModel(_ explicit: String?, settings: DaemonSettings) throws -> String {
+    /// The model path csihard would serve `capture`: `explicit`, else the settings' model.path, else the model its
+    /// routes give the capture's first stream (``CaptureRouting``); without a capture, the default model, which must
+    /// then exist (relative paths resolve against the working directory, as for csihard).
+    static func resolveModel(_ explicit: String?, settings: DaemonSettings, capture: String? = nil) throws -> String {
         if let path = explicit ?? settings.modelPath { return path }
+        if let capture { return try CaptureRouting.modelPath(for: capture, settings: settings) }
         let path = DaemonSettings.defaultModelPath
         guard FileManager.default.fileExists(atPath: path) else {
             throw EventEvaluationError("no --model given and the daemon's default model \(path) is not here "
@@ -40,7 +42,6 @@ struct EventEvaluation {
         if let configPath {
             do { settings = try DaemonConfigFile.load(path: configPath) } catch { throw EventEvaluationError("\(error)") }
         }
-        let modelPath = try Self.resolveModel(model, settings: settings)
         // Every input is checked before the first (slow) replay.
         var tracks: [LabelTrack] = []
         for (index, capture) in captures.enumerated() {
@@ -63,11 +64,14 @@ struct EventEvaluation {
         }
         defer { try? output?.close() }
 
+        var models: [String] = []
         var scorer = EventScorer(settings: EventScorer.Settings(toleranceSeconds: toleranceSeconds,
                                                                 fallLabel: settings.pipeline.smoother.fallLabel,
                                                                 idleLabel: settings.pipeline.smoother.idleLabel))
         var encoder = NDJSONEncoder()
         for (capture, track) in zip(captures, tracks) {
+            let modelPath = try Self.resolveModel(model, settings: settings, capture: capture)
+            if !models.contains(modelPath) { models.append(modelPath) }
             // A fresh model per capture: no state of one replay reaches the next.
             let classifier: any CSIDaemon.WindowClassifier
             do {
@@ -91,7 +95,7 @@ struct EventEvaluation {
             }
             scorer.add(captureEvents: run.events, track: track, origin: run.firstTimestamp ?? 0, duration: run.duration)
         }
-        return (scorer.score, modelPath)
+        return (scorer.score, models.joined(separator: ", "))
     }
 
     /// The score as one JSON object (keys sorted; undefined figures are `null`).

@@ -113,12 +113,12 @@ import Testing
         #expect(pipeline.counters.windows > 0)
     }
 
-    @Test func streamThatCannotSupplyTheLayoutGetsOneErrorEvent() {
+    @Test func streamThatNoModelFitsGetsOneNoModelError() {
         let classifier = AntennaClassifier()
         let (pipeline, events) = makePipeline(classifier: classifier, clock: Clock())
         final class Log: @unchecked Sendable { var lines: [String] = [] }
         let log = Log()
-        pipeline.log = { log.lines.append($0) }
+        pipeline.warn = { log.lines.append($0) }
         let subcarriers = FeatureLayout.intelSubcarriers20MHz
         for index in 0..<100 {
             let oneAntenna = CSIFrame(timestamp: Double(index) / 100, device: .esp32,
@@ -127,11 +127,20 @@ import Testing
                                       imag: [Float](repeating: 0, count: subcarriers.count))
             pipeline.ingest(oneAntenna, source: "s")
         }
-        let errors = events().filter { $0.type == .streamError }
+        let errors = events().compactMap { event -> (String, String)? in
+            if case .streamError(let kind, let message) = event.payload { return (kind, message) }
+            return nil
+        }
         print("one-antenna stream: \(errors.count) stream.error event(s) for 100 frames; \(errors.first.map { "\($0)" } ?? "")")
         #expect(errors.count == 1)
-        #expect(log.lines.count == 1 && log.lines.first?.contains("cannot be classified") == true, "one log line: \(log.lines)")
-        #expect(pipeline.counters.recordIssues == 100)
+        #expect(errors.first?.0 == "no-model")
+        let message = errors.first?.1 ?? ""
+        #expect(message.contains("esp32 stream: 1 chain, 30 subcarriers, 20 MHz"), "\(message)")
+        #expect(message.contains("needs amplitude-db (3x30): 3 chains"), "\(message)")
+        #expect(log.lines.count == 1 && log.lines.first?.contains("cannot be classified (no-model)") == true, "one warning: \(log.lines)")
+        #expect(pipeline.counters.framesRejected == 100)
+        #expect(pipeline.streamSnapshots().first?.route == "no-model")
+        #expect(pipeline.streamSnapshots().first?.model == nil)
     }
 
     @Test func reloadSwapsTheModelAndRestartsWindows() {

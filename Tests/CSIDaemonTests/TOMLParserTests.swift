@@ -45,7 +45,7 @@ import Testing
         ("a = 1\na = 2\n", 2, "defined twice"),
         ("[t]\n[t]\n", 2, "defined twice"),
         ("a = {x = 1}\n", 1, "inline tables"),
-        ("[[t]]\n", 1, "arrays of tables"),
+        ("[[t]\n", 1, "']]'"),
         ("a = 1 2\n", 1, "after the value"),
         ("a = 012\n", 1, "is not a string"),
         ("a = [1, 2\n", 2, "expected ',' or ']'"),
@@ -60,6 +60,12 @@ import Testing
             #expect(error.line == line, "\(text.debugDescription): \(error)")
             #expect(error.reason.contains(reason), "\(text.debugDescription): \(error)")
         }
+    }
+
+    @Test func arraysOfTablesAreNumberedFromOne() throws {
+        let document = try TOMLParser.parseDocument("[[route]]\nmodel = \"a\"\n[[route]]\n[[route]]\nchains = 1\n[x]\ny = 2\n")
+        #expect(document.entries.map(\.key) == ["route[1].model", "route[3].chains", "x.y"])
+        #expect(document.arrayTables.map { "\($0.name)[\($0.index)]@\($0.line)" } == ["route[1]@1", "route[2]@3", "route[3]@4"])
     }
 
     /// Regression (fuzzing, `make fuzz`): the parser recursed once per `[`, so a config of a few hundred thousand

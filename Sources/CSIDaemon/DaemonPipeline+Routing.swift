@@ -1,0 +1,103 @@
+import CSICapture
+import CSIEvents
+import CSIFeatures
+
+/// Per-stream model routing (``ModelRouter``): a new stream's measurements are held while its rate is measured
+/// (only when the decision depends on it), then the stream is attached to its model's ``ClassifierLane`` and the
+/// held measurements go through its features; a stream no model fits gets one `stream.error`. Pipeline thread only.
+extension DaemonPipeline {
+    /// One assembled measurement of `stream`.
+    func accept(_ measurement: CSIFrame, stream: Stream) {
+        if stream.profile != nil {
+            guard stream.features != nil else { counters.framesRejected += 1; return }
+            return feed(measurement, stream: stream)
+        }
+        stream.probe.add(measurement)
+        var profile = StreamProfile(measurement: stream.probe.held[0])
+        profile.rateHz = stream.probe.rate()
+        if router.isEmpty {
+            profile.rateHz = profile.rateHz ?? 0
+            return route(stream, profile: profile)
+        }
+        if case .wait = router.decide(profile) {
+            guard stream.probe.held.count >= RateProbe.maximumMeasurements else { return }
+            // Timestamps that do not advance: the rate cannot be measured.
+            profile.rateHz = 0
+        }
+        route(stream, profile: profile)
+    }
+
+    /// Routes a stream that ends before its rate was measured, from what it holds.
+    func routeWithWhatIsHeld(_ stream: Stream) {
+        guard let first = stream.probe.held.first else { return }
+        var profile = StreamProfile(measurement: first)
+        profile.rateHz = stream.probe.rate(partial: true) ?? 0
+        route(stream, profile: profile)
+    }
+
+    /// Applies the router's decision for `profile` to `stream` and feeds it what it holds.
+    func route(_ stream: Stream, profile: StreamProfile) {
+        stream.profile = profile
+        let held = stream.probe.release()
+        let decision: ModelRouter.Decision = router.isEmpty ? .wait : router.decide(profile)
+        switch decision {
+        case .model(let classifier, let label):
+            guard let lane = lane(of: classifier) else { return }
+            attach(stream, to: lane)
+            stream.routeState = label
+            log("\(stream.key): \(profile); model \(classifier.name) (\(label))")
+        case .wait:
+            // No model at all: windows of the default shape are only counted.
+            stream.features = FeaturePipeline(config: .utHAR)
+            stream.routeState = nil
+        case .noModel(let message), .rateTooLow(let message):
+            let kind: String
+            if case .noModel = decision { kind = "no-model" } else { kind = "rate-too-low" }
+            stream.routeState = kind
+            counters.framesRejected += held.count
+            warn("\(stream.key): cannot be classified (\(kind)): \(message)")
+            publish(time: stream.lastCaptureTime, stream: stream.key, payload: .streamError(kind: kind, message: message))
+            return
+        }
+        for measurement in held { feed(measurement, stream: stream) }
+    }
+
+    /// Gives `stream` its model: features for the model's input, a slot in a streaming model, the model's smoother
+    /// labels, and its calibration file.
+    private func attach(_ stream: Stream, to lane: ClassifierLane) {
+        stream.lane = lane
+        let features = FeaturePipeline(config: lane.featureConfig(hopSeconds: config.hopSeconds))
+        stream.features = features
+        stream.smoother = EventSmoother(config: smootherConfig(for: lane, idleMotionEnergy: nil))
+        if let streaming = lane.streaming {
+            let slot = streaming.openStream()
+            stream.slot = slot
+            features.onStep = { [unowned self, unowned stream, unowned lane] step in
+                // A waiting window of this stream must be classified before its steps are overwritten.
+                if let end = stream.oldestPendingEnd, streaming.position(of: slot) - end >= streaming.slack {
+                    self.flush(lane)
+                }
+                stream.baseline?.add(step: step)
+                streaming.append(step: step, to: slot)
+            }
+        }
+        loadCalibration(stream)
+    }
+
+    /// One measurement through the stream's features; a measurement the features refuse is counted, and published
+    /// once per distinct reason.
+    private func feed(_ measurement: CSIFrame, stream: Stream) {
+        guard let features = stream.features else { return }
+        do {
+            try features.push(measurement) { window in enqueue(window, stream: stream) }
+        } catch {
+            counters.recordIssues += 1
+            counters.framesRejected += 1
+            let message = "\(error)"
+            guard message != stream.lastError else { return }
+            stream.lastError = message
+            warn("\(stream.key): cannot be classified: \(message)")
+            publish(time: measurement.timestamp, stream: stream.key, payload: .streamError(kind: "features", message: message))
+        }
+    }
+}
