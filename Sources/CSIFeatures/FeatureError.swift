@@ -14,8 +14,9 @@ public enum FeatureError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .tooFewAntennas(device, available):
-            return "\(device) stream has \(available) receive antenna(s); the 3x30 layout needs 3 "
-                + "(group cores/boards with AntennaGrouper, or allow replication explicitly)"
+            return "\(device) stream has \(available) receive antenna(s); the 3x30 amplitude-db layout needs 3 (join "
+                + "Nexmon cores or boards into one stream: [pipeline] group / [[group]] in csihard.toml; or use a "
+                + "model whose input takes 1 chain, e.g. models/csihar-1ch-doppler-gru.safetensors)"
         case let .tooFewChainsForRatio(device, available):
             return "\(device) stream has \(available) receive chain(s); the csi-ratio-doppler input needs at least 2"
         case let .unsupportedSubcarriers(device, reason):

@@ -157,6 +157,10 @@ struct EvaluateCommand: AsyncParsableCommand {
             } else {
                 print(runner.report.text(model: model))
             }
+            if runner.report.recordings.isEmpty {
+                let first = runner.report.failures.first.map { "\($0.0): \($0.1)" } ?? "no labelled windows"
+                throw EvaluationError("no recording could be evaluated with \(model) (\(first))")
+            }
             return
         }
         let outcome = try Calibration.run(runner, lambda: calibrationLambda, shots: calibrationShots, seed: calibrationSeed)

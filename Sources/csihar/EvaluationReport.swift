@@ -125,12 +125,15 @@ struct EvaluationReport {
         ]
     }
 
+    /// `value` with 4 decimals, `n/a` when nothing was measured (never `nan`).
+    static func figure(_ value: Double) -> String { value.isFinite ? String(format: "%.4f", value) : "n/a" }
+
     /// Human-readable summary.
     func text(model: String) -> String {
         var lines = [
             "model \(model): \(recordings.count) recordings, \(recordings.reduce(0) { $0 + $1.windows }) windows",
-            String(format: "accuracy per recording %.4f (balanced %.4f), window accuracy %.4f",
-                   accuracy, balancedAccuracy, windowAccuracy),
+            "accuracy per recording \(Self.figure(accuracy)) (balanced \(Self.figure(balancedAccuracy))), "
+                + "window accuracy \(Self.figure(windowAccuracy))",
         ]
         for (c, value) in perClassRecall.enumerated() {
             lines.append("  \(labels[c]): recall " + (value.map { String(format: "%.3f", $0) } ?? "n/a"))
