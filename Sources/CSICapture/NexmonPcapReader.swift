@@ -33,6 +33,8 @@ public final class NexmonPcapReader: CaptureReader, CaptureProgressReporting {
     public private(set) var packetCount = 0
     /// Frames decoded so far.
     public private(set) var frameCount = 0
+    /// Bytes skipped while resynchronising after a record with an impossible length.
+    public private(set) var skippedBytes: UInt64 = 0
 
     /// Bytes of the capture consumed so far (for progress display).
     public var bytesConsumed: UInt64 { file.map { UInt64(max(0, ftello($0))) } ?? 0 }
