@@ -120,8 +120,7 @@ public final class FeitCSIReader: CaptureReader, CaptureProgressReporting {
             throw RecordDecodeError(kind: "truncated", reason: "record needs \(IntelMVMCSIHeader.size + csiLength) bytes, has \(raw.count)")
         }
         let bandwidth = header.bandwidthMHz ?? 20
-        let known = OFDMToneLayout.layout(bandwidthMHz: bandwidth, tones: header.numSubcarriers,
-                                          heFormat: header.modulationType >= 4)
+        let known = OFDMToneLayout.layout(bandwidthMHz: bandwidth, tones: header.numSubcarriers)
         let layout = known ?? OFDMToneLayout.fallback(tones: header.numSubcarriers)
         let nrx = header.numRx, ntx = header.numTx
         var real = [Float](repeating: 0, count: ntx * nrx * layout.indices.count)

@@ -56,8 +56,18 @@ public struct OFDMToneLayout: Sendable, Equatable {
         name: "HE160", indices: Array(-1012...(-515)) + Array(-509...(-12)) + Array(12...509) + Array(515...1012))
 
     /// The layout for `tones` raw entries per chain in a `bandwidthMHz` channel, or `nil` when no table has that
-    /// count (use ``fallback(tones:)`` then). `heFormat` decides between VHT and HE where both have the count.
-    public static func layout(bandwidthMHz: Int, tones: Int, heFormat: Bool = false) -> OFDMToneLayout? {
+    /// count (use ``fallback(tones:)`` then). A count only another width has wins over a wrong width field.
+    public static func layout(bandwidthMHz: Int, tones: Int) -> OFDMToneLayout? {
+        if let exact = table(bandwidthMHz: bandwidthMHz, tones: tones) { return exact }
+        // A count seen at another width (a wrong width field): trust the count.
+        for width in [20, 40, 80, 160] where width != bandwidthMHz {
+            if let other = table(bandwidthMHz: width, tones: tones) { return other }
+        }
+        return nil
+    }
+
+    /// The table for exactly this width and raw tone count, or `nil`.
+    private static func table(bandwidthMHz: Int, tones: Int) -> OFDMToneLayout? {
         switch (bandwidthMHz, tones) {
         case (20, 52): return nonHT20
         case (20, 56): return ht20
@@ -70,12 +80,7 @@ public struct OFDMToneLayout: Sendable, Equatable {
         case (160, 498): return OFDMToneLayout(name: "VHT160", indices: vht160.indices, gap: 242..<256)
         case (160, 1992): return he160
         case (160, 2020): return OFDMToneLayout(name: "HE160", indices: he160.indices, gap: 996..<1024)
-        default:
-            // A count seen at another width (a wrong width field): trust the count.
-            for width in [20, 40, 80, 160] where width != bandwidthMHz {
-                if let layout = layout(bandwidthMHz: width, tones: tones, heFormat: heFormat) { return layout }
-            }
-            return nil
+        default: return nil
         }
     }
 

@@ -113,8 +113,7 @@ public enum PicoScenesFrameDecoder {
             throw RecordDecodeError(kind: "bad-csi",
                                     reason: "AX2xx CSI buffer of \(buffer.count) bytes != 4 * \(tones) tones * \(ntx) tx * \(nrx) rx")
         }
-        let known = OFDMToneLayout.layout(bandwidthMHz: header.channelBandwidthMHz, tones: tones,
-                                          heFormat: header.packetFormat >= 3)
+        let known = OFDMToneLayout.layout(bandwidthMHz: header.channelBandwidthMHz, tones: tones)
         let layout = known ?? OFDMToneLayout.fallback(tones: tones)
         var real = [Float](repeating: 0, count: ntx * nrx * layout.indices.count)
         var imag = real
