@@ -3,7 +3,8 @@
 # process, wall time and peak RSS from /usr/bin/time. Inputs are built in $WORK (default /tmp) and removed after:
 #   intel-100x.dat   100 x captures/intel5300/sample_0x1_ap.dat      (54 000 frames, 21 MB)
 #   nexmon-100x.pcap 100 x captures/nexmon/example_43455c0.pcap      (56 600 frames, 62 MB; one pcap header)
-#   pico-100x.csi    100 x captures/picoscenes/picoscenes_ax200_example.csi (88 500 AX200 frames, 96 MB)
+#   pico-100x.csi    100 x captures/picoscenes/picoscenes_ax200_example.csi (88 500 AX200 frames, 96 MB; csiread's
+#                    pl_size CSI [56, 2, 1], the largest frame shape: [1992, 3, 3] would need 24 GB)
 #   intel-1g.dat     5000 x sample_0x1_ap.dat (1.07 GB) for the constant-memory check (csihar only)
 # Usage: Benchmarks/readers/run.sh [runs]   (default 5 runs per command; the median is reported)
 set -euo pipefail
@@ -62,7 +63,7 @@ NEXMON_FRAMES=$($CSIHAR inspect --count-only "$NEXMON")
 PEER_INTEL=$("$PYTHON" -c "import csiread,sys; d=csiread.Intel(sys.argv[1], nrxnum=3, ntxnum=3, if_report=False); d.read(); print(d.count)" "$INTEL")
 PEER_NEXMON=$("$PYTHON" -c "import csiread,sys; d=csiread.NexmonPull46(sys.argv[1], chip='43455c0', bw=80, if_report=False); d.read(); print(d.csi.shape[0])" "$NEXMON")
 PICO=$WORK/pico-100x.csi
-PICO_READ="import csiread,sys; d=csiread.Picoscenes(sys.argv[1], {'CSI': [1992, 3, 3], 'MVMExtra': [1, 1, 1], 'PilotCSI': [1, 1, 1], 'LegacyCSI': [1, 1, 1], 'BasebandSignals': [1, 1, 1], 'PreEQSymbols': [1, 1, 1]}, if_report=False); d.read()"
+PICO_READ="import csiread,sys; d=csiread.Picoscenes(sys.argv[1], {'CSI': [56, 2, 1], 'MVMExtra': [1, 1, 1], 'PilotCSI': [1, 1, 1], 'LegacyCSI': [1, 1, 1], 'BasebandSignals': [1, 1, 1], 'PreEQSymbols': [1, 1, 1]}, if_report=False); d.read()"
 PICO_FRAMES=$($CSIHAR inspect --count-only "$PICO")
 PEER_PICO=$("$PYTHON" -c "$PICO_READ; print(d.count)" "$PICO")
 echo "frames: intel csihar=$INTEL_FRAMES csiread=$PEER_INTEL; nexmon csihar=$NEXMON_FRAMES csiread=$PEER_NEXMON; picoscenes csihar=$PICO_FRAMES csiread=$PEER_PICO"

@@ -63,8 +63,8 @@ public struct IntelMVMCSIHeader: Sendable, Equatable {
 
     /// A short name of ``modulationType``: `CCK`, `OFDM`, `HT`, `VHT`, `HE`, `EHT` or `unknown`.
     public var modulationName: String {
-        ["CCK", "OFDM", "HT", "VHT", "HE", "EHT"].indices.contains(modulationType)
-            ? ["CCK", "OFDM", "HT", "VHT", "HE", "EHT"][modulationType] : "unknown"
+        let names = ["CCK", "OFDM", "HT", "VHT", "HE", "EHT"]
+        return modulationType < names.count ? names[modulationType] : "unknown"
     }
 
     /// Channel width in MHz from bits 11-13 (20, 40, 80, 160, 320), or `nil` for a reserved value.

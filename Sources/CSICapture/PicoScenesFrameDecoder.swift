@@ -3,7 +3,7 @@
 /// Frame: `u32 frameLength` (excludes itself), `u32 magic 0x20150315`, `u16 frameVersion 1`, `u8 numSegments`,
 /// the segments, then the MPDU (802.11 header first). Segment: `u32 length` (excludes itself), `u8 nameLength`,
 /// the name (NUL-terminated), `u16 version`, the body. `RxSBasic` (v1-5), `MVMExtra` (v1) and `CSI` (v1-4) are
-/// read; every segment is counted by name and version; the others are skipped.
+/// read; every segment is counted by name and version (``PicoScenesSegmentTally``); the others are skipped.
 ///
 /// CSI of Intel AX200/AX210 (`i16` pairs ordered rx, tx, tone; every tone, pilots included, see
 /// ``OFDMToneLayout``) and Intel 5300 (the CSI Tool's packed `int8`, 30 grouped tones, chain order kept, no
@@ -29,12 +29,12 @@ public enum PicoScenesFrameDecoder {
             && length <= maximumFrameLength
     }
 
-    /// Decodes the frame in `raw` (exactly `4 + frameLength` bytes). Adds one to `segmentCounts["Name vN"]` for
-    /// every segment. The timestamp is not unwrapped (see ``PicoScenesReader``); `extras` holds `device_type`,
-    /// `packet_format`, `cbw`, `carrier_frequency_mhz`, `mcs`, `antenna_sel`, `subcarrier_offset`,
-    /// `firmware_version`, `tstamp`, `system_time_ns` and `mu_clock` (when present), and `tone_layout_known`.
+    /// Decodes the frame in `raw` (exactly `4 + frameLength` bytes), counting every segment in `segments`. The
+    /// timestamp is not unwrapped (see ``PicoScenesReader``); `extras` holds `device_type`, `packet_format`, `cbw`,
+    /// `carrier_frequency_mhz`, `antenna_sel`, `subcarrier_offset`, `firmware_version`, `tone_layout_known`, and
+    /// with `RxSBasic` `mcs`, `tstamp`, `system_time_ns`, with `MVMExtra` `mu_clock`.
     public static func decode(_ raw: UnsafeRawBufferPointer,
-                              segmentCounts: inout [String: Int]) throws(RecordDecodeError) -> CSIFrame {
+                              segments: inout PicoScenesSegmentTally) throws(RecordDecodeError) -> CSIFrame {
         guard raw.count >= headerSize, raw.littleU32(4) == magic else {
             throw RecordDecodeError(kind: "bad-magic", reason: "no PicoScenes frame magic 0x20150315 at byte 4")
         }
@@ -52,16 +52,14 @@ public enum PicoScenesFrameDecoder {
                 throw RecordDecodeError(kind: "bad-segment",
                                         reason: "segment \(index) length \(length) does not fit the frame (\(end - position - 4) bytes left)")
             }
-            let nameBytes = raw[(position + 5)..<(position + 5 + nameLength)].prefix { $0 != 0 }
-            let name = String(decoding: nameBytes, as: UTF8.self)
+            let name = UnsafeRawBufferPointer(rebasing: raw[(position + 5)..<(position + 5 + nameLength)])
             let version = Int(raw.littleU16(position + 5 + nameLength))
             let body = UnsafeRawBufferPointer(rebasing: raw[(position + 7 + nameLength)..<(position + 4 + length)])
-            segmentCounts["\(name) v\(version)", default: 0] += 1
-            switch name {
-            case "RxSBasic": basic = try PicoScenesRxBasic(body, version: version)
-            case "CSI": csi = (try PicoScenesCSIHeader(body, version: version), body)
-            case "MVMExtra" where version == 1 && body.count >= 2 + IntelMVMCSIHeader.fieldsSize:
-                muClock = IntelMVMCSIHeader(UnsafeRawBufferPointer(rebasing: body[2...])).muClock
+            switch segments.count(name: name, version: version) {
+            case .rxSBasic: basic = try PicoScenesRxBasic(body, version: version)
+            case .csi: csi = (try PicoScenesCSIHeader(body, version: version), body)
+            case .mvmExtra where version == 1 && body.count >= 2 + IntelMVMCSIHeader.fieldsSize:
+                muClock = UnsafeRawBufferPointer(rebasing: body[2...]).littleU32(88)
             default: break
             }
             position += 4 + length
@@ -69,45 +67,58 @@ public enum PicoScenesFrameDecoder {
         guard let csi else {
             throw RecordDecodeError(kind: "no-csi", reason: "frame without a CSI segment; skipped")
         }
-        let buffer = UnsafeRawBufferPointer(rebasing: csi.body[csi.header.bufferRange])
-        var frame: CSIFrame
-        switch csi.header.deviceType {
-        case 0x2000, 0x2100: frame = try decodeIntelMVM(csi.header, buffer: buffer)
-        case 0x5300: frame = try decodeIntel5300(csi.header, buffer: buffer)
+        let header = csi.header
+        let buffer = UnsafeRawBufferPointer(rebasing: csi.body[header.bufferRange])
+        let values: DecodedCSI
+        switch header.deviceType {
+        case 0x2000, 0x2100: values = try decodeIntelMVM(header, buffer: buffer)
+        case 0x5300: values = try decodeIntel5300(header, buffer: buffer)
         default:
             throw RecordDecodeError(kind: "unsupported-device",
-                                    reason: "CSI of device \(PicoScenesCSIHeader.deviceName(csi.header.deviceType)) is not decoded (AX200, AX210 and IWL5300 are); skipped")
+                                    reason: "CSI of device \(PicoScenesCSIHeader.deviceName(header.deviceType)) is not decoded (AX200, AX210 and IWL5300 are); skipped")
         }
         let mpdu = UnsafeRawBufferPointer(rebasing: raw[position..<end])
-        if mpdu.count >= 24 {
-            frame.source = CSISourceID(transmitter: Array(mpdu[10..<16]))
-            frame.sequence = Int(mpdu.littleU16(22) >> 4)
-        }
-        let header = csi.header
-        frame.extras.merge(["packet_format": header.packetFormat, "cbw": header.channelBandwidthMHz,
-                            "carrier_frequency_mhz": Int(header.carrierFrequency / 1_000_000), "antenna_sel": header.antennaSelection,
-                            "subcarrier_offset": header.subcarrierOffset, "firmware_version": header.firmwareVersion,
-                            "device_type": Int(header.deviceType)]) { ours, _ in ours }
-        if let basic {
-            frame.rssi = Array(basic.chainRSSI.prefix(frame.nrx))
-            frame.noise = basic.noiseFloor == -128 ? nil : basic.noiseFloor
-            frame.extras["mcs"] = basic.mcs
-            frame.extras["tstamp"] = Int(truncatingIfNeeded: basic.hardwareTimestamp)
-            frame.extras["system_time_ns"] = Int(truncatingIfNeeded: basic.systemTimeNanoseconds)
-        }
-        if let muClock { frame.extras["mu_clock"] = Int(muClock) }
+        let timestamp: Double
         if let basic, basic.systemTimeNanoseconds != 0 {
-            frame.timestamp = Double(basic.systemTimeNanoseconds) * 1e-9
+            timestamp = Double(basic.systemTimeNanoseconds) * 1e-9
         } else if let muClock, header.deviceType != 0x5300 {
-            frame.timestamp = Double(muClock) * 1e-6
+            timestamp = Double(muClock) * 1e-6
         } else {
-            frame.timestamp = Double(basic?.hardwareTimestamp ?? 0) * 1e-6
+            timestamp = Double(basic?.hardwareTimestamp ?? 0) * 1e-6
         }
-        return frame
+        var extras: [String: Int] = [
+            "packet_format": header.packetFormat, "cbw": header.channelBandwidthMHz,
+            "carrier_frequency_mhz": Int(header.carrierFrequency / 1_000_000), "antenna_sel": header.antennaSelection,
+            "subcarrier_offset": header.subcarrierOffset, "firmware_version": header.firmwareVersion,
+            "device_type": Int(header.deviceType), "tone_layout_known": values.layoutKnown ? 1 : 0,
+        ]
+        if let basic {
+            extras["mcs"] = basic.mcs
+            extras["tstamp"] = Int(truncatingIfNeeded: basic.hardwareTimestamp)
+            extras["system_time_ns"] = Int(truncatingIfNeeded: basic.systemTimeNanoseconds)
+        }
+        if let muClock { extras["mu_clock"] = Int(muClock) }
+        let full = mpdu.count >= 24
+        return CSIFrame(
+            timestamp: timestamp, device: .picoScenes(deviceType: header.deviceType),
+            source: CSISourceID(transmitter: full ? Array(mpdu[10..<16]) : nil),
+            sequence: full ? Int(mpdu.littleU16(22) >> 4) : nil,
+            rssi: basic.map { Array($0.chainRSSI.prefix(values.nrx)) } ?? [],
+            noise: basic.flatMap { $0.noiseFloor == -128 ? nil : $0.noiseFloor },
+            bandwidthMHz: values.bandwidthMHz, ntx: values.ntx, nrx: values.nrx, subcarriers: values.subcarriers,
+            real: values.real, imag: values.imag, extras: extras)
+    }
+
+    /// The CSI of one segment in ``CSIFrame``'s layout.
+    struct DecodedCSI {
+        var ntx: Int, nrx: Int, bandwidthMHz: Int
+        var subcarriers: [Int]
+        var real: [Float], imag: [Float]
+        var layoutKnown: Bool
     }
 
     /// AX200/AX210: `i16` pairs ordered rx, tx, tone; the buffer must hold exactly `4 * tones * tx * rx` bytes.
-    static func decodeIntelMVM(_ header: PicoScenesCSIHeader, buffer: UnsafeRawBufferPointer) throws(RecordDecodeError) -> CSIFrame {
+    static func decodeIntelMVM(_ header: PicoScenesCSIHeader, buffer: UnsafeRawBufferPointer) throws(RecordDecodeError) -> DecodedCSI {
         let nrx = header.numRx, ntx = header.numTx, tones = header.numTones
         guard (1...8).contains(nrx), (1...8).contains(ntx), tones >= 1, buffer.count == 4 * nrx * ntx * tones else {
             throw RecordDecodeError(kind: "bad-csi",
@@ -123,14 +134,13 @@ public enum PicoScenesFrameDecoder {
             }
         }
         let offset = header.subcarrierOffset
-        return CSIFrame(timestamp: 0, device: .picoScenes(deviceType: header.deviceType),
-                        bandwidthMHz: header.channelBandwidthMHz, ntx: ntx, nrx: nrx,
-                        subcarriers: offset == 0 ? layout.indices : layout.indices.map { $0 + offset },
-                        real: real, imag: imag, extras: ["tone_layout_known": known == nil ? 0 : 1])
+        return DecodedCSI(ntx: ntx, nrx: nrx, bandwidthMHz: header.channelBandwidthMHz,
+                          subcarriers: offset == 0 ? layout.indices : layout.indices.map { $0 + offset },
+                          real: real, imag: imag, layoutKnown: known != nil)
     }
 
     /// IWL5300: the CSI Tool packing (30 tones, `60 * rx * tx + 12` bytes), tx = buffer size / rx.
-    static func decodeIntel5300(_ header: PicoScenesCSIHeader, buffer: UnsafeRawBufferPointer) throws(RecordDecodeError) -> CSIFrame {
+    static func decodeIntel5300(_ header: PicoScenesCSIHeader, buffer: UnsafeRawBufferPointer) throws(RecordDecodeError) -> DecodedCSI {
         let nrx = header.numRx
         let ntx = nrx > 0 && buffer.count >= 12 ? (buffer.count - 12) / 60 / nrx : 0
         guard (1...3).contains(nrx), (1...3).contains(ntx), header.numTones == Intel5300Decoder.subcarrierCount,
@@ -149,9 +159,7 @@ public enum PicoScenesFrameDecoder {
         let wide = header.channelBandwidthMHz == 40
         let base = wide ? Intel5300Decoder.subcarriers40MHz : Intel5300Decoder.subcarriers20MHz
         let offset = header.subcarrierOffset
-        return CSIFrame(timestamp: 0, device: .picoScenes(deviceType: header.deviceType),
-                        bandwidthMHz: wide ? 40 : 20, ntx: ntx, nrx: nrx,
-                        subcarriers: offset == 0 ? base : base.map { $0 + offset },
-                        real: real, imag: imag, extras: ["tone_layout_known": 1])
+        return DecodedCSI(ntx: ntx, nrx: nrx, bandwidthMHz: wide ? 40 : 20,
+                          subcarriers: offset == 0 ? base : base.map { $0 + offset }, real: real, imag: imag, layoutKnown: true)
     }
 }

@@ -28,8 +28,10 @@ public final class PicoScenesReader: CaptureReader, CaptureProgressReporting {
     public private(set) var frameCount = 0
     /// Bytes skipped while resynchronising.
     public private(set) var skippedBytes: UInt64 = 0
+    /// Counts of the segments seen so far.
+    private var segments = PicoScenesSegmentTally()
     /// Segments seen so far per `"Name vN"` (e.g. `"RxSBasic v3": 885, "ExtraInfo v1": 885`).
-    public private(set) var segmentCounts: [String: Int] = [:]
+    public var segmentCounts: [String: Int] { segments.counts }
 
     /// Bytes of the capture consumed so far (for progress display).
     public var bytesConsumed: UInt64 { stream.offset }
@@ -77,11 +79,9 @@ public final class PicoScenesReader: CaptureReader, CaptureProgressReporting {
                 fault(offset: offset, kind: ("truncated", "frame needs \(total) bytes, the file holds \(stream.available) from here"))
                 continue
             }
-            var counts = segmentCounts
             let decoded: Result<CSIFrame, RecordDecodeError> = stream.withBytes(count: total) { raw in
-                Result { () throws(RecordDecodeError) in try PicoScenesFrameDecoder.decode(raw, segmentCounts: &counts) }
+                Result { () throws(RecordDecodeError) in try PicoScenesFrameDecoder.decode(raw, segments: &segments) }
             }
-            segmentCounts = counts
             stream.consume(total)
             switch decoded {
             case .failure(let error):

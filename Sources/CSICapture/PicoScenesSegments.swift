@@ -165,3 +165,51 @@ public struct PicoScenesCSIHeader: Sendable, Equatable {
         }
     }
 }
+
+/// Counts the segments of a PicoScenes capture per name and version without building strings per frame, and
+/// tells the decoder which of the segments it reads a segment is.
+public struct PicoScenesSegmentTally: Sendable {
+    /// The segments the decoder reads.
+    enum Kind { case rxSBasic, csi, mvmExtra, other }
+
+    /// Distinct (name, version) pairs seen so far with their counts (a capture has a handful).
+    private var entries: [(name: [UInt8], version: Int, kind: Kind, count: Int)] = []
+    /// Distinct pairs kept; further ones are counted under `"other"`.
+    static let maximumEntries = 64
+    /// Segments beyond ``maximumEntries`` distinct pairs.
+    private var overflow = 0
+
+    /// Creates an empty tally.
+    public init() {}
+
+    /// Counts one segment named by `name` (its bytes, NUL padding included) and returns which kind it is.
+    mutating func count(name: UnsafeRawBufferPointer, version: Int) -> Kind {
+        let trimmed = name.prefix { $0 != 0 }
+        for i in entries.indices where entries[i].version == version && entries[i].name.elementsEqual(trimmed) {
+            entries[i].count += 1
+            return entries[i].kind
+        }
+        let bytes = Array(trimmed)
+        let kind: Kind
+        switch String(decoding: bytes, as: UTF8.self) {
+        case "RxSBasic": kind = .rxSBasic
+        case "CSI": kind = .csi
+        case "MVMExtra": kind = .mvmExtra
+        default: kind = .other
+        }
+        if entries.count < Self.maximumEntries {
+            entries.append((bytes, version, kind, 1))
+        } else {
+            overflow += 1
+        }
+        return kind
+    }
+
+    /// Segments per `"Name vN"` (e.g. `"RxSBasic v3": 885`), plus `"other"` beyond 64 distinct pairs.
+    public var counts: [String: Int] {
+        var result: [String: Int] = [:]
+        for entry in entries { result["\(String(decoding: entry.name, as: UTF8.self)) v\(entry.version)", default: 0] += entry.count }
+        if overflow > 0 { result["other"] = overflow }
+        return result
+    }
+}
