@@ -20,6 +20,8 @@ let package = Package(
         .executableTarget(name: "fuzz-nexmon-pcap", dependencies: ["FuzzSupport"]),
         .executableTarget(name: "fuzz-esp32-csv", dependencies: ["FuzzSupport"]),
         .executableTarget(name: "fuzz-atheros", dependencies: ["FuzzSupport"]),
+        .executableTarget(name: "fuzz-picoscenes", dependencies: ["FuzzSupport"]),
+        .executableTarget(name: "fuzz-feitcsi", dependencies: ["FuzzSupport"]),
         .executableTarget(name: "fuzz-model-file", dependencies: ["FuzzSupport", .product(name: "CSIInference", package: "csihar")]),
         .executableTarget(name: "fuzz-config", dependencies: ["FuzzSupport", .product(name: "CSIDaemon", package: "csihar")]),
         .executableTarget(name: "fuzz-subscriber-request", dependencies: ["FuzzSupport", .product(name: "CSIDaemon", package: "csihar")]),

@@ -96,6 +96,29 @@ def main():
         record = struct.pack(endian + "H", len(header) + len(csi) + len(payload)) + header + csi + payload
         put(outdir, "fuzz-atheros", f"handmade-{name}", record * 2)
 
+    # PicoScenes: the first frames of each capture (AX200 frames are ~1 kB, IWL5300 ~0.4-1.8 kB), cut at frame ends.
+    for path in sorted(glob.glob(os.path.join(SHARED, "picoscenes", "*.csi"))):
+        data, at, frames = read(path), 0, []
+        while at + 4 <= len(data) and len(frames) < 6:
+            at += 4 + struct.unpack_from("<I", data, at)[0]
+            frames.append(at)
+        base = os.path.basename(path)
+        put(outdir, "fuzz-picoscenes", f"{base}-2", data[:frames[min(1, len(frames) - 1)]])
+        put(outdir, "fuzz-picoscenes", f"{base}-6", data[:frames[-1]])
+        put(outdir, "fuzz-picoscenes", f"{base}-cut", data[:frames[0] + 100])
+
+    # FeitCSI: the first records of the small captures (272-byte header + 4 * rx * tx * tones bytes each).
+    for path in sorted(glob.glob(os.path.join(SHARED, "feitcsi", "*.csi"))):
+        data, at, ends = read(path), 0, []
+        while at + 272 <= len(data) and len(ends) < 3:
+            at += 272 + struct.unpack_from("<I", data, at)[0]
+            ends.append(at)
+        if ends[0] <= 16384:
+            put(outdir, "fuzz-feitcsi", os.path.basename(path) + "-1", data[:ends[0]])
+        if ends[-1] <= 16384:
+            put(outdir, "fuzz-feitcsi", os.path.basename(path) + "-3", data[:ends[-1]])
+        put(outdir, "fuzz-feitcsi", os.path.basename(path) + "-header", data[:300])
+
     # Model files: the small engine fixtures (whole files; the shipped models are larger than -max_len).
     for path in sorted(glob.glob(os.path.join(ROOT, "Tests", "CSIInferenceTests", "Fixtures", "*.safetensors"))):
         if "golden" in path or os.path.getsize(path) > 24000:

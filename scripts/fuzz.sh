@@ -18,9 +18,9 @@ SWIFT=${SWIFT:-swift}
 # Every target and its largest input (bytes); the seeds are smaller.
 declare -A MAX_LEN=(
   [fuzz-intel5300]=8192 [fuzz-nexmon-payload]=4096 [fuzz-nexmon-pcap]=8192 [fuzz-esp32-csv]=8192
-  [fuzz-atheros]=8192 [fuzz-model-file]=32768 [fuzz-config]=4096 [fuzz-subscriber-request]=2048
+  [fuzz-atheros]=8192 [fuzz-picoscenes]=16384 [fuzz-feitcsi]=16384 [fuzz-model-file]=32768 [fuzz-config]=4096 [fuzz-subscriber-request]=2048
 )
-ALL=(fuzz-intel5300 fuzz-nexmon-payload fuzz-nexmon-pcap fuzz-esp32-csv fuzz-atheros fuzz-model-file fuzz-config
+ALL=(fuzz-intel5300 fuzz-nexmon-payload fuzz-nexmon-pcap fuzz-esp32-csv fuzz-atheros fuzz-picoscenes fuzz-feitcsi fuzz-model-file fuzz-config
      fuzz-subscriber-request)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL[@]}")

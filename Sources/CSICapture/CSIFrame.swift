@@ -10,8 +10,12 @@ public enum CSIDevice: Sendable, Hashable, CustomStringConvertible {
     case atheros
     /// Frames made by `csihar simulate` that carry no device-specific fields.
     case simulated
+    /// A NIC recorded by PicoScenes; `deviceType` is PicoScenes' code (0x2000 AX200, 0x2100 AX210, 0x5300 IWL5300).
+    case picoScenes(deviceType: UInt16)
+    /// Intel AX200/AX210 recorded by FeitCSI.
+    case feitCSI
 
-    /// A short lowercase name: `intel5300`, `nexmon`, `esp32`, `atheros`, `simulated`.
+    /// A short lowercase name: `intel5300`, `nexmon`, `esp32`, `atheros`, `simulated`, `picoscenes`, `feitcsi`.
     public var description: String {
         switch self {
         case .intel5300: return "intel5300"
@@ -19,6 +23,8 @@ public enum CSIDevice: Sendable, Hashable, CustomStringConvertible {
         case .esp32: return "esp32"
         case .atheros: return "atheros"
         case .simulated: return "simulated"
+        case .picoScenes: return "picoscenes"
+        case .feitCSI: return "feitcsi"
         }
     }
 }

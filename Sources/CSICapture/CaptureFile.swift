@@ -14,6 +14,10 @@ public enum CaptureFormat: String, Sendable, CaseIterable, CustomStringConvertib
     case esp32
     /// Atheros CSI Tool `recv_csi` log.
     case atheros
+    /// PicoScenes `.csi` (Intel AX200/AX210 and IWL5300 frames).
+    case picoscenes
+    /// FeitCSI `.csi` (Intel AX200/AX210).
+    case feitcsi
 
     /// The raw value.
     public var description: String { rawValue }
@@ -51,6 +55,11 @@ public enum CaptureFile {
     /// Opens `path` with the reader for `format` (detected from the extension and the first bytes when `nil`).
     public static func open(path: String, format: CaptureFormat? = nil,
                             options: CaptureOptions = CaptureOptions()) throws -> any CaptureReader {
+        if format == nil, options.follow, path.lowercased().hasSuffix(".csi"),
+           try readHead(path: path, count: IntelMVMCSIHeader.size).count < IntelMVMCSIHeader.size {
+            // A capture that has just started: tell PicoScenes from FeitCSI once its first bytes are written.
+            return try CSIFileFormatFollower(path: path)
+        }
         let chosen = try format ?? detectFormat(path: path)
         switch chosen {
         case .intel5300:
@@ -62,13 +71,17 @@ public enum CaptureFile {
             return try ESP32CSVReader(path: path, follow: options.follow)
         case .atheros:
             return try AtherosReader(path: path, bigEndian: options.atherosBigEndian, follow: options.follow)
+        case .picoscenes:
+            return try PicoScenesReader(path: path, follow: options.follow)
+        case .feitcsi:
+            return try FeitCSIReader(path: path, follow: options.follow)
         }
     }
 
-    /// Detects the format from the first bytes (pcap/pcapng magic, CSV text, Intel or Atheros framing), falling
-    /// back to the extension. Throws ``CaptureError`` when nothing matches.
+    /// Detects the format from the first bytes (pcap/pcapng magic, PicoScenes magic, a FeitCSI record header, CSV
+    /// text, Intel or Atheros framing), falling back to the extension. Throws ``CaptureError`` when nothing matches.
     public static func detectFormat(path: String) throws -> CaptureFormat {
-        let head = try readHead(path: path, count: 64)
+        let head = try readHead(path: path, count: IntelMVMCSIHeader.size)
         let lowered = path.lowercased()
         if head.count >= 4 {
             let magic = UInt32(head[0]) | UInt32(head[1]) << 8 | UInt32(head[2]) << 16 | UInt32(head[3]) << 24
@@ -76,9 +89,12 @@ public enum CaptureFile {
                                            0xa1b2cd34, 0x34cdb2a1]
             if pcapMagics.contains(magic) { return .nexmon }
         }
-        if head.count >= 8 && Array(head[4..<8]) == [0x15, 0x03, 0x15, 0x20] || lowered.hasSuffix(".csi") {
-            throw CaptureError(source: path, offset: 4,
-                               reason: "PicoScenes .csi captures are not supported (csi-formats.md §6); export them with an oracle (csiread.Picoscenes) first")
+        if head.count >= 8 && Array(head[4..<8]) == [0x15, 0x03, 0x15, 0x20] { return .picoscenes }
+        if head.withUnsafeBytes({ FeitCSIReader.plausibleHeader($0) }) { return .feitcsi }
+        if lowered.hasSuffix(".csi") {
+            throw CaptureError(source: path, offset: 0,
+                               reason: head.isEmpty ? "empty .csi file: neither PicoScenes nor FeitCSI can be told from it; pass --capture-format picoscenes|feitcsi"
+                                   : "a .csi file with neither the PicoScenes magic (15 03 15 20 at byte 4) nor a FeitCSI record header (csi_length = 4 x rx x tx x tones); pass --capture-format picoscenes|feitcsi")
         }
         if head.starts(with: Array("CSI_DATA".utf8)) || head.starts(with: Array("type,".utf8)) { return .esp32 }
         if looksLikeIntel(head) { return .intel5300 }
@@ -90,7 +106,7 @@ public enum CaptureFile {
             return .intel5300
         }
         throw CaptureError(source: path, offset: 0,
-                           reason: "cannot tell the capture format from the extension or first bytes; pass --capture-format intel5300|nexmon|esp32|atheros")
+                           reason: "cannot tell the capture format from the extension or first bytes; pass --capture-format intel5300|nexmon|esp32|atheros|picoscenes|feitcsi")
     }
 
     /// A BE record length and a known CSI Tool code at byte 2.

@@ -100,6 +100,8 @@ extension FeatureExtractor {
         case .esp32: return 1
         case .atheros: return 2
         case .simulated: return 3
+        case let .picoScenes(deviceType): return 2000 + Int(deviceType)
+        case .feitCSI: return 4
         }
     }
 }

@@ -40,8 +40,21 @@ struct InspectCommand: ParsableCommand {
         while let frame = try reader.nextFrame() { statistics.add(frame) }
         let summary = InspectSummary(file: file, format: Self.formatName(of: reader), statistics: statistics,
                                      issueCounts: reader.issueCounts, firstIssues: issues.first,
-                                     skippedBytes: (reader as? Intel5300Reader)?.skippedBytes ?? (reader as? AtherosReader)?.skippedBytes)
+                                     skippedBytes: Self.skippedBytes(of: reader),
+                                     segments: (reader as? PicoScenesReader)?.segmentCounts)
         print(json ? summary.jsonText() : summary.text())
+    }
+
+    /// Bytes a resynchronising reader skipped, `nil` for readers that do not count them.
+    static func skippedBytes(of reader: any CaptureReader) -> UInt64? {
+        switch reader {
+        case let intel as Intel5300Reader: return intel.skippedBytes
+        case let atheros as AtherosReader: return atheros.skippedBytes
+        case let pico as PicoScenesReader: return pico.skippedBytes
+        case let feit as FeitCSIReader: return feit.skippedBytes
+        case let nexmon as NexmonPcapReader: return nexmon.skippedBytes
+        default: return nil
+        }
     }
 
     /// The format name for a reader.
@@ -51,6 +64,9 @@ struct InspectCommand: ParsableCommand {
         case is NexmonPcapReader: return CaptureFormat.nexmon.rawValue
         case is ESP32CSVReader: return CaptureFormat.esp32.rawValue
         case is AtherosReader: return CaptureFormat.atheros.rawValue
+        case is PicoScenesReader: return CaptureFormat.picoscenes.rawValue
+        case is FeitCSIReader: return CaptureFormat.feitcsi.rawValue
+        case let pending as CSIFileFormatFollower: return pending.inner.map { formatName(of: $0) } ?? "unknown"
         default: return "unknown"
         }
     }
@@ -77,6 +93,8 @@ struct InspectSummary {
     let issueCounts: [String: Int]
     let firstIssues: [CaptureIssue]
     let skippedBytes: UInt64?
+    /// PicoScenes segments per `"Name vN"`, `nil` for other formats.
+    var segments: [String: Int]? = nil
 
     /// `key: count, key: count` sorted by key.
     private func counts<K: Comparable>(_ values: [K: Int], unit: String = "") -> String {
@@ -101,6 +119,7 @@ struct InspectSummary {
         }
         lines.append("errors:       \(issueCounts.isEmpty ? "none" : describeIssueCounts(issueCounts))")
         if let skippedBytes, skippedBytes > 0 { lines.append("skipped:      \(skippedBytes) bytes while resynchronising") }
+        if let segments { lines.append("segments:     \(counts(segments))") }
         for issue in firstIssues { lines.append("  \(issue)") }
         return lines.joined(separator: "\n")
     }
@@ -120,6 +139,7 @@ struct InspectSummary {
             "first_errors": firstIssues.map { ["offset": $0.offset, "kind": $0.kind, "reason": $0.reason] as [String: Any] },
         ]
         if let skippedBytes { object["skipped_bytes"] = skippedBytes }
+        if let segments { object["segments"] = segments }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }

@@ -7,7 +7,7 @@ import Glibc
 /// Capture-file options shared by `csihar replay` and `csihar inspect`.
 struct ReplayCaptureOptions: ParsableArguments {
     @Option(name: .customLong("capture-format"),
-            help: "Capture format: auto, intel5300, nexmon, esp32, atheros (auto: from the extension and first bytes).")
+            help: "Capture format: auto, intel5300, nexmon, esp32, atheros, picoscenes, feitcsi (auto: from the first bytes and the extension).")
     var captureFormat: String = "auto"
 
     @Option(help: "Nexmon chip to assume (4339, 43455c0, 4358, 4366c0); needed for old files whose chip field is 0xdead.")
@@ -28,7 +28,7 @@ struct ReplayCaptureOptions: ParsableArguments {
         var format: CaptureFormat?
         if captureFormat != "auto" {
             guard let chosen = CaptureFormat(rawValue: captureFormat) else {
-                throw ValidationError("--capture-format must be auto, intel5300, nexmon, esp32 or atheros (got \(captureFormat))")
+                throw ValidationError("--capture-format must be auto, intel5300, nexmon, esp32, atheros, picoscenes or feitcsi (got \(captureFormat))")
             }
             format = chosen
         }

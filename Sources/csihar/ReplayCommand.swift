@@ -8,7 +8,7 @@ import Glibc
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
-        abstract: "Replay a capture file as NDJSON frames on stdout (Intel 5300 .dat, Nexmon pcap, ESP32 CSV, Atheros).",
+        abstract: "Replay a capture file as NDJSON frames on stdout (Intel 5300 .dat, Nexmon pcap, ESP32 CSV, Atheros, PicoScenes and FeitCSI .csi).",
         discussion: """
             Each line: {"timestamp","device","source","sequence","nrx","ntx","nsub","bandwidth","subcarriers",\
             "rssi","noise","agc","csi":{"re":[...],"im":[...]}} with CSI flattened (tx, rx, subcarrier), subcarriers \

@@ -47,10 +47,13 @@ struct CaptureStatisticsTests {
             let reader = try CaptureFile.open(path: url.path, options: CaptureOptions(nexmonChip: nil))
             #expect(try reader.nextFrame() != nil || path.contains("empty"), "\(path)")
         }
-        // PicoScenes is outside the supported set: a typed error that names the file and says why.
-        for name in ["rx_by_iwl5300.csi", "picoscenes_ax200_example.csi"] {
-            guard let url = SharedData.file("captures/picoscenes/\(name)") else { return }
-            #expect(throws: CaptureError.self) { try CaptureFile.open(path: url.path) }
+        // .csi files: PicoScenes and FeitCSI told apart by content.
+        for (path, format) in [("captures/picoscenes/rx_by_iwl5300.csi", CaptureFormat.picoscenes),
+                               ("captures/picoscenes/picoscenes_ax200_example.csi", .picoscenes),
+                               ("captures/feitcsi/HT20_2452.csi", .feitcsi), ("captures/feitcsi/HESU160_5500.csi", .feitcsi)] {
+            guard let url = SharedData.file(path) else { return }
+            #expect(try CaptureFile.detectFormat(path: url.path) == format, "\(path)")
+            #expect(try CaptureFile.open(path: url.path).nextFrame() != nil, "\(path)")
         }
     }
 }

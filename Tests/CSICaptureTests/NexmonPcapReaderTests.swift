@@ -124,4 +124,51 @@ struct NexmonPcapReaderTests {
         #expect(frames.count == 1)
         #expect(reader.issueCounts == ["fragment": 1, "other-port": 1, "truncated": 1])
     }
+
+    /// A pcap of `count` Nexmon packets followed by a damaged record (capture length 2 GB and `junk` bytes),
+    /// then `count` more packets; returns the bytes and the damaged record's offset.
+    static func pcapWithDamagedRecord(count: Int, junk: Int) -> ([UInt8], Int) {
+        let payload: [UInt8] = [0x11, 0x11, 0xc6, 0x88, 1, 2, 3, 4, 5, 6, 0x10, 0x00, 0x09, 0x00, 0x2a, 0xd0, 0x65, 0x00]
+            + (0..<256).map { UInt8($0 & 0xFF) }
+        let packet = PcapBuilder.ethernet(PcapBuilder.ipv4UDP(payload: payload))
+        let good = PcapBuilder.file(linkType: 1, packets: Array(repeating: packet, count: count))
+        var damaged: [UInt8] = []
+        for v: UInt32 in [1_700_000_100, 0, 0x8000_0000, 0x8000_0000] { damaged += withUnsafeBytes(of: v.littleEndian, Array.init) }
+        damaged += [UInt8](repeating: 0xab, count: junk)
+        let more = Array(PcapBuilder.file(linkType: 1, packets: Array(repeating: packet, count: count)).dropFirst(24))
+        return (good + damaged + more, good.count)
+    }
+
+    @Test func aRecordWithAnImpossibleLengthIsSkippedAndReadingResumes() throws {
+        for junk in [0, 37] {
+            let (bytes, damagedAt) = Self.pcapWithDamagedRecord(count: 5, junk: junk)
+            let path = try TemporaryFile.write(bytes, name: "damaged.pcap")
+            let collector = IssueCollector()
+            let reader = try NexmonPcapReader(path: path)
+            reader.onIssue = collector.append
+            let frames = try readAll(reader)
+            for issue in collector.all { print("  \(issue)") }
+            #expect(frames.count == 10, "junk \(junk)")
+            #expect(reader.issueCounts == ["bad-length": 1] && reader.skippedBytes == UInt64(16 + junk))
+            let issue = try #require(collector.all.first)
+            #expect(issue.offset == UInt64(damagedAt) && issue.source == path && issue.reason.contains("2147483664"))
+        }
+        // Nothing plausible after the damaged record: the rest is counted, the frames before it are kept.
+        let (bytes, _) = Self.pcapWithDamagedRecord(count: 3, junk: 64)
+        let tail = try TemporaryFile.write(Array(bytes.prefix(bytes.count - 3 * 348 + 10)), name: "damaged-tail.pcap")
+        let reader = try NexmonPcapReader(path: tail)
+        #expect(try readAll(reader).count == 3)
+        print("damaged tail: \(reader.issueCounts), skipped \(reader.skippedBytes)")
+        #expect(reader.issueCounts["bad-length"] == 1 && reader.issueCounts["no-resync"] == 1)
+        // Follow mode: the damaged record is skipped once the records after it arrive.
+        let (all, damagedAt) = Self.pcapWithDamagedRecord(count: 2, junk: 5)
+        let growing = try TemporaryFile.write(Array(all.prefix(damagedAt + 16 + 5)), name: "growing.pcap")
+        let follower = try NexmonPcapReader(path: growing, follow: true)
+        #expect(try readAll(follower).count == 2)
+        let handle = try #require(FileHandle(forWritingAtPath: growing))
+        handle.seekToEndOfFile()
+        handle.write(Data(all.dropFirst(damagedAt + 16 + 5)))
+        try handle.close()
+        #expect(try readAll(follower).count == 2 && follower.issueCounts == ["bad-length": 1])
+    }
 }
