@@ -20,7 +20,7 @@ Stored per file (JSON, csihar's layout: CSI flattened (tx, rx, subcarrier), subc
 per-frame metadata, per-frame checksums over every compared value (power, weighted, magnitude as in
 make_capture_fixtures.py) and the full values of a few frames.
 
-Run (needs ../shared/data): /work/main/.venv/bin/python scripts/make-csi-fixtures.py
+Run (needs ../shared/data): .venv/bin/python scripts/make-csi-fixtures.py
 """
 import glob
 import json

@@ -4,7 +4,7 @@
 The oracle is csiread 1.4.1 (an independent implementation of read_bfee/get_scaled_csi): for each frame we store the
 raw decoded fields the Swift CSIFrame carries (CSI as (ntx, nrx, 30) after the antenna permutation, rssi, noise, agc)
 and the expected 90 features 20*log10|get_scaled_csi(H)[s, a, tx 0]| (-inf -> 0), feature f = 30*a + s.
-Run with the project venv: /work/venv/bin/python scripts/make-feature-fixtures.py
+Run with the project venv: .venv/bin/python scripts/make-feature-fixtures.py
 """
 import json, os, sys
 import numpy as np

@@ -9,7 +9,7 @@ resampling and windowing are re-implemented here from their definition in docs/f
 searchsorted, not a port of the Swift loop):
   grid t0 + i / (rate * P); value at instant tau = last frame with timestamp <= tau; step n = mean of its P instants;
   steps whose instants are all <= the last timestamp; windows of STEPS steps, the first when full, then every HOP.
-Run with the project venv: /work/venv/bin/python scripts/make-window-fixture.py
+Run with the project venv: .venv/bin/python scripts/make-window-fixture.py
 """
 import json, os
 import numpy as np
