@@ -3,7 +3,7 @@
 # BCM43455c0 at 20/40/80 MHz, ESP32) that also accepts 2- and 3-chain streams, at 20-200 packets/s, and its card.
 #   training/train_onechain.sh data     -> simulated recordings, Fition sidecars, exported windows (.build/datasets/)
 #   training/train_onechain.sh train    -> models/csihar-1ch-doppler-gru.safetensors + training/reports/...
-#   training/train_onechain.sh louo     -> leave-one-user-out figures on the real Fition recordings (reports only)
+#   training/train_onechain.sh louo     -> leave-one-user-out models (.build/models) and their Fition figures
 #   training/train_onechain.sh card     -> parity report, benchmark, models/csihar-1ch-doppler-gru.md
 # Input `amplitude-doppler` (docs/features.md): amplitudes of up to 3 chains x 30 subcarriers divided by the frame's
 # RMS, static part removed, Doppler spectrum of 16 points at 20 Hz (0.8 s) in 16 bands every 0.1 s; windows of
@@ -12,7 +12,7 @@
 # about 50 packets/s; the movement located by training/csihar_train/fition.py). Users 2 and 4 are not here.
 # Seeds (never shared with other sets or models):
 #   training  40000-40529 (device/rate mix below)       test (unseen rooms)  41000-41064
-#   held out  43000-... (Benchmarks/recognition/onechain.sh; looked at only for the final figures)
+#   held out  43000-... (Benchmarks/recognition/devices.sh; looked at only for the final figures)
 # Environment: PYTHON (default .venv/bin/python), CSIHAR (default: release build), FITION (../shared/data/fition).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,10 +26,10 @@ fi
 DATA=.build/datasets
 LABELS="lie down,fall,walk,pick up,run,sit down,stand up,idle"
 NAME=csihar-1ch-doppler-gru
-simulate() {  # simulate DIR COUNT SEED DEVICE RATE BANDWIDTH
+simulate() {  # simulate DIR COUNT SEED DEVICE RATE BANDWIDTH [SNR_DB]
     [ -d "$DATA/$1" ] && [ "$(ls "$DATA/$1" | grep -vc labels)" -ge "$2" ] && return
     "$CSIHAR" simulate --random 8 --count "$2" --seed "$3" --device "$4" --rate "$5" --bandwidth "$6" \
-        --output-dir "$DATA/$1" >/dev/null
+        --snr "${7:-30}" --output-dir "$DATA/$1" >/dev/null
 }
 export_windows() {  # export_windows OUT FILE...: the daemon's own feature code
     local out=$1; shift
@@ -39,12 +39,13 @@ export_windows() {  # export_windows OUT FILE...: the daemon's own feature code
         --min-coverage 0.4 "$@" 2>/dev/null
 }
 sim_files() { for d in "$@"; do ls "$DATA/$d"/sim-*.* | grep -v labels; done; }
-TRAIN_SETS="oc-n80-50 oc-n20-20 oc-n40-100 oc-n80-200 oc-e-20 oc-e-50 oc-e-100 oc-e-200 oc-n3-50 oc-i-100"
-TEST_SETS="oc-test-n80-50 oc-test-n20-20 oc-test-e-50 oc-test-e-100"
-train() {  # train NAME TRAIN_EXPORT TEST_EXPORT [--out FILE]
-    local name=$1 train=$2 test=$3; shift 3
-    (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/$train" \
-        --test-data "../$DATA/$test" --split random --arch gru --hidden 64 --name "$name" \
+TRAIN_SETS="oc-n80-50 oc-n20-20 oc-n40-100 oc-n80-200 oc-e-20 oc-e-50 oc-e-100 oc-e-200 oc-n3-50 oc-i-100
+            oc-n80-50-snr15 oc-e-50-snr18 oc-n20-20-snr20"
+TEST_SETS="oc-test-n80-50 oc-test-n20-20 oc-test-e-50 oc-test-e-100 oc-test-n80-50-snr15"
+train() {  # train NAME TEST_EXPORT [--out FILE | --exclude TEXT]: the real recordings count 8 times per epoch
+    local name=$1 test=$2; shift 2
+    (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/oc-train" \
+        --test-data "../$DATA/$test" --split random --arch gru --hidden 64 --name "$name" --repeat fition/=8 \
         --normalization standard --epochs 40 --patience 6 --batch 128 --lr 3e-3 --noise 0.05 --max-minutes 15 \
         --report "reports/$name.json" "$@")
 }
@@ -60,29 +61,41 @@ data)
     simulate oc-e-200 30 40420 esp32 200 20
     simulate oc-n3-50 40 40450 nexmon-4366c0 50 80
     simulate oc-i-100 40 40490 intel5300 100 20
+    simulate oc-n80-50-snr15 60 40530 nexmon-43455c0 50 80 15
+    simulate oc-e-50-snr18 40 40590 esp32 50 20 18
+    simulate oc-n20-20-snr20 40 40630 nexmon-43455c0 20 20 20
     simulate oc-test-n80-50 20 41000 nexmon-43455c0 50 80
     simulate oc-test-n20-20 15 41020 nexmon-43455c0 20 20
     simulate oc-test-e-50 20 41035 esp32 50 20
     simulate oc-test-e-100 10 41055 esp32 100 20
+    simulate oc-test-n80-50-snr15 10 41065 nexmon-43455c0 50 80 15
     (cd training && "$PYTHON" -m csihar_train.fition --fition "$FITION" --out "../$DATA/fition" --users 1,3)
     fition() { ls "$DATA"/fition/train/*_user"$1"_*.pcap; }
     export_windows oc-train $(sim_files $TRAIN_SETS) $(fition 1) $(fition 3)
-    export_windows oc-train-u1 $(sim_files $TRAIN_SETS) $(fition 1)
-    export_windows oc-train-u3 $(sim_files $TRAIN_SETS) $(fition 3)
     export_windows oc-test $(sim_files $TEST_SETS)
     export_windows oc-fition-u1 $(fition 1)
     export_windows oc-fition-u3 $(fition 3) ;;
 train)
-    train "$NAME" oc-train oc-test --out "../models/$NAME.safetensors" ;;
+    train "$NAME" oc-test --out "../models/$NAME.safetensors" ;;
 louo)
-    train "$NAME-u1" oc-train-u1 oc-fition-u3
-    train "$NAME-u3" oc-train-u3 oc-fition-u1 ;;
+    # leave one Fition user out: trained without user 3, tested on user 3 (and the other way round)
+    train "$NAME-without-user3" oc-fition-u3 --exclude _user3_ --out "../.build/models/$NAME-without-user3.safetensors"
+    train "$NAME-without-user1" oc-fition-u1 --exclude _user1_ --out "../.build/models/$NAME-without-user1.safetensors"
+    for u in 1 3; do
+        OUT=".build/recognition-1ch-without-user$u" PARTS=fition PYTHON="$PYTHON" CSIHAR="$CSIHAR" \
+            Benchmarks/recognition/devices.sh ".build/models/$NAME-without-user$u.safetensors"
+    done ;;
 card)
+    [ -f .build/recognition-1ch/summary.json ] || PROFILE=1ch PYTHON="$PYTHON" CSIHAR="$CSIHAR" \
+        Benchmarks/recognition/devices.sh "models/$NAME.safetensors"
     (cd training && "$PYTHON" parity.py --model "../models/$NAME.safetensors" --report "reports/$NAME.json" \
         --out "reports/$NAME-parity.json" --csihar "$CSIHAR")
     (cd training && "$PYTHON" -m csihar_train.card --report "reports/$NAME.json" --model "../models/$NAME.safetensors" \
         --reproduce "training/train_onechain.sh data && training/train_onechain.sh train && training/train_onechain.sh card" \
         --about cards/onechain.md --parity "reports/$NAME-parity.json" \
+        --device-events ../.build/recognition-1ch/summary.json \
+        --louo user3=../.build/recognition-1ch-without-user3/summary.json \
+               user1=../.build/recognition-1ch-without-user1/summary.json \
         --out "../models/$NAME.md") ;;
 *)
     echo "usage: $0 data|train|louo|card" >&2; exit 2 ;;

@@ -52,6 +52,9 @@ public final class DatasetExporter {
     public let minimumCoverage: Double
     /// Label for windows no interval covers enough (nil: skip them).
     public let unlabeled: String?
+    /// Keep only the first this many receive chains of every frame (`nil`: all), e.g. 2-chain data from 3-chain
+    /// captures.
+    public var maxChains: Int?
 
     private let output: String
     private let xWriter: NumpyFloatStreamWriter
@@ -106,6 +109,7 @@ public final class DatasetExporter {
         while let frame = try reader.nextFrame() {
             summary.frames += 1
             if firstTimestamp == nil { firstTimestamp = frame.timestamp }
+            let frame = maxChains.map { frame.keepingReceiveChains($0) } ?? frame
             let key = frame.source.transmitterString
             let pipeline = pipelines[key] ?? FeaturePipeline(config: config)
             pipelines[key] = pipeline

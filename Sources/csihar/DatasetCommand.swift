@@ -82,6 +82,9 @@ struct DatasetExportCommand: AsyncParsableCommand {
     @Flag(help: "Allow single-antenna sources by replicating the antenna (flagged; not UT-HAR-like).")
     var allowReplicatedAntenna = false
 
+    @Option(help: "Keep only the first N receive chains of every frame (e.g. 2-chain data from 3-chain captures).")
+    var maxChains: Int?
+
     @Flag(help: "Keep byte-identical duplicate recordings.")
     var keepDuplicates = false
 
@@ -102,6 +105,7 @@ struct DatasetExportCommand: AsyncParsableCommand {
         guard minCoverage >= 0 && minCoverage < 1 else { throw ValidationError("--min-coverage must be in [0, 1)") }
         guard pointsPerStep >= 1 && pointsPerStep <= 64 else { throw ValidationError("--points-per-step must be 1...64") }
         guard maxHold > 0 else { throw ValidationError("--max-hold must be positive") }
+        if let maxChains, maxChains < 1 { throw ValidationError("--max-chains must be at least 1") }
         _ = try featureTransform()
     }
 
@@ -154,6 +158,7 @@ struct DatasetExportCommand: AsyncParsableCommand {
         let config = pipelineConfig(defaults: defaults)
         let exporter = try DatasetExporter(outputDirectory: output, config: config, labels: labels,
                                            minimumCoverage: minCoverage, unlabeled: unlabeled)
+        exporter.maxChains = maxChains
         var failed = 0
         for recording in recordings {
             let reader: any CaptureReader

@@ -42,7 +42,7 @@ private struct DopplerGolden: Decodable {
         var frames: [[Float]] = [], ends: [Double] = []
         let collect: (FeatureWindow) -> Void = { frames.append(Array($0.values)); ends.append($0.endTime) }
         while let frame = try reader.nextFrame() {
-            try pipeline.push(golden.chains < frame.nrx ? firstChains(of: frame, golden.chains) : frame, onWindow: collect)
+            try pipeline.push(frame.keepingReceiveChains(golden.chains), onWindow: collect)
         }
         pipeline.finish(onWindow: collect)
         try #require(frames.count == golden.frame_count, "\(frames.count) spectra, reference \(golden.frame_count)")
@@ -59,16 +59,6 @@ private struct DopplerGolden: Decodable {
               + "maxdiff = \(maxDiff) dB, end-time maxdiff = \(maxTimeDiff) s")
         #expect(maxDiff < 2e-3)          // float32 CSI ratios vs float64; 4-decimal rounding of the fixture
         #expect(maxTimeDiff < 2e-6)
-    }
-
-    /// `frame` as a radio with only its first `chains` receive chains would deliver it (transmit stream 0).
-    private func firstChains(of frame: CSIFrame, _ chains: Int) -> CSIFrame {
-        let count = chains * frame.nsub
-        let start = frame.index(tx: 0, rx: 0, subcarrier: 0)
-        return CSIFrame(timestamp: frame.timestamp, device: frame.device, source: frame.source, sequence: frame.sequence,
-                        rssi: Array(frame.rssi.prefix(chains)), noise: frame.noise, agc: frame.agc,
-                        bandwidthMHz: frame.bandwidthMHz, ntx: 1, nrx: chains, subcarriers: frame.subcarriers,
-                        real: Array(frame.real[start..<(start + count)]), imag: Array(frame.imag[start..<(start + count)]))
     }
 
     /// The project's simulated capture: a person moving, 250 packets/s (complex ratio, its phase only, and the

@@ -101,11 +101,11 @@ def events_section(events):
 
 
 def device_section(summary, louo):
-    """Per device family events, daily life, samples and real Fition figures (Benchmarks/recognition/onechain.sh)."""
+    """Per device family events, daily life, samples and real Fition figures (Benchmarks/recognition/devices.sh)."""
     out = ["## Events as a user meets them, per device family (held-out simulated rooms)", "",
            "`csihar evaluate --events` (the daemon's exact path; matching as in the default model's card) on "
            f"{summary['count_per_family']} recordings per family in rooms, people, placements and speeds never used "
-           "in training or tuning (seeds in `Benchmarks/recognition/onechain.sh`).", "",
+           "in training or tuning (seeds in `Benchmarks/recognition/devices.sh`).", "",
            "| family | hours | event P / R / F1 | fall recall | false falls per hour | median onset delay |",
            "|---|---|---|---|---|---|"]
     for name, v in summary["families"].items():
@@ -242,8 +242,8 @@ def main(argv=None):
     p.add_argument("--cross", nargs="*", default=[])
     p.add_argument("--parity")
     p.add_argument("--events", help="summary.json of Benchmarks/recognition/run.sh")
-    p.add_argument("--device-events", help="summary.json of Benchmarks/recognition/onechain.sh")
-    p.add_argument("--louo", nargs="*", default=[], help="USER=summary.json of onechain.sh runs of models trained "
+    p.add_argument("--device-events", help="summary.json of Benchmarks/recognition/devices.sh")
+    p.add_argument("--louo", nargs="*", default=[], help="USER=summary.json of Benchmarks/recognition/devices.sh runs of models trained "
                                                           "without that Fition user")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)

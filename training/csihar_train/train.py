@@ -55,6 +55,12 @@ def parse_args(argv=None):
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--repeat", action="append", default=[], metavar="TEXT=N",
+                   help="training windows of recordings whose path contains TEXT are used N times per epoch "
+                        "(e.g. real recordings among many simulated ones); repeatable")
+    p.add_argument("--exclude", action="append", default=[], metavar="TEXT",
+                   help="recordings whose path contains TEXT take no part in training or validation (e.g. a person "
+                        "held out for a leave-one-person-out test given by --test-data); repeatable")
     p.add_argument("--train-stride", type=int, default=1, help="keep every n-th training window of a recording")
     p.add_argument("--noise", type=float, default=0.0, help="Gaussian noise (normalised units) added in training")
     p.add_argument("--offset-augment", type=float, default=0.0,
@@ -159,8 +165,19 @@ def main(argv=None):
         if test_export.labels != export.labels or test_export.X.shape[1:] != export.X.shape[1:]:
             raise SystemExit(f"{args.test_data}: labels or window shape differ from {args.data}")
         split["test"] = sorted(r["id"] for r in test_export.recordings)
+    if args.exclude:
+        dropped = {r["id"] for r in export.recordings if any(t in (r.get("path") or "") for t in args.exclude)}
+        for part in ("train", "validation"):
+            split[part] = [i for i in split[part] if i not in dropped]
+        print(f"--exclude {','.join(args.exclude)}: {len(dropped)} recordings left out", flush=True)
     segment = data.segments(export)          # (N,) "recording" of the per-recording figures: one labelled run
     train_index = data.window_indices(export, split["train"], args.train_stride)
+    for item in args.repeat:
+        text, times = item.rsplit("=", 1)
+        chosen = [r["id"] for r in export.recordings if text in (r.get("path") or "") and r["id"] in set(split["train"])]
+        extra = data.window_indices(export, chosen, args.train_stride)
+        train_index = np.concatenate([train_index] + [extra] * (int(times) - 1))
+        print(f"--repeat {item}: {len(chosen)} training recordings, {len(extra)} windows x {times}", flush=True)
     val_index = data.window_indices(export, split["validation"])
     test_index = data.window_indices(test_export, split["test"])
     print(f"{args.name}: recordings train {len(split['train'])} / validation {len(split['validation'])} / test "

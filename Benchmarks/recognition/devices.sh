@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Recognition benchmark of the models for the radios people own, per device family, events as a user meets them
+# (csihar evaluate --events: the daemon's exact path, events matched to the sidecars). PROFILE picks the families:
+#
+#   1ch (default; models/csihar-1ch-doppler-gru.safetensors)
+#     simulated   COUNT recordings per family (default 200, about 2 h each) in rooms, people, placements and
+#                 speeds never used for training, 8 random activities each, 3 s idle pad; held-out seeds:
+#                   nexmon-43455c0 80 MHz 50 packets/s   43000..   nexmon-43455c0 20 MHz 20/s  43300..
+#                   esp32 50/s                           43600..   esp32 100/s                 43900..
+#     daily life  HOURS one-hour recordings (default 2), nexmon-43455c0 80 MHz at 50/s, seeds 44000.., no fall
+#     samples     samples/kitchen-nexmon43455c0-80mhz.pcap, samples/hallway-esp32.csv
+#     Fition      the real Raspberry Pi recordings (../shared/data/fition), scored as the dataset labels them (one
+#                 activity per 10 s recording): per user, fall recordings with a fall.detected, other recordings
+#                 with one. NB users 1 and 3 are in the model's training data unless the model was trained without
+#                 them (training/train_onechain.sh louo): the card says which figure is which.
+#   2ch (models/csihar-2ch-doppler-gru.safetensors)
+#     simulated   intel5300 20 MHz 50/s 47000..; nexmon-4366c0 (3 cores) 80 MHz 50/s 47300..; ax210 (FeitCSI,
+#                 2 chains) 80 MHz 100/s 47600.. when the simulator has it
+#     daily life  intel5300 at 50/s, seeds 48000.., no fall
+#     samples     samples/office-nexmon4366c0.pcap and the AX210 sample when present
+# Usage: Benchmarks/recognition/devices.sh [MODEL]   env: PROFILE, CSIHAR, COUNT, HOURS, PYTHON, FITION, OUT,
+#        PARTS (default "sim daily samples fition"; e.g. PARTS=fition for the leave-one-user-out models)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PROFILE=${PROFILE:-1ch}
+MODEL=${1:-models/csihar-$PROFILE-doppler-gru.safetensors}
+COUNT=${COUNT:-200}
+HOURS=${HOURS:-2}
+PYTHON=${PYTHON:-python3}
+FITION=${FITION:-../shared/data/fition}
+DIR=${OUT:-.build/recognition-$PROFILE}
+PARTS=${PARTS:-sim daily samples fition}
+part() { case " $PARTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+if [ -z "${CSIHAR:-}" ]; then
+    swift build -c release --product csihar >&2
+    CSIHAR="$(swift build -c release --show-bin-path)/csihar"
+fi
+mkdir -p "$DIR"
+DIR=$(cd "$DIR" && pwd)
+ROOT=$(pwd)
+family() {  # family NAME SEED DEVICE RATE BANDWIDTH
+    local d="$DIR/$1"
+    mkdir -p "$d"
+    [ "$(ls "$d" | grep -vc labels)" -ge "$COUNT" ] ||
+        "$CSIHAR" simulate --random 8 --count "$COUNT" --seed "$2" --device "$3" --rate "$4" --bandwidth "$5" \
+            --pad 3 --output-dir "$d" >/dev/null
+    "$CSIHAR" evaluate --events --json --model "$MODEL" $(ls "$d"/sim-* | grep -v labels | sed 's/^/--capture /') \
+        > "$DIR/$1.json"
+    echo "## $1 ($3, $5 MHz, $4 packets/s): seeds $2-$(($2 + COUNT - 1))"
+    "$PYTHON" -c "import json,sys; d=json.load(open(sys.argv[1])); print({k: d[k] for k in ('event_f1','fall_recall','false_falls_per_hour','hours')})" "$DIR/$1.json"
+}
+if [ "$PROFILE" = 1ch ]; then
+    FAMILIES="nexmon80-50:43000:nexmon-43455c0:50:80 nexmon20-20:43300:nexmon-43455c0:20:20 esp32-50:43600:esp32:50:20
+              esp32-100:43900:esp32:100:20"
+    DAILY=(44000 nexmon-43455c0 80 pcap)
+    SAMPLES="kitchen-nexmon43455c0-80mhz.pcap hallway-esp32.csv"
+else
+    FAMILIES="intel5300-50:47000:intel5300:50:20 nexmon4366c0-80-50:47300:nexmon-4366c0:50:80"
+    "$CSIHAR" simulate --help | grep -q ax210 && FAMILIES="$FAMILIES ax210-80-100:47600:ax210:100:80"
+    DAILY=(48000 intel5300 20 dat)
+    SAMPLES="office-nexmon4366c0.pcap $(cd samples && ls *ax210*.csi 2>/dev/null | head -1)"
+fi
+if part sim; then
+    for f in $FAMILIES; do
+        IFS=: read -r name seed device rate bandwidth <<< "$f"
+        family "$name" "$seed" "$device" "$rate" "$bandwidth"
+    done
+fi
+part daily && echo "## daily life: $HOURS x 1 h, ${DAILY[1]} at 50/s, seeds ${DAILY[0]}-$((DAILY[0] + HOURS - 1)), no fall"
+mkdir -p "$DIR/daily"
+part daily && for i in $(seq 0 $((HOURS - 1))); do
+    seed=$((DAILY[0] + i))
+    out="$DIR/daily/day-$seed.json"
+    [ -f "$out" ] && continue
+    "$CSIHAR" simulate --device "${DAILY[1]}" --bandwidth "${DAILY[2]}" --rate 50 --seed "$seed" \
+        --script "$("$PYTHON" Benchmarks/recognition/daily_life.py "$seed" 3600)" --output "$DIR/daily/day-$seed.${DAILY[3]}" >/dev/null
+    "$CSIHAR" evaluate --events --json --model "$MODEL" --capture "$DIR/daily/day-$seed.${DAILY[3]}" > "$out"
+    rm -f "$DIR/daily/day-$seed.${DAILY[3]}"
+done
+part samples && echo "## bundled samples: $SAMPLES"
+part samples && for s in $SAMPLES; do
+    "$CSIHAR" evaluate --events --json --model "$MODEL" --capture "samples/$s" > "$DIR/sample-${s%%.*}.json"
+done
+if ! part fition || [ "$PROFILE" != 1ch ]; then
+    :
+elif [ -d "$FITION" ]; then
+    echo "## Fition (real Raspberry Pi), one activity per recording"
+    (cd training && "$PYTHON" -m csihar_train.fition --fition "$(cd "$ROOT" && cd "$FITION" && pwd)" --out "$DIR/fition" \
+        --users 1,3 >/dev/null)
+    for f in "$DIR"/fition/whole/*.pcap; do
+        out="$DIR/fition/$(basename "${f%.pcap}").json"
+        "$CSIHAR" evaluate --events --json --model "$MODEL" --capture "$f" > "$out"
+    done
+else
+    echo "## Fition: $FITION not found, skipped"
+fi
+"$PYTHON" - "$DIR" "$MODEL" "$COUNT" <<'PY'
+import glob, json, os, re, sys
+d, model, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+families = {}
+for path in sorted(glob.glob(os.path.join(d, "*.json"))):
+    name = os.path.basename(path)[:-5]
+    if name not in ("summary",) and not name.startswith("sample-"):
+        families[name] = json.load(open(path))
+days = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(d, "daily", "day-*.json")))]
+hours = sum(r["hours"] for r in days)
+falls = sum(r["false_falls"] for r in days)
+fition = {}
+for p in sorted(glob.glob(os.path.join(d, "fition", "*.json"))):
+    m = re.match(r"([a-z]+)_user(\d+)_", os.path.basename(p))
+    r = json.load(open(p))
+    user = fition.setdefault("user" + m[2], {"fall_recordings": 0, "falls_reported": 0, "other_recordings": 0,
+                                             "others_with_fall": 0, "by_activity": {}})
+    fell = (r["per_activity"].get("fall", {}).get("found", 0) > 0) if m[1] == "falling" else r["false_falls"] > 0
+    act = user["by_activity"].setdefault(m[1], [0, 0])
+    act[0] += 1
+    act[1] += int(fell)
+    if m[1] == "falling":
+        user["fall_recordings"] += 1
+        user["falls_reported"] += int(fell)
+    else:
+        user["other_recordings"] += 1
+        user["others_with_fall"] += int(fell)
+summary = {"model": model, "count_per_family": count, "families": families,
+           "daily_life": {"hours": round(hours, 3), "false_falls": falls,
+                          "false_falls_per_day": round(falls / hours * 24, 3) if hours else None},
+           "samples": {os.path.basename(p)[7:-5]: json.load(open(p)) for p in sorted(glob.glob(os.path.join(d, "sample-*.json")))},
+           "fition": fition}
+json.dump(summary, open(os.path.join(d, "summary.json"), "w"), indent=1, sort_keys=True)
+for k, v in families.items():
+    print(f"{k}: event F1 {v['event_f1']}, fall recall {v['fall_recall']}, false falls/h {v['false_falls_per_hour']}, {v['hours']:.2f} h")
+print("daily life:", summary["daily_life"])
+for k, v in summary["samples"].items():
+    print(f"sample {k}: event F1 {v['event_f1']}, fall recall {v['fall_recall']}, false falls {v['false_falls']}")
+for k, v in fition.items():
+    print(f"Fition {k}: falls reported {v['falls_reported']}/{v['fall_recordings']}, other recordings with a fall "
+          f"{v['others_with_fall']}/{v['other_recordings']}, by activity {v['by_activity']}")
+print(f"wrote {os.path.join(d, 'summary.json')}")
+PY

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Reproduces `csihar-2ch-doppler-gru`, the recogniser for 2- and 3-chain radios at 20-200 packets/s (Intel AX200/
+# AX210 through FeitCSI or PicoScenes, Nexmon 4366c0 cores, an Intel 5300 at low rates), and its card.
+#   training/train_twochain.sh data    -> simulated recordings + exported windows (.build/datasets/)
+#   training/train_twochain.sh train   -> models/csihar-2ch-doppler-gru.safetensors + training/reports/...
+#   training/train_twochain.sh card    -> parity report, benchmark, models/csihar-2ch-doppler-gru.md
+# Input `csi-ratio-doppler` at 20 Hz (docs/features.md): CSI ratio between receive chains (per-packet phase and
+# gain cancel), static part removed, 16-point spectra (0.8 s) in 16 signed bands every 0.1 s; windows of 30 steps =
+# 3 s, hop 0.2 s, a window takes the activity covering more than 40% of it. Half of the simulated rooms are
+# exported with only their first 2 receive chains (`dataset export --max-chains 2`: a 2-chain radio), half with 3;
+# AX210 FeitCSI recordings when the simulator has them (`csihar simulate --device ax210`).
+# Seeds (never shared with other sets or models): training 45000-45459, test (unseen rooms) 46000-46059,
+# held out 47000-... (Benchmarks/recognition/devices.sh with PROFILE=2ch; looked at only for the final figures).
+# Environment: PYTHON (default .venv/bin/python), CSIHAR (default: release build).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+PYTHON=${PYTHON:-$( [ -x .venv/bin/python ] && echo "$ROOT/.venv/bin/python" || echo python3 )}
+if [ -z "${CSIHAR:-}" ]; then
+    swift build -c release --product csihar >&2
+    CSIHAR="$(swift build -c release --show-bin-path)/csihar"
+fi
+DATA=.build/datasets
+LABELS="lie down,fall,walk,pick up,run,sit down,stand up,idle"
+NAME=csihar-2ch-doppler-gru
+simulate() {  # simulate DIR COUNT SEED DEVICE RATE BANDWIDTH [SNR_DB]
+    [ -d "$DATA/$1" ] && [ "$(ls "$DATA/$1" | grep -vc labels)" -ge "$2" ] && return
+    "$CSIHAR" simulate --random 8 --count "$2" --seed "$3" --device "$4" --rate "$5" --bandwidth "$6" \
+        --snr "${7:-30}" --output-dir "$DATA/$1" >/dev/null
+}
+export_windows() {  # export_windows OUT CHAINS FILE...: the daemon's own feature code
+    local out=$1 chains=$2; shift 2
+    [ -f "$DATA/$out/meta.json" ] && return
+    "$CSIHAR" dataset export --format capture -o "$DATA/$out" --labels "$LABELS" --transform csi-ratio-doppler \
+        --doppler-rate 20 --fft-points 16 --bins 16 --sample-rate 10 --steps 30 --hop-seconds 0.2 \
+        --min-coverage 0.4 --max-chains "$chains" "$@" 2>/dev/null
+}
+sim_files() { for d in "$@"; do ls "$DATA/$d"/sim-*.* | grep -v labels; done; }
+supports_ax210() { "$CSIHAR" simulate --help | grep -q ax210; }
+case "${1:-}" in
+data)
+    simulate tc-i-20 40 45000 intel5300 20 20
+    simulate tc-i-50 60 45040 intel5300 50 20
+    simulate tc-i-100 60 45100 intel5300 100 20
+    simulate tc-i-200 40 45160 intel5300 200 20
+    simulate tc-n3-50 60 45200 nexmon-4366c0 50 80
+    simulate tc-n3-100 40 45260 nexmon-4366c0 100 20
+    simulate tc-i-50-snr18 40 45300 intel5300 50 20 18
+    simulate tc-test-i-50 30 46000 intel5300 50 20
+    simulate tc-test-n3-50 30 46030 nexmon-4366c0 50 80
+    THREE="tc-i-20 tc-i-100 tc-n3-50"
+    TWO="tc-i-50 tc-i-200 tc-n3-100 tc-i-50-snr18"
+    extra=()
+    if supports_ax210; then
+        simulate tc-ax-100 60 45400 ax210 100 80
+        simulate tc-test-ax-100 20 46060 ax210 100 80
+        extra=(tc-ax-100)
+    fi
+    export_windows tc-train-3 3 $(sim_files $THREE)
+    export_windows tc-train-2 2 $(sim_files $TWO ${extra[@]+"${extra[@]}"})
+    export_windows tc-test-3 3 $(sim_files tc-test-i-50)
+    export_windows tc-test-2 2 $(sim_files tc-test-n3-50 $(supports_ax210 && echo tc-test-ax-100))
+    (cd training && for s in train test; do
+        [ -f "../$DATA/tc-$s/meta.json" ] || "$PYTHON" -m csihar_train.merge_exports "../$DATA/tc-$s" "../$DATA/tc-$s-3" "../$DATA/tc-$s-2"
+    done) ;;
+train)
+    (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/tc-train" \
+        --test-data "../$DATA/tc-test" --split random --arch gru --hidden 64 --name "$NAME" \
+        --normalization standard --epochs 40 --patience 6 --batch 128 --lr 3e-3 --noise 0.05 --max-minutes 15 \
+        --report "reports/$NAME.json" --out "../models/$NAME.safetensors") ;;
+card)
+    [ -f .build/recognition-2ch/summary.json ] || PROFILE=2ch PYTHON="$PYTHON" CSIHAR="$CSIHAR" \
+        Benchmarks/recognition/devices.sh "models/$NAME.safetensors"
+    (cd training && "$PYTHON" parity.py --model "../models/$NAME.safetensors" --report "reports/$NAME.json" \
+        --out "reports/$NAME-parity.json" --csihar "$CSIHAR")
+    (cd training && "$PYTHON" -m csihar_train.card --report "reports/$NAME.json" --model "../models/$NAME.safetensors" \
+        --reproduce "training/train_twochain.sh data && training/train_twochain.sh train && training/train_twochain.sh card" \
+        --about cards/twochain.md --parity "reports/$NAME-parity.json" \
+        --device-events "../.build/recognition-2ch/summary.json" --out "../models/$NAME.md") ;;
+*)
+    echo "usage: $0 data|train|card" >&2; exit 2 ;;
+esac
