@@ -12,6 +12,11 @@ public enum SimulatedDevice: String, Sendable, CaseIterable, Hashable {
     /// (20-160 MHz, 5 GHz channel 36/38/42/50), pilots reported as 0 (``AX210PHYFormat``).
     case ax210
 
+    /// Half-width (rad per legacy subcarrier index) of the uniform per-packet common delay slope (SFO, packet
+    /// detection delay): 0.2 (std 0.115, the high end of the Intel 5300/Nexmon captures); AX210 0.05 (std 0.029: the
+    /// FeitCSI example captures measure 0.025-0.030, scripts/compare-capture-stats.py).
+    public var delaySlopeJitter: Double { self == .ax210 ? 0.05 : 0.2 }
+
     /// Receive antennas simulated.
     public var antennas: Int {
         switch self {

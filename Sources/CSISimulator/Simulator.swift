@@ -166,11 +166,11 @@ public final class Simulator {
             }
             // Hardware phase and gain, as bad as real cards (docs/simulator.md): per packet a random common phase
             // (CFO, PLL), a random common delay slope (SFO, packet detection delay: up to +-0.2 rad per subcarrier,
-            // about +-100 ns), per-chain phase jitter; per recording a phase offset and delay slope per chain; now and
+            // about +-100 ns; AX210 +-0.05), per-chain phase jitter; per recording a phase offset and delay slope per chain; now and
             // then a gain step on one chain. Estimation noise on top. Amplitude features see the noise and the steps.
             let noiseScale = pow(10, -config.snrDB / 20)
             let phase = noise.uniform(-Double.pi, Double.pi)
-            let slope = noise.uniform(-0.2, 0.2)
+            let slope = noise.uniform(-config.device.delaySlopeJitter, config.device.delaySlopeJitter)
             for a in 0..<antennas where noise.unit() < Self.chainGainStepsPerSecond * period {
                 let step = noise.uniform(1, 3) * (noise.unit() < 0.5 ? -1 : 1)
                 chainGainDB[a] = min(max(chainGainDB[a] + step, -6), 6)
