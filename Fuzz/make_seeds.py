@@ -107,8 +107,10 @@ def main():
         put(outdir, "fuzz-picoscenes", f"{base}-6", data[:frames[-1]])
         put(outdir, "fuzz-picoscenes", f"{base}-cut", data[:frames[0] + 100])
 
-    # FeitCSI: the first records of the small captures (272-byte header + 4 * rx * tx * tones bytes each).
-    for path in sorted(glob.glob(os.path.join(SHARED, "feitcsi", "*.csi"))):
+    # FeitCSI: the first records of the simulated AX210 sample and the small captures (272-byte header +
+    # 4 * rx * tx * tones bytes each).
+    feitcsi = sorted(glob.glob(os.path.join(samples, "*ax210*.csi"))) + sorted(glob.glob(os.path.join(SHARED, "feitcsi", "*.csi")))
+    for path in feitcsi:
         data, at, ends = read(path), 0, []
         while at + 272 <= len(data) and len(ends) < 3:
             at += 272 + struct.unpack_from("<I", data, at)[0]

@@ -29,4 +29,10 @@ if [ ! -x "$CSIHAR" ]; then swift build -c release --product csihar; fi
 "$CSIHAR" simulate --device esp32 --seed 13 --rate 50 --output samples/hallway-esp32.csv \
   --script "idle 3s, walk 6s, run 4s, idle 2s, fall 2s, idle 3s"
 
+# Intel AX210 under FeitCSI (1 Tx stream x 2 Rx chains), HT 20 MHz (56 tones), 100 Hz. At 100 Hz an HE-SU 80 MHz
+# capture of this script would be 17 MB (8.2 kB per packet) and VHT80 4.6 MB; HT20 keeps the rate activities need
+# within the sample budget (about 1.5 MB). Wider AX210 recordings: --bandwidth 40/80/160, --phy-format.
+"$CSIHAR" simulate --device ax210 --seed 14 --rate 100 --bandwidth 20 --output samples/bedroom-ax210-20mhz.csi \
+  --script "idle 3s, walk 5s, sit down 3s, idle 2s, stand up 3s, fall 2s, idle 3s"
+
 ls -l samples

@@ -12,6 +12,7 @@ Usage: .venv/bin/python scripts/compare-capture-stats.py (after samples/regenera
 import os
 import numpy as np
 import csiread
+import struct
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(ROOT, "..", "shared", "data", "captures")
@@ -61,6 +62,40 @@ for label, path, chip in [("real Nexmon BCM43455c0 example (1 core, 80 MHz)", os
     k = np.arange(-128, 128)
     used = (np.abs(k) >= 2) & (np.abs(k) <= 122)
     rows.append((label, stats(csi[:, used][:, :, None], k[used])))
+def read_feitcsi(path):
+    """FeitCSI .csi: (packets, tones, nrx) complex of tx 0, and the tone indices in legacy (312.5 kHz) units."""
+    data, at, out = open(path, "rb").read(), 0, []
+    while at + 272 <= len(data):
+        length, = struct.unpack_from("<I", data, at)
+        nrx, ntx, tones = data[at + 46], data[at + 47], struct.unpack_from("<I", data, at + 52)[0]
+        v = np.frombuffer(data, dtype="<i2", count=2 * nrx * ntx * tones, offset=at + 272).astype(float)
+        out.append((v[0::2] + 1j * v[1::2]).reshape(nrx, ntx, tones)[:, 0, :].T)
+        at += 272 + length
+    h = np.array(out)
+    tones = h.shape[1]
+    if tones == 56:
+        k = np.r_[-28:0, 1:29]
+    elif tones == 242:
+        k = np.r_[-122:-1, 2:123]
+    elif tones == 996:
+        k = np.r_[-500:-2, 3:501] / 4
+    elif tones == 1992:
+        k = np.r_[-1012:-514, -509:-11, 12:510, 515:1013] / 4
+    else:
+        k = np.arange(tones) - tones / 2
+    used = np.all(np.abs(h) > 0, axis=(0, 2))          # AX210 pilots are 0
+    return h[:, used], k[used]
+
+
+for label, path in [("real AX210 FeitCSI HT20_2452.csi (2 Rx)", os.path.join(SHARED, "feitcsi/HT20_2452.csi")),
+                    ("real AX210 FeitCSI VHT80_5500.csi (2 Rx)", os.path.join(SHARED, "feitcsi/VHT80_5500.csi")),
+                    ("real AX210 FeitCSI HESU80_5500.csi (2 Rx)", os.path.join(SHARED, "feitcsi/HESU80_5500.csi")),
+                    ("real AX210 FeitCSI HESU160_5500.csi (2 Rx)", os.path.join(SHARED, "feitcsi/HESU160_5500.csi")),
+                    ("simulated samples/bedroom-ax210-20mhz.csi (person moving)", os.path.join(ROOT, "samples/bedroom-ax210-20mhz.csi"))]:
+    if not os.path.exists(path):
+        print(f"SKIP: {path} missing"); continue
+    h, k = read_feitcsi(path)
+    rows.append((label, stats(h, k)))
 keys = ["packets", "common phase step", "delay slope", "ratio phase step", "amplitude CV"]
 print("| capture | " + " | ".join(keys) + " |")
 print("|---" * (len(keys) + 1) + "|")

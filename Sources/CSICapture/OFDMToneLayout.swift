@@ -8,6 +8,9 @@
 /// -509..-12, 12..509, 515..1012): the tables of PicoScenes' `CSISegment` and FeitCSI. HE indices count HE
 /// tones (78.125 kHz apart), the others legacy tones (312.5 kHz).
 ///
+/// Pilot tones (``pilots``) are reported as 0 by AX210 firmware (every pilot of the FeitCSI HT20, VHT80, HE80
+/// and HE160 example captures is exactly 0 in every record), so consumers should not read channel values there.
+///
 /// The layout is chosen by tone count and channel width, so it does not depend on the format field being
 /// right. Some firmware versions (PicoScenes firmware 67/68) put 14 (VHT 160) or 28 (HE 160) unused entries
 /// between the two 80 MHz halves; those raw positions are dropped (`gap`).
@@ -18,15 +21,25 @@ public struct OFDMToneLayout: Sendable, Equatable {
     public let gap: Range<Int>
     /// A short name such as `HT20`, `VHT80` or `HE160`; `unknown` for the fallback layout.
     public let name: String
+    /// Signed indices of the pilot tones among ``indices`` (802.11 tables); empty for the fallback layout.
+    public let pilots: [Int]
+    /// Tone spacing in Hz: 78 125 for HE layouts (names starting `HE`), otherwise 312 500.
+    public var spacingHz: Double { name.hasPrefix("HE") ? 78_125 : 312_500 }
 
     /// Number of raw entries per chain: kept tones plus the gap.
     public var rawCount: Int { indices.count + gap.count }
 
-    /// Creates a layout from ascending `indices`, dropping the raw positions `gap`.
-    public init(name: String, indices: [Int], gap: Range<Int> = 0..<0) {
+    /// Creates a layout from ascending `indices`, dropping the raw positions `gap`; `pilots` lists the pilot tones.
+    public init(name: String, indices: [Int], gap: Range<Int> = 0..<0, pilots: [Int] = []) {
         self.name = name
         self.indices = indices
         self.gap = gap
+        self.pilots = pilots
+    }
+
+    /// `values` and their negatives, ascending.
+    private static func symmetric(_ values: [Int]) -> [Int] {
+        (values.map { -$0 } + values).sorted()
     }
 
     /// Tones `-outer...-inner` and `inner...outer`.
@@ -35,25 +48,31 @@ public struct OFDMToneLayout: Sendable, Equatable {
     }
 
     /// Non-HT (802.11a/g) 20 MHz: 52 tones.
-    public static let nonHT20 = OFDMToneLayout(name: "NonHT20", indices: band(26, 1))
+    public static let nonHT20 = OFDMToneLayout(name: "NonHT20", indices: band(26, 1),
+                                                pilots: symmetric([7, 21]))
     /// HT/VHT 20 MHz: 56 tones.
-    public static let ht20 = OFDMToneLayout(name: "HT20", indices: band(28, 1))
+    public static let ht20 = OFDMToneLayout(name: "HT20", indices: band(28, 1), pilots: symmetric([7, 21]))
     /// HT/VHT 40 MHz: 114 tones.
-    public static let ht40 = OFDMToneLayout(name: "HT40", indices: band(58, 2))
+    public static let ht40 = OFDMToneLayout(name: "HT40", indices: band(58, 2), pilots: symmetric([11, 25, 53]))
     /// VHT 80 MHz: 242 tones.
-    public static let vht80 = OFDMToneLayout(name: "VHT80", indices: band(122, 2))
+    public static let vht80 = OFDMToneLayout(name: "VHT80", indices: band(122, 2),
+                                              pilots: symmetric([11, 39, 75, 103]))
     /// VHT 160 MHz: 484 tones.
     public static let vht160 = OFDMToneLayout(
-        name: "VHT160", indices: Array(-250...(-130)) + Array(-126...(-6)) + Array(6...126) + Array(130...250))
+        name: "VHT160", indices: Array(-250...(-130)) + Array(-126...(-6)) + Array(6...126) + Array(130...250),
+        pilots: symmetric([25, 53, 89, 117, 139, 167, 203, 231]))
     /// HE 20 MHz: 242 tones.
-    public static let he20 = OFDMToneLayout(name: "HE20", indices: band(122, 2))
+    public static let he20 = OFDMToneLayout(name: "HE20", indices: band(122, 2), pilots: symmetric([22, 48, 90, 116]))
     /// HE 40 MHz: 484 tones.
-    public static let he40 = OFDMToneLayout(name: "HE40", indices: band(244, 3))
+    public static let he40 = OFDMToneLayout(name: "HE40", indices: band(244, 3),
+                                             pilots: symmetric([10, 36, 78, 104, 144, 170, 212, 238]))
     /// HE 80 MHz: 996 tones.
-    public static let he80 = OFDMToneLayout(name: "HE80", indices: band(500, 3))
+    public static let he80 = OFDMToneLayout(name: "HE80", indices: band(500, 3),
+                                             pilots: symmetric([24, 92, 158, 226, 266, 334, 400, 468]))
     /// HE 160 MHz: 1992 tones.
     public static let he160 = OFDMToneLayout(
-        name: "HE160", indices: Array(-1012...(-515)) + Array(-509...(-12)) + Array(12...509) + Array(515...1012))
+        name: "HE160", indices: Array(-1012...(-515)) + Array(-509...(-12)) + Array(12...509) + Array(515...1012),
+        pilots: symmetric([44, 112, 178, 246, 286, 354, 420, 488, 536, 604, 670, 738, 778, 846, 912, 980]))
 
     /// The layout for `tones` raw entries per chain in a `bandwidthMHz` channel, or `nil` when no table has that
     /// count (use ``fallback(tones:)`` then). A count only another width has wins over a wrong width field.
@@ -77,9 +96,9 @@ public struct OFDMToneLayout: Sendable, Equatable {
         case (80, 242): return vht80
         case (80, 996): return he80
         case (160, 484): return vht160
-        case (160, 498): return OFDMToneLayout(name: "VHT160", indices: vht160.indices, gap: 242..<256)
+        case (160, 498): return OFDMToneLayout(name: "VHT160", indices: vht160.indices, gap: 242..<256, pilots: vht160.pilots)
         case (160, 1992): return he160
-        case (160, 2020): return OFDMToneLayout(name: "HE160", indices: he160.indices, gap: 996..<1024)
+        case (160, 2020): return OFDMToneLayout(name: "HE160", indices: he160.indices, gap: 996..<1024, pilots: he160.pilots)
         default: return nil
         }
     }

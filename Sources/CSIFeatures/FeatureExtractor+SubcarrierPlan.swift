@@ -25,27 +25,51 @@ extension FeatureExtractor {
         let plan: SubcarrierPlan?
         let isNexmon: Bool
         if case .nexmon = frame.device { isNexmon = true } else { isNexmon = false }
+        // HE frames index HE tones (78.125 kHz apart): legacy index k is HE tone 4k, so every legacy target,
+        // band edge and sub-band centre is scaled by `scale` and the layout covers the same frequencies.
+        let scale = toneScale(frame)
+        // AX200/AX210 (FeitCSI, PicoScenes) report their pilot tones as 0: never read a pilot.
+        let pilots = pilotTones(frame)
         if frame.bandwidthMHz <= 20 {
             // 20 MHz: used band +-1..+-28 (+-26 for legacy 11a/g); Nexmon firmware overwrites +28 (§2.4).
             // ESP32 frames carry the LLTF block (a legacy training field): +-27/+-28 are guards there.
+            // HE 20 MHz: tones +-2..+-122 (legacy +-0.5..+-30.5), so the Intel set is there exactly (x4).
             let edge = (legacy || frame.device == .esp32) ? 26 : 28
-            plan = SubcarrierPlan.exact(targets: FeatureLayout.intelSubcarriers20MHz, subcarriers: subcarriers) { k in
-                let inBand = (frame.device == .esp32 || isNexmon) ? (1...edge).contains(abs(k)) : k != 0
-                return inBand && !(isNexmon && k == 28)
+            plan = SubcarrierPlan.exact(targets: FeatureLayout.intelSubcarriers20MHz.map { $0 * scale },
+                                        subcarriers: subcarriers) { k in
+                let inBand: Bool
+                if scale > 1 {
+                    inBand = (2...122).contains(abs(k))
+                } else {
+                    inBand = (frame.device == .esp32 || isNexmon) ? (1...edge).contains(abs(k)) : k != 0
+                }
+                return inBand && !(isNexmon && k == 28) && !pilots.contains(k)
             }
         } else if subBand >= 0 {
             // A 20 MHz frame inside a wider channel: the Intel set around that sub-band's centre.
-            let centre = subBandCentre(bandwidth: frame.bandwidthMHz, index: subBand)
-            plan = SubcarrierPlan.exact(targets: FeatureLayout.intelSubcarriers20MHz.map { $0 + centre },
-                                        subcarriers: subcarriers) { k in (1...28).contains(abs(k - centre)) }
+            let centre = subBandCentre(bandwidth: frame.bandwidthMHz, index: subBand) * scale
+            plan = SubcarrierPlan.exact(targets: FeatureLayout.intelSubcarriers20MHz.map { $0 * scale + centre },
+                                        subcarriers: subcarriers) { k in
+                (scale...(28 * scale)).contains(abs(k - centre)) && !pilots.contains(k)
+            }
             .map { var p = $0; p.flags.insert(.subBand); return p }
         } else {
-            // Full wideband frame: nulls at DC (+-1), guards at the edges, Nexmon overwrites bins 0..2.
-            let edge = frame.bandwidthMHz * 16 / 10 - 6          // 58 (40 MHz), 122 (80 MHz), 250 (160 MHz)
-            let usable: (Int) -> Bool = { k in (2...edge).contains(abs(k)) && !(isNexmon && k == 2) }
+            // Full wideband frame: nulls at DC (+-1), guards at the edges, Nexmon overwrites bins 0..2. HE: the
+            // occupied tones +-3..+-244 (40 MHz), +-3..+-500 (80 MHz), +-12..+-1012 (160 MHz).
+            let edge: Int, inner: Int
+            if scale > 1 {
+                edge = frame.bandwidthMHz * 64 / 10 - (frame.bandwidthMHz >= 40 ? 12 : 6)
+                inner = 3
+            } else {
+                edge = frame.bandwidthMHz * 16 / 10 - 6          // 58 (40 MHz), 122 (80 MHz), 250 (160 MHz)
+                inner = 2
+            }
+            let usable: (Int) -> Bool = { k in
+                (inner...edge).contains(abs(k)) && !(isNexmon && k == 2) && !pilots.contains(k)
+            }
             if frame.bandwidthMHz == 40 {
-                plan = SubcarrierPlan.exact(targets: FeatureLayout.intelSubcarriers40MHz, subcarriers: subcarriers,
-                                            usable: usable)
+                plan = SubcarrierPlan.exact(targets: FeatureLayout.intelSubcarriers40MHz.map { $0 * scale },
+                                            subcarriers: subcarriers, usable: usable)
             } else {
                 plan = SubcarrierPlan.interpolated(first: -edge, last: edge, subcarriers: subcarriers, usable: usable)
             }
@@ -58,6 +82,26 @@ extension FeatureExtractor {
         return plan
     }
 
+    /// 4 when `frame`'s subcarrier indices are HE tones (78.125 kHz apart), else 1: an index beyond twice the
+    /// legacy FFT half-width (64, 128, 256, 512 at 20-160 MHz) can only be an HE tone (HE 20 MHz reaches 122,
+    /// 40 MHz 244, 80 MHz 500, 160 MHz 1012; legacy grids at most 32, 64, 128, 256).
+    func toneScale(_ frame: CSIFrame) -> Int {
+        let reach = max(abs(frame.subcarriers.first ?? 0), abs(frame.subcarriers.last ?? 0))
+        return reach > max(frame.bandwidthMHz, 20) * 16 / 10 * 2 ? 4 : 1
+    }
+
+    /// The pilot tones of an AX200/AX210 frame (FeitCSI, PicoScenes) whose grid is an 802.11 tone set
+    /// (``OFDMToneLayout``); empty for every other frame.
+    func pilotTones(_ frame: CSIFrame) -> Set<Int> {
+        switch frame.device {
+        case .feitCSI, .picoScenes: break
+        default: return []
+        }
+        guard let layout = OFDMToneLayout.layout(bandwidthMHz: frame.bandwidthMHz, tones: frame.nsub),
+              layout.indices == frame.subcarriers else { return [] }
+        return Set(layout.pilots)
+    }
+
     /// Centre subcarrier of 20 MHz sub-band `index` (0 = lowest) of a `bandwidth` MHz channel: -32/+32 at 40 MHz,
     /// -96/-32/+32/+96 at 80 MHz.
     func subBandCentre(bandwidth: Int, index: Int) -> Int {
@@ -68,17 +112,19 @@ extension FeatureExtractor {
     func activeSubBand(_ frame: CSIFrame) -> Int {
         let count = frame.bandwidthMHz / 20
         guard count >= 2, count <= 8 else { return -1 }
+        let scale = toneScale(frame)
+        let shift = scale > 1 ? 8 : 6           // 64 legacy tones (256 HE tones) per 20 MHz sub-band
         // energy per sub-band, (count,) on the stack
         return withUnsafeTemporaryAllocation(of: Double.self, capacity: count) { energy -> Int in
             for i in 0..<count { energy[i] = 0 }
             var total = 0.0
-            let low = -frame.bandwidthMHz * 16 / 10
+            let low = -frame.bandwidthMHz * 16 / 10 * scale
             frame.real.withUnsafeBufferPointer { re in
                 frame.imag.withUnsafeBufferPointer { im in
                     for r in 0..<frame.nrx {
                         let base = frame.index(tx: 0, rx: r, subcarrier: 0)
                         for (c, k) in frame.subcarriers.enumerated() {
-                            let band = (k - low) >> 6
+                            let band = (k - low) >> shift
                             guard band >= 0, band < count else { continue }
                             let p = Double(re[base + c]) * Double(re[base + c]) + Double(im[base + c]) * Double(im[base + c])
                             energy[band] += p

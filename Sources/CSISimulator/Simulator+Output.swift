@@ -13,12 +13,13 @@ public struct SimulationOutput: Sendable {
 }
 
 extension Simulator {
-    /// The file extension of the device's capture format: `dat`, `pcap` or `csv`.
+    /// The file extension of the device's capture format: `dat`, `pcap`, `csv` or `csi` (FeitCSI).
     public static func fileExtension(for device: SimulatedDevice) -> String {
         switch device {
         case .intel5300: return "dat"
         case .nexmon43455c0, .nexmon4366c0: return "pcap"
         case .esp32: return "csv"
+        case .ax210: return "csi"
         }
     }
 
@@ -29,7 +30,8 @@ extension Simulator {
         return base + ".labels.csv"
     }
 
-    /// Generates the recording into `path` in the device's format (Intel `.dat`, Nexmon pcap, ESP32 CSV) and
+    /// Generates the recording into `path` in the device's format (Intel `.dat`, Nexmon pcap, ESP32 CSV, AX210
+    /// FeitCSI `.csi`) and
     /// writes its label sidecar.
     public func write(to path: String, labelsPath: String? = nil) throws(WriterError) -> SimulationOutput {
         var count = 0
@@ -44,6 +46,10 @@ extension Simulator {
             try writer.close()
         case .esp32:
             let writer = try ESP32CSVWriter(path: path)
+            try runWriting { frame throws(WriterError) in try writer.write(frame); count += 1 }
+            try writer.close()
+        case .ax210:
+            let writer = try FeitCSIWriter(path: path)
             try runWriting { frame throws(WriterError) in try writer.write(frame); count += 1 }
             try writer.close()
         }

@@ -20,18 +20,20 @@ public struct SimulationConfig: Sendable, Hashable {
     public var packetLoss: Double
     /// Signal-to-noise ratio of the CSI estimate (dB).
     public var snrDB: Double
-    /// Channel bandwidth (MHz): 20 for Intel and ESP32; 20, 40 or 80 for Nexmon.
+    /// Channel bandwidth (MHz): 20 for Intel and ESP32; 20, 40 or 80 for Nexmon; 20, 40, 80 or 160 for AX210.
     public var bandwidthMHz: Int
     /// Transmit power (dBm).
     public var txPowerDBm: Double
     /// Standard deviation (dB) of the packet-to-packet gain error of the receiver's AGC (Intel: of the AGC decision
     /// before its 1 dB rounding; Nexmon/ESP32: of the reported CSI scale).
     public var agcJitterDB: Double
+    /// AX210 packet format; `nil`: ``AX210PHYFormat/default(bandwidthMHz:)``. Ignored for other devices.
+    public var phyFormat: AX210PHYFormat?
 
     /// Creates a configuration (defaults: Intel 5300 at 1 kHz like UT-HAR, 1% loss, 10% jitter, 30 dB SNR).
     public init(device: SimulatedDevice = .intel5300, seed: UInt64 = 1, rateHz: Double = 1000, jitter: Double = 0.1,
                 packetLoss: Double = 0.01, snrDB: Double = 30, bandwidthMHz: Int = 20, txPowerDBm: Double = 15,
-                agcJitterDB: Double = 0.5) {
+                agcJitterDB: Double = 0.5, phyFormat: AX210PHYFormat? = nil) {
         self.device = device
         self.seed = seed
         self.rateHz = rateHz
@@ -41,14 +43,28 @@ public struct SimulationConfig: Sendable, Hashable {
         self.bandwidthMHz = bandwidthMHz
         self.txPowerDBm = txPowerDBm
         self.agcJitterDB = agcJitterDB
+        self.phyFormat = phyFormat
     }
+
+    /// The AX210 packet format in force: ``phyFormat`` or the default for ``bandwidthMHz``.
+    public var resolvedPHYFormat: AX210PHYFormat { phyFormat ?? .default(bandwidthMHz: bandwidthMHz) }
+
+    /// The signed subcarrier indices the simulated device reports (AX210: the tones of ``resolvedPHYFormat``).
+    public var subcarriers: [Int] {
+        device == .ax210 ? (resolvedPHYFormat.toneLayout(bandwidthMHz: bandwidthMHz)?.indices ?? [])
+                         : device.subcarriers(bandwidthMHz: bandwidthMHz)
+    }
+
+    /// Spacing of the subcarrier indices in Hz: 78 125 for AX210 HE packets, 312 500 otherwise.
+    public var subcarrierSpacingHz: Double { device == .ax210 ? resolvedPHYFormat.spacingHz : 312_500 }
 }
 
 /// Generates CSI frames of a person performing an ``ActivityScript`` in a random room (docs/simulator.md).
 ///
 /// Frames come out as the imitated device reports them (Intel: int8 CSI in antenna order with rssi/agc and a
 /// random antenna permutation in `extras["antenna_sel"]`; Nexmon: one int16/float frame per core on all FFT bins;
-/// ESP32: int8 LLTF items), ready for the capture writers. Time 0 of the script is the first frame's timestamp,
+/// ESP32: int8 LLTF items; AX210: int16 on the tones of an HT/VHT/HE packet, 2 chains, pilots 0), ready for the
+/// capture writers. Time 0 of the script is the first frame's timestamp,
 /// which is never lost.
 public final class Simulator {
     /// The configuration.
@@ -67,7 +83,8 @@ public final class Simulator {
     /// Sequence number of the first packet.
     private let firstSequence: Int
     private let permutation: [Int]
-    private let transmitter: [UInt8]
+    /// Transmitter MAC address (Nexmon, ESP32 and AX210 frames carry it).
+    let transmitter: [UInt8]
     /// Per receive chain: constant phase offset (rad) and delay slope (rad per subcarrier index) of its RF chain and
     /// ADC path, drawn per recording (real cards: random after every reset).
     private let chainPhase: [Double], chainSlope: [Double]
@@ -87,17 +104,19 @@ public final class Simulator {
         var people = random.fork()
         motion = BodyMotion(script: script, root: room.personStart, heading: room.personHeading, bounds: room.bounds,
                             random: &people)
-        let grid = config.device.subcarriers(bandwidthMHz: config.bandwidthMHz)
+        let grid = config.subcarriers
         var receivers = room.receivers
         if config.device.antennas == 1 { receivers = [receivers[1]] }
+        if config.device.antennas == 2 { receivers = [receivers[0], receivers[1]] }
         var deviceRoom = room
         deviceRoom.receivers = receivers
-        channel = ChannelModel(room: deviceRoom, carrierHz: carrier, spacingHz: 312_500, subcarriers: grid)
+        channel = ChannelModel(room: deviceRoom, carrierHz: carrier, spacingHz: config.subcarrierSpacingHz,
+                               subcarriers: grid)
         let permutations = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]
         permutation = permutations[Int(random.unit() * 6) % 6]
         transmitter = [0x00, 0x16, 0xea] + (0..<3).map { _ in UInt8(truncatingIfNeeded: random.next()) }
         switch config.device {
-        case .intel5300: startTime = Double(Int(random.uniform(1, 1000) * 1e6)) * 1e-6
+        case .intel5300, .ax210: startTime = Double(Int(random.uniform(1, 1000) * 1e6)) * 1e-6
         case .esp32: startTime = Double(Int(random.uniform(1, 100) * 1e6)) * 1e-6
         default: startTime = Double(Int(random.uniform(1.7e9, 1.8e9) * 1e6)) * 1e-6
         }
@@ -122,6 +141,8 @@ public final class Simulator {
         var t = 0.0
         var sequence = firstSequence
         let used = channel.subcarriers.map { config.device.isUsed($0, bandwidthMHz: config.bandwidthMHz) }
+        // the delay slopes are per legacy (312.5 kHz) index: HE indices are 4 times denser
+        let indexScale = channel.spacingHz / 312_500
         var chainGainDB = [Double](repeating: 0, count: antennas)    // per-chain gain steps, random walk in +-6 dB
         while t <= script.duration {
             defer {
@@ -145,11 +166,11 @@ public final class Simulator {
             }
             // Hardware phase and gain, as bad as real cards (docs/simulator.md): per packet a random common phase
             // (CFO, PLL), a random common delay slope (SFO, packet detection delay: up to +-0.2 rad per subcarrier,
-            // about +-100 ns), per-chain phase jitter; per recording a phase offset and delay slope per chain; now and
+            // about +-100 ns; AX210 +-0.05), per-chain phase jitter; per recording a phase offset and delay slope per chain; now and
             // then a gain step on one chain. Estimation noise on top. Amplitude features see the noise and the steps.
             let noiseScale = pow(10, -config.snrDB / 20)
             let phase = noise.uniform(-Double.pi, Double.pi)
-            let slope = noise.uniform(-0.2, 0.2)
+            let slope = noise.uniform(-config.device.delaySlopeJitter, config.device.delaySlopeJitter)
             for a in 0..<antennas where noise.unit() < Self.chainGainStepsPerSecond * period {
                 let step = noise.uniform(1, 3) * (noise.unit() < 0.5 ? -1 : 1)
                 chainGainDB[a] = min(max(chainGainDB[a] + step, -6), 6)
@@ -167,7 +188,7 @@ public final class Simulator {
                     if !used[s] { re = 0; im = 0 }
                     re += sigma * noise.gaussian()
                     im += sigma * noise.gaussian()
-                    let k = Double(channel.subcarriers[s])
+                    let k = Double(channel.subcarriers[s]) * indexScale
                     let angle = phase + jitter + chainPhase[chain] + (slope + chainSlope[chain]) * k
                     let c = gain * cos(angle), si = gain * sin(angle)
                     real[i] = re * c - im * si
@@ -190,7 +211,7 @@ public final class Simulator {
     }
 
     /// The device's report of one measurement.
-    private func makeFrames(timestamp: Double, sequence: Int, real: [Double], imag: [Double], power: [Double],
+    func makeFrames(timestamp: Double, sequence: Int, real: [Double], imag: [Double], power: [Double],
                             random: inout SimulatorRandom) -> [CSIFrame] {
         let antennas = channel.antennas
         let nsub = channel.subcarriers.count
@@ -243,6 +264,9 @@ public final class Simulator {
                                 bandwidthMHz: config.bandwidthMHz, ntx: 1, nrx: 1, subcarriers: channel.subcarriers,
                                 real: outReal, imag: outImag, extras: ["chanspec": chanspec, "chip": Int(chip), "fc": 0x88])
             }
+        case .ax210:
+            return [makeAX210Frame(timestamp: timestamp, sequence: sequence, real: real, imag: imag, power: power,
+                                   rms: rms, random: &random)]
         case .esp32:
             let k = 20 / rms * pow(10, config.agcJitterDB * random.gaussian() / 20)
             var outReal = [Float](repeating: 0, count: nsub)

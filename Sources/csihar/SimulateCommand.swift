@@ -5,12 +5,16 @@ import CSISimulator
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
-        abstract: "Generate simulated CSI captures (Intel 5300 .dat, Nexmon pcap, ESP32 CSV) with label sidecars.",
+        abstract: "Generate simulated CSI captures (Intel 5300 .dat, Nexmon pcap, ESP32 CSV, AX210 FeitCSI .csi) with label sidecars.",
         discussion: """
             Examples:
               csihar simulate --script "idle 5s, walk 4s, fall 1s, lie down 3s" --output room.dat
               csihar simulate --device nexmon-4366c0 --bandwidth 80 --random 6 --output walk.pcap
+              csihar simulate --device ax210 --bandwidth 80 --rate 100 --random 4 --output bedroom.csi
               csihar simulate --count 200 --random 8 --output-dir sim/ --seed 1000
+            Devices: intel5300 (1x3, 30 subcarriers, 20 MHz), nexmon-43455c0 (1 core), nexmon-4366c0 (3 cores),
+            esp32 (1 antenna, 2.4 GHz), ax210 (FeitCSI .csi, 1x2, 20-160 MHz; --phy-format ht|vht|he, default HT at
+            20/40 MHz and HE-SU at 80/160 MHz; HE80 is about 8 kB per packet).
             Sidecar: <output without extension>.labels.csv, `start,end,activity`, seconds from the first frame.
             """)
 
@@ -53,8 +57,11 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Receiver AGC gain error per packet, standard deviation in dB.")
     var agcJitter: Double = 0.5
 
-    @Option(help: "Bandwidth in MHz (Nexmon: 20, 40, 80).")
+    @Option(help: "Bandwidth in MHz (Nexmon: 20, 40, 80; ax210: 20, 40, 80, 160).")
     var bandwidth: Int = 20
+
+    @Option(help: "ax210 packet format: ht (20/40 MHz), vht or he (20-160 MHz); default ht at 20/40 MHz, he at 80/160.")
+    var phyFormat: String?
 
     @Option(help: ArgumentHelp("Seconds of idle added before and after the script (a daemon that was already running "
                                + "when the person came in, and stays on after the last activity)."))
@@ -71,8 +78,20 @@ struct SimulateCommand: AsyncParsableCommand {
         guard (0..<1).contains(loss) else { throw ValidationError("--loss must be in [0, 1)") }
         guard agcJitter >= 0 && agcJitter <= 20 else { throw ValidationError("--agc-jitter must be in [0, 20] dB") }
         guard snr > -20 && snr < 100 else { throw ValidationError("--snr must be in (-20, 100) dB") }
-        guard [20, 40, 80].contains(bandwidth) else { throw ValidationError("--bandwidth must be 20, 40 or 80") }
-        if bandwidth != 20 && !device.hasPrefix("nexmon") { throw ValidationError("--bandwidth 40/80 is for Nexmon devices") }
+        let simulatedDevice = SimulatedDevice(rawValue: device)!
+        guard simulatedDevice.bandwidthsMHz.contains(bandwidth) else {
+            throw ValidationError("--bandwidth for \(device) must be "
+                                  + simulatedDevice.bandwidthsMHz.map(String.init).joined(separator: ", ") + " MHz")
+        }
+        if let phyFormat {
+            guard simulatedDevice == .ax210 else { throw ValidationError("--phy-format is for --device ax210") }
+            guard let format = AX210PHYFormat(rawValue: phyFormat) else {
+                throw ValidationError("--phy-format must be one of \(AX210PHYFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard format.supports(bandwidthMHz: bandwidth) else {
+                throw ValidationError("--phy-format \(phyFormat) does not exist at \(bandwidth) MHz (ht: 20 or 40)")
+            }
+        }
         if count > 1 || outputDir != nil {
             guard outputDir != nil, output == nil else { throw ValidationError("--count uses --output-dir (not --output)") }
             guard count >= 1 && count <= 100_000 else { throw ValidationError("--count must be 1...100000") }
@@ -108,7 +127,7 @@ struct SimulateCommand: AsyncParsableCommand {
             }
             let config = SimulationConfig(device: simulatedDevice, seed: recordingSeed, rateHz: rate, jitter: jitter,
                                           packetLoss: loss, snrDB: snr, bandwidthMHz: bandwidth,
-                                          agcJitterDB: agcJitter)
+                                          agcJitterDB: agcJitter, phyFormat: phyFormat.flatMap(AX210PHYFormat.init(rawValue:)))
             let simulator = Simulator(config: config, script: recordingScript)
             let result = try simulator.write(to: path, labelsPath: paths.count == 1 ? labels : nil)
             print("\(result.path): \(result.frames) frames, \(formatSeconds(result.duration)) s, labels \(result.labelsPath)")

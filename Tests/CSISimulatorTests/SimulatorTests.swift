@@ -135,6 +135,20 @@ import CSIFeatures
         #expect(made == expected, "samples/ are stale: run samples/regenerate.sh")
     }
 
+    /// The AX210 FeitCSI sample equals what samples/regenerate.sh makes, byte for byte.
+    @Test func ax210SampleIsReproducible() throws {
+        let sample = SharedData.repositoryRoot().appendingPathComponent("samples/bedroom-ax210-20mhz.csi").path
+        guard FileManager.default.fileExists(atPath: sample) else { Issue.record("missing \(sample)"); return }
+        let dir = temporaryDirectory("sample-ax210")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = SimulationConfig(device: .ax210, seed: 14, rateHz: 100, bandwidthMHz: 20)
+        let script = "idle 3s, walk 5s, sit down 3s, idle 2s, stand up 3s, fall 2s, idle 3s"
+        _ = try Simulator(config: config, script: try ActivityScript(parsing: script)).write(to: dir + "/b.csi")
+        let expected = try Data(contentsOf: URL(fileURLWithPath: sample))
+        let made = try Data(contentsOf: URL(fileURLWithPath: dir + "/b.csi"))
+        #expect(made == expected, "samples/ are stale: run samples/regenerate.sh")
+    }
+
     /// Every sample reads back without issues and maps to 3x30 features (single-antenna ones with replication).
     @Test func samplesReadAndMapToFeatures() throws {
         let root = SharedData.repositoryRoot().appendingPathComponent("samples").path
