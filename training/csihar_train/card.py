@@ -113,7 +113,7 @@ def device_section(summary, louo):
                    f"**{ratio(v['event_f1'])}** | **{ratio(v['fall_recall'])}** | {ratio(v['false_falls_per_hour'])} | "
                    f"{ratio(v['onset_delay_median_s'])} s |")
     daily = summary["daily_life"]
-    out += ["", f"Daily life (nexmon-43455c0 80 MHz at 50/s, no fall): {daily['false_falls']} false falls in "
+    out += ["", f"Daily life (simulated one-hour recordings of the profile's device, no fall; `Benchmarks/recognition/devices.sh`): {daily['false_falls']} false falls in "
             f"{daily['hours']:.1f} h = **{ratio(daily['false_falls_per_day'])} per day**.", "",
             "| activity | " + " | ".join(summary["families"]) + " |", "|---" * (len(summary["families"]) + 1) + "|"]
     names = sorted({a for v in summary["families"].values() for a in v["per_activity"]})
