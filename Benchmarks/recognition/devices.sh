@@ -19,7 +19,8 @@
 #     daily life  intel5300 at 50/s, seeds 48000.., no fall
 #     samples     samples/office-nexmon4366c0.pcap and the AX210 sample when present
 # Usage: Benchmarks/recognition/devices.sh [MODEL]   env: PROFILE, CSIHAR, COUNT, HOURS, PYTHON, FITION, OUT,
-#        PARTS (default "sim daily samples fition"; e.g. PARTS=fition for the leave-one-user-out models)
+#        PARTS (default "sim daily samples fition"; e.g. PARTS=fition for the leave-one-user-out models),
+#        KEEP_RECORDINGS (keep the simulated recordings after scoring)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PROFILE=${PROFILE:-1ch}
@@ -46,6 +47,9 @@ family() {  # family NAME SEED DEVICE RATE BANDWIDTH
             --pad 3 --output-dir "$d" >/dev/null
     "$CSIHAR" evaluate --events --json --model "$MODEL" $(ls "$d"/sim-* | grep -v labels | sed 's/^/--capture /') \
         > "$DIR/$1.json"
+    # the recordings are deterministic (seeded): dropped after scoring unless KEEP_RECORDINGS is set (200 AX210
+    # HE80 recordings at 100/s take about 7 GB)
+    [ -n "${KEEP_RECORDINGS:-}" ] || rm -rf "$d"
     echo "## $1 ($3, $5 MHz, $4 packets/s): seeds $2-$(($2 + COUNT - 1))"
     "$PYTHON" -c "import json,sys; d=json.load(open(sys.argv[1])); print({k: d[k] for k in ('event_f1','fall_recall','false_falls_per_hour','hours')})" "$DIR/$1.json"
 }
