@@ -11,6 +11,11 @@ public enum SocketPath {
     /// Makes `path` bindable: nothing there is fine; a socket nobody listens on (connect gives ECONNREFUSED) is
     /// stale and removed; a socket with a listener (another running instance) or any other file is an error.
     public static func prepare(_ path: String) throws {
+        let limit = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
+        guard path.utf8.count <= limit else {
+            throw Failure(description: "\(path): a Unix socket path holds at most \(limit) bytes, this one "
+                          + "\(path.utf8.count); choose a shorter --socket / [socket] path")
+        }
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
         guard info.st_mode & S_IFMT == S_IFSOCK else {
@@ -24,6 +29,21 @@ public enum SocketPath {
         case let code:
             throw Failure(description: "\(path): cannot tell whether the socket is live (\(String(cString: strerror(code))))")
         }
+    }
+
+    /// Why binding `path` may have failed, for the error line: its directory missing or not writable.
+    static func hint(for path: String) -> String {
+        let directory = (path as NSString).deletingLastPathComponent
+        guard !directory.isEmpty else { return "" }
+        var info = stat()
+        if stat(directory, &info) != 0 {
+            return " (the directory \(directory) does not exist: create it, or give another path with --socket or "
+                + "[socket] path; under systemd, RuntimeDirectory=csihard creates /run/csihard)"
+        }
+        if access(directory, W_OK) != 0 {
+            return " (the directory \(directory) is not writable by this user: give another path with --socket)"
+        }
+        return ""
     }
 
     /// Connects to `path`: 0 on success, else errno.

@@ -81,8 +81,13 @@ public struct SubscriberServer: Service {
             // that another instance published meanwhile.
             let staging = SocketPath.stagingPath(for: path)
             if let staging { unlink(staging) }
-            server = try await bootstrap.bind(unixDomainSocketPath: staging ?? path, cleanupExistingSocketFile: false,
-                                              childChannelInitializer: initializer)
+            do {
+                server = try await bootstrap.bind(unixDomainSocketPath: staging ?? path, cleanupExistingSocketFile: false,
+                                                  childChannelInitializer: initializer)
+            } catch let error as IOError {
+                throw SocketPath.Failure(description: "cannot listen on \(path): "
+                                         + String(cString: strerror(error.errnoCode)) + SocketPath.hint(for: path))
+            }
             do {
                 try SocketPath.applyPermissions(path: staging ?? path, mode: mode, group: group)
                 if let staging { try SocketPath.publish(staging, at: path) }

@@ -210,6 +210,23 @@ import Testing
         #expect(throws: SocketPath.Failure.self) { try SocketPath.prepare(regular) }
         unlink(regular)
     }
+
+    /// A socket path that cannot be bound (missing directory, too long) stops the server with one line naming the
+    /// path and the reason, never a raw NIO/errno dump.
+    @Test func unusableSocketPathGivesOneClearLine() async throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let missing = "/tmp/csihar-no-such-dir-\(getpid())/events.sock"
+        let server = SubscriberServer(hub: EventHub(), binding: .path(missing, mode: 0o660, group: nil), logger: logger)
+        var message = ""
+        do { try await server.run() } catch { message = "\(error)" }
+        print("missing directory: \(message)")
+        #expect(message.hasPrefix("cannot listen on \(missing): No such file or directory"))
+        #expect(message.contains("does not exist") && !message.contains("errno"))
+        let long = "/tmp/" + String(repeating: "x", count: 120) + ".sock"
+        #expect(throws: SocketPath.Failure.self) { try SocketPath.prepare(long) }
+        do { try SocketPath.prepare(long) } catch { print("too long: \(error)"); #expect("\(error)".contains("at most 107 bytes")) }
+    }
 }
 
 /// Resident set size of this process, kB.
