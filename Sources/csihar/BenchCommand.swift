@@ -54,7 +54,7 @@ struct BenchCommand: AsyncParsableCommand {
             if !json {
                 for key in object.keys.sorted() { print("\(key): \(object[key] ?? "")") }
             }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            let data = try JSONLine.data(object)
             print(String(decoding: data, as: UTF8.self))
         }
     }
@@ -113,7 +113,7 @@ struct BenchCommand: AsyncParsableCommand {
             if !json {
                 for key in object.keys.sorted() { print("\(key): \(object[key] ?? "")") }
             }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            let data = try JSONLine.data(object)
             print(String(decoding: data, as: UTF8.self))
         }
     }
@@ -140,7 +140,7 @@ struct BenchCommand: AsyncParsableCommand {
             let gflops = EngineBenchmark.sgemm(size: size, seconds: seconds)
             let object: [String: Any] = ["gflops": gflops, "size": size, "threads": threads]
             if !json { print("sgemm \(size)x\(size)x\(size), \(threads) thread(s): \(String(format: "%.1f", gflops)) GFLOP/s") }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            let data = try JSONLine.data(object)
             print(String(decoding: data, as: UTF8.self))
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSIDaemon
 
 /// `csihar`: the command-line tool next to the daemon.
 @main
@@ -6,6 +7,7 @@ struct CSIHARCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "csihar",
         abstract: "WiFi CSI activity recognition: replay, inspect, simulate, predict, evaluate, subscribe.",
+        version: CSIHARVersion.string,
         subcommands: [
             ReplayCommand.self, InspectCommand.self,
             PredictCommand.self, BenchCommand.self, ModelsCommand.self,

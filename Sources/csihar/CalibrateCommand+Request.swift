@@ -7,7 +7,7 @@ extension CalibrateCommand {
     static func exchange(socket: String, request: String, timeout: Double,
                          progress: ([String: Any]) -> Void = { _ in }) throws -> (line: String, object: [String: Any]) {
         let connection: SubscriberConnection
-        do { connection = try SubscriberConnection(path: socket) } catch { throw ValidationError("\(error)") }
+        connection = try SubscriberConnection(path: socket)   // a runtime failure: exit 1, one line, no usage
         try connection.send(line: "{\"types\":[]}")      // no events on this connection: only the replies
         try connection.send(line: request)
         let deadline = Date().addingTimeInterval(timeout)
@@ -29,7 +29,7 @@ extension CalibrateCommand {
 
     /// `"text"` as a JSON string literal.
     static func quoted(_ text: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [text])) ?? Data("[\"\"]".utf8)
+        let data = (try? JSONLine.data([text])) ?? Data("[\"\"]".utf8)
         return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
     }
 }

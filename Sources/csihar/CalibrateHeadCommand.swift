@@ -57,7 +57,7 @@ struct CalibrateHeadCommand: ParsableCommand {
             "objective": result.objective,
         ]
         if json {
-            let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
+            let data = try JSONLine.data(summary)
             print(String(decoding: data, as: UTF8.self))
         } else {
             let classes = head.perClassWindows.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")

@@ -13,8 +13,8 @@ struct CalibrateInstallCommand: ParsableCommand {
 
     func run() throws {
         let calibration: HeadCalibration
-        do { calibration = try HeadCalibration.load(path: head) } catch { throw ValidationError("\(error)") }
-        let object = try JSONSerialization.data(withJSONObject: calibration.jsonObject, options: [.sortedKeys])
+        calibration = try HeadCalibration.load(path: head)   // a runtime failure: exit 1, one line naming the file
+        let object = try JSONLine.data(calibration.jsonObject)
         let reply = try target.send("calibration.install", fields: ",\"head\":" + String(decoding: object, as: UTF8.self),
                                     timeout: 10)
         if target.raw { print(reply.line); return }

@@ -151,8 +151,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         try runner.flush()
         guard calibrating else {
             if json {
-                let data = try JSONSerialization.data(withJSONObject: runner.report.jsonObject(model: model),
-                                                      options: [.sortedKeys])
+                let data = try JSONLine.data(runner.report.jsonObject(model: model))
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 print(runner.report.text(model: model))
@@ -169,8 +168,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             try HeadCalibration(model: classifier.model, modelSHA256: digest, result: outcome.result).save(path: calibrationOut)
         }
         if json {
-            let data = try JSONSerialization.data(withJSONObject: outcome.jsonObject(model: model, labels: classifier.labels),
-                                                  options: [.sortedKeys])
+            let data = try JSONLine.data(outcome.jsonObject(model: model, labels: classifier.labels))
             print(String(decoding: data, as: UTF8.self))
         } else {
             print(outcome.text(model: model))

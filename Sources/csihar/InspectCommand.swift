@@ -140,7 +140,7 @@ struct InspectSummary {
         ]
         if let skippedBytes { object["skipped_bytes"] = skippedBytes }
         if let segments { object["segments"] = segments }
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
+        guard let data = try? JSONLine.data(object) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -97,7 +97,7 @@ struct ModelDescription {
                       "layout": config.layout, "transform": config.transform] as [String: Any],
         ]
         if let attention = config.attentionSize { object["attention_size"] = attention }
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        let data = try JSONLine.data(object)
         return String(decoding: data, as: UTF8.self)
     }
 }

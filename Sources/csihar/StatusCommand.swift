@@ -13,7 +13,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let connection: SubscriberConnection
-        do { connection = try SubscriberConnection(path: socket) } catch { throw ValidationError("\(error)") }
+        connection = try SubscriberConnection(path: socket)   // a runtime failure: exit 1, one line, no usage
         try connection.send(line: "{\"request\":\"status\"}")
         // Events may arrive before the reply; skip them.
         while let line = connection.nextLine(timeout: 3) {
@@ -26,7 +26,7 @@ struct StatusCommand: ParsableCommand {
             print(Self.render(object))
             return
         }
-        throw ValidationError("no status reply from \(socket) within 3 s")
+        throw SubscriberConnectionError("no status reply from \(socket) within 3 s")
     }
 
     static func render(_ status: [String: Any]) -> String {

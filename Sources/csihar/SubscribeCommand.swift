@@ -23,12 +23,12 @@ struct SubscribeCommand: ParsableCommand {
 
     func run() throws {
         let connection: SubscriberConnection
-        do { connection = try SubscriberConnection(path: socket) } catch { throw ValidationError("\(error)") }
+        connection = try SubscriberConnection(path: socket)   // a runtime failure: exit 1, one line, no usage
         if !types.isEmpty || !streams.isEmpty {
             var request: [String: Any] = [:]
             if !types.isEmpty { request["types"] = types.flatMap { $0.split(separator: ",").map(String.init) } }
             if !streams.isEmpty { request["streams"] = streams }
-            let data = try JSONSerialization.data(withJSONObject: request, options: [.sortedKeys])
+            let data = try JSONLine.data(request)
             try connection.send(line: String(decoding: data, as: UTF8.self))
         }
         var received = 0

@@ -6,7 +6,8 @@ import CSIDaemon
 struct CSIHardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "csihard",
-        abstract: "WiFi CSI activity-recognition daemon: capture -> windows -> model -> events on a Unix socket.")
+        abstract: "WiFi CSI activity-recognition daemon: capture -> windows -> model -> events on a Unix socket.",
+        version: CSIHARVersion.string)
 
     @Option(name: .customLong("source"), help: "replay:FILE, pcap:IFACE or netlink (repeatable).")
     var sources: [String] = []

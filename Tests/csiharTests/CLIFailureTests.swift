@@ -1,0 +1,27 @@
+import Foundation
+import Testing
+
+/// How the CLI fails and prints for machines: runtime failures exit 1 with one line (no usage text), `--json` paths
+/// are not `\/`-escaped, `--version` answers.
+@Suite struct CLIFailureTests {
+    @Test func unreachableDaemonIsOneLineAndExitOne() throws {
+        for command in [["status"], ["subscribe"]] {
+            guard let run = try runCsihar(command + ["--socket", "/tmp/csihar-test-no-such.sock"]) else { return }
+            let lines = run.stderr.split(separator: "\n")
+            print("csihar \(command[0]): exit \(run.status), \(run.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            #expect(run.status == 1)
+            #expect(lines.count == 1 && lines.first?.contains("/tmp/csihar-test-no-such.sock") == true)
+            #expect(!run.stderr.contains("Usage"))
+        }
+    }
+
+    @Test func jsonKeepsSlashesAndVersionAnswers() throws {
+        guard let inspect = try runCsihar(["inspect", "--json", "samples/hallway-esp32.csv"]) else { return }
+        #expect(inspect.status == 0)
+        #expect(inspect.stdout.contains("\"file\":\"samples/hallway-esp32.csv\""), "\(inspect.stdout.prefix(200))")
+        #expect(!inspect.stdout.contains("\\/"))
+        guard let version = try runCsihar(["--version"]) else { return }
+        print("csihar --version: \(version.stdout)")
+        #expect(version.status == 0 && version.stdout.split(separator: ".").count == 3)
+    }
+}
