@@ -79,10 +79,30 @@ struct ModelDescription {
             "input:         \(config.steps) steps x \(config.features) features at \(config.sampleRateHz) Hz "
                 + "(\(String(format: "%.2f", Double(config.steps) / config.sampleRateHz)) s), layout \(config.layout), "
                 + "transform \(config.transform)",
-            "normalization: \(config.normalizationJSON.isEmpty ? "none" : String(config.normalizationJSON.prefix(200)))",
+            "normalization: \(normalizationSummary)",
             "classes:       \(config.classes): \(config.labels.joined(separator: ", "))",
         ]
         return lines.joined(separator: "\n")
+    }
+
+    /// The normalisation in one line, whole numbers never cut: its kind and, per feature, how many values and
+    /// their range (the full values are in `--json`).
+    var normalizationSummary: String {
+        let text = model.config.normalizationJSON
+        guard !text.isEmpty else { return "none" }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            return "present (unreadable as JSON)"
+        }
+        var parts = [(object["kind"] as? String) ?? "?"]
+        for key in object.keys.sorted() where key != "kind" {
+            if let values = (object[key] as? [Any])?.compactMap({ ($0 as? NSNumber)?.doubleValue }), let low = values.min(),
+               let high = values.max() {
+                parts.append("\(key) \(values.count) values in [\(String(format: "%.4g", low)), \(String(format: "%.4g", high))]")
+            } else if let value = (object[key] as? NSNumber)?.doubleValue {
+                parts.append("\(key) \(String(format: "%.4g", value))")
+            }
+        }
+        return parts.joined(separator: ", ") + " (values: --json)"
     }
 
     /// One JSON object.
@@ -97,6 +117,10 @@ struct ModelDescription {
                       "layout": config.layout, "transform": config.transform] as [String: Any],
         ]
         if let attention = config.attentionSize { object["attention_size"] = attention }
+        if !config.normalizationJSON.isEmpty,
+           let normalization = try? JSONSerialization.jsonObject(with: Data(config.normalizationJSON.utf8)) {
+            object["normalization"] = normalization
+        }
         let data = try JSONLine.data(object)
         return String(decoding: data, as: UTF8.self)
     }

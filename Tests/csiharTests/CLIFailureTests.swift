@@ -24,4 +24,16 @@ import Testing
         print("csihar --version: \(version.stdout)")
         #expect(version.status == 0 && version.stdout.split(separator: ".").count == 3)
     }
+
+    /// `models show` never cuts a number: the normalisation is summarised, its values are in `--json`.
+    @Test func modelsShowSummarisesTheNormalisation() throws {
+        guard let text = try runCsihar(["models", "show", "models/csihar-1ch-doppler-gru.safetensors"]),
+              let json = try runCsihar(["models", "show", "--json", "models/csihar-1ch-doppler-gru.safetensors"]) else { return }
+        let line = text.stdout.split(separator: "\n").first { $0.hasPrefix("normalization:") } ?? ""
+        print(line)
+        #expect(line.contains("standard, mean 16 values in [") && line.hasSuffix("(values: --json)"))
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let normalization = object?["normalization"] as? [String: Any]
+        #expect((normalization?["mean"] as? [Any])?.count == 16 && (normalization?["std"] as? [Any])?.count == 16)
+    }
 }
