@@ -32,7 +32,7 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Frames between windows of a stream (with --stream).")
         var hop = 25
 
-        @Flag(name: .long, help: "Print one JSON object as the last line.")
+        @Flag(name: .long, help: "Print one JSON object instead of the text lines.")
         var json = false
 
         func run() async throws {
@@ -51,11 +51,11 @@ struct BenchCommand: AsyncParsableCommand {
             object["threads"] = threads
             object["mflop_per_window"] = loaded.flopsPerWindow / 1e6
             if stream { object["hop"] = hop }
-            if !json {
+            if json {
+                print(try JSONLine.string(object))
+            } else {
                 for key in object.keys.sorted() { print("\(key): \(object[key] ?? "")") }
             }
-            let data = try JSONLine.data(object)
-            print(String(decoding: data, as: UTF8.self))
         }
     }
 
@@ -97,7 +97,7 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(name: .long, help: "OpenBLAS threads.")
         var threads = 1
 
-        @Flag(name: .long, help: "Print one JSON object as the last line.")
+        @Flag(name: .long, help: "Print one JSON object instead of the text lines.")
         var json = false
 
         func run() async throws {
@@ -110,11 +110,11 @@ struct BenchCommand: AsyncParsableCommand {
                                             streamingEngine: !batchPath)
             var object = try benchmark.run()
             object["threads"] = threads
-            if !json {
+            if json {
+                print(try JSONLine.string(object))
+            } else {
                 for key in object.keys.sorted() { print("\(key): \(object[key] ?? "")") }
             }
-            let data = try JSONLine.data(object)
-            print(String(decoding: data, as: UTF8.self))
         }
     }
 
@@ -131,7 +131,7 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(name: .long, help: "OpenBLAS threads.")
         var threads = 1
 
-        @Flag(name: .long, help: "Print one JSON object as the last line.")
+        @Flag(name: .long, help: "Print one JSON object instead of the text lines.")
         var json = false
 
         func run() async throws {
@@ -139,9 +139,11 @@ struct BenchCommand: AsyncParsableCommand {
             EngineBenchmark.setThreads(threads)
             let gflops = EngineBenchmark.sgemm(size: size, seconds: seconds)
             let object: [String: Any] = ["gflops": gflops, "size": size, "threads": threads]
-            if !json { print("sgemm \(size)x\(size)x\(size), \(threads) thread(s): \(String(format: "%.1f", gflops)) GFLOP/s") }
-            let data = try JSONLine.data(object)
-            print(String(decoding: data, as: UTF8.self))
+            if json {
+                print(try JSONLine.string(object))
+            } else {
+                print("sgemm \(size)x\(size)x\(size), \(threads) thread(s): \(String(format: "%.1f", gflops)) GFLOP/s")
+            }
         }
     }
 }

@@ -36,4 +36,15 @@ import Testing
         let normalization = object?["normalization"] as? [String: Any]
         #expect((normalization?["mean"] as? [Any])?.count == 16 && (normalization?["std"] as? [Any])?.count == 16)
     }
+
+    /// `bench` prints text without `--json` and exactly one JSON object with it.
+    @Test func benchPrintsJSONOnlyWhenAsked() throws {
+        guard let text = try runCsihar(["bench", "sgemm", "--size", "64", "--seconds", "0.05"]),
+              let json = try runCsihar(["bench", "sgemm", "--size", "64", "--seconds", "0.05", "--json"]) else { return }
+        print("text: \(text.stdout)json: \(json.stdout)")
+        #expect(text.status == 0 && text.stdout.hasPrefix("sgemm 64x64x64") && !text.stdout.contains("{"))
+        let lines = json.stdout.split(separator: "\n")
+        #expect(json.status == 0 && lines.count == 1)
+        #expect((try? JSONSerialization.jsonObject(with: Data(json.stdout.utf8))) is [String: Any])
+    }
 }
