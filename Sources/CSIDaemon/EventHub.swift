@@ -1,4 +1,5 @@
 import CSIEvents
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 
@@ -26,6 +27,10 @@ public struct SubscriptionFilter: Sendable, Hashable {
 /// Fans events out to subscribers: each event is encoded once; every subscriber has a bounded queue that drops
 /// its OLDEST line when full (counted, and reported to that subscriber as `subscriber.gap`). Publishing never
 /// blocks, so a stalled subscriber cannot slow the pipeline or the others. Thread-safe.
+///
+/// The hub also folds what it publishes into the current state (streams up, each one's running activity and last
+/// fall: ``StreamState``), and a new subscriber's first line is a `state` event with it, stamped with the `seq` and
+/// capture time of the last event published before it (its next line has a larger `seq`).
 public final class EventHub: Sendable {
     /// One subscriber's queue and counters.
     private struct Subscriber {
@@ -53,6 +58,11 @@ public final class EventHub: Sendable {
         var encoder = NDJSONEncoder()
         /// How many subscribers accept each type (to skip building unwanted events).
         var wanted: [EventType: Int] = [:]
+        /// The streams up now, by key (folded from the published events).
+        var streams: [String: StreamState] = [:]
+        /// `seq` and capture time of the last published event.
+        var lastSeq: UInt64 = 0
+        var lastTime: Double = 0
     }
 
     private let state = NIOLockedValueBox(State())
@@ -65,12 +75,16 @@ public final class EventHub: Sendable {
         self.queueCapacity = max(1, queueCapacity)
     }
 
-    /// Adds a subscriber with `filter`.
+    /// Adds a subscriber with `filter`; its first line is the `state` event (whatever the filter: it is the
+    /// connection's greeting).
     public func subscribe(filter: SubscriptionFilter = SubscriptionFilter()) -> Subscription {
         let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .bufferingNewest(queueCapacity))
         let id = state.withLockedValue { state in
             let id = state.nextID
             state.nextID += 1
+            let snapshot = Event(seq: state.lastSeq, time: state.lastTime, wallTime: Date().timeIntervalSince1970,
+                                 stream: nil, payload: .state(streams: state.streams.keys.sorted().map { state.streams[$0]! }))
+            continuation.yield(allocator.buffer(bytes: state.encoder.encode(snapshot)))
             state.subscribers[id] = Subscriber(filter: filter, continuation: continuation, connectedAt: DaemonRunner.monotonic())
             Self.count(filter, into: &state.wanted, delta: 1)
             return id
@@ -145,6 +159,9 @@ public final class EventHub: Sendable {
     /// Encodes `event` once and queues it for every subscriber whose filter accepts it. Never blocks.
     public func publish(_ event: Event) {
         state.withLockedValue { state in
+            StreamState.apply(event, to: &state.streams)
+            state.lastSeq = max(state.lastSeq, event.seq)
+            state.lastTime = event.time
             guard !state.subscribers.isEmpty else { return }
             var line: ByteBuffer?
             for (id, subscriber) in state.subscribers where subscriber.filter.accepts(type: event.type, stream: event.stream) {

@@ -18,6 +18,8 @@ public enum EventType: String, Sendable, CaseIterable, Hashable {
     case daemonHeartbeat = "daemon.heartbeat"
     /// Sent only to one subscriber: lines were dropped for it because it read too slowly.
     case subscriberGap = "subscriber.gap"
+    /// `state`: what is going on now (streams up, each one's running activity), the first line a subscriber gets.
+    case state = "state"
 }
 
 /// Counters carried by `daemon.heartbeat`.
@@ -71,6 +73,8 @@ public enum EventPayload: Sendable, Hashable {
     case heartbeat(DaemonCounters)
     /// `subscriber.gap`: lines dropped for this subscriber since its last gap notice.
     case gap(dropped: Int)
+    /// `state`: the streams up when a subscriber connected, in stream-key order.
+    case state(streams: [StreamState])
 
     /// The wire type of this payload.
     public var type: EventType {
@@ -84,6 +88,7 @@ public enum EventPayload: Sendable, Hashable {
         case .streamError: return .streamError
         case .heartbeat: return .daemonHeartbeat
         case .gap: return .subscriberGap
+        case .state: return .state
         }
     }
 }

@@ -69,6 +69,20 @@ public struct NDJSONEncoder: Sendable {
             append(",\"latency_p99_ms\":"); appendNumber(rounded(counters.latencyP99Milliseconds))
         case .gap(let dropped):
             append(",\"dropped\":"); append(String(dropped))
+        case .state(let streams):
+            append(",\"streams\":[")
+            for (index, entry) in streams.enumerated() {
+                if index > 0 { append(",") }
+                append("{\"stream\":"); appendString(entry.stream)
+                append(",\"source\":"); appendString(entry.source)
+                append(",\"device\":"); appendString(entry.device)
+                append(",\"activity\":")
+                if let activity = entry.activity { appendString(activity) } else { append("null") }
+                append(",\"activity_since\":"); appendNumber(entry.activitySince ?? .nan)
+                append(",\"last_fall\":"); appendNumber(entry.lastFall ?? .nan)
+                append("}")
+            }
+            append("]")
         }
         append("}\n")
         return bytes

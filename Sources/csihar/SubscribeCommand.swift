@@ -10,7 +10,7 @@ struct SubscribeCommand: ParsableCommand {
     @Option(help: "csihard's subscriber socket.")
     var socket = "/run/csihard/events.sock"
     @Option(name: .customLong("types"), parsing: .upToNextOption,
-            help: "Event types to receive, e.g. activity.started activity.ended fall.detected prediction.")
+            help: "Event types to receive, e.g. activity.started activity.ended fall.detected prediction state.")
     var types: [String] = []
     @Option(name: .customLong("stream"), help: "Only this stream key (repeatable), e.g. 'replay:x.dat|unknown'.")
     var streams: [String] = []
@@ -31,8 +31,11 @@ struct SubscribeCommand: ParsableCommand {
             let data = try JSONLine.data(request)
             try connection.send(line: String(decoding: data, as: UTF8.self))
         }
+        let wanted = Set(types.flatMap { $0.split(separator: ",").map(String.init) })
         var received = 0
         while let line = connection.nextLine(timeout: idleTimeout > 0 ? idleTimeout : nil) {
+            // the daemon's greeting (`state`) is sent before it has read our filter: kept only if asked for
+            if !wanted.isEmpty, !wanted.contains("state"), line.hasPrefix("{\"type\":\"state\"") { continue }
             // Unbuffered, line by line, so pipes see events as they happen.
             FileHandle.standardOutput.write(Data(((raw ? line : Self.pretty(line)) + "\n").utf8))
             if line.hasPrefix("{\"message\"") && line.contains("\"type\":\"error\"") { throw ExitCode(1) }
@@ -67,6 +70,12 @@ struct SubscribeCommand: ParsableCommand {
                 + "subscribers \(object["subscribers"] ?? 0) dropped \(object["dropped_lines"] ?? 0) "
                 + "latency p50 \(number("latency_p50_ms")) ms p99 \(number("latency_p99_ms")) ms"
         case "subscriber.gap": details = "\(object["dropped"] ?? 0) events dropped (reading too slowly)"
+        case "state":
+            let streams = (object["streams"] as? [[String: Any]]) ?? []
+            details = streams.isEmpty ? "no stream up" : streams.map { entry in
+                let activity = (entry["activity"] as? String).map { "in \($0)" } ?? "idle"
+                return "\(entry["stream"] ?? "?") (\(entry["device"] ?? "?")) \(activity)"
+            }.joined(separator: "; ")
         case "error": details = "\(object["message"] ?? "")"
         default: details = line
         }

@@ -92,8 +92,11 @@ import Testing
         try await daemon.value
 
         let validator = try JSONSchemaValidator(path: EventSchemaTests.schemaPath)
-        let events = lines.map(parse)
         for line in lines { #expect(validator.validate(line: line).isEmpty, "\(line): \(validator.validate(line: line))") }
+        // The greeting first: the daemon waited for this subscriber, so nothing is up yet and nothing was published.
+        #expect(lines.first?.hasPrefix("{\"type\":\"state\",\"seq\":0,") == true && lines.first?.contains("\"streams\":[]") == true,
+                "\(lines.first ?? "")")
+        let events = lines.dropFirst().map(parse)
         // Structure: one stream, up first, down (source-ended) last, every seq from 1 without a gap, no errors.
         let seqs = events.compactMap { if case .integer(let seq)? = $0["seq"] { seq } else { nil } }
         #expect(seqs == Array(1...max(1, seqs.count)), "every event, in order, none dropped")

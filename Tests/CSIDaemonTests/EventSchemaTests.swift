@@ -30,6 +30,11 @@ import Testing
             (nil, .streamError(kind: "inference", message: "model failed")),
             (nil, .heartbeat(counters)),
             (nil, .gap(dropped: 17)),
+            (nil, .state(streams: [])),
+            (nil, .state(streams: [StreamState(stream: stream, source: "replay:samples/x.dat", device: "intel5300",
+                                               activity: "walk", activitySince: 881.5, lastFall: nil),
+                                   StreamState(stream: "pcap:wlan0|aa:bb:cc:dd:ee:ff", source: "pcap:wlan0",
+                                               device: "nexmon", lastFall: 870.25)])),
         ] + ["silence", "source-ended", "source-lost", "shutdown"].map { (stream, .streamDown(reason: $0)) }
         return payloads.enumerated().map { index, item in
             let isGap = if case .gap = item.1 { true } else { false }
@@ -141,7 +146,7 @@ import Testing
         }
         print("real daemon run: \(lines.count) lines validated against docs/events.schema.json: "
               + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
-        for type in ["stream.up", "prediction", "stream.down", "daemon.heartbeat", "status", "error"] {
+        for type in ["state", "stream.up", "prediction", "stream.down", "daemon.heartbeat", "status", "error"] {
             #expect(counts[type, default: 0] > 0, "saw \(type)")
         }
     }

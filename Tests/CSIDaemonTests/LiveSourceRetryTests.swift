@@ -81,7 +81,7 @@ final class FakeLiveCapture: LiveCapture {
         var delays: [Double] = []
         for await line in subscription.lines {
             let event = try JSONValue(parsing: String(buffer: line))
-            guard case .string(let type)? = event["type"] else { continue }
+            guard case .string(let type)? = event["type"], type != "state" else { continue }   // the greeting
             switch type {
             case "stream.down":
                 if case .string(let reason)? = event["reason"] { summary.append("down \(reason)") }
