@@ -10,23 +10,36 @@ struct StatusCommand: ParsableCommand {
     var socket = "/run/csihard/events.sock"
     @Flag(help: "Print the status JSON unchanged.")
     var raw = false
+    @Option(help: "Refresh every this many seconds until interrupted (0 = print once); on a terminal the screen is redrawn.")
+    var watch: Double = 0
+
+    func validate() throws {
+        guard watch >= 0, watch.isFinite else { throw ValidationError("--watch must be >= 0 seconds") }
+    }
 
     func run() throws {
         let connection: SubscriberConnection
         connection = try SubscriberConnection(path: socket)   // a runtime failure: exit 1, one line, no usage
+        let terminal = isatty(STDOUT_FILENO) == 1
+        repeat {
+            let text = try status(from: connection)
+            if watch > 0 && terminal && !raw { FileHandle.standardOutput.write(Data("\u{1b}[H\u{1b}[2J".utf8)) }
+            FileHandle.standardOutput.write(Data((text + "\n").utf8))
+            if watch > 0 { Thread.sleep(forTimeInterval: watch) }
+        } while watch > 0
+    }
+
+    /// Asks for one status reply on `connection` and returns it rendered (or raw).
+    private func status(from connection: SubscriberConnection) throws -> String {
         try connection.send(line: "{\"request\":\"status\"}")
         // Events may arrive before the reply; skip them.
         while let line = connection.nextLine(timeout: 3) {
             guard line.hasPrefix("{\"type\":\"status\"") || line.contains("\"type\":\"status\"") else { continue }
-            if raw { print(line); return }
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
-                print(line)
-                return
-            }
-            print(Self.render(object))
-            return
+            if raw { return line }
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else { return line }
+            return Self.render(object)
         }
-        throw SubscriberConnectionError("no status reply from \(socket) within 3 s")
+        throw SubscriberConnectionError("no status reply from \(socket) within 3 s (is csihard still running?)")
     }
 
     static func render(_ status: [String: Any]) -> String {

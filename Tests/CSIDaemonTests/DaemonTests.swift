@@ -128,6 +128,21 @@ import Testing
         #expect(status.status == 0)
         #expect(status.output.contains("frames/s") && status.output.contains("windows/s") && status.output.contains("dropped lines")
                 && status.output.contains("latency") && status.output.range(of: #"lost [0-9]+ frames"#, options: .regularExpression) != nil)
+
+        // csihar status --watch: a fresh status every interval until interrupted.
+        let watcher = Process()
+        watcher.executableURL = DaemonProcess.executable!.deletingLastPathComponent().appendingPathComponent("csihar")
+        watcher.arguments = ["status", "--socket", socket, "--watch", "0.2", "--raw"]
+        let pipe = Pipe()
+        watcher.standardOutput = pipe
+        try watcher.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        watcher.terminate()
+        watcher.waitUntilExit()
+        let watched = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .split(separator: "\n").filter { object(String($0))["type"] as? String == "status" }
+        print("status --watch 0.2 for 1.5 s: \(watched.count) status replies")
+        #expect(watched.count >= 3)
         #expect(first.terminate().status == 0)
     }
 }
