@@ -21,27 +21,55 @@ struct SubscribeCommand: ParsableCommand {
     @Option(help: "Stop after this many seconds without an event (0 = never).")
     var idleTimeout: Double = 0
 
+    @Flag(help: "When csihard goes away (restart, stop), reconnect with backoff (0.5 s doubling to 10 s); notices on stderr.")
+    var reconnect = false
+
     func run() throws {
-        let connection: SubscriberConnection
-        connection = try SubscriberConnection(path: socket)   // a runtime failure: exit 1, one line, no usage
-        if !types.isEmpty || !streams.isEmpty {
-            var request: [String: Any] = [:]
-            if !types.isEmpty { request["types"] = types.flatMap { $0.split(separator: ",").map(String.init) } }
-            if !streams.isEmpty { request["streams"] = streams }
-            let data = try JSONLine.data(request)
-            try connection.send(line: String(decoding: data, as: UTF8.self))
-        }
         let wanted = Set(types.flatMap { $0.split(separator: ",").map(String.init) })
         var received = 0
-        while let line = connection.nextLine(timeout: idleTimeout > 0 ? idleTimeout : nil) {
-            // the daemon's greeting (`state`) is sent before it has read our filter: kept only if asked for
-            if !wanted.isEmpty, !wanted.contains("state"), line.hasPrefix("{\"type\":\"state\"") { continue }
-            // Unbuffered, line by line, so pipes see events as they happen.
-            FileHandle.standardOutput.write(Data(((raw ? line : Self.pretty(line)) + "\n").utf8))
-            if line.hasPrefix("{\"message\"") && line.contains("\"type\":\"error\"") { throw ExitCode(1) }
-            received += 1
-            if count > 0 && received >= count { break }
+        var delay = 0.5
+        var attempts = 0
+        while true {
+            let connection: SubscriberConnection
+            do {
+                connection = try SubscriberConnection(path: socket)   // a runtime failure: exit 1, one line, no usage
+            } catch {
+                guard reconnect else { throw error }
+                Self.notice("\(error); retrying in \(delay) s")
+                Thread.sleep(forTimeInterval: delay)
+                delay = min(delay * 2, 10)
+                continue
+            }
+            if attempts > 0 { Self.notice("connected to \(socket) again") }
+            attempts += 1
+            delay = 0.5
+            if !types.isEmpty || !streams.isEmpty {
+                var request: [String: Any] = [:]
+                if !wanted.isEmpty { request["types"] = Array(wanted).sorted() }
+                if !streams.isEmpty { request["streams"] = streams }
+                try connection.send(line: try JSONLine.string(request))
+            }
+            var lastLine = DispatchTime.now().uptimeNanoseconds
+            while let line = connection.nextLine(timeout: idleTimeout > 0 ? idleTimeout : nil) {
+                lastLine = DispatchTime.now().uptimeNanoseconds
+                // the daemon's greeting (`state`) is sent before it has read our filter: kept only if asked for
+                if !wanted.isEmpty, !wanted.contains("state"), line.hasPrefix("{\"type\":\"state\"") { continue }
+                // Unbuffered, line by line, so pipes see events as they happen.
+                FileHandle.standardOutput.write(Data(((raw ? line : Self.pretty(line)) + "\n").utf8))
+                if line.hasPrefix("{\"message\"") && line.contains("\"type\":\"error\"") { throw ExitCode(1) }
+                received += 1
+                if count > 0 && received >= count { return }
+            }
+            let silent = Double(DispatchTime.now().uptimeNanoseconds - lastLine) / 1e9
+            if idleTimeout > 0 && silent >= idleTimeout * 0.99 { return }      // --idle-timeout, not a lost daemon
+            guard reconnect else { return }
+            Self.notice("\(socket) closed by csihard; reconnecting")
         }
+    }
+
+    /// One line on stderr, prefixed with the command.
+    private static func notice(_ text: String) {
+        FileHandle.standardError.write(Data("csihar subscribe: \(text)\n".utf8))
     }
 
     /// One human-readable line: wall clock, capture time, type, stream, details.

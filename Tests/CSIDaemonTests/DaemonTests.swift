@@ -145,4 +145,35 @@ import Testing
         #expect(watched.count >= 3)
         #expect(first.terminate().status == 0)
     }
+
+    /// `csihar subscribe --reconnect` carries on across a daemon restart: it gets the `state` greeting of both runs.
+    @Test func subscribeReconnectsAcrossARestart() throws {
+        guard DaemonProcess.available("subscribeReconnectsAcrossARestart") else { return }
+        let socket = temporarySocketPath("restart")
+        let sample = repositoryRoot + "/samples/living-room-intel5300.dat"
+        let arguments = ["--source", "replay:" + sample, "--speed", "5", "--loop", "--socket", socket]
+        let first = try DaemonProcess(arguments: arguments)
+        #expect(waitForSocket(socket), "\(first.log)")
+        let subscriber = Process()
+        subscriber.executableURL = DaemonProcess.executable!.deletingLastPathComponent().appendingPathComponent("csihar")
+        subscriber.arguments = ["subscribe", "--socket", socket, "--reconnect", "--raw", "--types", "state", "--count", "2"]
+        let out = Pipe(), err = Pipe()
+        subscriber.standardOutput = out
+        subscriber.standardError = err
+        try subscriber.run()
+        Thread.sleep(forTimeInterval: 1.0)
+        #expect(first.terminate().status == 0)
+        let second = try DaemonProcess(arguments: arguments)
+        #expect(waitForSocket(socket), "\(second.log)")
+        for _ in 0..<200 where subscriber.isRunning { Thread.sleep(forTimeInterval: 0.05) }
+        if subscriber.isRunning { subscriber.terminate() }
+        subscriber.waitUntilExit()
+        let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        let notices = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        print("subscribe --reconnect: \(lines.count) state lines; notices: \(notices)")
+        #expect(subscriber.terminationStatus == 0 && lines.count == 2)
+        #expect(lines.allSatisfy { object(String($0))["type"] as? String == "state" })
+        #expect(notices.contains("reconnecting") && notices.contains("connected to \(socket) again"))
+        #expect(second.terminate().status == 0)
+    }
 }
