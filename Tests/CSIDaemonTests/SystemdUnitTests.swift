@@ -52,4 +52,23 @@ import Testing
         #expect(value != nil, "no exposure line in: \(result.output.suffix(500))")
         #expect((value ?? 99) <= 2.5)
     }
+
+    /// systemd/csihar.sysusers creates the group that csihard.socket's SocketGroup names (in a scratch root).
+    @Test func sysusersCreatesTheSocketGroup() throws {
+        let tool = "/usr/bin/systemd-sysusers"
+        guard FileManager.default.isExecutableFile(atPath: tool) else {
+            print("SKIPPED sysusersCreatesTheSocketGroup: \(tool) is missing (apt-get install systemd)")
+            return
+        }
+        let root = temporarySocketPath("sysroot")
+        try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let result = try runProcess(URL(fileURLWithPath: tool), ["--root=" + root, repositoryRoot + "/systemd/csihar.sysusers"],
+                                    in: root)
+        let groups = (try? String(contentsOfFile: root + "/etc/group", encoding: .utf8)) ?? ""
+        let socketUnit = try String(contentsOfFile: repositoryRoot + "/systemd/csihard.socket", encoding: .utf8)
+        print("systemd-sysusers: status \(result.status), \(result.output.trimmingCharacters(in: .whitespacesAndNewlines))")
+        #expect(result.status == 0 && groups.hasPrefix("csihar:x:"))
+        #expect(socketUnit.contains("SocketGroup=csihar"))
+    }
 }
