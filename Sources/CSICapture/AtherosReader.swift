@@ -21,14 +21,14 @@ public final class AtherosReader: CaptureReader, CaptureProgressReporting {
     public private(set) var bigEndian: Bool?
     /// Issue counts and handler.
     private var log: IssueLog
-    /// True while scanning for the next plausible header after a fault.
-    private var resynchronising = false
+    /// Fault recovery: scanning for the next plausible header, bytes skipped.
+    private var resync = RecordResynchroniser()
     /// Header size after the 2-byte length.
     static let headerSize = 25
     /// Frames decoded so far.
     public private(set) var frameCount = 0
     /// Bytes skipped while resynchronising.
-    public private(set) var skippedBytes: UInt64 = 0
+    public var skippedBytes: UInt64 { resync.skippedBytes }
 
     /// Ascending tone indices for 56 and 114 tones.
     static let tones56 = Array(-28...(-1)) + Array(1...28)
@@ -95,17 +95,16 @@ public final class AtherosReader: CaptureReader, CaptureProgressReporting {
                 bigEndian = !Self.plausibleHeader(head, at: 0, bigEndian: false) && Self.plausibleHeader(head, at: 0, bigEndian: true)
             }
             let big = bigEndian ?? false
-            if resynchronising {
-                guard scanForRecord(bigEndian: big) else { return nil }
+            if resync.active {
+                guard resync.scan(stream: stream, width: 2 + Self.headerSize, follow: follow,
+                                  plausible: { Self.plausibleHeader($0, bigEndian: big) }) else { return nil }
                 continue
             }
             let offset = stream.offset
             let plausible = stream.withBytes(count: 2 + Self.headerSize) { Self.plausibleHeader($0, bigEndian: big) }
             guard plausible else {
-                log.report(offset: offset, kind: "bad-header", reason: "implausible Atheros record header; resynchronising")
-                stream.consume(1)
-                skippedBytes += 1
-                resynchronising = true
+                resync.fault(at: offset, kind: "bad-header", reason: "implausible Atheros record header", stream: stream,
+                             log: &log)
                 continue
             }
             let bufferLength = big ? Int(stream[0]) << 8 | Int(stream[1]) : Int(stream[0]) | Int(stream[1]) << 8
@@ -125,31 +124,8 @@ public final class AtherosReader: CaptureReader, CaptureProgressReporting {
 
     /// At the current end of the bytes: in follow mode wait, else report a truncated tail once and stop.
     private func endOfData() -> CSIFrame? {
-        if !follow && stream.available > 0 {
-            log.report(offset: stream.offset, kind: "truncated",
-                       reason: "\(stream.available) trailing bytes do not hold a complete record")
-            skippedBytes += UInt64(stream.available)
-            stream.consume(stream.available)
-        }
+        resync.dropTail(stream: stream, follow: follow, unit: "record", log: &log)
         return nil
-    }
-
-    /// Skips bytes until a plausible header starts at the current position; `false` when the data ends first.
-    private func scanForRecord(bigEndian big: Bool) -> Bool {
-        while stream.fill(atLeast: 2 + Self.headerSize) {
-            if stream.withBytes(count: 2 + Self.headerSize, { Self.plausibleHeader($0, bigEndian: big) }) {
-                resynchronising = false
-                return true
-            }
-            stream.consume(1)
-            skippedBytes += 1
-        }
-        if !follow {
-            skippedBytes += UInt64(stream.available)
-            stream.consume(stream.available)
-            resynchronising = false
-        }
-        return false
     }
 
     /// Decodes one record body (header + CSI + payload, without the 2-byte length); `nil` when it has no CSI.

@@ -21,14 +21,14 @@ public final class FeitCSIReader: CaptureReader, CaptureProgressReporting {
     private let stream: FileByteStream
     /// Issue counts and handler.
     private var log: IssueLog
-    /// True while scanning for the next plausible header after a fault.
-    private var resynchronising = false
+    /// Fault recovery: scanning for the next plausible header, bytes skipped.
+    private var resync = RecordResynchroniser()
     /// Unwraps `mu_clock`.
     private var clock = WrappingMicrosecondClock()
     /// Frames decoded so far.
     public private(set) var frameCount = 0
     /// Bytes skipped while resynchronising.
-    public private(set) var skippedBytes: UInt64 = 0
+    public var skippedBytes: UInt64 { resync.skippedBytes }
 
     /// Bytes of the capture consumed so far (for progress display).
     public var bytesConsumed: UInt64 { stream.offset }
@@ -66,8 +66,9 @@ public final class FeitCSIReader: CaptureReader, CaptureProgressReporting {
     public func nextFrame() throws -> CSIFrame? {
         let headerSize = IntelMVMCSIHeader.size
         while true {
-            if resynchronising {
-                guard scanForRecord() else { return nil }
+            if resync.active {
+                guard resync.scan(stream: stream, width: IntelMVMCSIHeader.fieldsSize, follow: follow,
+                                  plausible: Self.plausibleHeader) else { return nil }
             }
             guard stream.fill(atLeast: headerSize) else { return endOfData() }
             let offset = stream.offset
@@ -143,40 +144,13 @@ public final class FeitCSIReader: CaptureReader, CaptureProgressReporting {
 
     /// At the current end of the bytes: in follow mode wait, else report a truncated tail once and stop.
     private func endOfData() -> CSIFrame? {
-        if !follow && stream.available > 0 {
-            log.report(offset: stream.offset, kind: "truncated",
-                       reason: "\(stream.available) trailing bytes do not hold a complete record")
-            skippedBytes += UInt64(stream.available)
-            stream.consume(stream.available)
-        }
+        resync.dropTail(stream: stream, follow: follow, unit: "record", log: &log)
         return nil
     }
 
     /// Reports a fault at `offset` and starts resynchronising one byte further.
     private func fault(offset: UInt64, kind: String, reason: String) {
-        log.report(offset: offset, kind: kind, reason: reason + "; resynchronising")
-        stream.consume(1)
-        skippedBytes += 1
-        resynchronising = true
-    }
-
-    /// Skips bytes until a plausible header starts at the current position; `false` when the data ends first.
-    private func scanForRecord() -> Bool {
-        let needed = IntelMVMCSIHeader.fieldsSize
-        while stream.fill(atLeast: needed) {
-            if stream.withBytes(count: needed, { Self.plausibleHeader($0) }) {
-                resynchronising = false
-                return true
-            }
-            stream.consume(1)
-            skippedBytes += 1
-        }
-        if !follow {
-            skippedBytes += UInt64(stream.available)
-            stream.consume(stream.available)
-            resynchronising = false
-        }
-        return false
+        resync.fault(at: offset, kind: kind, reason: reason, stream: stream, log: &log)
     }
 }
 

@@ -22,8 +22,8 @@ public final class Intel5300Reader: CaptureReader, CaptureProgressReporting {
     private let hostTimes: FileByteStream?
     /// Issue counts and handler.
     private var log: IssueLog
-    /// True while scanning for the next plausible 0xBB record after a fault.
-    private var resynchronising = false
+    /// Fault recovery: scanning for the next plausible 0xBB record, bytes skipped.
+    private var resync = RecordResynchroniser()
     /// Record-length values of valid 0xBB records: 60 N + 33 for N = Nrx * Ntx in {1, 2, 3, 4, 6, 9}.
     private static let validBeamformingLengths: Set<Int> = Set([1, 2, 3, 4, 6, 9].map { Decoder.recordLength(entries: $0) })
     private typealias Decoder = Intel5300Decoder
@@ -37,7 +37,7 @@ public final class Intel5300Reader: CaptureReader, CaptureProgressReporting {
     /// Frames decoded so far.
     public private(set) var frameCount = 0
     /// Bytes skipped while resynchronising.
-    public private(set) var skippedBytes: UInt64 = 0
+    public var skippedBytes: UInt64 { resync.skippedBytes }
     /// Bytes of the capture consumed so far (for progress display).
     public var bytesConsumed: UInt64 { stream.offset }
 
@@ -80,8 +80,10 @@ public final class Intel5300Reader: CaptureReader, CaptureProgressReporting {
     /// The next frame, or `nil` at the end of the data currently in the file.
     public func nextFrame() throws -> CSIFrame? {
         while true {
-            if resynchronising {
-                guard scanForRecord() else { return nil }
+            if resync.active {
+                guard resync.scan(stream: stream, width: 3 + 18, follow: follow, plausible: Self.plausibleRecord) else {
+                    return nil
+                }
             }
             guard stream.fill(atLeast: 3) else { return endOfData() }
             let offset = stream.offset
@@ -132,51 +134,24 @@ public final class Intel5300Reader: CaptureReader, CaptureProgressReporting {
 
     /// At the current end of the bytes: in follow mode wait, else report a truncated tail once and stop.
     private func endOfData() -> CSIFrame? {
-        if !follow && stream.available > 0 {
-            let remaining = stream.available
-            log.report(offset: stream.offset, kind: "truncated",
-                       reason: "\(remaining) trailing bytes do not hold a complete record")
-            skippedBytes += UInt64(remaining)
-            stream.consume(remaining)
-        }
+        resync.dropTail(stream: stream, follow: follow, unit: "record", log: &log)
         return nil
     }
 
     /// Reports a fault at `offset` and starts resynchronising one byte further.
     private func fault(offset: UInt64, kind: String, reason: String) {
-        log.report(offset: offset, kind: kind, reason: reason + "; resynchronising")
-        stream.consume(1)
-        skippedBytes += 1
-        resynchronising = true
+        resync.fault(at: offset, kind: kind, reason: reason, stream: stream, log: &log)
     }
 
-    /// Skips bytes until a plausible 0xBB record starts at the current position.
-    /// Returns `false` when the data currently available ends first.
-    private func scanForRecord() -> Bool {
-        while true {
-            guard stream.fill(atLeast: 3 + 18) else {
-                if !follow {
-                    // No record fits in the few bytes left: they belong to the fault already reported.
-                    skippedBytes += UInt64(stream.available)
-                    stream.consume(stream.available)
-                    resynchronising = false
-                }
-                return false
-            }
-            let length = Int(stream[0]) << 8 | Int(stream[1])
-            if stream[2] == Decoder.beamformingCode && Self.validBeamformingLengths.contains(length) {
-                let nrx = Int(stream[3 + 8]), ntx = Int(stream[3 + 9])
-                let payloadLength = Int(stream[3 + 16]) | Int(stream[3 + 17]) << 8
-                if (1...3).contains(nrx), (1...3).contains(ntx),
-                   length == Decoder.recordLength(entries: nrx * ntx),
-                   payloadLength == Decoder.payloadSize(entries: nrx * ntx) {
-                    resynchronising = false
-                    return true
-                }
-            }
-            stream.consume(1)
-            skippedBytes += 1
-        }
+    /// Whether a plausible 0xBB record starts at `raw` (at least 21 bytes: length, code and the body fields that
+    /// fix its size).
+    private static func plausibleRecord(_ raw: UnsafeRawBufferPointer) -> Bool {
+        let length = Int(raw[0]) << 8 | Int(raw[1])
+        guard raw[2] == Decoder.beamformingCode && validBeamformingLengths.contains(length) else { return false }
+        let nrx = Int(raw[3 + 8]), ntx = Int(raw[3 + 9])
+        let payloadLength = Int(raw[3 + 16]) | Int(raw[3 + 17]) << 8
+        return (1...3).contains(nrx) && (1...3).contains(ntx) && length == Decoder.recordLength(entries: nrx * ntx)
+            && payloadLength == Decoder.payloadSize(entries: nrx * ntx)
     }
 
     /// The next `.datstp` host time (one per record), or `nil` when there is no side file or it ran out.

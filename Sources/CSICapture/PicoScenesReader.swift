@@ -20,14 +20,14 @@ public final class PicoScenesReader: CaptureReader, CaptureProgressReporting {
     private let stream: FileByteStream
     /// Issue counts and handler.
     private var log: IssueLog
-    /// True while scanning for the next plausible frame header after a fault.
-    private var resynchronising = false
+    /// Fault recovery: scanning for the next plausible frame header, bytes skipped.
+    private var resync = RecordResynchroniser()
     /// Unwraps the `MVMExtra` microsecond clock.
     private var clock = WrappingMicrosecondClock()
     /// Frames decoded so far.
     public private(set) var frameCount = 0
     /// Bytes skipped while resynchronising.
-    public private(set) var skippedBytes: UInt64 = 0
+    public var skippedBytes: UInt64 { resync.skippedBytes }
     /// Counts of the segments seen so far.
     private var segments = PicoScenesSegmentTally()
     /// Segments seen so far per `"Name vN"` (e.g. `"RxSBasic v3": 885, "ExtraInfo v1": 885`).
@@ -64,8 +64,9 @@ public final class PicoScenesReader: CaptureReader, CaptureProgressReporting {
     public func nextFrame() throws -> CSIFrame? {
         let headerSize = PicoScenesFrameDecoder.headerSize
         while true {
-            if resynchronising {
-                guard scanForFrame() else { return nil }
+            if resync.active {
+                guard resync.scan(stream: stream, width: headerSize, follow: follow,
+                                  plausible: PicoScenesFrameDecoder.plausibleHeader) else { return nil }
             }
             guard stream.fill(atLeast: headerSize) else { return endOfData() }
             let offset = stream.offset
@@ -114,39 +115,12 @@ public final class PicoScenesReader: CaptureReader, CaptureProgressReporting {
 
     /// At the current end of the bytes: in follow mode wait, else report a truncated tail once and stop.
     private func endOfData() -> CSIFrame? {
-        if !follow && stream.available > 0 {
-            log.report(offset: stream.offset, kind: "truncated",
-                       reason: "\(stream.available) trailing bytes do not hold a complete frame")
-            skippedBytes += UInt64(stream.available)
-            stream.consume(stream.available)
-        }
+        resync.dropTail(stream: stream, follow: follow, unit: "frame", log: &log)
         return nil
     }
 
     /// Reports a fault at `offset` and starts resynchronising one byte further.
     private func fault(offset: UInt64, kind: (String, String)) {
-        log.report(offset: offset, kind: kind.0, reason: kind.1 + "; resynchronising")
-        stream.consume(1)
-        skippedBytes += 1
-        resynchronising = true
-    }
-
-    /// Skips bytes until a plausible frame header starts at the current position; `false` when the data ends first.
-    private func scanForFrame() -> Bool {
-        let needed = PicoScenesFrameDecoder.headerSize
-        while stream.fill(atLeast: needed) {
-            if stream.withBytes(count: needed, { PicoScenesFrameDecoder.plausibleHeader($0) }) {
-                resynchronising = false
-                return true
-            }
-            stream.consume(1)
-            skippedBytes += 1
-        }
-        if !follow {
-            skippedBytes += UInt64(stream.available)
-            stream.consume(stream.available)
-            resynchronising = false
-        }
-        return false
+        resync.fault(at: offset, kind: kind.0, reason: kind.1, stream: stream, log: &log)
     }
 }
