@@ -15,30 +15,10 @@
 #   held out  43000-... (Benchmarks/recognition/devices.sh; looked at only for the final figures)
 # Environment: PYTHON (default .venv/bin/python), CSIHAR (default: release build), FITION (../shared/data/fition).
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
-PYTHON=${PYTHON:-$( [ -x .venv/bin/python ] && echo "$ROOT/.venv/bin/python" || echo python3 )}
+source "$(dirname "$0")/common.sh"
 FITION=${FITION:-$ROOT/../shared/data/fition}
-if [ -z "${CSIHAR:-}" ]; then
-    swift build -c release --product csihar >&2
-    CSIHAR="$(swift build -c release --show-bin-path)/csihar"
-fi
-DATA=.build/datasets
-LABELS="lie down,fall,walk,pick up,run,sit down,stand up,idle"
 NAME=csihar-1ch-doppler-gru
-simulate() {  # simulate DIR COUNT SEED DEVICE RATE BANDWIDTH [SNR_DB]
-    [ -d "$DATA/$1" ] && [ "$(ls "$DATA/$1" | grep -vc labels)" -ge "$2" ] && return
-    "$CSIHAR" simulate --random 8 --count "$2" --seed "$3" --device "$4" --rate "$5" --bandwidth "$6" \
-        --snr "${7:-30}" --output-dir "$DATA/$1" >/dev/null
-}
-export_windows() {  # export_windows OUT FILE...: the daemon's own feature code
-    local out=$1; shift
-    [ -f "$DATA/$out/meta.json" ] && return
-    "$CSIHAR" dataset export --format capture -o "$DATA/$out" --labels "$LABELS" --transform amplitude-doppler \
-        --doppler-rate 20 --fft-points 16 --bins 16 --sample-rate 10 --steps 30 --hop-seconds 0.2 \
-        --min-coverage 0.4 "$@" 2>/dev/null
-}
-sim_files() { for d in "$@"; do ls "$DATA/$d"/sim-*.* | grep -v labels; done; }
+export_windows() { export_doppler "$1" amplitude-doppler "${@:2}"; }   # export_windows OUT FILE...
 TRAIN_SETS="oc-n80-50 oc-n20-20 oc-n40-100 oc-n80-200 oc-e-20 oc-e-50 oc-e-100 oc-e-200 oc-n3-50 oc-i-100
             oc-n80-50-snr15 oc-e-50-snr18 oc-n20-20-snr20"
 TEST_SETS="oc-test-n80-50 oc-test-n20-20 oc-test-e-50 oc-test-e-100 oc-test-n80-50-snr15"
@@ -51,24 +31,24 @@ train() {  # train NAME TEST_EXPORT [--out FILE | --exclude TEXT]: the real reco
 }
 case "${1:-}" in
 data)
-    simulate oc-n80-50 100 40000 nexmon-43455c0 50 80
-    simulate oc-n20-20 60 40100 nexmon-43455c0 20 20
-    simulate oc-n40-100 60 40160 nexmon-43455c0 100 40
-    simulate oc-n80-200 40 40220 nexmon-43455c0 200 80
-    simulate oc-e-20 40 40260 esp32 20 20
-    simulate oc-e-50 60 40300 esp32 50 20
-    simulate oc-e-100 60 40360 esp32 100 20
-    simulate oc-e-200 30 40420 esp32 200 20
-    simulate oc-n3-50 40 40450 nexmon-4366c0 50 80
-    simulate oc-i-100 40 40490 intel5300 100 20
-    simulate oc-n80-50-snr15 60 40530 nexmon-43455c0 50 80 15
-    simulate oc-e-50-snr18 40 40590 esp32 50 20 18
-    simulate oc-n20-20-snr20 40 40630 nexmon-43455c0 20 20 20
-    simulate oc-test-n80-50 20 41000 nexmon-43455c0 50 80
-    simulate oc-test-n20-20 15 41020 nexmon-43455c0 20 20
-    simulate oc-test-e-50 20 41035 esp32 50 20
-    simulate oc-test-e-100 10 41055 esp32 100 20
-    simulate oc-test-n80-50-snr15 10 41065 nexmon-43455c0 50 80 15
+    simulate_device oc-n80-50 100 40000 nexmon-43455c0 50 80
+    simulate_device oc-n20-20 60 40100 nexmon-43455c0 20 20
+    simulate_device oc-n40-100 60 40160 nexmon-43455c0 100 40
+    simulate_device oc-n80-200 40 40220 nexmon-43455c0 200 80
+    simulate_device oc-e-20 40 40260 esp32 20 20
+    simulate_device oc-e-50 60 40300 esp32 50 20
+    simulate_device oc-e-100 60 40360 esp32 100 20
+    simulate_device oc-e-200 30 40420 esp32 200 20
+    simulate_device oc-n3-50 40 40450 nexmon-4366c0 50 80
+    simulate_device oc-i-100 40 40490 intel5300 100 20
+    simulate_device oc-n80-50-snr15 60 40530 nexmon-43455c0 50 80 15
+    simulate_device oc-e-50-snr18 40 40590 esp32 50 20 18
+    simulate_device oc-n20-20-snr20 40 40630 nexmon-43455c0 20 20 20
+    simulate_device oc-test-n80-50 20 41000 nexmon-43455c0 50 80
+    simulate_device oc-test-n20-20 15 41020 nexmon-43455c0 20 20
+    simulate_device oc-test-e-50 20 41035 esp32 50 20
+    simulate_device oc-test-e-100 10 41055 esp32 100 20
+    simulate_device oc-test-n80-50-snr15 10 41065 nexmon-43455c0 50 80 15
     (cd training && "$PYTHON" -m csihar_train.fition --fition "$FITION" --out "../$DATA/fition" --users 1,3)
     fition() { ls "$DATA"/fition/train/*_user"$1"_*.pcap; }
     export_windows oc-train $(sim_files $TRAIN_SETS) $(fition 1) $(fition 3)

@@ -14,15 +14,7 @@
 #   held out   20000-... (the recognition benchmark, Benchmarks/recognition; looked at only for the final figures)
 # Environment: PYTHON (default .venv/bin/python), CSIHAR (default: release build).
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
-PYTHON=${PYTHON:-$( [ -x .venv/bin/python ] && echo "$ROOT/.venv/bin/python" || echo python3 )}
-if [ -z "${CSIHAR:-}" ]; then
-    swift build -c release --product csihar >&2
-    CSIHAR="$(swift build -c release --show-bin-path)/csihar"
-fi
-DATA=.build/datasets
-LABELS="lie down,fall,walk,pick up,run,sit down,stand up,idle"
+source "$(dirname "$0")/common.sh"
 NAME=csihar-doppler-gru
 simulate() {  # simulate DIR COUNT SEED RATE: random rooms, 8 random activities each (idle between)
     [ -d "$DATA/$1" ] && [ "$(ls "$DATA/$1"/*.dat 2>/dev/null | wc -l)" -ge "$2" ] && return

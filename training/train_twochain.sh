@@ -13,47 +13,27 @@
 # held out 47000-... (Benchmarks/recognition/devices.sh with PROFILE=2ch; looked at only for the final figures).
 # Environment: PYTHON (default .venv/bin/python), CSIHAR (default: release build).
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
-PYTHON=${PYTHON:-$( [ -x .venv/bin/python ] && echo "$ROOT/.venv/bin/python" || echo python3 )}
-if [ -z "${CSIHAR:-}" ]; then
-    swift build -c release --product csihar >&2
-    CSIHAR="$(swift build -c release --show-bin-path)/csihar"
-fi
-DATA=.build/datasets
-LABELS="lie down,fall,walk,pick up,run,sit down,stand up,idle"
+source "$(dirname "$0")/common.sh"
 NAME=csihar-2ch-doppler-gru
-simulate() {  # simulate DIR COUNT SEED DEVICE RATE BANDWIDTH [SNR_DB]
-    [ -d "$DATA/$1" ] && [ "$(ls "$DATA/$1" | grep -vc labels)" -ge "$2" ] && return
-    "$CSIHAR" simulate --random 8 --count "$2" --seed "$3" --device "$4" --rate "$5" --bandwidth "$6" \
-        --snr "${7:-30}" --output-dir "$DATA/$1" >/dev/null
-}
-export_windows() {  # export_windows OUT CHAINS FILE...: the daemon's own feature code
-    local out=$1 chains=$2; shift 2
-    [ -f "$DATA/$out/meta.json" ] && return
-    "$CSIHAR" dataset export --format capture -o "$DATA/$out" --labels "$LABELS" --transform csi-ratio-doppler \
-        --doppler-rate 20 --fft-points 16 --bins 16 --sample-rate 10 --steps 30 --hop-seconds 0.2 \
-        --min-coverage 0.4 --max-chains "$chains" "$@" 2>/dev/null
-}
-sim_files() { for d in "$@"; do ls "$DATA/$d"/sim-*.* | grep -v labels; done; }
+export_windows() { export_doppler "$1" csi-ratio-doppler --max-chains "$2" "${@:3}"; }   # export_windows OUT CHAINS FILE...
 supports_ax210() { "$CSIHAR" simulate --help | grep -q ax210; }
 case "${1:-}" in
 data)
-    simulate tc-i-20 40 45000 intel5300 20 20
-    simulate tc-i-50 60 45040 intel5300 50 20
-    simulate tc-i-100 60 45100 intel5300 100 20
-    simulate tc-i-200 40 45160 intel5300 200 20
-    simulate tc-n3-50 60 45200 nexmon-4366c0 50 80
-    simulate tc-n3-100 40 45260 nexmon-4366c0 100 20
-    simulate tc-i-50-snr18 40 45300 intel5300 50 20 18
-    simulate tc-test-i-50 30 46000 intel5300 50 20
-    simulate tc-test-n3-50 30 46030 nexmon-4366c0 50 80
+    simulate_device tc-i-20 40 45000 intel5300 20 20
+    simulate_device tc-i-50 60 45040 intel5300 50 20
+    simulate_device tc-i-100 60 45100 intel5300 100 20
+    simulate_device tc-i-200 40 45160 intel5300 200 20
+    simulate_device tc-n3-50 60 45200 nexmon-4366c0 50 80
+    simulate_device tc-n3-100 40 45260 nexmon-4366c0 100 20
+    simulate_device tc-i-50-snr18 40 45300 intel5300 50 20 18
+    simulate_device tc-test-i-50 30 46000 intel5300 50 20
+    simulate_device tc-test-n3-50 30 46030 nexmon-4366c0 50 80
     THREE="tc-i-20 tc-i-100 tc-n3-50"
     TWO="tc-i-50 tc-i-200 tc-n3-100 tc-i-50-snr18"
     extra=()
     if supports_ax210; then
-        simulate tc-ax-100 60 45400 ax210 100 80
-        simulate tc-test-ax-100 20 46060 ax210 100 80
+        simulate_device tc-ax-100 60 45400 ax210 100 80
+        simulate_device tc-test-ax-100 20 46060 ax210 100 80
         extra=(tc-ax-100)
     fi
     export_windows tc-train-3 3 $(sim_files $THREE)

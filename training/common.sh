@@ -1,0 +1,28 @@
+# Shared by the training scripts (sourced, not run): the repository root as working directory, the Python and
+# csihar to use, where datasets go, the daemon's label order, and the helpers for simulated Doppler datasets.
+# Environment: PYTHON (default .venv/bin/python), CSIHAR (default: release build).
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+PYTHON=${PYTHON:-$( [ -x .venv/bin/python ] && echo "$ROOT/.venv/bin/python" || echo python3 )}
+if [ -z "${CSIHAR:-}" ]; then
+    swift build -c release --product csihar >&2
+    CSIHAR="$(swift build -c release --show-bin-path)/csihar"
+fi
+DATA=.build/datasets
+LABELS="lie down,fall,walk,pick up,run,sit down,stand up,idle"
+
+simulate_device() {  # simulate_device DIR COUNT SEED DEVICE RATE BANDWIDTH [SNR_DB]: random rooms, 8 activities each
+    [ -d "$DATA/$1" ] && [ "$(ls "$DATA/$1" | grep -vc labels)" -ge "$2" ] && return
+    "$CSIHAR" simulate --random 8 --count "$2" --seed "$3" --device "$4" --rate "$5" --bandwidth "$6" \
+        --snr "${7:-30}" --output-dir "$DATA/$1" >/dev/null
+}
+
+export_doppler() {  # export_doppler OUT TRANSFORM ARG...: 20 Hz Doppler windows (3 s, hop 0.2 s) by the daemon's code
+    local out=$1 transform=$2; shift 2
+    [ -f "$DATA/$out/meta.json" ] && return
+    "$CSIHAR" dataset export --format capture -o "$DATA/$out" --labels "$LABELS" --transform "$transform" \
+        --doppler-rate 20 --fft-points 16 --bins 16 --sample-rate 10 --steps 30 --hop-seconds 0.2 \
+        --min-coverage 0.4 "$@" 2>/dev/null
+}
+
+sim_files() { for d in "$@"; do ls "$DATA/$d"/sim-*.* | grep -v labels; done; }  # the captures of simulated sets
