@@ -35,13 +35,7 @@ extension FeatureExtractor {
                         let o = 2 * (a * subcarriers + s)
                         out[o + 1] = 0
                         guard a < chains else { out[o] = 0; continue }
-                        let l = base + plan.lower[s], u = base + plan.upper[s]
-                        var value = (Double(re[l]) * Double(re[l]) + Double(im[l]) * Double(im[l])).squareRoot()
-                        let w = Double(plan.weight[s])
-                        if w != 0 {
-                            let upper = (Double(re[u]) * Double(re[u]) + Double(im[u]) * Double(im[u])).squareRoot()
-                            value = (1 - w) * value + w * upper
-                        }
+                        let value = plan.magnitude(s, base: base, real: re, imag: im)
                         power += value * value
                         out[o] = Float(value)
                     }

@@ -81,15 +81,7 @@ public final class FeatureExtractor {
                 for a in 0..<FeatureLayout.antennas {
                     let base = frame.index(tx: 0, rx: row(a), subcarrier: 0)
                     for s in 0..<FeatureLayout.subcarriersPerAntenna {
-                        let l = base + plan.lower[s], u = base + plan.upper[s]
-                        let lowerMagnitude = (Double(re[l]) * Double(re[l]) + Double(im[l]) * Double(im[l])).squareRoot()
-                        var value = lowerMagnitude
-                        let w = Double(plan.weight[s])
-                        if w != 0 {
-                            let upperMagnitude = (Double(re[u]) * Double(re[u]) + Double(im[u]) * Double(im[u])).squareRoot()
-                            value = (1 - w) * lowerMagnitude + w * upperMagnitude
-                        }
-                        magnitude[a * FeatureLayout.subcarriersPerAntenna + s] = value
+                        magnitude[a * FeatureLayout.subcarriersPerAntenna + s] = plan.magnitude(s, base: base, real: re, imag: im)
                     }
                 }
             }

@@ -11,6 +11,19 @@ struct SubcarrierPlan: Sendable {
     /// What the plan had to do (substitution, interpolation, sub-band).
     var flags: FeatureFlags
 
+    /// Magnitude of layout subcarrier `s` read from the CSI columns of one chain that start at `base` in `re`/`im`
+    /// (the formula above, in Double).
+    @inline(__always)
+    func magnitude(_ s: Int, base: Int, real re: UnsafeBufferPointer<Float>, imag im: UnsafeBufferPointer<Float>) -> Double {
+        let l = base + lower[s]
+        let lowerMagnitude = (Double(re[l]) * Double(re[l]) + Double(im[l]) * Double(im[l])).squareRoot()
+        let w = Double(weight[s])
+        guard w != 0 else { return lowerMagnitude }
+        let u = base + upper[s]
+        let upperMagnitude = (Double(re[u]) * Double(re[u]) + Double(im[u]) * Double(im[u])).squareRoot()
+        return (1 - w) * lowerMagnitude + w * upperMagnitude
+    }
+
     /// The identity plan for a frame whose 30 columns are already the layout subcarriers (Intel 5300).
     static let identity = SubcarrierPlan(lower: Array(0..<30), upper: Array(0..<30),
                                          weight: [Float](repeating: 0, count: 30), flags: [])
