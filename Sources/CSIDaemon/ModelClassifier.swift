@@ -140,26 +140,25 @@ public final class ModelClassifier: CalibratableClassifier {
     /// The input transform of `config` (`input.transform`, `input.layout`, `input.doppler`, checked against
     /// `input.features` and `input.sample_rate_hz`); throws a ``ClassifierError`` naming `path` and the field.
     public static func transform(of config: ModelConfig, path: String) throws -> FeatureTransform {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(config.json.utf8)) as? [String: Any],
-              let input = object["input"] as? [String: Any] else {
-            throw ClassifierError("\(path): input: missing or not an object")
-        }
-        do {
-            return try FeatureTransform(input: input)
-        } catch {
-            throw ClassifierError("\(path): \(error)")
-        }
+        try fromInput(of: config, path: path) { input in try FeatureTransform(input: input) }
     }
 
     /// The stream requirements of `config` (``ModelRequirements``); throws a ``ClassifierError`` naming `path` and
     /// the field.
     public static func requirements(of config: ModelConfig, path: String) throws -> ModelRequirements {
+        try fromInput(of: config, path: path) { input in try ModelRequirements(input: input) }
+    }
+
+    /// `make` applied to the `input` object of `config`; a missing `input` or what `make` throws becomes a
+    /// ``ClassifierError`` naming `path`.
+    private static func fromInput<T>(of config: ModelConfig, path: String,
+                                     _ make: ([String: Any]) throws -> T) throws -> T {
         guard let object = try? JSONSerialization.jsonObject(with: Data(config.json.utf8)) as? [String: Any],
               let input = object["input"] as? [String: Any] else {
             throw ClassifierError("\(path): input: missing or not an object")
         }
         do {
-            return try ModelRequirements(input: input)
+            return try make(input)
         } catch {
             throw ClassifierError("\(path): \(error)")
         }

@@ -85,7 +85,7 @@ public final class DatasetExporter {
     public func add(_ recording: DatasetRecording, reader: any CaptureReader) throws -> DatasetRecordingSummary {
         var summary = DatasetRecordingSummary()
         let id = recordings.count
-        var pipelines: [String: FeaturePipeline] = [:]
+        var pipelines: [[UInt8]?: FeaturePipeline] = [:]      // by transmitter address
         var firstTimestamp: Double?
         var failure: FeatureError?
         var writeError: Error?
@@ -110,7 +110,7 @@ public final class DatasetExporter {
             summary.frames += 1
             if firstTimestamp == nil { firstTimestamp = frame.timestamp }
             let frame = maxChains.map { frame.keepingReceiveChains($0) } ?? frame
-            let key = frame.source.transmitterString
+            let key = frame.source.transmitter
             let pipeline = pipelines[key] ?? FeaturePipeline(config: config)
             pipelines[key] = pipeline
             do {
@@ -120,7 +120,9 @@ public final class DatasetExporter {
                 break
             }
         }
-        for key in pipelines.keys.sorted() { pipelines[key]!.finish(onWindow: onWindow) }
+        // finished in the order of their printed addresses (no per-frame string: the key is the address bytes)
+        let name = { (key: [UInt8]?) in CSISourceID(transmitter: key).transmitterString }
+        for key in pipelines.keys.sorted(by: { name($0) < name($1) }) { pipelines[key]!.finish(onWindow: onWindow) }
         if let writeError { throw writeError }
         summary.issues = reader.issueCounts
         for pipeline in pipelines.values {

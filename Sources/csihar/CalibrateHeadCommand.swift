@@ -57,8 +57,7 @@ struct CalibrateHeadCommand: ParsableCommand {
             "objective": result.objective,
         ]
         if json {
-            let data = try JSONLine.data(summary)
-            print(String(decoding: data, as: UTF8.self))
+            print(try JSONLine.string(summary))
         } else {
             let classes = head.perClassWindows.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             print(String(format: "%@: head for %@ from %d windows (%@); objective %.5f -> %.5f in %d iterations",

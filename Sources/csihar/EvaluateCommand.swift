@@ -151,8 +151,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         try runner.flush()
         guard calibrating else {
             if json {
-                let data = try JSONLine.data(runner.report.jsonObject(model: model))
-                print(String(decoding: data, as: UTF8.self))
+                print(try JSONLine.string(runner.report.jsonObject(model: model)))
             } else {
                 print(runner.report.text(model: model))
             }
@@ -168,8 +167,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             try HeadCalibration(model: classifier.model, modelSHA256: digest, result: outcome.result).save(path: calibrationOut)
         }
         if json {
-            let data = try JSONLine.data(outcome.jsonObject(model: model, labels: classifier.labels))
-            print(String(decoding: data, as: UTF8.self))
+            print(try JSONLine.string(outcome.jsonObject(model: model, labels: classifier.labels)))
         } else {
             print(outcome.text(model: model))
         }

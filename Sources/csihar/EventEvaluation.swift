@@ -102,8 +102,7 @@ struct EventEvaluation {
     func runJSON() throws -> String {
         let (score, modelPath) = try score()
         let object = score.jsonObject(model: modelPath, captures: captures.count, tolerance: toleranceSeconds)
-        let data = try JSONLine.data(object)
-        return String(decoding: data, as: UTF8.self)
+        return try JSONLine.string(object)
     }
 
     /// The score as a readable table.

@@ -121,7 +121,6 @@ struct ModelDescription {
            let normalization = try? JSONSerialization.jsonObject(with: Data(config.normalizationJSON.utf8)) {
             object["normalization"] = normalization
         }
-        let data = try JSONLine.data(object)
-        return String(decoding: data, as: UTF8.self)
+        return try JSONLine.string(object)
     }
 }
