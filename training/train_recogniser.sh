@@ -5,8 +5,8 @@
 #   training/train_recogniser.sh train   -> models/csihar-doppler-gru.safetensors + training/reports/...
 #   training/train_recogniser.sh card    -> parity report + Benchmarks/recognition/run.sh + models/csihar-doppler-gru.md
 # Input `csi-ratio-doppler` (docs/features.md): CSI ratio between receive chains, static part removed, Doppler
-# spectrum in 32 bands every 0.1 s; windows of 30 steps = 3 s; hop 0.2 s; a window takes the activity covering the
-# most of it when that is more than 40% (a 1.2 s fall covers 40% of a 3 s window).
+# spectrum in 32 bands every 0.1 s; windows of 30 steps = 3 s; hop 0.2 s; a window takes an activity covering more
+# than 40% of it (a 1.2 s fall covers 40% of a 3 s window), even when idle covers more, else idle when idle does.
 # Seeds (rooms, people, placements, speeds; never shared between sets):
 #   training   1000-1299 and 1600-2399 at 500 packets/s, 1300-1499 at 250/s, 1500-1599 at 1000/s (1400 rooms)
 #   test       9000-9059 at 500/s (unseen rooms; the window/recording figures of the training report)
@@ -26,7 +26,7 @@ export_windows() {  # export_windows OUT SIMDIR...: the daemon's own feature cod
     local files=()
     for d in "$@"; do files+=("$DATA/$d"/*.dat); done
     "$CSIHAR" dataset export --format capture -o "$DATA/$out" --labels "$LABELS" --transform csi-ratio-doppler \
-        --steps 30 --hop-seconds 0.2 --min-coverage 0.4 "${files[@]}" 2>/dev/null
+        --steps 30 --hop-seconds 0.2 --min-coverage 0.4 --background-label idle "${files[@]}" 2>/dev/null
 }
 case "${1:-}" in
 data)

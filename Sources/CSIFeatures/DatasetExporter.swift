@@ -52,6 +52,9 @@ public final class DatasetExporter {
     public let minimumCoverage: Double
     /// Label for windows no interval covers enough (nil: skip them).
     public let unlabeled: String?
+    /// A label that any other covering more than `minimumCoverage` overrides (``LabelTrack/label(start:end:minimumCoverage:background:)``),
+    /// e.g. `idle`: a short fall between idle periods labels the windows that hold it. `nil`: the label covering most.
+    public var backgroundLabel: String?
     /// Keep only the first this many receive chains of every frame (`nil`: all), e.g. 2-chain data from 3-chain
     /// captures.
     public var maxChains: Int?
@@ -96,7 +99,8 @@ public final class DatasetExporter {
                 name = label
             } else if let track = recording.track, let origin = firstTimestamp {
                 name = track.label(start: window.startTime - origin, end: window.endTime - origin,
-                                   minimumCoverage: self.minimumCoverage) ?? self.unlabeled
+                                   minimumCoverage: self.minimumCoverage, background: self.backgroundLabel)
+                    ?? self.unlabeled
             } else {
                 name = self.unlabeled
             }
@@ -170,7 +174,9 @@ public final class DatasetExporter {
             "points_per_step": config.resampler.pointsPerStep,
             "max_hold_seconds": config.resampler.maxHoldSeconds,
             "recordings": recordings,
+            "min_coverage": minimumCoverage,
         ]
+        if let backgroundLabel { meta["background_label"] = backgroundLabel }
         for (key, value) in extra { meta[key] = value }
         let data = try JSONSerialization.data(withJSONObject: meta, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         try data.write(to: URL(fileURLWithPath: output + "/meta.json"))

@@ -47,7 +47,11 @@ public struct LabelTrack: Sendable, Hashable {
     }
 
     /// The label covering more than `minimumCoverage` of `[start, end)` (seconds from the first frame), or nil.
-    public func label(start: Double, end: Double, minimumCoverage: Double) -> String? {
+    /// With a `background` label (e.g. `idle`, "nobody doing anything"), any other label covering more than
+    /// `minimumCoverage` wins over it even when the background covers more: a 1.3 s fall between idle periods
+    /// covers 43% of a 3 s window and idle the rest, and the window shows the fall, not the idle around it. The
+    /// background is chosen only when no other label covers enough.
+    public func label(start: Double, end: Double, minimumCoverage: Double, background: String? = nil) -> String? {
         let length = end - start
         guard length > 0 else { return nil }
         var cover: [String: Double] = [:]
@@ -55,7 +59,16 @@ public struct LabelTrack: Sendable, Hashable {
             let overlap = min(end, interval.end) - max(start, interval.start)
             if overlap > 0 { cover[interval.label, default: 0] += overlap }
         }
-        guard let best = cover.max(by: { $0.value < $1.value }), best.value / length > minimumCoverage else { return nil }
-        return best.key
+        // Ties go to the label first in file order, so the result does not depend on dictionary order.
+        func best(_ candidates: [String: Double]) -> String? {
+            var choice: (label: String, cover: Double)?
+            for interval in intervals {
+                guard let value = candidates[interval.label], value / length > minimumCoverage else { continue }
+                if choice == nil || value > choice!.cover { choice = (interval.label, value) }
+            }
+            return choice?.label
+        }
+        if let background, let foreground = best(cover.filter { $0.key != background }) { return foreground }
+        return best(cover)
     }
 }

@@ -58,6 +58,11 @@ struct DatasetExportCommand: AsyncParsableCommand {
     @Option(help: "Capture sidecars: label for windows no activity covers enough (default: skip them).")
     var unlabeled: String?
 
+    @Option(help: ArgumentHelp("Capture sidecars: a background label (e.g. idle) that any other label covering more "
+                               + "than --min-coverage of a window overrides (default: the label covering most).",
+                               valueName: "label"))
+    var backgroundLabel: String?
+
     @Option(help: "Zero-order-hold points averaged per step (2 = SenseFi UT-HAR).")
     var pointsPerStep: Int = 2
 
@@ -159,6 +164,7 @@ struct DatasetExportCommand: AsyncParsableCommand {
         let exporter = try DatasetExporter(outputDirectory: output, config: config, labels: labels,
                                            minimumCoverage: minCoverage, unlabeled: unlabeled)
         exporter.maxChains = maxChains
+        exporter.backgroundLabel = backgroundLabel
         var failed = 0
         for recording in recordings {
             let reader: any CaptureReader

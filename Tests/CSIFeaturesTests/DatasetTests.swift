@@ -21,6 +21,19 @@ private func scratchDirectory(_ name: String) -> String {
         #expect(throws: NumpyFile.FormatError.self) { try LabelTrack(csv: "0,1,walk\n3,2,fall\n") }
     }
 
+    @Test func backgroundLabelGivesWayToAShortActivity() throws {
+        // a 1.3 s fall between idle periods, seen by 3 s windows with the 40% rule of the training scripts
+        let track = try LabelTrack(csv: "start,end,activity\n0,10,idle\n10,11.3,fall\n11.3,20,idle\n12,14,walk\n")
+        #expect(track.label(start: 9, end: 12, minimumCoverage: 0.4) == "idle")                       // most covers
+        #expect(track.label(start: 9, end: 12, minimumCoverage: 0.4, background: "idle") == "fall")   // 43% fall
+        #expect(track.label(start: 6, end: 9, minimumCoverage: 0.4, background: "idle") == "idle")    // no fall
+        #expect(track.label(start: 10.5, end: 13.5, minimumCoverage: 0.4, background: "idle") == "walk")
+        #expect(track.label(start: 7.5, end: 10.5, minimumCoverage: 0.4, background: "idle") == "idle") // 17% fall
+        // equal cover: the label first in the file wins, whatever the dictionary order
+        let tie = try LabelTrack(csv: "0,1,walk\n1,2,run\n")
+        #expect(tie.label(start: 0, end: 2, minimumCoverage: 0.4) == "walk")
+    }
+
     @Test func numpyRoundTripAndUTHARReader() throws {
         // a tiny SenseFi-style UT-HAR pair: X (3, 1, 250, 90) float64 and y (3,) int64, named .csv
         let dir = scratchDirectory("ut-har")
