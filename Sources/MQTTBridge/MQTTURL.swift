@@ -25,7 +25,12 @@ public struct MQTTURL: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `mqtt://HOST[:PORT]` or `mqtts://HOST[:PORT]`.
     public init(parsing text: String) throws(ParseError) {
-        func fail(_ reason: String) -> ParseError { ParseError(description: "'\(text)': \(reason)") }
+        // A password given in the URL is not echoed into the error (and so the log).
+        var shown = text
+        if let scheme = text.range(of: "://"), let at = text[scheme.upperBound...].lastIndex(of: "@") {
+            shown = String(text[..<scheme.upperBound]) + "***" + String(text[at...])
+        }
+        func fail(_ reason: String) -> ParseError { ParseError(description: "'\(shown)': \(reason)") }
         let rest: Substring
         if text.hasPrefix("mqtt://") {
             tls = false
