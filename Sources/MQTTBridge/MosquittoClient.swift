@@ -96,7 +96,7 @@ public final class MosquittoClient: @unchecked Sendable {
     /// The options.
     public let options: Options
     /// Most messages handed to libmosquitto and not yet sent.
-    public var maximumOutstanding = 64
+    public let maximumOutstanding = 64
     private let feed: Feed
     private let handle: OpaquePointer
     private let state = NIOLockedValueBox(State())
@@ -124,7 +124,9 @@ public final class MosquittoClient: @unchecked Sendable {
             if options.caFile == nil {
                 try check(mosquitto_int_option(handle, MOSQ_OPT_TLS_USE_OS_CERTS, 1), "system CA certificates")
             }
-            try check(mosquitto_tls_set(handle, options.caFile, nil, options.certFile, options.keyFile, nil), "TLS files")
+            // Without a CA file: the system's certificates (libmosquitto wants a CA file or directory either way).
+            let caPath = options.caFile == nil ? "/etc/ssl/certs" : nil
+            try check(mosquitto_tls_set(handle, options.caFile, caPath, options.certFile, options.keyFile, nil), "TLS files")
         }
         if let will = options.will {
             try check(will.payload.withUnsafeBytes {

@@ -187,6 +187,33 @@ import Testing
         #expect(!run.log.contains("wrong-password"), "the password is never logged")
     }
 
+    @Test func mqttsWithTheBrokersCAConnectsAndWithoutItIsRefused() async throws {
+        guard DaemonProcess.available("mqttsWithTheBrokersCAConnectsAndWithoutItIsRefused"),
+              MosquittoBroker.available("mqttsWithTheBrokersCAConnectsAndWithoutItIsRefused") else { return }
+        let broker = try MosquittoBroker(tls: true)
+        let tlsURL = "mqtts://127.0.0.1:\(broker.tlsPort ?? 0)"
+        let recorder = try MQTTRecorder(port: broker.port, topics: ["csihar/+/event"])   // on the plain listener
+        #expect(recorder.waitUntilSubscribed(), "\(broker.log)")
+        let trusted = try config("client_id = \"csihard-test-tls\"\nca_file = \"\(broker.certificate)\"\n", name: "mqtt-tls")
+        let untrusted = try config("client_id = \"csihard-test-untrusted\"\n", name: "mqtt-untrusted")
+        let run = try await offPool { () throws -> [(exit: Int32?, log: String)] in
+            // The same short replay through the TLS listener, with the broker's certificate as CA and with the
+            // system's CAs only (which do not know it).
+            let daemons = try [trusted, untrusted].map { config in
+                try DaemonProcess(arguments: ["--config", config, "--source", "replay:samples/fall-1khz-intel5300.dat", "--speed", "4",
+                                              "--exit-when-done", "--socket", temporarySocketPath("mqtt-tls"), "--mqtt", tlsURL],
+                                  workingDirectory: repositoryRoot)
+            }
+            return daemons.map { ($0.waitForExit(seconds: 60)?.status, $0.log) }
+        }
+        #expect(run.allSatisfy { $0.exit == 0 }, "\(run.map(\.log))")
+        #expect(run[0].log.contains("mqtt: \(tlsURL): connected as csihard-test-tls"), "\(run[0].log)")
+        let types = recorder.messages.filter { $0.topic.hasSuffix("/event") }.map { object($0.payload)["type"] as? String ?? "" }
+        #expect(types.first == "stream.up" && types.last == "stream.down", "\(types)")
+        #expect(!run[1].log.contains("connected as") && run[1].log.contains("mqtt: \(tlsURL): cannot connect: "), "\(run[1].log)")
+        print("mqtt TLS without the broker's CA: \(run[1].log.split(separator: "\n").first { $0.contains("cannot connect") } ?? "no error line")")
+    }
+
     @Test func missingCredentialsFileStopsStartupNamingTheKeyAndPath() throws {
         guard DaemonProcess.available("missingCredentialsFileStopsStartupNamingTheKeyAndPath") else { return }
         let config = try DaemonProbe.temporaryFile("[mqtt]\nurl = \"mqtt://127.0.0.1:9\"\ncredentials_file = \"/nonexistent/mqtt-credentials\"\n",

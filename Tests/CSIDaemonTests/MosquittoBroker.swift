@@ -14,30 +14,36 @@ final class MosquittoBroker: @unchecked Sendable {
     /// True when the broker and the clients are installed. Otherwise the test FAILS naming the packages, unless
     /// `CSIHAR_SKIP_MQTT=1` is set (then it is skipped with a printed line).
     static func available(_ test: String) -> Bool {
-        let missing = [executable, subscriber, publisher, passwordTool].filter { !FileManager.default.isExecutableFile(atPath: $0) }
+        let missing = [executable, subscriber, publisher, passwordTool, "/usr/bin/openssl"].filter { !FileManager.default.isExecutableFile(atPath: $0) }
         if missing.isEmpty { return true }
         if ProcessInfo.processInfo.environment["CSIHAR_SKIP_MQTT"] == "1" {
             print("SKIP \(test): \(missing.joined(separator: ", ")) missing and CSIHAR_SKIP_MQTT=1")
             return false
         }
-        let packages = "Debian packages mosquitto and mosquitto-clients: `make test` installs them, or "
-            + "`scripts/install-deps.sh mosquitto mosquitto-clients`"
+        let packages = "Debian packages mosquitto, mosquitto-clients and openssl: `make test` installs them, or "
+            + "`scripts/install-deps.sh mosquitto mosquitto-clients openssl`"
         Issue.record(Comment(rawValue: "\(test) needs \(missing.joined(separator: ", ")) (\(packages)); set CSIHAR_SKIP_MQTT=1 to skip"))
         return false
     }
 
     let directory: String
     let port: Int
+    /// With `tls`: a second listener speaking TLS with a self-signed certificate for 127.0.0.1 (``certificate``).
+    let tlsPort: Int?
     private var process: Process?
+
+    /// The broker's self-signed certificate (PEM), the CA file a TLS client needs.
+    var certificate: String { directory + "/cert.pem" }
 
     /// `mqtt://127.0.0.1:PORT`.
     var url: String { "mqtt://127.0.0.1:\(port)" }
 
     /// Writes the config (and the password file for `users`, which turns anonymous access off) and starts it.
-    init(users: [(name: String, password: String)] = []) throws {
+    init(users: [(name: String, password: String)] = [], tls: Bool = false) throws {
         directory = temporarySocketPath("mosquitto")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         port = try Self.freePort()
+        tlsPort = tls ? try Self.freePort() : nil
         var config = """
             listener \(port) 127.0.0.1
             persistence true
@@ -59,6 +65,13 @@ final class MosquittoBroker: @unchecked Sendable {
             }
             config += "allow_anonymous false\npassword_file \(passwords)\n"
         }
+        if let tlsPort {
+            let made = try runProcess(URL(fileURLWithPath: "/usr/bin/openssl"), [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", directory + "/key.pem", "-out", certificate])
+            guard made.status == 0 else { throw POSIXError(.EINVAL) }
+            config += "listener \(tlsPort) 127.0.0.1\ncertfile \(certificate)\nkeyfile \(directory)/key.pem\n"
+        }
         try config.write(toFile: directory + "/mosquitto.conf", atomically: true, encoding: .utf8)
         try start()
     }
@@ -74,7 +87,7 @@ final class MosquittoBroker: @unchecked Sendable {
         self.process = process
         let end = Date().addingTimeInterval(10)
         while Date() < end {
-            if Self.accepts(port: port) { return }
+            if Self.accepts(port: port) && tlsPort.map(Self.accepts) ?? true { return }
             if !process.isRunning { break }
             Thread.sleep(forTimeInterval: 0.02)
         }
