@@ -1,7 +1,9 @@
 # csihar: the two quick-start commands are `make run` and `make test`.
 SWIFT ?= swift
 # Debug build for tests; the daemon demo and benchmarks use release.
-TEST_PACKAGES ?= systemd
+# mosquitto (the broker), mosquitto-clients (mosquitto_sub/pub/passwd), openssl (a TLS certificate): the MQTT tests
+# start their own broker.
+TEST_PACKAGES ?= systemd mosquitto mosquitto-clients openssl
 export OPENBLAS_NUM_THREADS ?= 1
 
 .PHONY: all deps build release run test soak fuzz sanitize clean

@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 // csihar: a WiFi-sensing daemon. Data flows one way:
 // source -> frames (CSICapture) -> features/window (CSIFeatures) -> model (CSIInference)
-// -> smoothing/events (CSIEvents) -> subscribers (CSIDaemon).
+// -> smoothing/events (CSIEvents) -> subscribers (CSIDaemon) and an MQTT broker (MQTTBridge).
 import PackageDescription
 
 // The inference kernels are vectorised with SIMD8<Float>; on x86-64 they are compiled for x86-64-v3 (AVX2, FMA:
@@ -34,9 +34,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
-        // System libraries (Debian: libpcap-dev, libopenblas-dev). OpenBLAS is linked as "openblas", never "blas".
+        // System libraries (Debian: libpcap-dev, libopenblas-dev, libmosquitto-dev). OpenBLAS is linked as
+        // "openblas", never "blas".
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
 
         // Frames and capture readers (Intel 5300, Nexmon pcap, ESP32 CSV, Atheros; live libpcap and netlink).
         .target(name: "CSICapture", dependencies: ["CPcap"]),
@@ -48,9 +50,14 @@ let package = Package(
         .target(name: "CSIEvents", dependencies: []),
         // CSI simulator and capture writers.
         .target(name: "CSISimulator", dependencies: ["CSICapture"]),
-        // The daemon: pipeline, subscriber socket (NIO), systemd integration, configuration.
+        // Events to an MQTT broker (libmosquitto) with Home Assistant discovery: topics, retained states, bounded queue.
+        .target(name: "MQTTBridge", dependencies: [
+            "CSIEvents", "CMosquitto",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
+        // The daemon: pipeline, subscriber socket (NIO), MQTT bridge wiring, systemd integration, configuration.
         .target(name: "CSIDaemon", dependencies: [
-            "CSICapture", "CSIFeatures", "CSIInference", "CSIEvents",
+            "CSICapture", "CSIFeatures", "CSIInference", "CSIEvents", "MQTTBridge",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -61,7 +68,7 @@ let package = Package(
         .target(name: "CSITestSupport", dependencies: []),
 
         .executableTarget(name: "csihard", dependencies: [
-            "CSIDaemon",
+            "CSIDaemon", "MQTTBridge",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "csihar", dependencies: [
@@ -76,10 +83,11 @@ let package = Package(
         .testTarget(name: "CSIInferenceTests", dependencies: ["CSIInference", "CSITestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CSIEventsTests", dependencies: ["CSIEvents"]),
+        .testTarget(name: "MQTTBridgeTests", dependencies: ["MQTTBridge", "CSIEvents"]),
         .testTarget(name: "CSISimulatorTests", dependencies: ["CSISimulator", "CSICapture", "CSIFeatures", "CSITestSupport"]),
         .testTarget(name: "csiharTests", dependencies: ["csihar", "CSICapture", "CSIFeatures", "CSIInference", "CSIEvents", "CSITestSupport"]),
         .testTarget(name: "CSIDaemonTests", dependencies: [
-            "CSIDaemon", "CSIEvents", "CSIFeatures", "CSICapture", "CSITestSupport", "CSIInference", "CSISimulator",
+            "CSIDaemon", "CSIEvents", "MQTTBridge", "CSIFeatures", "CSICapture", "CSITestSupport", "CSIInference", "CSISimulator",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),

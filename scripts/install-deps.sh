@@ -2,7 +2,7 @@
 # Installs the Debian packages csihar needs when they are missing (no-op otherwise).
 # Usage: scripts/install-deps.sh [extra-package ...]
 set -euo pipefail
-packages=(libpcap-dev libopenblas-dev pkg-config "$@")
+packages=(libpcap-dev libopenblas-dev libmosquitto-dev pkg-config "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

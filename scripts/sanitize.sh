@@ -11,7 +11,7 @@ SWIFT=${SWIFT:-swift}
 KINDS=("$@")
 [ ${#KINDS[@]} -eq 0 ] && KINDS=(address thread)
 
-scripts/install-deps.sh ${TEST_PACKAGES:-systemd} || exit 1
+scripts/install-deps.sh ${TEST_PACKAGES:-systemd mosquitto mosquitto-clients openssl} || exit 1
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 supp="$PWD/scripts/sanitizers"
 results=()

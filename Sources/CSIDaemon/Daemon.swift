@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import MQTTBridge
 import ServiceLifecycle
 
 /// Wires the daemon together: logging, systemd notifier and socket activation, hub, pipeline runner, subscriber
@@ -93,20 +94,33 @@ public enum Daemon {
         hangup.resume()
         defer { hangup.cancel() }
 
+        // The MQTT bridge: a broker that is away or refuses the credentials is logged and retried; it never stops
+        // the daemon (bad TLS files or settings stop startup here).
+        var mqtt: MQTTService?
+        if let url = initial.mqtt.url {
+            let bridge = try MQTTBridge(settings: initial.mqtt, version: CSIHARVersion.string) { warning, line in
+                if warning { logger.warning("\(line)") } else { logger.info("\(line)") }
+            }
+            let discovery = initial.mqtt.discovery ? ", Home Assistant discovery under \(initial.mqtt.discoveryPrefix)/" : ""
+            logger.info("mqtt: publishing to \(url) as \(bridge.topics.clientID): events on \(initial.mqtt.topicPrefix)/<stream>/event\(discovery)")
+            mqtt = MQTTService(bridge: bridge, hub: hub, status: { runner.statusJSON }, logger: logger)
+        }
+
         let pipeline = PipelineService(runner: runner)
         let watchdog = WatchdogService(runner: runner, notifier: notifier, logger: logger)
         // Graceful shutdown goes through the services in reverse order: the pipeline stops first (its streams go
         // down with reason `shutdown`), then the server sends every subscriber what is queued for it (a stalled
         // one is cut off after a short drain) and closes.
-        var configuration = ServiceGroupConfiguration(
-            services: [
-                .init(service: server),
-                .init(service: watchdog, successTerminationBehavior: .ignore),
-                .init(service: pipeline, successTerminationBehavior: .gracefullyShutdownGroup),
-            ],
-            logger: logger)
+        // The MQTT bridge stops after the pipeline (it forwards the streams' last events), before the server.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
+        if let mqtt { services.append(.init(service: mqtt, successTerminationBehavior: .ignore)) }
+        services += [
+            .init(service: watchdog, successTerminationBehavior: .ignore),
+            .init(service: pipeline, successTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        var configuration = ServiceGroupConfiguration(services: services, logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
-        configuration.maximumGracefulShutdownDuration = .seconds(1.5)
+        configuration.maximumGracefulShutdownDuration = .seconds(mqtt == nil ? 1.5 : 2.5)
         configuration.maximumCancellationDuration = .seconds(0.3)
         do {
             try await ServiceGroup(configuration: configuration).run()
@@ -154,6 +168,7 @@ public enum Daemon {
         if old.heartbeatSeconds != new.heartbeatSeconds { changed.append("daemon.heartbeat_seconds") }
         if old.logLevel != new.logLevel { changed.append("daemon.log_level") }
         if old.pipeline.grouping != new.pipeline.grouping { changed.append("pipeline.group/[[group]]") }
+        if old.mqtt != new.mqtt { changed.append("[mqtt]") }
         return changed
     }
 

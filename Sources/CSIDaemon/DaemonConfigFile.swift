@@ -42,6 +42,7 @@ public enum DaemonConfigFile {
             throw ConfigError(path: path, line: model.line, key: model.key,
                               reason: "give either model.path (one model for every stream it fits) or [[route]] tables, not both")
         }
+        try checkMQTT(entries: entries, path: path, settings: settings)
         // Cross-field checks of the smoother (labels come from the model later).
         var smoother = settings.pipeline.smoother
         if smoother.labels.isEmpty { smoother.labels = ["check"] }
@@ -62,9 +63,12 @@ public enum DaemonConfigFile {
     /// Why a value is rejected.
     struct Rejected: Error { var reason: String }
 
-    private typealias Apply = @Sendable (inout DaemonSettings, TOMLValue) throws(Rejected) -> Void
+    typealias Apply = @Sendable (inout DaemonSettings, TOMLValue) throws(Rejected) -> Void
 
-    private static let keys: [String: Apply] = [
+    /// Every `table.key` applier: the daemon's own and `[mqtt]`'s (``mqttKeys``).
+    private static let keys: [String: Apply] = coreKeys.merging(mqttKeys) { core, _ in core }
+
+    private static let coreKeys: [String: Apply] = [
         // [daemon]
         "daemon.log_level": { settings, value throws(Rejected) in
             let level = try string(value)

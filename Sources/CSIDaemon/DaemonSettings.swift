@@ -1,4 +1,5 @@
 import CSIEvents
+import MQTTBridge
 
 /// Every daemon option; filled from defaults, then the config file, then command-line flags.
 public struct DaemonSettings: Sendable, Equatable {
@@ -51,6 +52,8 @@ public struct DaemonSettings: Sendable, Equatable {
     public var pipeline = PipelineConfig()
     /// Log level name (trace, debug, info, notice, warning, error, critical).
     public var logLevel = "info"
+    /// The MQTT bridge (`[mqtt]`, `--mqtt URL`); off while `mqtt.url` is nil.
+    public var mqtt = MQTTSettings()
 
     /// The defaults: no config needed.
     public init() {}

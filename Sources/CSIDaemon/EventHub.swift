@@ -51,8 +51,25 @@ public final class EventHub: Sendable {
         public let lines: AsyncStream<ByteBuffer>
     }
 
+    /// A consumer of events as values (the MQTT bridge), with a bounded queue that drops its oldest.
+    private struct Observer {
+        var filter: SubscriptionFilter
+        let continuation: AsyncStream<Event>.Continuation
+        var unreported = 0
+    }
+
+    /// An in-process consumer's end: the events (the `state` greeting first), and its id for ``unsubscribe(_:)``,
+    /// ``finish(_:)`` and ``takeDrops(for:)``.
+    public struct EventSubscription: Sendable {
+        /// Identifier within this hub (shared with ``Subscription`` ids).
+        public let id: Int
+        /// The events its filter accepts, in order.
+        public let events: AsyncStream<Event>
+    }
+
     private struct State {
         var subscribers: [Int: Subscriber] = [:]
+        var observers: [Int: Observer] = [:]
         var nextID = 0
         var droppedTotal = 0
         var encoder = NDJSONEncoder()
@@ -92,6 +109,24 @@ public final class EventHub: Sendable {
         return Subscription(id: id, lines: stream)
     }
 
+    /// Adds an in-process consumer of events as values (the MQTT bridge; one more consumer, like a socket
+    /// subscriber, that never calls back into the pipeline). It gets the `state` event first, then every event
+    /// `filter` accepts; its queue keeps `capacity` events and drops the oldest (``takeDrops(for:)``). It does not
+    /// count as a subscriber in heartbeats and `status`.
+    public func subscribeEvents(filter: SubscriptionFilter = SubscriptionFilter(), capacity: Int = 4096) -> EventSubscription {
+        let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .bufferingNewest(max(1, capacity)))
+        let id = state.withLockedValue { state in
+            let id = state.nextID
+            state.nextID += 1
+            continuation.yield(Event(seq: state.lastSeq, time: state.lastTime, wallTime: Date().timeIntervalSince1970,
+                                     stream: nil, payload: .state(streams: state.streams.keys.sorted().map { state.streams[$0]! })))
+            state.observers[id] = Observer(filter: filter, continuation: continuation)
+            Self.count(filter, into: &state.wanted, delta: 1)
+            return id
+        }
+        return EventSubscription(id: id, events: stream)
+    }
+
     /// Changes a subscriber's filter.
     public func setFilter(_ filter: SubscriptionFilter, for id: Int) {
         state.withLockedValue { state in
@@ -114,28 +149,35 @@ public final class EventHub: Sendable {
 
     /// Removes a subscriber and finishes its line stream.
     public func unsubscribe(_ id: Int) {
-        let removed = state.withLockedValue { state -> Subscriber? in
-            guard let subscriber = state.subscribers.removeValue(forKey: id) else { return nil }
+        let (removed, observer) = state.withLockedValue { state -> (Subscriber?, Observer?) in
+            if let observer = state.observers.removeValue(forKey: id) {
+                Self.count(observer.filter, into: &state.wanted, delta: -1)
+                return (nil, observer)
+            }
+            guard let subscriber = state.subscribers.removeValue(forKey: id) else { return (nil, nil) }
             Self.count(subscriber.filter, into: &state.wanted, delta: -1)
-            return subscriber
+            return (subscriber, nil)
         }
         removed?.continuation.finish()
+        observer?.continuation.finish()
     }
 
     /// Ends a subscriber's line stream after the lines already queued (shutdown drain); it keeps its drop count
     /// (for a last `subscriber.gap` notice) until ``unsubscribe(_:)``.
     public func finish(_ id: Int) {
-        let continuation = state.withLockedValue { $0.subscribers[id]?.continuation }
+        let (continuation, observer) = state.withLockedValue { ($0.subscribers[id]?.continuation, $0.observers[id]?.continuation) }
         continuation?.finish()
+        observer?.finish()
     }
 
     /// Finishes every subscriber's stream (shutdown).
     public func finishAll() {
-        let all = state.withLockedValue { state in
-            defer { state.subscribers.removeAll(); state.wanted.removeAll() }
-            return Array(state.subscribers.values)
+        let (all, observers) = state.withLockedValue { state in
+            defer { state.subscribers.removeAll(); state.observers.removeAll(); state.wanted.removeAll() }
+            return (Array(state.subscribers.values), Array(state.observers.values))
         }
         for subscriber in all { subscriber.continuation.finish() }
+        for observer in observers { observer.continuation.finish() }
     }
 
     /// Number of subscribers connected.
@@ -150,6 +192,10 @@ public final class EventHub: Sendable {
     /// Lines dropped for subscriber `id` since the last call (the writer sends a `subscriber.gap` line for them).
     public func takeDrops(for id: Int) -> Int {
         state.withLockedValue { state in
+            if let observer = state.observers[id] {
+                state.observers[id]?.unreported = 0
+                return observer.unreported
+            }
             let dropped = state.subscribers[id]?.unreported ?? 0
             state.subscribers[id]?.unreported = 0
             return dropped
@@ -162,6 +208,9 @@ public final class EventHub: Sendable {
             StreamState.apply(event, to: &state.streams)
             state.lastSeq = max(state.lastSeq, event.seq)
             state.lastTime = event.time
+            for (id, observer) in state.observers where observer.filter.accepts(type: event.type, stream: event.stream) {
+                if case .dropped = observer.continuation.yield(event) { state.observers[id]?.unreported += 1 }
+            }
             guard !state.subscribers.isEmpty else { return }
             var line: ByteBuffer?
             for (id, subscriber) in state.subscribers where subscriber.filter.accepts(type: event.type, stream: event.stream) {

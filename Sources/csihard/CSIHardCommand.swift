@@ -1,5 +1,6 @@
 import ArgumentParser
 import CSIDaemon
+import MQTTBridge
 
 /// `csihard`: parses flags, merges them over the config file, and runs the daemon. Nothing else happens here.
 @main
@@ -41,6 +42,11 @@ struct CSIHardCommand: AsyncParsableCommand {
     var exitWhenDone = false
     @Flag(help: "Start reading sources only once the first subscriber has connected.")
     var waitForSubscriber = false
+    @Option(help: ArgumentHelp(
+        "Also publish events to this MQTT broker, with Home Assistant discovery (mqtt://HOST[:PORT] or mqtts://...).",
+        discussion: "Overrides mqtt.url; the rest (topic prefix, client id, credentials file, TLS files) comes from the [mqtt] table of --config (docs/mqtt.md).",
+        valueName: "url"))
+    var mqtt: String?
 
     func run() async throws {
         let flags = self
@@ -90,5 +96,8 @@ struct CSIHardCommand: AsyncParsableCommand {
         if let logLevel { settings.logLevel = logLevel }
         if exitWhenDone { settings.exitWhenDone = true }
         if waitForSubscriber { settings.waitForSubscriber = true }
+        if let mqtt {
+            do { settings.mqtt.url = try MQTTURL(parsing: mqtt) } catch { throw ValidationError("--mqtt: \(error)") }
+        }
     }
 }
