@@ -65,12 +65,33 @@ import Testing
             let header = "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Long: " + String(repeating: "a", count: 20_000) + "\r\n\r\n"
             let long = HTTPTestClient.exchange(port: port, request: header)
             let garbage = HTTPTestClient.exchange(port: port, request: "\u{1}\u{2} nonsense\r\n\r\n")
+            // A client that goes away mid-request, and one that connects and leaves.
+            let partial = HTTPTestClient.connect(port: port)
+            _ = Array("GET /met".utf8).withUnsafeBytes { send(partial, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            close(partial)
+            close(HTTPTestClient.connect(port: port))
             return [big?.first?.status, long?.first?.status, garbage?.first?.status, HTTPTestClient.get(port: port)?.status]
         }
         #expect(got[0] == 413, "a body over 1 KiB")
         #expect(got[1] == 400 || got[1] == 431 || got[1] == nil, "a header past the limit is refused: \(got)")
         #expect(got[2] == 400 || got[2] == nil, "garbage: \(got)")
         #expect(got[3] == 200, "still serving after hostile requests")
+    }
+
+    @Test func connectionsBeyondTheLimitAreClosedAtOnce() async throws {
+        let got = try await withServer { port -> (beyond: Int, after: Int?) in
+            let held = (0..<MetricsHTTPServer.maximumConnections).map { _ in HTTPTestClient.connect(port: port) }
+            Thread.sleep(forTimeInterval: 0.2)   // every one accepted and counted
+            let extra = HTTPTestClient.connect(port: port, timeout: 2)
+            var byte: UInt8 = 0
+            let beyond = recv(extra, &byte, 1, 0)   // 0: closed by the server; -1: still open (timed out)
+            close(extra)
+            for descriptor in held { close(descriptor) }
+            Thread.sleep(forTimeInterval: 0.2)
+            return (beyond, HTTPTestClient.get(port: port)?.status)
+        }
+        #expect(got.beyond == 0, "the connection past the limit is closed")
+        #expect(got.after == 200, "places are given back when connections close")
     }
 
     @Test func aBusyPortFailsWithOneLine() async throws {
