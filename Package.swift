@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // System libraries (Debian: libpcap-dev, libopenblas-dev, libmosquitto-dev). OpenBLAS is linked as
@@ -55,11 +57,15 @@ let package = Package(
             "CSIEvents", "CMosquitto",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
-        // The daemon: pipeline, subscriber socket (NIO), MQTT bridge wiring, systemd integration, configuration.
+        // The daemon: pipeline, subscriber socket (NIO), MQTT bridge wiring, systemd integration, configuration,
+        // Prometheus metrics (swift-metrics API, swift-prometheus registry, served over NIOHTTP1).
         .target(name: "CSIDaemon", dependencies: [
             "CSICapture", "CSIFeatures", "CSIInference", "CSIEvents", "MQTTBridge",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -70,6 +76,8 @@ let package = Package(
         .executableTarget(name: "csihard", dependencies: [
             "CSIDaemon", "MQTTBridge",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "csihar", dependencies: [
             "CSICapture", "CSIFeatures", "CSIInference", "CSIEvents", "CSISimulator", "CSIDaemon",
@@ -90,6 +98,8 @@ let package = Package(
             "CSIDaemon", "CSIEvents", "MQTTBridge", "CSIFeatures", "CSICapture", "CSITestSupport", "CSIInference", "CSISimulator",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
     ]
 )

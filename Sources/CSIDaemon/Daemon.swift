@@ -9,29 +9,32 @@ import ServiceLifecycle
 /// calls ``run(settings:configPath:environment:)``.
 public enum Daemon {
     /// Runs until SIGTERM/SIGINT (or, with `exitWhenDone`, until every source ended). Returns normally on a
-    /// clean shutdown; throws (with a message naming the file/field) when startup fails.
+    /// clean shutdown; throws (with a message naming the file/field, or the metrics address and why it cannot be
+    /// listened on) when startup fails. With `settings.metricsListen`, the metrics are made in `metrics` (default: a
+    /// private registry; csihard passes the one it bootstrapped `MetricsSystem` with).
     public static func run(settings initial: DaemonSettings, configPath: String?,
                            reloadSettings: @escaping @Sendable () throws -> DaemonSettings,
-                           environment: [String: String] = ProcessInfo.processInfo.environment) async throws {
+                           environment: [String: String] = ProcessInfo.processInfo.environment,
+                           metrics: DaemonMetrics.Backend? = nil) async throws {
         try await run(settings: initial, configPath: configPath, reloadSettings: reloadSettings, environment: environment,
-                      loadRouter: { try loadRouter(settings: $0, logger: $1, strictDefault: $2) })
+                      metrics: metrics, loadRouter: { try loadRouter(settings: $0, logger: $1, strictDefault: $2) })
     }
 
     /// ``run(settings:configPath:reloadSettings:environment:)`` with one model given by `loadModel(settings,
     /// logger, strict)` (tests run the whole daemon in-process with a classifier whose behaviour they control).
     static func run(settings initial: DaemonSettings, configPath: String?,
                     reloadSettings: @escaping @Sendable () throws -> DaemonSettings,
-                    environment: [String: String],
+                    environment: [String: String], metrics: DaemonMetrics.Backend? = nil,
                     loadModel: @escaping @Sendable (DaemonSettings, Logger, Bool) throws -> (any WindowClassifier)?) async throws {
         try await run(settings: initial, configPath: configPath, reloadSettings: reloadSettings, environment: environment,
-                      loadRouter: { .single(try loadModel($0, $1, $2)) })
+                      metrics: metrics, loadRouter: { .single(try loadModel($0, $1, $2)) })
     }
 
     /// ``run(settings:configPath:reloadSettings:environment:)`` with the model loader given:
     /// `loadRouter(settings, logger, strict)`.
     static func run(settings initial: DaemonSettings, configPath: String?,
                     reloadSettings: @escaping @Sendable () throws -> DaemonSettings,
-                    environment: [String: String],
+                    environment: [String: String], metrics backend: DaemonMetrics.Backend? = nil,
                     loadRouter: @escaping @Sendable (DaemonSettings, Logger, Bool) throws -> ModelRouter) async throws {
         let logger = makeLogger(level: initial.logLevel, environment: environment)
         let notifier = SystemdNotifier(environment: environment)
@@ -106,6 +109,20 @@ public enum Daemon {
             mqtt = MQTTService(bridge: bridge, hub: hub, status: { runner.statusJSON }, logger: logger)
         }
 
+        // The Prometheus endpoint: listening before anything else starts, so that an address in use stops startup
+        // with one line. The metrics follow the runner's status snapshots (every 0.5 s, on its thread).
+        var metricsServer: MetricsHTTPServer?
+        if let address = initial.metricsListen {
+            let backend = backend ?? .makePrivate()
+            let bridge = mqtt?.bridge
+            let metrics = DaemonMetrics(registry: backend.registry, factory: backend.factory,
+                                        stallSeconds: { runner.heartbeatAge }, mqtt: { bridge?.counters })
+            runner.statusObserver = { metrics.update($0) }
+            let server = try await MetricsHTTPServer.bind(address: address) { metrics.exposition() }
+            logger.info("metrics: Prometheus endpoint on http://\(MetricsListenAddress(host: address.host, port: server.port))/metrics")
+            metricsServer = server
+        }
+
         let pipeline = PipelineService(runner: runner)
         let watchdog = WatchdogService(runner: runner, notifier: notifier, logger: logger)
         // Graceful shutdown goes through the services in reverse order: the pipeline stops first (its streams go
@@ -114,6 +131,7 @@ public enum Daemon {
         // The MQTT bridge stops after the pipeline (it forwards the streams' last events), before the server.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
         if let mqtt { services.append(.init(service: mqtt, successTerminationBehavior: .ignore)) }
+        if let metricsServer { services.append(.init(service: metricsServer, successTerminationBehavior: .ignore)) }
         services += [
             .init(service: watchdog, successTerminationBehavior: .ignore),
             .init(service: pipeline, successTerminationBehavior: .gracefullyShutdownGroup),
@@ -169,6 +187,7 @@ public enum Daemon {
         if old.logLevel != new.logLevel { changed.append("daemon.log_level") }
         if old.pipeline.grouping != new.pipeline.grouping { changed.append("pipeline.group/[[group]]") }
         if old.mqtt != new.mqtt { changed.append("[mqtt]") }
+        if old.metricsListen != new.metricsListen { changed.append("metrics.listen") }
         return changed
     }
 

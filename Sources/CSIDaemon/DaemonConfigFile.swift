@@ -65,8 +65,8 @@ public enum DaemonConfigFile {
 
     typealias Apply = @Sendable (inout DaemonSettings, TOMLValue) throws(Rejected) -> Void
 
-    /// Every `table.key` applier: the daemon's own and `[mqtt]`'s (``mqttKeys``).
-    private static let keys: [String: Apply] = coreKeys.merging(mqttKeys) { core, _ in core }
+    /// Every `table.key` applier: the daemon's own, `[mqtt]`'s (``mqttKeys``) and `[metrics]`'s (``metricsKeys``).
+    private static let keys: [String: Apply] = coreKeys.merging(mqttKeys) { core, _ in core }.merging(metricsKeys) { core, _ in core }
 
     private static let coreKeys: [String: Apply] = [
         // [daemon]

@@ -8,6 +8,8 @@ extension DaemonPipeline {
         let key: String
         /// The capture source name (`replay:FILE`, `pcap:IFACE`, `netlink`, `group:NAME`).
         let source: String
+        /// The device of its first frame (``CSIDevice/description``: `intel5300`, `nexmon`, ...).
+        let device: String
         /// Frames -> whole measurements.
         let assembler: StreamAssembler
         /// Measurements held until the stream is routed.
@@ -43,10 +45,11 @@ extension DaemonPipeline {
         /// The empty-room baseline being recorded, if any.
         var baseline: BaselineCollector?
 
-        init(key: String, source: String, assembler: StreamAssembler, probeSeconds: Double, smoother: EventSmoother,
+        init(key: String, source: String, device: String, assembler: StreamAssembler, probeSeconds: Double, smoother: EventSmoother,
              now: Double, captureTime: Double) {
             self.key = key
             self.source = source
+            self.device = device
             self.assembler = assembler
             probe = RateProbe(seconds: probeSeconds)
             self.smoother = smoother

@@ -21,6 +21,8 @@ public final class DaemonPipeline {
     public internal(set) var counters = DaemonCounters()
     /// Frame-to-event latency of classified windows.
     public private(set) var latency = LatencyRecorder()
+    /// Events published since start, by type (``counters`` has their sum).
+    public private(set) var eventsByType: [EventType: Int] = [:]
     /// Frames the sources dropped before the pipeline (load shedding); set by the runner, reported in heartbeats.
     public var framesDropped: Int {
         get { counters.framesDropped }
@@ -94,7 +96,8 @@ public final class DaemonPipeline {
         return streams.values.sorted { $0.key < $1.key }.map { stream in
             let age = max(1e-9, now - stream.mark.time)
             defer { stream.mark = (now, stream.frames, stream.windows) }
-            return StreamSnapshot(key: stream.key, source: stream.source, frames: stream.frames, windows: stream.windows,
+            return StreamSnapshot(key: stream.key, source: stream.source, device: stream.device,
+                                  frames: stream.frames, windows: stream.windows,
                                   lostFrames: stream.lostFrames,
                                   framesPerSecond: Double(stream.frames - stream.mark.frames) / age,
                                   windowsPerSecond: Double(stream.windows - stream.mark.windows) / age,
@@ -129,7 +132,8 @@ public final class DaemonPipeline {
         loggedCalibrationProblems.removeAll()
         for (key, stream) in streams {
             stream.baseline.map { $0.reply(Self.errorReply("baseline rejected: the model was reloaded during it; try again")) }
-            let fresh = Stream(key: key, source: stream.source, assembler: stream.assembler, probeSeconds: config.rateProbeSeconds,
+            let fresh = Stream(key: key, source: stream.source, device: stream.device, assembler: stream.assembler,
+                               probeSeconds: config.rateProbeSeconds,
                                smoother: EventSmoother(config: smootherConfig(for: nil, idleMotionEnergy: nil)),
                                now: now, captureTime: stream.lastCaptureTime)
             fresh.frames = stream.frames
@@ -159,7 +163,8 @@ public final class DaemonPipeline {
         if let existing = streams[key] {
             stream = existing
         } else {
-            stream = Stream(key: key, source: placement.source, assembler: grouping.makeAssembler(for: placement),
+            stream = Stream(key: key, source: placement.source, device: frame.device.description,
+                            assembler: grouping.makeAssembler(for: placement),
                             probeSeconds: config.rateProbeSeconds,
                             smoother: EventSmoother(config: smootherConfig(for: nil, idleMotionEnergy: nil)),
                             now: now, captureTime: frame.timestamp)
@@ -301,6 +306,7 @@ public final class DaemonPipeline {
         var event = Event(time: time, wallTime: wallClock(), stream: stream, payload: payload)
         sequencer.stamp(&event)
         counters.events += 1
+        eventsByType[event.type, default: 0] += 1
         emit(event)
     }
 }

@@ -190,6 +190,7 @@ public final class DaemonRunner: @unchecked Sendable {
     public var statusJSON: String { shared.withLockedValue { $0.status } }
 
     private func run() {
+        runStarted = Self.monotonic()
         var nextMaintenance = Self.monotonic() + 0.5
         var nextHeartbeat = Self.monotonic() + options.heartbeatSeconds
         var active = sources
@@ -268,7 +269,11 @@ public final class DaemonRunner: @unchecked Sendable {
                 pipeline.heartbeat(subscribers: hub.subscriberCount, droppedLines: hub.droppedTotal)
             }
             if active.isEmpty && options.exitWhenDone { break }
-            if !progressed { Thread.sleep(forTimeInterval: max(0.0005, min(wait, 0.005))) }
+            if !progressed {
+                let before = Self.monotonic()
+                Thread.sleep(forTimeInterval: max(0.0005, min(wait, 0.005)))
+                idleSeconds += Self.monotonic() - before
+            }
         }
         for source in active {
             pipeline.sourceEnded(source.name, reason: "shutdown")
@@ -317,40 +322,45 @@ public final class DaemonRunner: @unchecked Sendable {
         router.isEmpty ? "none" : router.classifiers.map(\.name).joined(separator: ", ")
     }
 
+    /// Called on the pipeline thread with every status snapshot (every 0.5 s, and once more when the thread
+    /// ends), with the latencies of the windows classified since the previous one. Set before ``start()``. The
+    /// metrics read the daemon this way: data flows one way, nothing is added to the per-frame path.
+    public var statusObserver: (@Sendable (DaemonStatusSnapshot) -> Void)?
+    /// ``LatencyRecorder/total`` at the previous snapshot (pipeline thread only).
+    private var latencyReported = 0
+    /// When the pipeline thread started (monotonic), and the seconds it has slept waiting for frames since.
+    private var runStarted: Double?, idleSeconds = 0.0
+
+    /// The pipeline's figures now (pipeline thread; also once from `init`, before the thread starts).
+    private func makeSnapshot() -> DaemonStatusSnapshot {
+        var snapshot = DaemonStatusSnapshot()
+        snapshot.counters = pipeline.counters
+        snapshot.eventsByType = pipeline.eventsByType
+        snapshot.models = pipeline.router.classifiers.map(\.name)
+        snapshot.model = pipeline.router.isEmpty ? nil : Self.modelNames(pipeline.router)
+        snapshot.subscribers = hub.subscriberCount
+        snapshot.droppedLines = hub.droppedTotal
+        snapshot.subscribersRefused = subscribersRefused()
+        snapshot.latencyP50 = pipeline.latency.percentile(0.5)
+        snapshot.latencyP99 = pipeline.latency.percentile(0.99)
+        snapshot.sources = sources.map { DaemonStatusSnapshot.Source(name: $0.name, counters: $0.counters) }
+        snapshot.streams = pipeline.streamSnapshots()
+        if let runStarted {
+            snapshot.elapsedSeconds = max(0, Self.monotonic() - runStarted)
+            snapshot.busySeconds = max(0, snapshot.elapsedSeconds - idleSeconds)
+        }
+        if statusObserver != nil {
+            snapshot.newLatencies = pipeline.latency.samples(since: latencyReported)
+            latencyReported = pipeline.latency.total
+        }
+        return snapshot
+    }
+
     private func publishStatus() {
-        let counters = pipeline.counters
-        var object: [String: Any] = [
-            "type": "status",
-            "model": pipeline.router.isEmpty ? NSNull() : Self.modelNames(pipeline.router),
-            "models": pipeline.router.classifiers.map(\.name),
-            "frames": counters.frames, "windows": counters.windows, "events": counters.events,
-            "subscribers": hub.subscriberCount, "dropped_lines": hub.droppedTotal,
-            "record_issues": counters.recordIssues,
-            "frames_rejected": counters.framesRejected,
-            "subscribers_refused": subscribersRefused(),
-            "latency_p50_ms": pipeline.latency.percentile(0.5) * 1000,
-            "latency_p99_ms": pipeline.latency.percentile(0.99) * 1000,
-        ]
-        object["sources"] = sources.map { source -> [String: Any] in
-            let counters = source.counters
-            return ["source": source.name, "frames_read": counters.framesRead, "frames_dropped": counters.framesDropped,
-                    "queue_high_water": counters.queueHighWater, "truncations": counters.truncations,
-                    "rotations": counters.rotations, "losses": counters.losses, "starts": counters.starts]
-        }
-        let totals = sourceTotals
-        object["frames_read"] = totals.framesRead
-        object["frames_dropped"] = totals.framesDropped
-        pipeline.framesDropped = totals.framesDropped
-        object["streams"] = pipeline.streamSnapshots().map { stream -> [String: Any] in
-            ["stream": stream.key, "source": stream.source, "frames": stream.frames, "windows": stream.windows,
-             "lost_frames": stream.lostFrames,
-             "frames_per_second": stream.framesPerSecond, "windows_per_second": stream.windowsPerSecond,
-             "activity": stream.activity ?? NSNull(), "silent_seconds": stream.silentSeconds,
-             "calibration": stream.calibration?.jsonObject ?? NSNull(),
-             "model": stream.model ?? NSNull(), "route": stream.route ?? NSNull()]
-        }
-        let text = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
-            .map { String(decoding: $0, as: UTF8.self) } ?? "{\"type\":\"status\"}"
+        let snapshot = makeSnapshot()
+        let counters = snapshot.counters
+        pipeline.framesDropped = snapshot.sourceTotals.framesDropped
+        let text = snapshot.jsonText
         let now = Self.monotonic()
         var rates = ""
         if let previous = previousStatus, now - previous.time > 0.1 {
@@ -359,11 +369,12 @@ public final class DaemonRunner: @unchecked Sendable {
                            Double(counters.frames - previous.frames) / seconds, Double(counters.windows - previous.windows) / seconds)
         }
         previousStatus = (now, counters.frames, counters.windows)
-        let line = "\(pipeline.streamCount) streams\(rates), \(hub.subscriberCount) subscribers, \(hub.droppedTotal) lines dropped, "
+        let line = "\(pipeline.streamCount) streams\(rates), \(snapshot.subscribers) subscribers, \(snapshot.droppedLines) lines dropped, "
             + "model \(Self.modelNames(pipeline.router))"
         shared.withLockedValue {
             $0.status = text
             $0.statusLine = line
         }
+        if runStarted != nil { statusObserver?(snapshot) }
     }
 }

@@ -54,6 +54,8 @@ public struct DaemonSettings: Sendable, Equatable {
     public var logLevel = "info"
     /// The MQTT bridge (`[mqtt]`, `--mqtt URL`); off while `mqtt.url` is nil.
     public var mqtt = MQTTSettings()
+    /// Where the Prometheus metrics endpoint listens (`metrics.listen`, `--metrics-listen`); `nil`: no endpoint.
+    public var metricsListen: MetricsListenAddress?
 
     /// The defaults: no config needed.
     public init() {}

@@ -22,6 +22,8 @@ public struct SourceCounters: Sendable, Hashable {
     public var framesDropped = 0
     /// Most frames ever waiting in the live queue.
     public var queueHighWater = 0
+    /// Frames waiting in the live queue now, and how many it holds (0 and 0 for a replay file).
+    public var queueDepth = 0, queueCapacity = 0
     /// Followed file: times it was truncated (reopened from its start) and rotated (the new file opened).
     public var truncations = 0, rotations = 0
     /// Live source: times the device was lost, and times capture (re)started.
@@ -216,13 +218,14 @@ final class BoundedFrameQueue: @unchecked Sendable {
     private var head = 0, count = 0
     private var received = 0, dropped = 0, highWater = 0
 
+    /// The queue's size.
+    let capacity: Int
+
     /// Creates a queue of `capacity` frames (allocated once).
     init(capacity: Int) {
-        ring = [CSIFrame?](repeating: nil, count: max(1, capacity))
+        self.capacity = max(1, capacity)
+        ring = [CSIFrame?](repeating: nil, count: self.capacity)
     }
-
-    /// The queue's size.
-    var capacity: Int { ring.count }
 
     /// Adds a frame (capture thread); drops the oldest when full.
     func push(_ frame: CSIFrame) {
@@ -293,6 +296,8 @@ final class LiveSource: FrameSource {
         counters.framesRead = queued.received
         counters.framesDropped = queued.dropped
         counters.queueHighWater = queued.highWater
+        counters.queueDepth = queued.waiting
+        counters.queueCapacity = queue.capacity
         counters.losses = losses
         counters.starts = starts
         return counters

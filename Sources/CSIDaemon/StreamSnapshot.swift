@@ -6,6 +6,8 @@ public struct StreamSnapshot: Sendable {
     public var key: String
     /// Capture source name.
     public var source: String
+    /// The device of its first frame (`intel5300`, `nexmon`, `esp32`, `atheros`, `feitcsi`, ...).
+    public var device: String
     /// Frames and windows since the stream came up.
     public var frames: Int, windows: Int
     /// Frames missing by the stream's sequence numbers since it came up (0 when the format has none).

@@ -26,6 +26,18 @@ public final class MQTTBridge: Sendable {
         public var connections: Int, connected: Bool
         /// Events published per type, since start (what a subscriber should have received).
         public var published: [String: Int]
+
+        /// Creates counters (the bridge makes them; tests of their consumers too).
+        public init(queued: Int, dropped: Int, droppedQoS1: Int, sent: Int, connections: Int, connected: Bool,
+                    published: [String: Int]) {
+            self.queued = queued
+            self.dropped = dropped
+            self.droppedQoS1 = droppedQoS1
+            self.sent = sent
+            self.connections = connections
+            self.connected = connected
+            self.published = published
+        }
     }
 
     private struct Core {

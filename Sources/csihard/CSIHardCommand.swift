@@ -1,6 +1,8 @@
 import ArgumentParser
 import CSIDaemon
 import MQTTBridge
+import Metrics
+import Prometheus
 
 /// `csihard`: parses flags, merges them over the config file, and runs the daemon. Nothing else happens here.
 @main
@@ -47,6 +49,11 @@ struct CSIHardCommand: AsyncParsableCommand {
         discussion: "Overrides mqtt.url; the rest (topic prefix, client id, credentials file, TLS files) comes from the [mqtt] table of --config (docs/mqtt.md).",
         valueName: "url"))
     var mqtt: String?
+    @Option(help: ArgumentHelp(
+        "Serve Prometheus metrics over HTTP on this address (GET /metrics).",
+        discussion: "HOST:PORT with an IPv4 address, [IPv6] or localhost, e.g. 127.0.0.1:9464; overrides metrics.listen. Off by default (docs/metrics.md).",
+        valueName: "host:port"))
+    var metricsListen: String?
 
     func run() async throws {
         let flags = self
@@ -61,7 +68,15 @@ struct CSIHardCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        try await Daemon.run(settings: settings, configPath: config, reloadSettings: makeSettings)
+        // swift-metrics is bootstrapped once, here, and only when the endpoint is on; the daemon makes its metrics
+        // with the bootstrapped factory, which writes into the registry the endpoint serves.
+        var metrics: DaemonMetrics.Backend?
+        if settings.metricsListen != nil {
+            let registry = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(DaemonMetrics.makeFactory(registry: registry))
+            metrics = DaemonMetrics.Backend(registry: registry, factory: MetricsSystem.factory)
+        }
+        try await Daemon.run(settings: settings, configPath: config, reloadSettings: makeSettings, metrics: metrics)
     }
 
     /// Flags override the config file.
@@ -98,6 +113,11 @@ struct CSIHardCommand: AsyncParsableCommand {
         if waitForSubscriber { settings.waitForSubscriber = true }
         if let mqtt {
             do { settings.mqtt.url = try MQTTURL(parsing: mqtt) } catch { throw ValidationError("--mqtt: \(error)") }
+        }
+        if let metricsListen {
+            do { settings.metricsListen = try MetricsListenAddress(parsing: metricsListen) } catch {
+                throw ValidationError("--metrics-listen: \(error)")
+            }
         }
     }
 }
