@@ -182,6 +182,12 @@ public enum DaemonConfigFile {
         "smoother.fall_recovery_labels": { settings, value throws(Rejected) in
             settings.pipeline.smoother.recoveryLabels = Set(try strings(value))
         },
+        "smoother.fall_already_down_labels": { settings, value throws(Rejected) in
+            settings.pipeline.smoother.fallAlreadyDownLabels = Set(try strings(value))
+        },
+        "smoother.fall_already_down_seconds": { settings, value throws(Rejected) in
+            settings.pipeline.smoother.fallAlreadyDownSeconds = try number(value)
+        },
         "smoother.gap_reset_seconds": { settings, value throws(Rejected) in settings.pipeline.smoother.gapResetSeconds = try number(value) },
     ]
 

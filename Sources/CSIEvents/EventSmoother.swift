@@ -9,7 +9,9 @@
 /// or after the end of the confirmation period, with the fall's confidence and `fallTime`; the cooldown counts from
 /// the fall itself. At ``finish(time:emit:)`` (stream down, capture-time gap, model reload) a pending fall is
 /// reported at `time` if at least `min(1 s, fallConfirmSeconds)` of data followed it without a recovery, and dropped
-/// (also counted in ``fallsRejected``) otherwise: too little was seen after it to confirm it.
+/// (also counted in ``fallsRejected``) otherwise: too little was seen after it to confirm it. A fall first seen while
+/// the person is already down (a `fallAlreadyDownLabels` activity is current, or ended less than
+/// `fallAlreadyDownSeconds` ago) does not become pending and is counted once in ``fallsSuppressed``.
 public struct EventSmoother: Sendable {
     /// The settings.
     public let config: SmootherConfig
@@ -42,6 +44,15 @@ public struct EventSmoother: Sendable {
     private let recoveryMask: [Bool]
     /// Pending falls dropped because a recovery followed them (or the stream ended too soon after them).
     public private(set) var fallsRejected = 0
+    /// Falls not reported because the person was already down when they were seen (one per rise of the fall
+    /// average above `fallConfidence`).
+    public private(set) var fallsSuppressed = 0
+    /// Per class: whether it is one of `fallAlreadyDownLabels`, (classes,).
+    private let downMask: [Bool]
+    /// Capture time of the last window that ended with an already-down activity current.
+    private var lastDown: Double?
+    /// Whether the previous window's fall average was at or above `fallConfidence` while suppressed.
+    private var suppressing = false
     /// Data that must follow a pending fall, at the end of a stream, for it to be reported (seconds).
     static let finishConfirmSeconds = 1.0
     /// Index of the fall label, if the model has one.
@@ -65,6 +76,7 @@ public struct EventSmoother: Sendable {
         fallIndex = config.labels.firstIndex(of: config.fallLabel)
         idleIndex = config.labels.firstIndex(of: config.idleLabel)
         recoveryMask = config.labels.map { config.recoveryLabels.contains($0) && $0 != config.fallLabel }
+        downMask = config.labels.map { config.fallAlreadyDownLabels.contains($0) && $0 != config.fallLabel }
     }
 
     /// Feeds one window that ended at capture time `time`; calls `emit(time, payload)` for each resulting event.
@@ -100,12 +112,19 @@ public struct EventSmoother: Sendable {
            case let fall = recentAverage(of: fallIndex, seconds: config.fallAveragingSeconds, now: time),
            fall >= config.fallConfidence,
            lastFall.map({ time - $0 >= config.fallCooldownSeconds - Self.tolerance }) ?? true {
-            if config.fallConfirmSeconds > 0 {
+            if let down = lastDown, time - down <= config.fallAlreadyDownSeconds + Self.tolerance {
+                if !suppressing { fallsSuppressed += 1 }
+                suppressing = true
+            } else if config.fallConfirmSeconds > 0 {
+                suppressing = false
                 pendingFall = (time, fall)
             } else {
+                suppressing = false
                 lastFall = time
                 emit(time, .fallDetected(confidence: fall, fallTime: time))
             }
+        } else {
+            suppressing = false
         }
 
         // Leaving the current activity (hysteresis on its own averaged probability).
@@ -138,6 +157,7 @@ public struct EventSmoother: Sendable {
         } else {
             candidate = nil
         }
+        if let active = current, downMask[active] { lastDown = time }
     }
 
     /// Convenience for arrays.
@@ -162,6 +182,7 @@ public struct EventSmoother: Sendable {
         if current != nil { end(time: time, endedAt: time, emit: emit) }
         head = 0; count = 0
         candidate = nil
+        suppressing = false
         lastTime = nil
     }
 

@@ -43,6 +43,14 @@ public struct SmootherConfig: Sendable, Hashable {
     /// confirmation, show that the person got up and moved on: the fall is dropped (``EventSmoother/fallsRejected``).
     /// Labels the model does not have are ignored.
     public var recoveryLabels: Set<String> = ["walk", "run", "stand up"]
+    /// Labels meaning the person is already down (lying or seated): a fall first seen while one of them is the
+    /// current activity, or within ``fallAlreadyDownSeconds`` after it ended, is not reported (nobody falls to the
+    /// floor from lying down; the end of a quick lie-down looks like the end of a fall) and is counted in
+    /// ``EventSmoother/fallsSuppressed``. A fall already waiting for confirmation is not affected (a fallen person
+    /// may be classified as lying). Labels the model does not have are ignored; an empty set turns this off.
+    public var fallAlreadyDownLabels: Set<String> = ["lie down", "sit down"]
+    /// How long after an already-down activity ends a fall is still not reported (seconds).
+    public var fallAlreadyDownSeconds: Double = 3
     /// A jump in capture time longer than this resets the history (and ends the current activity).
     public var gapResetSeconds: Double = 5
 
@@ -72,6 +80,11 @@ public struct SmootherConfig: Sendable, Hashable {
         try require(!recoveryLabels.contains(""), "fall_recovery_labels", "must not contain an empty label")
         try require(!recoveryLabels.contains(fallLabel), "fall_recovery_labels",
                     "must not contain the fall label '\(fallLabel)'")
+        try require(!fallAlreadyDownLabels.contains(""), "fall_already_down_labels", "must not contain an empty label")
+        try require(!fallAlreadyDownLabels.contains(fallLabel), "fall_already_down_labels",
+                    "must not contain the fall label '\(fallLabel)'")
+        try require(fallAlreadyDownSeconds >= 0 && fallAlreadyDownSeconds.isFinite, "fall_already_down_seconds",
+                    "must be >= 0")
         try require(gapResetSeconds > 0 && gapResetSeconds.isFinite, "gap_reset_seconds", "must be > 0")
     }
 }

@@ -227,6 +227,39 @@ private func summary(_ events: [(Double, EventPayload)]) -> [String] {
         #expect(falls(events).count == 1 && smoother.fallsRejected == 0)
     }
 
+    @Test func aFallSeenWhileAlreadyDownIsNotReported() {
+        let config = SmootherConfig(labels: labels)
+        // Lying down 0-3 s (current from ~0.6 s), then a fall-like burst at 4-5 s (1 s after lie down ended at
+        // about 3.6 s), then still: suppressed and counted once.
+        let afterLieDown: (Double) -> [Float] = { t in
+            t < 3 ? oneHot("lie down", 0.95) : (t >= 4 && t < 5) ? oneHot("fall", 0.95) : oneHot("idle", 0.95)
+        }
+        let (events, smoother) = runSmoother(config, rate: 5, duration: 10, script: afterLieDown)
+        #expect(falls(events).isEmpty, "\(summary(events))")
+        #expect(smoother.fallsSuppressed == 1 && smoother.fallsRejected == 0)
+        // The same burst long after the lie-down (beyond fall_already_down_seconds) is a fall.
+        let later: (Double) -> [Float] = { t in
+            t < 3 ? oneHot("lie down", 0.95) : (t >= 9 && t < 10) ? oneHot("fall", 0.95) : oneHot("idle", 0.95)
+        }
+        let (laterEvents, laterSmoother) = runSmoother(config, rate: 5, duration: 15, script: later)
+        #expect(falls(laterEvents).count == 1 && laterSmoother.fallsSuppressed == 0, "\(summary(laterEvents))")
+        // Without already-down labels the first burst is reported.
+        var off = config
+        off.fallAlreadyDownLabels = []
+        #expect(falls(runSmoother(off, rate: 5, duration: 10, script: afterLieDown).events).count == 1)
+        // A fall followed by lying (the fallen person classified as lying) is still reported.
+        let fallThenLie: (Double) -> [Float] = { t in
+            t < 2 ? oneHot("idle", 0.95) : t < 3 ? oneHot("fall", 0.95) : oneHot("lie down", 0.95)
+        }
+        #expect(falls(runSmoother(config, rate: 5, duration: 8, script: fallThenLie).events).count == 1)
+        var bad = config
+        bad.fallAlreadyDownLabels = ["fall"]
+        do { try bad.validate(); Issue.record("accepted") } catch { #expect(error.field == "fall_already_down_labels") }
+        bad = config
+        bad.fallAlreadyDownSeconds = -1
+        do { try bad.validate(); Issue.record("accepted") } catch { #expect(error.field == "fall_already_down_seconds") }
+    }
+
     @Test func aFallPendingAtTheEndOfTheStreamNeedsOneSecondAfterIt() {
         var config = SmootherConfig(labels: labels)
         config.fallAveragingSeconds = 1          // the fall probability averaged like the others (1 s)
