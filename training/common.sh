@@ -22,7 +22,7 @@ export_doppler() {  # export_doppler OUT TRANSFORM ARG...: 20 Hz Doppler windows
     [ -f "$DATA/$out/meta.json" ] && return
     "$CSIHAR" dataset export --format capture -o "$DATA/$out" --labels "$LABELS" --transform "$transform" \
         --doppler-rate 20 --fft-points 16 --bins 16 --sample-rate 10 --steps 30 --hop-seconds 0.2 \
-        --min-coverage 0.4 --background-label idle "$@" 2>/dev/null
+        --min-coverage 0.4 "$@" 2>/dev/null
 }
 
 sim_files() { for d in "$@"; do ls "$DATA/$d"/sim-*.* | grep -v labels; done; }  # the captures of simulated sets

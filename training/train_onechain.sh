@@ -7,7 +7,7 @@
 #   training/train_onechain.sh card     -> parity report, benchmark, models/csihar-1ch-doppler-gru.md
 # Input `amplitude-doppler` (docs/features.md): amplitudes of up to 3 chains x 30 subcarriers divided by the frame's
 # RMS, static part removed, Doppler spectrum of 16 points at 20 Hz (0.8 s) in 16 bands every 0.1 s; windows of
-# 30 steps = 3 s, hop 0.2 s, a window takes an activity covering more than 40% of it, even where idle covers more (--background-label idle).
+# 30 steps = 3 s, hop 0.2 s, a window takes the activity covering more than 40% of it.
 # Training data: simulated rooms (below) + the real Fition recordings of users 1 and 3 (Raspberry Pi 3B+, 80 MHz,
 # about 50 packets/s; the movement located by training/csihar_train/fition.py). Users 2 and 4 are not here.
 # Seeds (never shared with other sets or models):

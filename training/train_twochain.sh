@@ -6,7 +6,7 @@
 #   training/train_twochain.sh card    -> parity report, benchmark, models/csihar-2ch-doppler-gru.md
 # Input `csi-ratio-doppler` at 20 Hz (docs/features.md): CSI ratio between receive chains (per-packet phase and
 # gain cancel), static part removed, 16-point spectra (0.8 s) in 16 signed bands every 0.1 s; windows of 30 steps =
-# 3 s, hop 0.2 s, a window takes an activity covering more than 40% of it, even where idle covers more (--background-label idle). Half of the simulated rooms are
+# 3 s, hop 0.2 s, a window takes the activity covering more than 40% of it. Half of the simulated rooms are
 # exported with only their first 2 receive chains (`dataset export --max-chains 2`: a 2-chain radio), half with 3;
 # AX210 FeitCSI recordings when the simulator has them (`csihar simulate --device ax210`).
 # Seeds (never shared with other sets or models): training 45000-45459, test (unseen rooms) 46000-46059,
