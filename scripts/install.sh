@@ -45,7 +45,7 @@ fishdir=$root/share/fish/vendor_completions.d
 tools=(csihard csihar)
 units=(csihard.service csihard.socket)
 
-say() { printf '%s\n' "$*"; }
+say() { printf '%s\n' "$@"; }   # one line per argument
 
 # Every path install writes (but the config), for uninstall.
 installed_files() {
@@ -109,8 +109,7 @@ do_install() {
   fi
   rm -f "$config"
 
-  say "installed csihard and csihar in $bindir, models in $datadir/models, units in $unitdir," \
-      "man pages in $mandir, completions for bash, zsh and fish"
+  say "installed csihard and csihar in $bindir, models in $datadir/models, units in $unitdir, man pages in $mandir, completions for bash, zsh and fish"
   if [ -z "$destdir" ]; then
     say "next (as root): systemd-sysusers; systemctl daemon-reload; systemctl enable --now csihard.socket"
   fi
