@@ -17,6 +17,8 @@
 #   $PREFIX/share/zsh/site-functions/_csihard, _csihar                   (ArgumentParser's
 #   $PREFIX/share/fish/vendor_completions.d/csihard.fish, csihar.fish     --generate-completion-script)
 #   $PREFIX/share/doc/csihar/README.md, docs/*.md, events.schema.json
+# BASHCOMPDIR, ZSHCOMPDIR, FISHCOMPDIR (absolute, without DESTDIR) move the completions, e.g.
+# ZSHCOMPDIR=/usr/share/zsh/vendor-completions for Debian's zsh with PREFIX=/usr.
 #
 # Relative model paths in the config ("models/...") resolve against the unit's WorkingDirectory=$PREFIX/share/csihar,
 # and, wherever csihard runs, against <bindir>/../share/csihar (README, "Installing"). Uninstall keeps
@@ -39,9 +41,9 @@ unitdir=$root/lib/systemd/system
 sysusersdir=$root/lib/sysusers.d
 mandir=$root/share/man
 docdir=$root/share/doc/csihar
-bashdir=$root/share/bash-completion/completions
-zshdir=$root/share/zsh/site-functions
-fishdir=$root/share/fish/vendor_completions.d
+bashdir=$destdir${BASHCOMPDIR:-$prefix/share/bash-completion/completions}
+zshdir=$destdir${ZSHCOMPDIR:-$prefix/share/zsh/site-functions}
+fishdir=$destdir${FISHCOMPDIR:-$prefix/share/fish/vendor_completions.d}
 tools=(csihard csihar)
 units=(csihard.service csihard.socket)
 
