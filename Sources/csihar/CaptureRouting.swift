@@ -9,11 +9,10 @@ enum CaptureRouting {
     /// The model file of the route csihard chooses for the first stream of `capture`; throws the stream's
     /// `no-model` / `rate-too-low` message when none fits.
     static func modelPath(for capture: String, settings: DaemonSettings,
-                          searchPath: ModelSearchPath = .standard(configPath: nil)) throws -> String {
+                          searchPath: ModelSearchPath = .standard(configPath: nil),
+                          warn: (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }) throws -> String {
         if let path = settings.modelPath { return searchPath.resolveOrKeep(path) }
-        let router = try ModelLoader.router(settings: settings, searchPath: searchPath) {
-            FileHandle.standardError.write(Data("warning: \($0)\n".utf8))
-        }
+        let router = try ModelLoader.router(settings: settings, searchPath: searchPath, warn: warn)
         guard !router.isEmpty else {
             throw EventEvaluationError("no --model given and none of the daemon's routed models is installed "
                                        + "(run from the repository root, or pass --model FILE)")

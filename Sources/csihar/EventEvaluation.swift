@@ -29,9 +29,13 @@ struct EventEvaluation {
     /// then exist. Relative paths are looked for as csihard does (``ModelSearchPath``: the working directory, the
     /// config file's directory, the installed `<bindir>/../share/csihar`).
     static func resolveModel(_ explicit: String?, settings: DaemonSettings, capture: String? = nil,
-                             searchPath: ModelSearchPath = .standard(configPath: nil)) throws -> String {
+                             searchPath: ModelSearchPath = .standard(configPath: nil),
+                             warn: ((String) -> Void)? = nil) throws -> String {
         if let path = explicit ?? settings.modelPath { return searchPath.resolveOrKeep(path) }
-        if let capture { return try CaptureRouting.modelPath(for: capture, settings: settings, searchPath: searchPath) }
+        if let capture {
+            guard let warn else { return try CaptureRouting.modelPath(for: capture, settings: settings, searchPath: searchPath) }
+            return try CaptureRouting.modelPath(for: capture, settings: settings, searchPath: searchPath) { warn("warning: " + $0) }
+        }
         let path = DaemonSettings.defaultModelPath
         guard let found = searchPath.resolve(path) else {
             throw EventEvaluationError("no --model given and the daemon's default model \(searchPath.describe(path)) is "
@@ -73,16 +77,15 @@ struct EventEvaluation {
                                                                 fallLabel: settings.pipeline.smoother.fallLabel,
                                                                 idleLabel: settings.pipeline.smoother.idleLabel))
         var encoder = NDJSONEncoder()
-        let warn: (String) -> Void = { message in
-            if let progress = self.progress { progress.note("warning: " + message) } else {
-                FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
-            }
+        let note: (String) -> Void = { line in
+            if let progress = self.progress { progress.note(line) } else { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }
+        let warn: (String) -> Void = { note("warning: " + $0) }
         progress?.update(done: 0)
         defer { progress?.finish() }
         for (index, (capture, track)) in zip(captures, tracks).enumerated() {
             let modelPath = try Self.resolveModel(model, settings: settings, capture: capture,
-                                                  searchPath: .standard(configPath: configPath))
+                                                  searchPath: .standard(configPath: configPath), warn: note)
             if !models.contains(modelPath) { models.append(modelPath) }
             // A fresh model per capture: no state of one replay reaches the next.
             let classifier: any CSIDaemon.WindowClassifier

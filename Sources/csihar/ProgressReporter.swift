@@ -52,6 +52,8 @@ final class ProgressReporter: @unchecked Sendable {
     /// A terminal line is on screen (no newline after it yet).
     private var lineShown = false
     private var finished = false
+    /// `done` moved on since `fraction` and `detail` were taken.
+    private var staleFigures = false
     private(set) var done = 0
     private var fraction: Double?
     private var detail: String?
@@ -82,59 +84,72 @@ final class ProgressReporter: @unchecked Sendable {
         guard mode != .off, !finished else { return }
         self.done = done
         let now = clock()
-        switch mode {
-        case .terminal:
-            guard now - lastDraw >= Self.terminalInterval || !lineShown else { return }
-            lastDraw = now
-            self.fraction = fraction()
-            self.detail = detail()
-            drawTerminal(now: now)
-        case .periodic(let seconds):
-            guard now - lastDraw >= seconds else { return }
-            lastDraw = now
-            self.fraction = fraction()
-            self.detail = detail()
-            write(currentLine(now: now) + "\n")
-        case .off:
+        guard isDue(now) else {
+            staleFigures = true
             return
         }
+        self.fraction = fraction()
+        self.detail = detail()
+        staleFigures = false
+        draw(now: now)
     }
 
-    /// Like ``update(done:fraction:detail:)``, but keeps the figures for the final line even when nothing is due.
+    /// Sets every figure for the next line (the final one before ``finish()``) without printing.
     func record(done: Int, fraction: Double?, detail: String?) {
         self.done = done
         self.fraction = fraction
         self.detail = detail
+        staleFigures = false
     }
 
-    /// One more unit done.
-    func advance(detail: String? = nil) { update(done: done + 1, fraction: nil, detail: detail) }
+    /// One more unit done (`detail` as for ``update(done:fraction:detail:)``); prints when due.
+    func advance(detail: String? = nil) {
+        guard mode != .off, !finished else { return }
+        record(done: done + 1, fraction: nil, detail: detail)
+        let now = clock()
+        if isDue(now) { draw(now: now) }
+    }
 
     /// Prints `message` (a line of its own, on stderr) without breaking the progress line.
     func note(_ message: String) {
         interrupt { write(message + "\n") }
     }
 
-    /// Runs `body`, which prints something (stdout or stderr), with the terminal line cleared before and redrawn
-    /// after; stdout is flushed so that its line lands before the redraw.
+    /// Runs `body`, which prints something (stdout or stderr), with the terminal line cleared first; the next
+    /// update draws it again. stdout is flushed so that its line lands before that.
     func interrupt(_ body: () -> Void) {
         guard mode == .terminal, lineShown, !finished else { body(); return }
         write("\r\u{1B}[K")
         lineShown = false
         body()
         fflush(nil)   // stdout (print goes through C stdio)
-        drawTerminal(now: clock())
     }
 
-    /// The end: a terminal line shows the final state and ends with a newline; a periodic log prints nothing more.
+    /// The end: a terminal line shows the final state (figures from the last update that printed, or from
+    /// ``record(done:fraction:detail:)``; `done/total` otherwise) and ends with a newline; a periodic log prints
+    /// nothing more.
     func finish() {
         guard !finished else { return }
         if mode == .terminal {
+            if staleFigures { fraction = nil }
             drawTerminal(now: clock())
             write("\n")
         }
         finished = true
         lineShown = false
+    }
+
+    private func isDue(_ now: Double) -> Bool {
+        switch mode {
+        case .terminal: return !lineShown || now - lastDraw >= Self.terminalInterval
+        case .periodic(let seconds): return now - lastDraw >= seconds
+        case .off: return false
+        }
+    }
+
+    private func draw(now: Double) {
+        lastDraw = now
+        if mode == .terminal { drawTerminal(now: now) } else { write(currentLine(now: now) + "\n") }
     }
 
     private func drawTerminal(now: Double) {
