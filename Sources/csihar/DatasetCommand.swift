@@ -172,6 +172,7 @@ struct DatasetExportCommand: AsyncParsableCommand {
         let progress = ProgressReporter(task: "dataset export", unit: "recordings", total: recordings.count,
                                         mode: ProgressReporter.automaticMode(disabled: noProgress))
         progress.update(done: 0)
+        defer { progress.finish() }   // also before an error message (finishing twice is harmless)
         for recording in recordings {
             defer { progress.advance(detail: "\(exporter.windowCount) windows") }
             let reader: any CaptureReader

@@ -155,14 +155,16 @@ struct EvaluateCommand: AsyncParsableCommand {
         let progress = ProgressReporter(task: "evaluate", unit: "recordings", total: inputs.count,
                                         mode: ProgressReporter.automaticMode(disabled: noProgress))
         progress.update(done: 0)
-        for (index, input) in inputs.enumerated() {
-            try runner.evaluate(input) { within in
-                progress.update(done: index, fraction: within.map { (Double(index) + $0) / Double(inputs.count) })
+        do {
+            defer { progress.finish() }   // also before an error message
+            for (index, input) in inputs.enumerated() {
+                try runner.evaluate(input) { within in
+                    progress.update(done: index, fraction: within.map { (Double(index) + $0) / Double(inputs.count) })
+                }
+                progress.update(done: index + 1)
             }
-            progress.update(done: index + 1)
+            try runner.flush()
         }
-        try runner.flush()
-        progress.finish()
         guard calibrating else {
             if json {
                 print(try JSONLine.string(runner.report.jsonObject(model: model)))

@@ -124,6 +124,7 @@ struct SimulateCommand: AsyncParsableCommand {
         let progress = ProgressReporter(task: "simulate", unit: "recordings", total: paths.count,
                                         mode: ProgressReporter.automaticMode(disabled: noProgress || paths.count < 2))
         progress.update(done: 0)
+        defer { progress.finish() }   // also before an error message
         for (path, recordingSeed) in paths {
             var scriptRandom = SimulatorRandom(seed: recordingSeed &* 0x9E37_79B9 &+ 17)
             var recordingScript = fixedScript ?? ActivityScript.random(count: random ?? 6, using: &scriptRandom)
@@ -141,7 +142,6 @@ struct SimulateCommand: AsyncParsableCommand {
             }
             progress.advance()
         }
-        progress.finish()
     }
 
     private func formatSeconds(_ value: Double) -> String { String(Double(Int(value * 10)) / 10) }
