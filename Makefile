@@ -6,7 +6,7 @@ SWIFT ?= swift
 TEST_PACKAGES ?= systemd mosquitto mosquitto-clients openssl
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: all deps build release run test soak fuzz sanitize clean
+.PHONY: all deps build release run test soak fuzz sanitize clean install uninstall man
 
 all: build
 
@@ -23,11 +23,38 @@ release: deps
 run: release
 	@scripts/run-demo.sh
 
-## test: set up, build (debug) and run every test.
+## test: set up, build (debug) and run every test, then `make install BUILD=debug` into a scratch DESTDIR and check
+## the installed tree (scripts/test-install.sh).
 test:
 	@scripts/install-deps.sh $(TEST_PACKAGES)
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	@scripts/test-install.sh
+
+## install: build (release), then install csihard and csihar, the models, the systemd units, the sysusers entry, the
+## config (/etc/csihard/csihard.toml: an existing one is never overwritten), man pages and bash/zsh/fish completions
+## under $(DESTDIR)$(PREFIX) (scripts/install.sh lists every path). BUILD=debug installs the debug build (the install
+## test does); NOBUILD=1 installs what is built (`make release && sudo make install NOBUILD=1` keeps root out of
+## .build); SWIFT_BUILD_FLAGS=--static-swift-stdlib makes binaries that run without the Swift runtime installed.
+## uninstall: removes what install put there, but the config.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= release
+SWIFT_BUILD_FLAGS ?=
+NOBUILD ?=
+install:
+ifeq ($(NOBUILD),)
+	$(SWIFT) build -c $(BUILD) $(SWIFT_BUILD_FLAGS)
+endif
+	@BIN_DIR="$$($(SWIFT) build -c $(BUILD) $(SWIFT_BUILD_FLAGS) --show-bin-path)" PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" \
+		scripts/install.sh install
+
+uninstall:
+	@PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" scripts/install.sh uninstall
+
+## man: regenerate man/csihar.1 and man/csihard.1 from the commands' ArgumentParser definitions (debug build).
+man:
+	@scripts/make-man.sh
 
 ## soak: one hour of generated capture at 20x through the release daemon with churning subscribers (~4 min).
 soak: release

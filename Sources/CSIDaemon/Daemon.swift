@@ -16,8 +16,10 @@ public enum Daemon {
                            reloadSettings: @escaping @Sendable () throws -> DaemonSettings,
                            environment: [String: String] = ProcessInfo.processInfo.environment,
                            metrics: DaemonMetrics.Backend? = nil) async throws {
+        let searchPath = ModelSearchPath.standard(configPath: configPath)
         try await run(settings: initial, configPath: configPath, reloadSettings: reloadSettings, environment: environment,
-                      metrics: metrics, loadRouter: { try loadRouter(settings: $0, logger: $1, strictDefault: $2) })
+                      metrics: metrics,
+                      loadRouter: { try loadRouter(settings: $0, searchPath: searchPath, logger: $1, strictDefault: $2) })
     }
 
     /// ``run(settings:configPath:reloadSettings:environment:)`` with one model given by `loadModel(settings,
@@ -153,11 +155,14 @@ public enum Daemon {
         logger.info("stopped")
     }
 
-    /// The models to serve (``ModelLoader/router(settings:strictDefault:warn:)``): `model.path` alone, else the
-    /// routes; missing route files are skipped with a warning, the rules are logged. Without any model: streams and
-    /// heartbeats only.
-    static func loadRouter(settings: DaemonSettings, logger: Logger, strictDefault: Bool = false) throws -> ModelRouter {
-        let router = try ModelLoader.router(settings: settings, strictDefault: strictDefault) { logger.warning("\($0)") }
+    /// The models to serve (``ModelLoader/router(settings:searchPath:strictDefault:warn:)``): `model.path` alone,
+    /// else the routes, relative paths looked for along `searchPath`; missing route files are skipped with a
+    /// warning, the rules are logged. Without any model: streams and heartbeats only.
+    static func loadRouter(settings: DaemonSettings, searchPath: ModelSearchPath, logger: Logger,
+                           strictDefault: Bool = false) throws -> ModelRouter {
+        let router = try ModelLoader.router(settings: settings, searchPath: searchPath, strictDefault: strictDefault) {
+            logger.warning("\($0)")
+        }
         for line in router.summary { logger.info("\(line)") }
         if router.isEmpty { logger.warning("no model: serving stream and heartbeat events only (pass --model FILE)") }
         return router

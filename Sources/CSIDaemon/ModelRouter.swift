@@ -16,13 +16,18 @@ public final class ModelRouter {
         public let classifier: (any WindowClassifier)?
         /// Why it was skipped (missing file, unusable default model).
         public let skipped: String?
+        /// The model file loaded: `rule.model` found along the ``ModelSearchPath`` (`rule.model` itself when it was
+        /// found in the working directory, or not at all).
+        public let file: String
 
         /// Creates a route.
-        public init(label: String, rule: RouteRule, classifier: (any WindowClassifier)?, skipped: String? = nil) {
+        public init(label: String, rule: RouteRule, classifier: (any WindowClassifier)?, skipped: String? = nil,
+                    file: String? = nil) {
             self.label = label
             self.rule = rule
             self.classifier = classifier
             self.skipped = skipped
+            self.file = file ?? rule.model
         }
 
         /// `route[2] (ut-har-gru (gru, models/ut-har-gru.safetensors))`.

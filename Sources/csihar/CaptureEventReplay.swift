@@ -32,11 +32,14 @@ enum CaptureEventReplay {
     /// Replays `path` with `classifier` under `config`; `predictions`: keep the per-window `prediction` events (as
     /// for a subscriber that asked for them; they do not change the other events). Corrupt records are published as `stream.error`, like the
     /// daemon's replay source does; a reader failure mid-file ends the stream with `source-lost` and is passed to
-    /// `warn`. Throws when the file cannot be opened.
+    /// `warn`. Throws when the file cannot be opened. `tick` is called every 16 bursts with the share of the file
+    /// read so far (nil when the reader cannot tell).
     static func run(path: String, classifier: any CSIDaemon.WindowClassifier, config: PipelineConfig,
-                    predictions: Bool = false, warn: (String) -> Void = { _ in }) throws -> CaptureEventRun {
+                    predictions: Bool = false, warn: (String) -> Void = { _ in },
+                    tick: ((Double?) -> Void)? = nil) throws -> CaptureEventRun {
         let source = "replay:\(path)"
         let reader = try CaptureFile.open(path: path, options: CaptureOptions(follow: false))
+        let fraction = CaptureFraction(path: path, reader: reader)
         let issues = IssueInbox()
         reader.onIssue = { issue in
             guard !issue.isBenign else { return }
@@ -75,6 +78,7 @@ enum CaptureEventReplay {
             if run.frames % burstFrames == 0 {
                 pipeline.flush()
                 pipeline.expireSilentStreams()
+                if let tick, run.frames % (16 * burstFrames) == 0 { tick(fraction.value) }
             }
         }
         pipeline.sourceEnded(source, reason: reason)

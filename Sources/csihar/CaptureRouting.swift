@@ -8,9 +8,11 @@ import Foundation
 enum CaptureRouting {
     /// The model file of the route csihard chooses for the first stream of `capture`; throws the stream's
     /// `no-model` / `rate-too-low` message when none fits.
-    static func modelPath(for capture: String, settings: DaemonSettings) throws -> String {
-        if let path = settings.modelPath { return path }
-        let router = try ModelLoader.router(settings: settings) { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }
+    static func modelPath(for capture: String, settings: DaemonSettings,
+                          searchPath: ModelSearchPath = .standard(configPath: nil),
+                          warn: (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }) throws -> String {
+        if let path = settings.modelPath { return searchPath.resolveOrKeep(path) }
+        let router = try ModelLoader.router(settings: settings, searchPath: searchPath, warn: warn)
         guard !router.isEmpty else {
             throw EventEvaluationError("no --model given and none of the daemon's routed models is installed "
                                        + "(run from the repository root, or pass --model FILE)")
@@ -32,11 +34,11 @@ enum CaptureRouting {
         throw EventEvaluationError(sink.problem ?? "\(capture): no stream could be routed (too few frames)")
     }
 
-    /// The model file of route `label`.
+    /// The model file of route `label` (as found along the search path).
     private static func path(of label: String, in router: ModelRouter, problem: String?) throws -> String {
         guard let route = router.routes.first(where: { $0.label == label }) else {
             throw EventEvaluationError(problem ?? "no model fits (\(label))")
         }
-        return route.rule.model
+        return route.file
     }
 }

@@ -93,6 +93,9 @@ struct DatasetExportCommand: AsyncParsableCommand {
     @Flag(help: "Keep byte-identical duplicate recordings.")
     var keepDuplicates = false
 
+    @Flag(help: "No progress line on stderr (shown on a terminal; elsewhere one line every 10 s).")
+    var noProgress = false
+
     @Argument(help: "Input directories (wiar, ut-har) or capture files (capture).")
     var inputs: [String]
 
@@ -166,23 +169,29 @@ struct DatasetExportCommand: AsyncParsableCommand {
         exporter.maxChains = maxChains
         exporter.backgroundLabel = backgroundLabel
         var failed = 0
+        let progress = ProgressReporter(task: "dataset export", unit: "recordings", total: recordings.count,
+                                        mode: ProgressReporter.automaticMode(disabled: noProgress))
+        progress.update(done: 0)
+        defer { progress.finish() }   // also before an error message (finishing twice is harmless)
         for recording in recordings {
+            defer { progress.advance(detail: "\(exporter.windowCount) windows") }
             let reader: any CaptureReader
             do {
                 reader = try CaptureFile.open(path: recording.path,
                                               options: CaptureOptions(hostTimePath: format == "wiar" ? "" : nil))
             } catch {
-                printError("\(recording.path): skipped: \(error)")
+                progress.note("\(recording.path): skipped: \(error)")
                 failed += 1
                 continue
             }
             let summary = try exporter.add(recording, reader: reader)
-            if let error = summary.error { printError("\(recording.path): \(error)"); failed += 1 }
-            if !summary.issues.isEmpty { printError("\(recording.path): reader skipped records \(summary.issues)") }
+            if let error = summary.error { progress.note("\(recording.path): \(error)"); failed += 1 }
+            if !summary.issues.isEmpty { progress.note("\(recording.path): reader skipped records \(summary.issues)") }
             if summary.windows == 0 && summary.error == nil {
-                printError("\(recording.path): no window (\(summary.frames) frames; shorter than a window?)")
+                progress.note("\(recording.path): no window (\(summary.frames) frames; shorter than a window?)")
             }
         }
+        progress.finish()
         try exporter.finish(extra: ["format": format, "source_command": CommandLine.arguments.joined(separator: " ")])
         print("\(output): \(exporter.windowCount) windows of \(config.steps) x \(config.featureCount) at "
               + "\(config.sampleRateHz) Hz (hop \(config.hopSteps) steps) from \(recordings.count) recordings"

@@ -71,6 +71,9 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Flag(help: "Print the result as one JSON object.")
     var json = false
 
+    @Flag(help: "No progress line on stderr (shown on a terminal; elsewhere one line every 10 s).")
+    var noProgress = false
+
     @Option(help: "Calibrate the classifier head on this many recordings per activity of the --wiar folders.")
     var calibrationShots: Int?
 
@@ -124,8 +127,10 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     func run() async throws {
         if events {
-            let evaluation = EventEvaluation(captures: capture, labels: labels, model: model, configPath: config,
+            var evaluation = EventEvaluation(captures: capture, labels: labels, model: model, configPath: config,
                                              toleranceSeconds: toleranceSeconds, eventsOut: eventsOut)
+            evaluation.progress = ProgressReporter(task: "evaluate", unit: "captures", total: capture.count,
+                                                   mode: ProgressReporter.automaticMode(disabled: noProgress))
             print(json ? try evaluation.runJSON() : try evaluation.runText())
             return
         }
@@ -147,8 +152,19 @@ struct EvaluateCommand: AsyncParsableCommand {
         }
         let runner = try EvaluationRunner(classifier: classifier, hopSeconds: hopSeconds, minimumCoverage: minCoverage,
                                           batchSize: batchSize)
-        for input in inputs { try runner.evaluate(input) }
-        try runner.flush()
+        let progress = ProgressReporter(task: "evaluate", unit: "recordings", total: inputs.count,
+                                        mode: ProgressReporter.automaticMode(disabled: noProgress))
+        progress.update(done: 0)
+        do {
+            defer { progress.finish() }   // also before an error message
+            for (index, input) in inputs.enumerated() {
+                try runner.evaluate(input) { within in
+                    progress.update(done: index, fraction: within.map { (Double(index) + $0) / Double(inputs.count) })
+                }
+                progress.update(done: index + 1)
+            }
+            try runner.flush()
+        }
         guard calibrating else {
             if json {
                 print(try JSONLine.string(runner.report.jsonObject(model: model)))

@@ -114,8 +114,9 @@ final class EvaluationRunner {
         batch = [Float](repeating: 0, count: self.batchSize * classifier.steps * classifier.features)
     }
 
-    /// Evaluates one recording; a recording that cannot be read is recorded as a failure, not thrown.
-    func evaluate(_ input: EvaluationInput) throws {
+    /// Evaluates one recording; a recording that cannot be read is recorded as a failure, not thrown. `tick` is
+    /// called every 256 frames with the share of the file read so far (nil when the reader cannot tell).
+    func evaluate(_ input: EvaluationInput, tick: ((Double?) -> Void)? = nil) throws {
         let reader: any CaptureReader
         do {
             reader = try CaptureFile.open(path: input.path,
@@ -125,6 +126,8 @@ final class EvaluationRunner {
             return
         }
         let pipeline = FeaturePipeline(config: config)
+        let fraction = CaptureFraction(path: input.path, reader: reader)
+        var frames = 0
         var origin: Double?
         var windows = 0
         var failure: String?
@@ -140,6 +143,8 @@ final class EvaluationRunner {
         }
         do {
             while let frame = try reader.nextFrame() {
+                frames += 1
+                if let tick, frames % 256 == 0 { tick(fraction.value) }
                 if origin == nil { origin = frame.timestamp }
                 do { try pipeline.push(frame, onWindow: onWindow) } catch { failure = "\(error)"; break }
             }

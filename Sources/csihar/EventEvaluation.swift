@@ -16,6 +16,8 @@ struct EventEvaluation {
     var toleranceSeconds: Double
     /// Where to write every emitted event as NDJSON (`prediction` events included), if anywhere.
     var eventsOut: String?
+    /// Progress over the captures (stderr), if shown; warnings go through it.
+    var progress: ProgressReporter?
 
     /// The sidecar of capture `index`: the `--labels` given for it, else `<capture without extension>.labels.csv`.
     static func sidecar(of capture: String, index: Int, labels: [String]) -> String {
@@ -24,16 +26,22 @@ struct EventEvaluation {
 
     /// The model path csihard would serve `capture`: `explicit`, else the settings' model.path, else the model its
     /// routes give the capture's first stream (``CaptureRouting``); without a capture, the default model, which must
-    /// then exist (relative paths resolve against the working directory, as for csihard).
-    static func resolveModel(_ explicit: String?, settings: DaemonSettings, capture: String? = nil) throws -> String {
-        if let path = explicit ?? settings.modelPath { return path }
-        if let capture { return try CaptureRouting.modelPath(for: capture, settings: settings) }
-        let path = DaemonSettings.defaultModelPath
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw EventEvaluationError("no --model given and the daemon's default model \(path) is not here "
-                                       + "(run from the repository root, or pass --model FILE)")
+    /// then exist. Relative paths are looked for as csihard does (``ModelSearchPath``: the working directory, the
+    /// config file's directory, the installed `<bindir>/../share/csihar`).
+    static func resolveModel(_ explicit: String?, settings: DaemonSettings, capture: String? = nil,
+                             searchPath: ModelSearchPath = .standard(configPath: nil),
+                             warn: ((String) -> Void)? = nil) throws -> String {
+        if let path = explicit ?? settings.modelPath { return searchPath.resolveOrKeep(path) }
+        if let capture {
+            guard let warn else { return try CaptureRouting.modelPath(for: capture, settings: settings, searchPath: searchPath) }
+            return try CaptureRouting.modelPath(for: capture, settings: settings, searchPath: searchPath) { warn("warning: " + $0) }
         }
-        return path
+        let path = DaemonSettings.defaultModelPath
+        guard let found = searchPath.resolve(path) else {
+            throw EventEvaluationError("no --model given and the daemon's default model \(searchPath.describe(path)) is "
+                                       + "not there (run from the repository root, install it, or pass --model FILE)")
+        }
+        return found
     }
 
     /// Runs every capture and returns the pooled score and the model path used.
@@ -69,8 +77,15 @@ struct EventEvaluation {
                                                                 fallLabel: settings.pipeline.smoother.fallLabel,
                                                                 idleLabel: settings.pipeline.smoother.idleLabel))
         var encoder = NDJSONEncoder()
-        for (capture, track) in zip(captures, tracks) {
-            let modelPath = try Self.resolveModel(model, settings: settings, capture: capture)
+        let note: (String) -> Void = { line in
+            if let progress = self.progress { progress.note(line) } else { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        }
+        let warn: (String) -> Void = { note("warning: " + $0) }
+        progress?.update(done: 0)
+        defer { progress?.finish() }
+        for (index, (capture, track)) in zip(captures, tracks).enumerated() {
+            let modelPath = try Self.resolveModel(model, settings: settings, capture: capture,
+                                                  searchPath: .standard(configPath: configPath), warn: note)
             if !models.contains(modelPath) { models.append(modelPath) }
             // A fresh model per capture: no state of one replay reaches the next.
             let classifier: any CSIDaemon.WindowClassifier
@@ -81,9 +96,10 @@ struct EventEvaluation {
             }
             let run: CaptureEventRun
             do {
+                let count = Double(captures.count)
                 run = try CaptureEventReplay.run(path: capture, classifier: classifier, config: settings.pipeline,
-                                             predictions: output != nil) {
-                    FileHandle.standardError.write(Data("warning: \($0)\n".utf8))
+                                                 predictions: output != nil, warn: warn) { within in
+                    progress?.update(done: index, fraction: within.map { (Double(index) + $0) / count })
                 }
             } catch {
                 throw EventEvaluationError("\(error)")
@@ -94,6 +110,7 @@ struct EventEvaluation {
                 output.write(Data(bytes))
             }
             scorer.add(captureEvents: run.events, track: track, origin: run.firstTimestamp ?? 0, duration: run.duration)
+            progress?.update(done: index + 1)
         }
         return (scorer.score, models.joined(separator: ", "))
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSIDaemon
 import CSIInference
 import Foundation
 
@@ -35,10 +36,11 @@ struct ModelsCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One line per model file in a directory.")
 
-        @Argument(help: "Directory of .safetensors files.")
-        var directory = "models"
+        @Argument(help: "Directory of .safetensors files (default: ./models, else the installed <bindir>/../share/csihar/models).")
+        var directory: String?
 
         func run() async throws {
+            let directory = self.directory ?? ModelSearchPath.standard(configPath: nil).resolveOrKeep("models")
             let names = try FileManager.default.contentsOfDirectory(atPath: directory)
                 .filter { $0.hasSuffix(".safetensors") }.sorted()
             for name in names {

@@ -89,8 +89,8 @@ final class ReplayIssuePrinter: @unchecked Sendable {
     let limit: Int
     /// Issues seen so far.
     private(set) var seen = 0
-    /// True when stderr is a terminal with a progress line that must be cleared first.
-    var clearsProgressLine = false
+    /// The progress line the messages must not break (``ProgressReporter/note(_:)``).
+    var progress: ProgressReporter?
 
     /// Creates a printer.
     init(limit: Int = 50) { self.limit = limit }
@@ -100,10 +100,16 @@ final class ReplayIssuePrinter: @unchecked Sendable {
         guard !issue.isBenign else { return }
         seen += 1
         if seen <= limit {
-            standardError((clearsProgressLine ? "\r\u{1B}[K" : "") + "csihar: \(issue)\n")
+            emit("csihar: \(issue)")
         } else if seen == limit + 1 {
-            standardError("csihar: more issues follow; only counting them from here\n")
+            emit("csihar: more issues follow; only counting them from here")
         }
+    }
+}
+
+extension ReplayIssuePrinter {
+    private func emit(_ line: String) {
+        if let progress { progress.note(line) } else { standardError(line + "\n") }
     }
 }
 

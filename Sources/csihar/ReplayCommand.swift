@@ -24,6 +24,9 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Intel 5300: output CSI in SNR units (get_scaled_csi).")
     var scaled = false
 
+    @Flag(help: "No progress line on stderr (shown on a terminal; elsewhere one line every 10 s).")
+    var noProgress = false
+
     @OptionGroup var capture: ReplayCaptureOptions
 
     @Argument(help: "Capture file.")
@@ -48,8 +51,12 @@ struct ReplayCommand: ParsableCommand {
         }
         let printer = ReplayIssuePrinter()
         reader.onIssue = printer.print
-        let progress = ReplayProgress(path: file, reader: reader)
-        printer.clearsProgressLine = progress.enabled
+        // A followed file never ends: its progress line is shown on a terminal only.
+        var mode = ProgressReporter.automaticMode(disabled: noProgress)
+        if capture.follow, mode != .terminal { mode = .off }
+        let progress = ProgressReporter(task: "replay", unit: "frames", mode: mode)
+        let fraction = CaptureFraction(path: file, reader: reader)
+        printer.progress = progress
 
         let factor = speed == "max" ? nil : Double(speed)
         let output = ReplayOutputBuffer()
@@ -91,61 +98,13 @@ struct ReplayCommand: ParsableCommand {
             frame.appendNDJSON(to: &output.bytes)
             frames += 1
             try output.flushIfFull()
-            progress.update(frames: frames, issues: printer.seen)
+            progress.update(done: frames, fraction: fraction.value, detail: "\(printer.seen) issues")
         }
         try output.flush()
-        progress.finish(frames: frames, issues: printer.seen)
+        progress.record(done: frames, fraction: fraction.value, detail: "\(printer.seen) issues")
+        progress.finish()
         if !reader.issueCounts.isEmpty {
             standardError("csihar replay: \(frames) frames; skipped/faulty records: \(describeIssueCounts(reader.issueCounts))\n")
         }
-    }
-}
-
-/// A one-line progress bar on stderr, shown only when stderr is a terminal.
-final class ReplayProgress {
-    /// True when stderr is a TTY.
-    let enabled: Bool
-    /// The reader, when it can report its byte position.
-    private let positioned: (any CaptureProgressReporting)?
-    /// File size in bytes (0 when unknown).
-    private let size: UInt64
-    /// Last time the line was drawn.
-    private var lastDraw = 0.0
-
-    /// Prepares the progress line for `path`.
-    init(path: String, reader: any CaptureReader) {
-        enabled = isatty(2) == 1
-        positioned = reader as? any CaptureProgressReporting
-        var info = stat()
-        size = stat(path, &info) == 0 ? UInt64(info.st_size) : 0
-    }
-
-    /// Redraws at most 5 times a second.
-    @inline(__always)
-    func update(frames: Int, issues: Int) {
-        guard enabled else { return }
-        let now = monotonicSeconds()
-        guard now - lastDraw >= 0.2 else { return }
-        lastDraw = now
-        draw(frames: frames, issues: issues)
-    }
-
-    /// Draws the final state and ends the line.
-    func finish(frames: Int, issues: Int) {
-        guard enabled else { return }
-        draw(frames: frames, issues: issues)
-        standardError("\n")
-    }
-
-    private func draw(frames: Int, issues: Int) {
-        var line = "\r\u{1B}[K"
-        if let positioned, size > 0 {
-            let fraction = min(1, Double(positioned.bytesConsumed) / Double(size))
-            let filled = Int(fraction * 30)
-            line += "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled) + "] "
-            line += "\(Int(fraction * 100))% "
-        }
-        line += "\(frames) frames, \(issues) issues"
-        standardError(line)
     }
 }

@@ -63,6 +63,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "ax210 packet format: ht (20/40 MHz), vht or he (20-160 MHz); default ht at 20/40 MHz, he at 80/160.")
     var phyFormat: String?
 
+    @Flag(help: "No progress line on stderr for --count (shown on a terminal; elsewhere one line every 10 s).")
+    var noProgress = false
+
     @Option(help: ArgumentHelp("Seconds of idle added before and after the script (a daemon that was already running "
                                + "when the person came in, and stays on after the last activity)."))
     var pad: Double = 0
@@ -118,6 +121,10 @@ struct SimulateCommand: AsyncParsableCommand {
         } else {
             paths = [(output!, seed)]   // validate() requires --output here
         }
+        let progress = ProgressReporter(task: "simulate", unit: "recordings", total: paths.count,
+                                        mode: ProgressReporter.automaticMode(disabled: noProgress || paths.count < 2))
+        progress.update(done: 0)
+        defer { progress.finish() }   // also before an error message
         for (path, recordingSeed) in paths {
             var scriptRandom = SimulatorRandom(seed: recordingSeed &* 0x9E37_79B9 &+ 17)
             var recordingScript = fixedScript ?? ActivityScript.random(count: random ?? 6, using: &scriptRandom)
@@ -130,7 +137,10 @@ struct SimulateCommand: AsyncParsableCommand {
                                           agcJitterDB: agcJitter, phyFormat: phyFormat.flatMap(AX210PHYFormat.init(rawValue:)))
             let simulator = Simulator(config: config, script: recordingScript)
             let result = try simulator.write(to: path, labelsPath: paths.count == 1 ? labels : nil)
-            print("\(result.path): \(result.frames) frames, \(formatSeconds(result.duration)) s, labels \(result.labelsPath)")
+            progress.interrupt {
+                print("\(result.path): \(result.frames) frames, \(formatSeconds(result.duration)) s, labels \(result.labelsPath)")
+            }
+            progress.advance()
         }
     }
 

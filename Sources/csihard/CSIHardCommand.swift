@@ -28,7 +28,7 @@ struct CSIHardCommand: AsyncParsableCommand {
     var allowGroups: [String] = []
     @Option(help: "Subscriber socket path (ignored under socket activation).")
     var socket: String?
-    @Option(help: "Model file (.safetensors). Default: models/csihar-doppler-gru.safetensors when present.")
+    @Option(help: "Model file (.safetensors) for every stream it fits, replacing the [[route]] rules (default: the routes of --config, else the built-in ones). Relative paths: the working directory, the config's directory, then <bindir>/../share/csihar.")
     var model: String?
     @Option(help: "State directory for per-stream calibration files (default: $STATE_DIRECTORY under systemd, else /var/lib/csihard for root, ./.csihard-state otherwise).")
     var stateDir: String?

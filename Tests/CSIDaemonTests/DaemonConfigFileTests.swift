@@ -20,6 +20,28 @@ import Testing
         #expect(missing.isEmpty, "keys missing from systemd/csihard.toml: \(missing)")
     }
 
+    /// man/csihard.toml.5 has a `.TP` / `.B key` entry for every accepted key under its table's `.SS [table]`
+    /// (or `.SS [[route]]`, `.SS [[group]]`) heading.
+    @Test func manPageDocumentsEveryKey() throws {
+        let page = URL(fileURLWithPath: Self.examplePath).deletingLastPathComponent()
+            .appendingPathComponent("../man/csihard.toml.5").standardized.path
+        let lines = try String(contentsOfFile: page, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        var documented = Set<String>()
+        var table: String?
+        for (index, line) in lines.enumerated() {
+            if line.hasPrefix(".SS ") {
+                let heading = line.dropFirst(4).trimmingCharacters(in: .whitespaces)
+                table = heading.hasPrefix("[") ? heading.trimmingCharacters(in: CharacterSet(charactersIn: "[]")) : nil
+            } else if line == ".TP", let table, index + 1 < lines.count, lines[index + 1].hasPrefix(".B ") {
+                let key = lines[index + 1].dropFirst(3).trimmingCharacters(in: .whitespaces)
+                documented.insert(["route", "group"].contains(table) ? "\(table)[N].\(key)" : "\(table).\(key)")
+            }
+        }
+        let missing = DaemonConfigFile.knownKeys.filter { !documented.contains($0) }
+        #expect(missing.isEmpty, "keys missing from man/csihard.toml.5: \(missing)")
+        #expect(documented.contains("smoother.fall_confirm_seconds") && documented.contains("route[N].model"))
+    }
+
     @Test func emptyFileGivesTheDefaults() throws {
         #expect(try DaemonConfigFile.parse("", path: "empty.toml") == DaemonSettings())
     }
