@@ -36,6 +36,30 @@ struct EventEvaluation {
         return path
     }
 
+    /// Replays `capture` through the daemon's pipeline as csihard would serve it: the model `resolveModel` gives
+    /// (`model`, else the settings' model.path, else the routed one), loaded fresh (no state of one replay reaches
+    /// the next), `settings.pipeline` (smoother included); `predictions` keeps the per-window `prediction` events.
+    /// Reader warnings go to standard error. Shared by `evaluate --events` and `plot`.
+    static func replay(capture: String, model: String?, settings: DaemonSettings, predictions: Bool) throws
+        -> (run: CaptureEventRun, modelPath: String, classifier: any CSIDaemon.WindowClassifier) {
+        let modelPath = try resolveModel(model, settings: settings, capture: capture)
+        let classifier: any CSIDaemon.WindowClassifier
+        do {
+            classifier = try ModelLoader.load(path: modelPath, maxBatch: settings.pipeline.maxBatch)
+        } catch {
+            throw EventEvaluationError("\(error)")
+        }
+        do {
+            let run = try CaptureEventReplay.run(path: capture, classifier: classifier, config: settings.pipeline,
+                                                 predictions: predictions) {
+                FileHandle.standardError.write(Data("warning: \($0)\n".utf8))
+            }
+            return (run, modelPath, classifier)
+        } catch {
+            throw EventEvaluationError("\(error)")
+        }
+    }
+
     /// Runs every capture and returns the pooled score and the model path used.
     func score() throws -> (score: EventScore, model: String) {
         var settings = DaemonSettings()
@@ -70,24 +94,9 @@ struct EventEvaluation {
                                                                 idleLabel: settings.pipeline.smoother.idleLabel))
         var encoder = NDJSONEncoder()
         for (capture, track) in zip(captures, tracks) {
-            let modelPath = try Self.resolveModel(model, settings: settings, capture: capture)
+            let (run, modelPath, _) = try Self.replay(capture: capture, model: model, settings: settings,
+                                                      predictions: output != nil)
             if !models.contains(modelPath) { models.append(modelPath) }
-            // A fresh model per capture: no state of one replay reaches the next.
-            let classifier: any CSIDaemon.WindowClassifier
-            do {
-                classifier = try ModelLoader.load(path: modelPath, maxBatch: settings.pipeline.maxBatch)
-            } catch {
-                throw EventEvaluationError("\(error)")
-            }
-            let run: CaptureEventRun
-            do {
-                run = try CaptureEventReplay.run(path: capture, classifier: classifier, config: settings.pipeline,
-                                             predictions: output != nil) {
-                    FileHandle.standardError.write(Data("warning: \($0)\n".utf8))
-                }
-            } catch {
-                throw EventEvaluationError("\(error)")
-            }
             if let output {
                 var bytes: [UInt8] = []
                 for event in run.events { bytes += encoder.encode(event) }
