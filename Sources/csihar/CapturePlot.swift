@@ -35,7 +35,7 @@ struct CapturePlot {
     /// Where every panel goes.
     var layout: Layout {
         var layout = Layout()
-        var y = 56.0
+        var y = 74.0
         for _ in 0..<data.heatmap.chains {
             layout.heatmaps.append(y)
             y += Self.heatmapHeight + Self.gap
@@ -77,16 +77,18 @@ struct CapturePlot {
         return svg.rendered(title: "csihar plot: \((data.capture as NSString).lastPathComponent)")
     }
 
-    /// File name, then device, chains, rate, duration, model and sidecar.
+    /// File name; device, chains, rate, duration and stream; model, window length and sidecar.
     private func drawTitle(_ svg: inout SVGDocument) {
         let name = (data.capture as NSString).lastPathComponent
         svg.text(name, ["x": 16, "y": 22, "font-size": 16, "font-weight": "bold", "id": "title"])
         let rate = data.rate >= 100 ? String(format: "%.0f", data.rate) : String(format: "%.1f", data.rate)
         let chains = data.heatmap.chains == 1 ? "1 chain" : "\(data.heatmap.chains) chains"
         let details = "\(data.device), \(chains) x \(data.heatmap.subcarriers) subcarriers, \(rate) measurements/s, "
-            + String(format: "%.1f s", data.duration) + "; model \(data.modelName)"
-            + (data.labelsPath.map { "; labels \(($0 as NSString).lastPathComponent)" } ?? "; no label sidecar")
-        svg.text(details, ["x": 16, "y": 42, "font-size": 12, "fill": "#333333", "id": "subtitle"])
+            + String(format: "%.1f s", data.duration) + " (stream \(data.stream))"
+        svg.text(details, ["x": 16, "y": 40, "font-size": 12, "fill": "#333333", "id": "subtitle"])
+        let model = String(format: "model %@, windows of %.3g s", data.modelName, data.windowSeconds)
+            + (data.labelsPath.map { "; labels \($0)" } ?? "; no label sidecar")
+        svg.text(model, ["x": 16, "y": 56, "font-size": 12, "fill": "#333333", "id": "model"])
     }
 
     /// A tick step giving 8-16 ticks over the axis.
@@ -114,7 +116,7 @@ struct CapturePlot {
     private func drawAxis(_ svg: inout SVGDocument, top: Double, firstPanel: Double) {
         let step = Self.tickStep(seconds: seconds)
         svg.open(["id": "time-axis", "data-left": .number(Self.left), "data-width": .number(Self.plotWidth),
-                  "data-seconds": .number(seconds), "font-size": 11, "text-anchor": "middle"])
+                  "data-seconds": .text(String(format: "%.6f", seconds)), "font-size": 11, "text-anchor": "middle"])
         svg.line(x1: Self.left, y1: top, x2: Self.left + Self.plotWidth, y2: top, ["stroke": "#444444"])
         var index = 0
         while Double(index) * step <= seconds + 1e-9 {
