@@ -1,5 +1,7 @@
 @testable import csihar
+import CSICapture
 import CSIDaemon
+import CSIFeatures
 import CSITestSupport
 import Foundation
 import Testing
@@ -47,6 +49,23 @@ import Testing
         #expect(Set(labels.map { PlotPalette.activity($0, among: labels) }).count == labels.count)
         #expect(PlotPalette.activity("fall") == PlotPalette.fall && PlotPalette.fall.red > 0xc0 && PlotPalette.fall.green < 0x50)
         #expect(PlotPalette.activity("wave", among: ["wave"]) == PlotPalette.activity("wave", among: ["wave"]))
+    }
+
+    /// The heatmap's values: on the Intel grid, `20 log10 |H|` of every chain's 30 columns of transmit stream 0.
+    @Test func chainAmplitudesAreTheDecibelsOfEveryChain() throws {
+        let path = Self.root.appendingPathComponent(Self.sample).path
+        guard FileManager.default.fileExists(atPath: path) else { print("SKIP: \(Self.sample) is missing"); return }
+        let reader = try CaptureFile.open(path: path, options: CaptureOptions())
+        guard let frame = try reader.nextFrame() else { Issue.record("no frame"); return }
+        let values = try FeatureExtractor().chainAmplitudesDB(frame)
+        #expect(frame.nrx == 3 && values.count == frame.nrx * 30)
+        for chain in 0..<frame.nrx {
+            for s in 0..<30 {
+                let i = frame.index(tx: 0, rx: chain, subcarrier: s)
+                let expected = 20 * log10(Double(frame.real[i]) * Double(frame.real[i]) + Double(frame.imag[i]) * Double(frame.imag[i])) / 2
+                #expect(abs(Double(values[chain * 30 + s]) - expected) < 1e-4, "chain \(chain) subcarrier \(s)")
+            }
+        }
     }
 
     /// A 1-chain capture in process (absolute paths, explicit model): one heatmap row of 30 subcarriers, columns
