@@ -2,8 +2,8 @@
 SWIFT ?= swift
 # Debug build for tests; the daemon demo and benchmarks use release.
 # mosquitto (the broker), mosquitto-clients (mosquitto_sub/pub/passwd), openssl (a TLS certificate): the MQTT tests
-# start their own broker.
-TEST_PACKAGES ?= systemd mosquitto mosquitto-clients openssl
+# start their own broker. librsvg2-bin (rsvg-convert): `csihar plot -o FILE.png` and its test.
+TEST_PACKAGES ?= systemd mosquitto mosquitto-clients openssl librsvg2-bin
 export OPENBLAS_NUM_THREADS ?= 1
 
 .PHONY: all deps build release run test soak fuzz sanitize clean install uninstall man

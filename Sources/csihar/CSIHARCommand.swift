@@ -6,13 +6,13 @@ import CSIDaemon
 struct CSIHARCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "csihar",
-        abstract: "WiFi CSI activity recognition: replay, inspect, simulate, predict, evaluate, subscribe.",
+        abstract: "WiFi CSI activity recognition: replay, inspect, simulate, predict, evaluate, plot, subscribe.",
         version: CSIHARVersion.string,
         subcommands: [
             ReplayCommand.self, InspectCommand.self,
             PredictCommand.self, BenchCommand.self, ModelsCommand.self,
             SimulateCommand.self, DatasetCommand.self, EvaluateCommand.self,
-            SubscribeCommand.self, StatusCommand.self, CalibrateCommand.self,
+            SubscribeCommand.self, StatusCommand.self, CalibrateCommand.self, PlotCommand.self,
         ]
     )
 }

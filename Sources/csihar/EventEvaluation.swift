@@ -44,6 +44,33 @@ struct EventEvaluation {
         return found
     }
 
+    /// Replays `capture` through the daemon's pipeline as csihard would serve it: the model `resolveModel` gives
+    /// (`model`, else the settings' model.path, else the routed one), loaded fresh (no state of one replay reaches
+    /// the next), `settings.pipeline` (smoother included); `predictions` keeps the per-window `prediction` events.
+    /// `note` gets each warning line (`warning: ...`; default: standard error), `tick` the fraction of the capture
+    /// read. Shared by `evaluate --events` and `plot`.
+    static func replay(capture: String, model: String?, settings: DaemonSettings, predictions: Bool,
+                       searchPath: ModelSearchPath = .standard(configPath: nil),
+                       note: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) },
+                       tick: ((Double?) -> Void)? = nil) throws
+        -> (run: CaptureEventRun, modelPath: String, classifier: any CSIDaemon.WindowClassifier) {
+        let modelPath = try resolveModel(model, settings: settings, capture: capture, searchPath: searchPath, warn: note)
+        // A fresh model per capture: no state of one replay reaches the next.
+        let classifier: any CSIDaemon.WindowClassifier
+        do {
+            classifier = try ModelLoader.load(path: modelPath, maxBatch: settings.pipeline.maxBatch)
+        } catch {
+            throw EventEvaluationError("\(error)")
+        }
+        do {
+            let run = try CaptureEventReplay.run(path: capture, classifier: classifier, config: settings.pipeline,
+                                                 predictions: predictions, warn: { note("warning: " + $0) }, tick: tick)
+            return (run, modelPath, classifier)
+        } catch {
+            throw EventEvaluationError("\(error)")
+        }
+    }
+
     /// Runs every capture and returns the pooled score and the model path used.
     func score() throws -> (score: EventScore, model: String) {
         var settings = DaemonSettings()
@@ -80,30 +107,16 @@ struct EventEvaluation {
         let note: (String) -> Void = { line in
             if let progress = self.progress { progress.note(line) } else { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }
-        let warn: (String) -> Void = { note("warning: " + $0) }
         progress?.update(done: 0)
         defer { progress?.finish() }
         for (index, (capture, track)) in zip(captures, tracks).enumerated() {
-            let modelPath = try Self.resolveModel(model, settings: settings, capture: capture,
-                                                  searchPath: .standard(configPath: configPath), warn: note)
+            let count = Double(captures.count)
+            let (run, modelPath, _) = try Self.replay(
+                capture: capture, model: model, settings: settings, predictions: output != nil,
+                searchPath: .standard(configPath: configPath), note: note) { within in
+                progress?.update(done: index, fraction: within.map { (Double(index) + $0) / count })
+            }
             if !models.contains(modelPath) { models.append(modelPath) }
-            // A fresh model per capture: no state of one replay reaches the next.
-            let classifier: any CSIDaemon.WindowClassifier
-            do {
-                classifier = try ModelLoader.load(path: modelPath, maxBatch: settings.pipeline.maxBatch)
-            } catch {
-                throw EventEvaluationError("\(error)")
-            }
-            let run: CaptureEventRun
-            do {
-                let count = Double(captures.count)
-                run = try CaptureEventReplay.run(path: capture, classifier: classifier, config: settings.pipeline,
-                                                 predictions: output != nil, warn: warn) { within in
-                    progress?.update(done: index, fraction: within.map { (Double(index) + $0) / count })
-                }
-            } catch {
-                throw EventEvaluationError("\(error)")
-            }
             if let output {
                 var bytes: [UInt8] = []
                 for event in run.events { bytes += encoder.encode(event) }

@@ -3,7 +3,8 @@ import CSITestSupport
 
 /// Runs the built `csihar` (debug, else release) in the repository root and returns its exit status and output;
 /// nil, with a printed skip message, when no build is there. One helper for every process-level csihar test.
-func runCsihar(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String)? {
+/// `environment`: the child's whole environment (nil: this process's).
+func runCsihar(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String)? {
     let root = SharedData.repositoryRoot()
     guard let binary = ["debug", "release"].map({ root.appendingPathComponent(".build/\($0)/csihar") })
         .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
@@ -14,6 +15,7 @@ func runCsihar(_ arguments: [String]) throws -> (status: Int32, stdout: String, 
     process.executableURL = binary
     process.arguments = arguments
     process.currentDirectoryURL = root
+    if let environment { process.environment = environment }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
