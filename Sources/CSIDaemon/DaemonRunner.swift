@@ -294,16 +294,7 @@ public final class DaemonRunner: @unchecked Sendable {
 
     /// The counters of every source added up (`queueHighWater` is the highest of them).
     private var sourceTotals: SourceCounters {
-        sources.reduce(into: SourceCounters()) { total, source in
-            let counters = source.counters
-            total.framesRead += counters.framesRead
-            total.framesDropped += counters.framesDropped
-            total.queueHighWater = max(total.queueHighWater, counters.queueHighWater)
-            total.truncations += counters.truncations
-            total.rotations += counters.rotations
-            total.losses += counters.losses
-            total.starts += counters.starts
-        }
+        SourceCounters.total(sources.map(\.counters))
     }
 
     /// `frames_read=N frames=N rejected=N dropped=N windows=N events=N ...` (logged at exit; the soak check reads

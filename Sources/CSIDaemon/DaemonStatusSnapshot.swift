@@ -45,18 +45,7 @@ public struct DaemonStatusSnapshot: Sendable {
 
     /// The sources' counters added up (`queueHighWater` is the highest of them).
     public var sourceTotals: SourceCounters {
-        sources.reduce(into: SourceCounters()) { total, source in
-            let counters = source.counters
-            total.framesRead += counters.framesRead
-            total.framesDropped += counters.framesDropped
-            total.queueHighWater = max(total.queueHighWater, counters.queueHighWater)
-            total.queueDepth += counters.queueDepth
-            total.queueCapacity += counters.queueCapacity
-            total.truncations += counters.truncations
-            total.rotations += counters.rotations
-            total.losses += counters.losses
-            total.starts += counters.starts
-        }
+        SourceCounters.total(sources.map(\.counters))
     }
 
     /// The `status` reply: a JSON object with sorted keys (README "csihar status").

@@ -30,6 +30,21 @@ public struct SourceCounters: Sendable, Hashable {
     public var losses = 0, starts = 0
     /// Creates zeroed counters.
     public init() {}
+
+    /// Several sources' counters added up (`queueHighWater` is the highest of them).
+    public static func total<S: Sequence>(_ counters: S) -> SourceCounters where S.Element == SourceCounters {
+        counters.reduce(into: SourceCounters()) { total, counters in
+            total.framesRead += counters.framesRead
+            total.framesDropped += counters.framesDropped
+            total.queueHighWater = max(total.queueHighWater, counters.queueHighWater)
+            total.queueDepth += counters.queueDepth
+            total.queueCapacity += counters.queueCapacity
+            total.truncations += counters.truncations
+            total.rotations += counters.rotations
+            total.losses += counters.losses
+            total.starts += counters.starts
+        }
+    }
 }
 
 /// A problem a source reports to the pipeline (published as `stream.error`).
