@@ -10,11 +10,11 @@ import Glibc
 /// NETLINK_CONNECTOR)`, binds to the connector group `CN_NETLINK_USERS + 0xf` and joins it, then receives on a
 /// dedicated thread that polls so `stop()` can end it. Frames get the host receive time as timestamp (the NIC's
 /// `timestamp_low` stays in `extras`). Needs the patched iwlwifi driver; without it nothing arrives.
-public final class Intel5300NetlinkSource: CaptureReader, @unchecked Sendable {
+public final class Intel5300NetlinkSource: LiveCapture, @unchecked Sendable {
     /// `CN_NETLINK_USERS` of the running kernel: 11 on current kernels, 10 on older ones.
     public let connectorUsers: UInt32
     /// Frames and issues shared with the receive thread.
-    private let queue: LiveFrameQueue
+    private let state: LiveCaptureState
     /// The socket while running, else -1.
     private var descriptor: Int32 = -1
     /// Set by `stop()`, read by the receive thread.
@@ -35,17 +35,17 @@ public final class Intel5300NetlinkSource: CaptureReader, @unchecked Sendable {
     static let solNetlink: Int32 = 270, addMembership: Int32 = 1
 
     /// Counts of skipped or faulty messages per kind (thread-safe).
-    public var issueCounts: [String: Int] { queue.issueCounts }
+    public var issueCounts: [String: Int] { state.issueCounts }
     /// Called for every recoverable issue, on the receive thread.
     public var onIssue: (@Sendable (CaptureIssue) -> Void)? {
-        get { queue.issueHandler }
-        set { queue.issueHandler = newValue }
+        get { state.issueHandler }
+        set { state.issueHandler = newValue }
     }
 
     /// Prepares the source; nothing is opened until `start()`.
     public init(connectorUsers: UInt32 = 11, queueCapacity: Int = 4096) {
         self.connectorUsers = connectorUsers
-        self.queue = LiveFrameQueue(name: "netlink:iwl5300", capacity: queueCapacity)
+        self.state = LiveCaptureState(name: "netlink:iwl5300", capacity: queueCapacity)
     }
 
     deinit { stop() }
@@ -81,16 +81,16 @@ public final class Intel5300NetlinkSource: CaptureReader, @unchecked Sendable {
             for message in try Self.messages(inDatagram: datagram) {
                 if var frame = try Intel5300Decoder.decodeMessage(message) {
                     frame.timestamp = hostTime
-                    queue.deliver(frame)
+                    state.frames.push(frame)
                 } else {
-                    queue.report(offset: ordinal, kind: "skipped-code",
+                    state.report(offset: ordinal, kind: "skipped-code",
                                  reason: "netlink record code 0x\(String(message[0], radix: 16)) is not CSI")
                 }
             }
         } catch let error as RecordDecodeError {
-            queue.report(offset: ordinal, kind: error.kind, reason: "datagram \(ordinal): \(error.reason)")
+            state.report(offset: ordinal, kind: error.kind, reason: "datagram \(ordinal): \(error.reason)")
         } catch {
-            queue.report(offset: ordinal, kind: "bad-record", reason: "datagram \(ordinal): \(error)")
+            state.report(offset: ordinal, kind: "bad-record", reason: "datagram \(ordinal): \(error)")
         }
     }
 
@@ -99,9 +99,8 @@ public final class Intel5300NetlinkSource: CaptureReader, @unchecked Sendable {
         decode(datagram: datagram, hostTime: hostTime, ordinal: 0)
     }
 
-    /// Opens and joins the connector group and starts the receive thread. `onFrame`, when given, receives every
-    /// frame on that thread instead of the queue. Throws ``CaptureError`` (e.g. not root, no netlink).
-    public func start(onFrame: (@Sendable (CSIFrame) -> Void)? = nil) throws {
+    /// Opens and joins the connector group and starts the receive thread, which queues the frames. Throws ``CaptureError`` (e.g. not root, no netlink).
+    public func start() throws {
         guard !isRunning else { return }
         let fd = socket(AF_NETLINK, Int32(SOCK_DGRAM.rawValue), Self.netlinkConnector)
         guard fd >= 0 else {
@@ -123,7 +122,6 @@ public final class Intel5300NetlinkSource: CaptureReader, @unchecked Sendable {
             throw CaptureError(source: "netlink:iwl5300", reason: "cannot join connector group \(group): \(message) (needs root and the CSI Tool driver)")
         }
         descriptor = fd
-        queue.onFrame = onFrame
         stopping = false
         isRunning = true
         let thread = Thread { [self] in receiveLoop(fd) }
@@ -144,11 +142,14 @@ public final class Intel5300NetlinkSource: CaptureReader, @unchecked Sendable {
     /// Why the receive thread ended by itself: always `nil` (the connector socket outlives driver reloads).
     public var failure: String? { nil }
 
+    /// The frame queue's counters.
+    public var queueCounters: BoundedFrameQueue.Counters { state.frames.counters }
+
     /// The oldest queued frame, or `nil` when none is waiting.
-    public func nextFrame() throws -> CSIFrame? { queue.take() }
+    public func nextFrame() throws -> CSIFrame? { state.frames.pop() }
 
     /// The oldest queued frame, waiting up to `timeout` seconds for one.
-    public func nextFrame(timeout: Double) -> CSIFrame? { queue.take(timeout: timeout) }
+    public func nextFrame(timeout: Double) -> CSIFrame? { state.frames.pop(timeout: timeout) }
 
     /// The receive thread: poll with a short timeout so `stop()` is noticed, receive, decode.
     private func receiveLoop(_ fd: Int32) {

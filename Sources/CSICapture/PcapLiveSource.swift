@@ -5,10 +5,10 @@ import Foundation
 ///
 /// `start()` opens the interface in immediate mode with the BPF filter (default `udp dst port 5500`) and runs
 /// `pcap_dispatch` on a dedicated `Thread`; `stop()` wakes it with `pcap_breakloop` and waits for it to end.
-/// Frames are delivered to the `onFrame` callback on the capture thread, or (when none is given) through a bounded
-/// queue read with ``nextFrame()`` / ``nextFrame(timeout:)``. Packets that are not Nexmon CSI are counted per
+/// Frames reach the consumer through a ``BoundedFrameQueue`` (the oldest dropped when it is full) read with
+/// ``nextFrame()`` / ``nextFrame(timeout:)``. Packets that are not Nexmon CSI are counted per
 /// kind, as in ``NexmonPcapReader``.
-public final class PcapLiveSource: CaptureReader, @unchecked Sendable {
+public final class PcapLiveSource: LiveCapture, @unchecked Sendable {
     /// The interface name, e.g. `wlan0` or `lo`.
     public let interface: String
     /// The BPF filter expression.
@@ -18,7 +18,7 @@ public final class PcapLiveSource: CaptureReader, @unchecked Sendable {
     /// Only datagrams to this UDP port are decoded (`nil`: any).
     public let port: UInt16?
     /// Frames and issues shared with the capture thread.
-    private let queue: LiveFrameQueue
+    private let state: LiveCaptureState
     /// The activated libpcap handle while running.
     private var handle: OpaquePointer?
     /// Link layer -> UDP payload, set when started.
@@ -31,32 +31,31 @@ public final class PcapLiveSource: CaptureReader, @unchecked Sendable {
     public private(set) var packetCount = 0
 
     /// Counts of skipped packets per kind (thread-safe).
-    public var issueCounts: [String: Int] { queue.issueCounts }
+    public var issueCounts: [String: Int] { state.issueCounts }
     /// Called for every recoverable issue, on the capture thread.
     public var onIssue: (@Sendable (CaptureIssue) -> Void)? {
-        get { queue.issueHandler }
-        set { queue.issueHandler = newValue }
+        get { state.issueHandler }
+        set { state.issueHandler = newValue }
     }
 
     /// Prepares a capture; nothing is opened until `start()`. `queueCapacity` bounds the frames waiting for
-    /// `nextFrame()` (further frames are dropped and counted as `queue-full`).
+    /// `nextFrame()` (when it is full the oldest is dropped and counted in ``queueCounters``).
     public init(interface: String, filter: String = "udp dst port 5500", decoder: NexmonPayloadDecoder = NexmonPayloadDecoder(),
                 port: UInt16? = 5500, queueCapacity: Int = 4096) {
         self.interface = interface
         self.filter = filter
         self.decoder = decoder
         self.port = port
-        self.queue = LiveFrameQueue(name: "live:\(interface)", capacity: queueCapacity)
+        self.state = LiveCaptureState(name: "live:\(interface)", capacity: queueCapacity)
     }
 
     deinit {
         stop()
     }
 
-    /// Opens the interface and starts the capture thread. `onFrame`, when given, receives every frame on the
-    /// capture thread instead of the queue. Throws ``CaptureError`` naming the interface (e.g. missing
-    /// CAP_NET_RAW, unknown interface, bad filter).
-    public func start(onFrame: (@Sendable (CSIFrame) -> Void)? = nil) throws {
+    /// Opens the interface and starts the capture thread, which queues the frames. Throws ``CaptureError`` naming
+    /// the interface (e.g. missing CAP_NET_RAW, unknown interface, bad filter).
+    public func start() throws {
         guard !isRunning else { return }
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         guard let pcap = pcap_create(interface, &errorBuffer) else {
@@ -94,7 +93,6 @@ public final class PcapLiveSource: CaptureReader, @unchecked Sendable {
         }
         self.dissector = dissector
         self.handle = pcap
-        queue.onFrame = onFrame
         isRunning = true
         let thread = Thread { [self] in captureLoop() }
         thread.name = "csihar-pcap-\(interface)"
@@ -113,13 +111,16 @@ public final class PcapLiveSource: CaptureReader, @unchecked Sendable {
 
     /// Why the capture ended by itself (e.g. the interface disappeared), `nil` while it runs. Frames queued before
     /// the failure can still be taken; after that, `stop()` and `start()` again (the daemon retries with backoff).
-    public var failure: String? { queue.failure }
+    public var failure: String? { state.failure }
+
+    /// The frame queue's counters.
+    public var queueCounters: BoundedFrameQueue.Counters { state.frames.counters }
 
     /// The oldest queued frame, or `nil` when none is waiting.
-    public func nextFrame() throws -> CSIFrame? { queue.take() }
+    public func nextFrame() throws -> CSIFrame? { state.frames.pop() }
 
     /// The oldest queued frame, waiting up to `timeout` seconds for one.
-    public func nextFrame(timeout: Double) -> CSIFrame? { queue.take(timeout: timeout) }
+    public func nextFrame(timeout: Double) -> CSIFrame? { state.frames.pop(timeout: timeout) }
 
     /// The capture thread: dispatch packets until `pcap_breakloop` or an error.
     private func captureLoop() {
@@ -137,8 +138,8 @@ public final class PcapLiveSource: CaptureReader, @unchecked Sendable {
             if result == PCAP_ERROR_BREAK { break }
             if result < 0 {
                 let reason = String(cString: pcap_geterr(pcap))
-                queue.report(offset: 0, kind: "capture-error", reason: reason)
-                queue.fail(reason: "\(interface): \(reason)")
+                state.report(offset: 0, kind: "capture-error", reason: reason)
+                state.fail(reason: "\(interface): \(reason)")
                 break
             }
         }
@@ -153,14 +154,14 @@ public final class PcapLiveSource: CaptureReader, @unchecked Sendable {
         let timestamp = Double(header.ts.tv_sec) + Double(header.ts.tv_usec) * 1e-6
         switch dissector.payloadRange(in: packet, originalLength: Int(header.len)) {
         case .failure(let skip):
-            queue.report(offset: UInt64(packetCount), kind: skip.kind, reason: "packet \(packetCount): \(skip.reason)")
+            state.report(offset: UInt64(packetCount), kind: skip.kind, reason: "packet \(packetCount): \(skip.reason)")
         case .success(let range):
             do {
-                queue.deliver(try decoder.decode(UnsafeRawBufferPointer(rebasing: packet[range]), timestamp: timestamp))
+                state.frames.push(try decoder.decode(UnsafeRawBufferPointer(rebasing: packet[range]), timestamp: timestamp))
             } catch let error as RecordDecodeError {
-                queue.report(offset: UInt64(packetCount), kind: error.kind, reason: "packet \(packetCount): \(error.reason)")
+                state.report(offset: UInt64(packetCount), kind: error.kind, reason: "packet \(packetCount): \(error.reason)")
             } catch {
-                queue.report(offset: UInt64(packetCount), kind: "bad-record", reason: "packet \(packetCount): \(error)")
+                state.report(offset: UInt64(packetCount), kind: "bad-record", reason: "packet \(packetCount): \(error)")
             }
         }
     }

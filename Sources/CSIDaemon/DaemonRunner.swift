@@ -75,14 +75,14 @@ public final class DaemonRunner: @unchecked Sendable {
             case .replay(let path):
                 sources.append(try ReplaySource(path: path, speed: options.speed, loop: options.loop, follow: options.follow))
             case .pcap(let interface):
-                sources.append(LiveSource(name: spec.description, maximumBackoff: options.retryMaxSeconds,
-                                          queueCapacity: options.liveQueueFrames) {
-                    PcapLiveSource(interface: interface)
+                let frames = options.liveQueueFrames
+                sources.append(LiveSource(name: spec.description, maximumBackoff: options.retryMaxSeconds) {
+                    PcapLiveSource(interface: interface, queueCapacity: frames)
                 })
             case .netlink:
-                sources.append(LiveSource(name: spec.description, maximumBackoff: options.retryMaxSeconds,
-                                          queueCapacity: options.liveQueueFrames) {
-                    Intel5300NetlinkSource()
+                let frames = options.liveQueueFrames
+                sources.append(LiveSource(name: spec.description, maximumBackoff: options.retryMaxSeconds) {
+                    Intel5300NetlinkSource(queueCapacity: frames)
                 })
             }
         }

@@ -225,68 +225,18 @@ final class ReplaySource: FrameSource {
     func close() { reader = nil }
 }
 
-/// A bounded frame queue between a capture thread and the pipeline thread: when full the OLDEST frame is
-/// dropped and counted (load shedding: the newest data is the most useful for live events). Thread-safe.
-final class BoundedFrameQueue: @unchecked Sendable {
-    private let lock = NSLock()
-    private var ring: [CSIFrame?]
-    private var head = 0, count = 0
-    private var received = 0, dropped = 0, highWater = 0
-
-    /// The queue's size.
-    let capacity: Int
-
-    /// Creates a queue of `capacity` frames (allocated once).
-    init(capacity: Int) {
-        self.capacity = max(1, capacity)
-        ring = [CSIFrame?](repeating: nil, count: self.capacity)
-    }
-
-    /// Adds a frame (capture thread); drops the oldest when full.
-    func push(_ frame: CSIFrame) {
-        lock.lock()
-        defer { lock.unlock() }
-        received += 1
-        if count == ring.count {
-            head = (head + 1) % ring.count
-            count -= 1
-            dropped += 1
-        }
-        ring[(head + count) % ring.count] = frame
-        count += 1
-        highWater = max(highWater, count)
-    }
-
-    /// The oldest frame, or nil.
-    func pop() -> CSIFrame? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard count > 0 else { return nil }
-        let frame = ring[head]
-        ring[head] = nil
-        head = (head + 1) % ring.count
-        count -= 1
-        return frame
-    }
-
-    /// Frames received, dropped, waiting now, and the most ever waiting.
-    var snapshot: (received: Int, dropped: Int, waiting: Int, highWater: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        return (received, dropped, count, highWater)
-    }
-}
-
 /// A live source (libpcap interface or Intel netlink), started with retries and exponential backoff when the
 /// device is missing, and restarted the same way when it goes away while capturing (its streams then go down
 /// with reason `source-lost` and come back up with the first frame after a successful restart). Frames reach the
-/// pipeline through a ``BoundedFrameQueue`` (load shedding with counters, never an unbounded queue).
+/// pipeline through the capture's ``BoundedFrameQueue`` (load shedding with counters, never an unbounded queue);
+/// the counters of captures that were lost are kept, so the source's counters never go back.
 final class LiveSource: FrameSource {
     let name: String
     private let makeReader: () -> any LiveCapture
     private var capture: (any LiveCapture)?
     private let problems = ProblemBox()
-    private let queue: BoundedFrameQueue
+    /// Queue counters of the captures that were lost (a restart makes a new capture with fresh counters).
+    private var retired = BoundedFrameQueue.Counters()
     /// Next start attempt (monotonic) and the current backoff.
     private var retryAt = 0.0, backoff: Double
     /// First and longest backoff, seconds.
@@ -295,24 +245,23 @@ final class LiveSource: FrameSource {
     /// Drops already announced with a `load-shed` problem, and when.
     private var droppedReported = 0, lastShedReport = -1e9
 
-    init(name: String, initialBackoff: Double = 1, maximumBackoff: Double = 30, queueCapacity: Int = 4096,
+    init(name: String, initialBackoff: Double = 1, maximumBackoff: Double = 30,
          makeReader: @escaping () -> any LiveCapture) {
         self.name = name
         self.makeReader = makeReader
         self.initialBackoff = max(0.001, initialBackoff)
         self.maximumBackoff = max(self.initialBackoff, maximumBackoff)
         backoff = self.initialBackoff
-        queue = BoundedFrameQueue(capacity: queueCapacity)
     }
 
     var counters: SourceCounters {
-        let queued = queue.snapshot
+        let current = capture?.queueCounters ?? BoundedFrameQueue.Counters()
         var counters = SourceCounters()
-        counters.framesRead = queued.received
-        counters.framesDropped = queued.dropped
-        counters.queueHighWater = queued.highWater
-        counters.queueDepth = queued.waiting
-        counters.queueCapacity = queue.capacity
+        counters.framesRead = retired.received + current.received
+        counters.framesDropped = retired.dropped + current.dropped
+        counters.queueHighWater = max(retired.highWater, current.highWater)
+        counters.queueDepth = current.waiting
+        counters.queueCapacity = max(retired.capacity, current.capacity)
         counters.losses = losses
         counters.starts = starts
         return counters
@@ -322,14 +271,14 @@ final class LiveSource: FrameSource {
         if capture == nil {
             guard now >= retryAt else { return .wait(min(0.05, retryAt - now)) }
             let reader = makeReader()
-            let problems = self.problems, queue = self.queue
+            let problems = self.problems
             reader.onIssue = { issue in
                 // A capture that ends with an error is reported once, as `source-lost` (below).
                 guard !issue.isBenign, issue.kind != "capture-error" else { return }
                 problems.add(SourceProblem(kind: issue.kind, message: issue.description, countsAsRecordIssue: true))
             }
             do {
-                try reader.start(onFrame: { queue.push($0) })
+                try reader.start()
                 capture = reader
                 starts += 1
                 backoff = initialBackoff
@@ -341,13 +290,12 @@ final class LiveSource: FrameSource {
             }
         }
         guard let capture else { return .wait(0.01) }
-        // Frames come through the bounded queue (captures deliver on their own thread); a capture that queues
-        // them itself is read directly.
-        if let frame = queue.pop() { return .frame(frame) }
+        // Frames come through the capture's bounded queue (filled on its own thread).
         if let frame = (try? capture.nextFrame()) ?? nil { return .frame(frame) }
         if let failure = capture.failure {
             // The device went away (frames delivered before that were taken above): reopen it later.
             capture.stop()
+            retire(capture)
             self.capture = nil
             losses += 1
             problems.add(SourceProblem(kind: "source-lost", message: "\(failure); retrying in \(Self.seconds(backoff)) s",
@@ -356,6 +304,15 @@ final class LiveSource: FrameSource {
             return .lost(reason: "source-lost")
         }
         return .wait(0.002)
+    }
+
+    /// Keeps a lost capture's queue counters.
+    private func retire(_ capture: any LiveCapture) {
+        let last = capture.queueCounters
+        retired.received += last.received
+        retired.dropped += last.dropped
+        retired.highWater = max(retired.highWater, last.highWater)
+        retired.capacity = max(retired.capacity, last.capacity)
     }
 
     private func scheduleRetry(now: Double) {
@@ -369,7 +326,7 @@ final class LiveSource: FrameSource {
     }
 
     func takeProblems() -> [SourceProblem] {
-        let dropped = queue.snapshot.dropped
+        let dropped = counters.framesDropped
         if dropped > droppedReported {
             let now = DaemonRunner.monotonic()
             if now - lastShedReport >= 5 {
@@ -384,18 +341,10 @@ final class LiveSource: FrameSource {
     }
 
     func close() {
-        capture?.stop()
+        if let capture {
+            capture.stop()
+            retire(capture)
+        }
         capture = nil
     }
 }
-
-/// The live readers' common surface.
-protocol LiveCapture: CaptureReader {
-    func start(onFrame: (@Sendable (CSIFrame) -> Void)?) throws
-    func stop()
-    /// Why the capture ended by itself (device gone), `nil` while it runs.
-    var failure: String? { get }
-}
-
-extension PcapLiveSource: LiveCapture {}
-extension Intel5300NetlinkSource: LiveCapture {}

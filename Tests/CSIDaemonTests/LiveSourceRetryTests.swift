@@ -37,10 +37,11 @@ final class FakeLiveCapture: LiveCapture {
     var issueCounts: [String: Int] { [:] }
     var onIssue: (@Sendable (CaptureIssue) -> Void)?
     init(device: FakeDevice) { self.device = device }
-    func start(onFrame: (@Sendable (CSIFrame) -> Void)?) throws { try device.start() }
+    func start() throws { try device.start() }
     func stop() {}
     var failure: String? { device.currentFailure }
     func nextFrame() throws -> CSIFrame? { device.take() }
+    var queueCounters: BoundedFrameQueue.Counters { BoundedFrameQueue.Counters() }
 }
 
 /// A live interface that disappears while capturing: its streams go down (`source-lost`), the daemon retries with

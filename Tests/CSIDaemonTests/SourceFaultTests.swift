@@ -131,8 +131,8 @@ import Testing
 
     @Test func interfaceDownAndBackGoesThroughSourceLostRetriesAndRecovery() async throws {
         let interface = FakeInterface()
-        let source = LiveSource(name: "pcap:fake0", initialBackoff: 0.01, maximumBackoff: 0.08, queueCapacity: 256) {
-            FakeCapture(interface: interface)
+        let source = LiveSource(name: "pcap:fake0", initialBackoff: 0.01, maximumBackoff: 0.08) {
+            FakeCapture(interface: interface, queueCapacity: 256)
         }
         var options = DaemonRunner.Options()
         options.heartbeatSeconds = 0.05
@@ -179,7 +179,9 @@ import Testing
     @Test func aFloodIsShedAtTheBoundedQueueAndEveryFrameIsAccountedFor() async throws {
         let interface = FakeInterface()
         let capacity = 256
-        let source = LiveSource(name: "pcap:flood0", initialBackoff: 0.01, queueCapacity: capacity) { FakeCapture(interface: interface) }
+        let source = LiveSource(name: "pcap:flood0", initialBackoff: 0.01) {
+            FakeCapture(interface: interface, queueCapacity: capacity)
+        }
         var options = DaemonRunner.Options()
         options.heartbeatSeconds = 0.05
         let hub = EventHub(queueCapacity: 100_000)
@@ -267,23 +269,25 @@ final class FakeCapture: LiveCapture, @unchecked Sendable {
     let interface: FakeInterface
     var onIssue: (@Sendable (CaptureIssue) -> Void)?
     var issueCounts: [String: Int] { [:] }
-    private var onFrame: (@Sendable (CSIFrame) -> Void)?
+    /// The frames the "capture thread" (the test) delivers.
+    private let frames: BoundedFrameQueue
     private let lock = NSLock()
     private var failed: String?
 
-    init(interface: FakeInterface) { self.interface = interface }
+    init(interface: FakeInterface, queueCapacity: Int = 4096) {
+        self.interface = interface
+        frames = BoundedFrameQueue(capacity: queueCapacity)
+    }
 
     /// Set when the interface went down under the capture.
     var failure: String? { lock.withLock { failed } }
 
-    func start(onFrame: (@Sendable (CSIFrame) -> Void)?) throws {
-        self.onFrame = onFrame
-        try interface.attach(self)
-    }
+    func start() throws { try interface.attach(self) }
 
     func stop() { interface.detach(self) }
-    func nextFrame() throws -> CSIFrame? { nil }
-    func deliver(_ frame: CSIFrame) { onFrame?(frame) }
+    func nextFrame() throws -> CSIFrame? { frames.pop() }
+    var queueCounters: BoundedFrameQueue.Counters { frames.counters }
+    func deliver(_ frame: CSIFrame) { frames.push(frame) }
     func fail(_ reason: String) {
         lock.withLock { failed = reason }
         onIssue?(CaptureIssue(source: "live:fake0", offset: 0, kind: "capture-error", reason: reason))
