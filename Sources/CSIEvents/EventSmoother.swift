@@ -86,6 +86,12 @@ public struct EventSmoother: Sendable {
         precondition(probabilities.count >= classes, "EventSmoother: fewer probabilities than labels")
         if let last = lastTime, time - last > config.gapResetSeconds || time < last {
             finish(time: last, emit: emit)
+            if time < last {
+                // The capture clock went back (wall-clock step, NIC reset): times on the old timeline mean nothing
+                // on the new one, and would hold back every fall until the new timeline passed them.
+                lastFall = nil
+                lastDown = nil
+            }
         }
         lastTime = time
         append(time: time, probabilities: probabilities, motionEnergy: motionEnergy)

@@ -227,6 +227,30 @@ private func summary(_ events: [(Double, EventPayload)]) -> [String] {
         #expect(falls(events).count == 1 && smoother.fallsRejected == 0)
     }
 
+    @Test func aClockStepBackForgetsTheOldTimeline() {
+        // A fall at ~3 s, then the capture clock jumps back by 100 s: a lie-down and a fall on the old timeline
+        // must neither suppress (already down) nor hold back (cooldown) a fall on the new one.
+        var smoother = EventSmoother(config: SmootherConfig(labels: labels))
+        var falls: [Double] = []
+        func feed(from: Double, to: Double, _ script: (Double) -> [Float]) {
+            var t = from
+            while t <= to + 1e-9 {
+                smoother.push(time: t, probabilities: script(t), motionEnergy: 10) { _, payload in
+                    if case .fallDetected(_, let fallTime) = payload { falls.append(fallTime ?? .nan) }
+                }
+                t += 0.2
+            }
+        }
+        feed(from: 100, to: 110) { t in
+            t < 102 ? oneHot("idle", 0.95) : t < 103 ? oneHot("fall", 0.95) : t < 106 ? oneHot("idle", 0.95)
+                : t < 108 ? oneHot("lie down", 0.95) : oneHot("idle", 0.95)
+        }
+        #expect(falls.count == 1)
+        feed(from: 10, to: 18) { t in t < 12 ? oneHot("idle", 0.95) : t < 13 ? oneHot("fall", 0.95) : oneHot("idle", 0.95) }
+        #expect(falls.count == 2, "the fall after the clock step is reported: \(falls)")
+        #expect(smoother.fallsSuppressed == 0)
+    }
+
     @Test func aFallSeenWhileAlreadyDownIsNotReported() {
         let config = SmootherConfig(labels: labels)
         // Lying down 0-3 s (current from ~0.6 s), then a fall-like burst at 4-5 s (1 s after lie down ended at
