@@ -75,8 +75,14 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
-    /// Routes one complete request.
+    /// Routes one complete request. A client that sends requests without reading the answers (pipelined scrapes
+    /// piling up in the outbound buffer past its high-water mark) is disconnected instead of answered, so that such
+    /// a client cannot make the daemon hold one exposition per request.
     private func answer(context: ChannelHandlerContext, head: HTTPRequestHead) {
+        guard context.channel.isWritable else {
+            context.close(promise: nil)
+            return
+        }
         let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         let close = !head.isKeepAlive
         guard path == "/metrics" || path == "/" else {

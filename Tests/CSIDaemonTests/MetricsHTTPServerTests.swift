@@ -6,9 +6,10 @@ import Testing
 /// requests, and the one-line bind failure.
 @Suite(.serialized) struct MetricsHTTPServerTests {
     /// Runs `body(port)` off Swift's pool against a fresh server; returns what it returns (checked by the caller).
-    private func withServer<T: Sendable>(_ body: @escaping @Sendable (Int) -> T) async throws -> T {
+    private func withServer<T: Sendable>(exposition: String = "# HELP x_total X.\n# TYPE x_total counter\nx_total 42\n",
+                                         _ body: @escaping @Sendable (Int) -> T) async throws -> T {
         let server = try await MetricsHTTPServer.bind(address: MetricsListenAddress(host: "127.0.0.1", port: 0)) {
-            "# HELP x_total X.\n# TYPE x_total counter\nx_total 42\n"
+            exposition
         }
         let port = server.port
         let result = try await offPool { body(port) }
@@ -56,6 +57,31 @@ import Testing
         #expect(responses.map(\.status) == [200, 200, 200])
         #expect(responses.allSatisfy { $0.headers["connection"] == "keep-alive" && $0.body.hasSuffix("x_total 42\n") })
         #expect(closed, "Connection: close ends the connection after the response")
+    }
+
+    @Test func aClientThatNeverReadsIsDisconnectedNotBuffered() async throws {
+        // 400 pipelined scrapes of a 200 KB exposition (80 MB of answers) from a client that reads nothing for a
+        // while: the server must stop answering and close once its outbound buffer is full, not queue them all.
+        let exposition = String(repeating: "x_total 42\n", count: 200_000 / 11)
+        let (received, closed) = try await withServer(exposition: exposition) { port -> (Int, Bool) in
+            let descriptor = HTTPTestClient.connect(port: port, timeout: 10)
+            defer { close(descriptor) }
+            let request = Array(String(repeating: "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", count: 400).utf8)
+            _ = request.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            Thread.sleep(forTimeInterval: 1)
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            var total = 0, count = 0
+            repeat {
+                count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+                total += max(0, count)
+            } while count > 0
+            // closed: an orderly end, or a reset (the server closed with unread requests in its buffer); a receive
+            // timeout (EAGAIN) means the connection stayed open
+            return (total, count == 0 || errno == ECONNRESET)
+        }
+        print("client that never reads: \(received) bytes received of \(400 * exposition.utf8.count) requested, closed \(closed)")
+        #expect(closed, "the server closed the connection")
+        #expect(received < 100 * exposition.utf8.count, "answers stopped once the buffer was full")
     }
 
     @Test func oversizedRequestsAreRefusedAndStillServing() async throws {
