@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // TOML 1.0 parser of csihard.toml (toml++ under a Swift API).
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         // System libraries (Debian: libpcap-dev, libopenblas-dev, libmosquitto-dev). OpenBLAS is linked as
@@ -58,7 +60,8 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         // The daemon: pipeline, subscriber socket (NIO), MQTT bridge wiring, systemd integration, configuration,
-        // Prometheus metrics (swift-metrics API, swift-prometheus registry, served over NIOHTTP1).
+        // Prometheus metrics (swift-metrics API, swift-prometheus registry, served over NIOHTTP1), csihard.toml read
+        // with TOMLKit.
         .target(name: "CSIDaemon", dependencies: [
             "CSICapture", "CSIFeatures", "CSIInference", "CSIEvents", "MQTTBridge",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -69,6 +72,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         // Helpers shared by the test targets (locating ../shared/data and committed fixtures).
         .target(name: "CSITestSupport", dependencies: []),

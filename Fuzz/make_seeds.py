@@ -135,6 +135,12 @@ def main():
     for i, section in enumerate(toml.split(b"\n[")[1:]):
         put(outdir, "fuzz-config", f"section-{i}", b"[" + section)
     put(outdir, "fuzz-config", "inline", b'a = [1, 2.5, "x", true]\n"b.c" = \'lit\'\nd = -0x1F # c\n')
+    # TOML 1.0 forms TOMLKit reads: inline tables, dotted keys, multi-line strings, dates, arrays of inline tables,
+    # nested arrays of tables.
+    put(outdir, "fuzz-config", "toml-1.0",
+        b'smoother = { fall_label = "fall", idle_label = "empty" }\npipeline.hop_seconds = 0.5\n'
+        b'route = [{ model = "a" }, { model = "b", chains = 2 }]\n[daemon]\nlog_level = """\ninfo"""\n'
+        b"[model]\npath = '''m'''\nwhen = 1979-05-27T07:32:00Z\n[[group]]\nname = \"g\"\n[[group.x]]\ny = 1\n")
 
     # Subscriber requests.
     for i, line in enumerate([

@@ -62,7 +62,9 @@ extension DaemonConfigFile {
                 for entry in own {
                     let field = String(entry.key.dropFirst(prefix.count + 1))
                     guard let apply = routeKeys[field] else {
-                        throw fail(entry.line, entry.key, "unknown key (a [[route]] has \(routeKeys.keys.sorted().joined(separator: ", ")))")
+                        throw fail(entry.line, entry.key, nearestKey(to: field, among: Array(routeKeys.keys)).map {
+                            "unknown key; did you mean \(prefix).\($0)?"
+                        } ?? "unknown key (a [[route]] has \(routeKeys.keys.sorted().joined(separator: ", ")))")
                     }
                     do { try apply(&rule, entry.value) } catch { throw fail(entry.line, entry.key, error.reason) }
                 }
@@ -91,7 +93,8 @@ extension DaemonConfigFile {
                             }
                             sources = specs
                         default:
-                            throw Rejected(reason: "unknown key (a [[group]] has \(groupKeys.joined(separator: ", ")))")
+                            throw Rejected(reason: nearestKey(to: field, among: groupKeys).map { "unknown key; did you mean \(prefix).\($0)?" }
+                                ?? "unknown key (a [[group]] has \(groupKeys.joined(separator: ", ")))")
                         }
                     } catch {
                         throw fail(entry.line, entry.key, error.reason)

@@ -1,8 +1,9 @@
 import Foundation
 import Logging
 
-/// Reads `csihard.toml` into ``DaemonSettings`` (every key is optional; see
-/// systemd/csihard.toml). Unknown keys, wrong types and out-of-range values stop startup with `file:line: key: reason`.
+/// Reads `csihard.toml` into ``DaemonSettings`` (every key is optional; see systemd/csihard.toml). The file is parsed
+/// by TOMLKit (``TOMLReader``); a syntax error, an unknown key (with the nearest known key suggested), a wrong type or
+/// an out-of-range value stops startup with `file:line: key: reason`.
 public enum DaemonConfigFile {
     /// Loads and validates `path` over `base` (default: the built-in defaults).
     public static func load(path: String, base: DaemonSettings = DaemonSettings()) throws(ConfigError) -> DaemonSettings {
@@ -19,9 +20,9 @@ public enum DaemonConfigFile {
     public static func parse(_ text: String, path: String, base: DaemonSettings = DaemonSettings()) throws(ConfigError) -> DaemonSettings {
         let document: (entries: [TOMLEntry], arrayTables: [(name: String, index: Int, line: Int)])
         do {
-            document = try TOMLParser.parseDocument(text)
+            document = try TOMLReader.parseDocument(text)
         } catch {
-            throw ConfigError(path: path, line: error.line, key: nil, reason: error.reason)
+            throw ConfigError(path: path, line: error.line, key: error.key, reason: error.reason)
         }
         var settings = base
         let entries = document.entries.filter { !isTableArrayKey($0.key) }
@@ -29,8 +30,7 @@ public enum DaemonConfigFile {
                              path: path, to: &settings)
         for entry in entries {
             guard let apply = keys[entry.key] else {
-                throw ConfigError(path: path, line: entry.line, key: entry.key,
-                                  reason: "unknown key (known keys: \(knownKeys.joined(separator: ", ")))")
+                throw ConfigError(path: path, line: entry.line, key: entry.key, reason: unknownKey(entry.key))
             }
             do {
                 try apply(&settings, entry.value)
@@ -58,6 +58,59 @@ public enum DaemonConfigFile {
     /// Every accepted key, sorted (`[[route]]` and `[[group]]` keys as `route[N].key`, `group[N].key`).
     public static var knownKeys: [String] {
         (keys.keys + routeKeys.keys.map { "route[N].\($0)" } + groupKeys.map { "group[N].\($0)" }).sorted()
+    }
+
+    /// Why `key` (of no table array) is refused: the nearest known key when there is one, else the keys of its table,
+    /// else the known tables.
+    static func unknownKey(_ key: String) -> String {
+        if let near = nearestKey(to: key, among: Array(keys.keys)) { return "unknown key; did you mean \(near)?" }
+        let table = key.split(separator: ".").first.map(String.init) ?? key
+        let siblings = keys.keys.filter { $0.hasPrefix(table + ".") }.map { String($0.dropFirst(table.count + 1)) }.sorted()
+        if key.contains("."), !siblings.isEmpty { return "unknown key ([\(table)] has \(siblings.joined(separator: ", ")))" }
+        let tables = Set(keys.keys.compactMap { $0.split(separator: ".").first.map(String.init) }).sorted().map { "[\($0)]" }
+        return "unknown key (known tables: \((tables + ["[[route]]", "[[group]]"]).joined(separator: ", ")))"
+    }
+
+    /// The candidate nearest to `key`: within 2 edits (insertions, deletions, substitutions, swaps of neighbours),
+    /// or the same last part in another table, or extending `key` (or extended by it) by a `_word` or more; nil
+    /// if none is near.
+    static func nearestKey(to key: String, among candidates: [String]) -> String? {
+        let leaf = key.split(separator: ".").last.map(String.init) ?? key
+        var best: (key: String, score: Int)?
+        for candidate in candidates.sorted() {
+            var score = editDistance(key, candidate)
+            if score > 2 {
+                let candidateLeaf = candidate.split(separator: ".").last.map(String.init) ?? candidate
+                if candidateLeaf == leaf {
+                    score = 3
+                } else if leaf.count >= 3, candidate.hasPrefix(key + "_") || key.hasPrefix(candidate + "_") {
+                    score = 4
+                } else {
+                    continue
+                }
+            }
+            if best == nil || score < best!.score { best = (candidate, score) }
+        }
+        return best?.key
+    }
+
+    /// Optimal-string-alignment distance (Damerau-Levenshtein without moves across edits) between `a` and `b`.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.utf8), b = Array(b.utf8)
+        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+        var before = [Int](repeating: 0, count: b.count + 1)
+        var previous = Array(0...b.count)
+        var row = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            row[0] = i
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { row[j] = min(row[j], before[j - 2] + 1) }
+            }
+            (before, previous, row) = (previous, row, before)
+        }
+        return previous[b.count]
     }
 
     /// Why a value is rejected.

@@ -1,0 +1,384 @@
+import TOMLKit
+
+/// A value of csihard.toml, as the key appliers see it (``TOMLReader`` converts TOMLKit's values into these).
+public enum TOMLValue: Sendable, Equatable, CustomStringConvertible {
+    /// A string (basic, literal or multi-line).
+    case string(String)
+    /// A decimal, hex (0x), octal (0o) or binary (0b) integer (64-bit).
+    case integer(Int)
+    /// A float (also inf and nan).
+    case float(Double)
+    /// true or false.
+    case boolean(Bool)
+    /// An array of values (an array of tables is not a value: see ``TOMLReader``).
+    case array([TOMLValue])
+    /// A TOML date, time or date-time, as written in TOML (no key takes one: appliers refuse it by its type name).
+    case date(String)
+
+    /// The TOML type name, for error messages.
+    public var typeName: String {
+        switch self {
+        case .string: return "string"
+        case .integer: return "integer"
+        case .float: return "float"
+        case .boolean: return "boolean"
+        case .array: return "array"
+        case .date(let text): return text.contains(":") ? (text.contains("-") ? "date-time" : "time") : "date"
+        }
+    }
+
+    /// TOML-like text of the value.
+    public var description: String {
+        switch self {
+        case .string(let text): return "\"\(text)\""
+        case .integer(let value): return "\(value)"
+        case .float(let value): return "\(value)"
+        case .boolean(let value): return "\(value)"
+        case .array(let values): return "[" + values.map(\.description).joined(separator: ", ") + "]"
+        case .date(let text): return text
+        }
+    }
+}
+
+/// One `key = value` of a document: its full dotted key (`table.key`) and the line it is on.
+public struct TOMLEntry: Sendable, Equatable {
+    /// `table.key` (`key` for top-level keys; `route[N].key` for the N-th `[[route]]` table, N from 1).
+    public var key: String
+    /// The value.
+    public var value: TOMLValue
+    /// 1-based line of the key (0 if unknown).
+    public var line: Int
+}
+
+/// A document that is not TOML, or a value csihard cannot take: line, reason and, when known, the key.
+public struct TOMLSyntaxError: Error, Sendable, CustomStringConvertible {
+    /// 1-based line.
+    public var line: Int
+    /// Why.
+    public var reason: String
+    /// The key (`table.key`) the problem is in, when there is one.
+    public var key: String?
+    /// `line N: [key: ]reason`.
+    public var description: String { "line \(line): " + (key.map { "\($0): " } ?? "") + reason }
+}
+
+/// Reads csihard.toml with TOMLKit (toml++: all of TOML 1.0, syntax errors with their line and column) and
+/// flattens it into ``TOMLEntry``s in file order: nested tables, dotted keys and inline tables give `table.key`
+/// (`a.b.c`); the N-th table of an array of tables (`[[route]]`, or `route = [{...}, {...}]`), counted from 1, gives
+/// `route[N].key`. Dates and times become ``TOMLValue/date(_:)``; an array mixing values and tables is refused.
+///
+/// TOMLKit does not expose where a key or value is (toml++ `source_region` is only surfaced for parse errors), so
+/// the lines of keys come from ``TOMLLineIndex``, a scanner over the (already valid) text that maps headers and
+/// `key =` lines to their line numbers without interpreting values.
+///
+/// TOMLKit 0.6.0 never frees a parsed document (its `TOMLTable` has no deinit and toml++'s table is not deleted),
+/// so each read leaks about the size of the document: csihard reads its config once at startup and once per SIGHUP.
+public enum TOMLReader {
+    /// Parses `text` into entries in file order.
+    public static func parse(_ text: String) throws(TOMLSyntaxError) -> [TOMLEntry] {
+        try parseDocument(text).entries
+    }
+
+    /// Parses `text` into entries in file order, with every table of an array of tables (name, 1-based index,
+    /// line), so that a table of an array that has no keys is still seen.
+    public static func parseDocument(_ text: String) throws(TOMLSyntaxError)
+        -> (entries: [TOMLEntry], arrayTables: [(name: String, index: Int, line: Int)]) {
+        // toml++ reads a C string: a NUL would silently end the document early.
+        if let nul = text.utf8.firstIndex(of: 0) {
+            let line = text.utf8[..<nul].reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+            throw TOMLSyntaxError(line: line, reason: "NUL character (U+0000) in the file")
+        }
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw TOMLSyntaxError(line: max(error.source.begin.line, 1), reason: reason(error))
+        } catch {
+            throw TOMLSyntaxError(line: 1, reason: "not a TOML document (\(error))")
+        }
+        var reader = Flattener(index: TOMLLineIndex(text))
+        try reader.flatten(table, path: [])
+        // toml++ tables are ordered by key: put the entries back in file order (ties keep their order).
+        let entries = reader.entries.enumerated().sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }.map(\.element)
+        let arrayTables = reader.arrayTables.sorted { ($0.line, $0.name, $0.index) < ($1.line, $1.name, $1.index) }
+        return (entries, arrayTables)
+    }
+
+    /// toml++'s description on one line, "Error while parsing X: why" as "syntax error in X: why".
+    private static func reason(_ error: TOMLParseError) -> String {
+        var text = error.description.split(whereSeparator: \.isNewline).joined(separator: " ")
+        let prefix = "Error while parsing "
+        if text.hasPrefix(prefix) { text = "syntax error in " + text.dropFirst(prefix.count) }
+        return text
+    }
+
+    /// Walks TOMLKit's tree into entries.
+    private struct Flattener {
+        let index: TOMLLineIndex
+        var entries: [TOMLEntry] = []
+        var arrayTables: [(name: String, index: Int, line: Int)] = []
+
+        mutating func flatten(_ table: TOMLTable, path: [String]) throws(TOMLSyntaxError) {
+            for (key, value) in table {
+                let keyPath = path + [key]
+                let name = keyPath.joined(separator: ".")
+                if let inner = value.table {
+                    try flatten(inner, path: keyPath)
+                } else if let array = value.array, !array.isEmpty, array.allSatisfy({ $0.table != nil }) {
+                    for (offset, element) in array.enumerated() {
+                        let elementPath = path + ["\(key)[\(offset + 1)]"]
+                        arrayTables.append((name, offset + 1, index.line(of: elementPath.joined(separator: "."))))
+                        try flatten(element.table!, path: elementPath)
+                    }
+                } else {
+                    let line = index.line(of: name)
+                    entries.append(TOMLEntry(key: name, value: try Self.convert(value, key: name, line: line), line: line))
+                }
+            }
+        }
+
+        static func convert(_ value: any TOMLValueConvertible, key: String, line: Int) throws(TOMLSyntaxError) -> TOMLValue {
+            switch value.type {
+            case .string: return .string(value.string ?? "")
+            case .int: return .integer(value.int ?? 0)
+            case .double: return .float(value.double ?? .nan)
+            case .bool: return .boolean(value.bool ?? false)
+            case .date: return .date(value.date?.debugDescription ?? "")
+            case .time: return .date(value.time?.debugDescription ?? "")
+            case .dateTime: return .date(value.dateTime?.debugDescription ?? "")
+            case .array:
+                var values: [TOMLValue] = []
+                for element in value.array! { values.append(try convert(element, key: key, line: line)) }
+                return .array(values)
+            case .table:
+                throw TOMLSyntaxError(line: line, reason: "an array of values cannot hold a table", key: key)
+            }
+        }
+    }
+}
+
+/// The line of every table header and `key =` of a TOML document, by full key (`table.key`, `route[N]`,
+/// `route[N].key`), found by scanning the text: headers and keys are read, values are only skipped (strings,
+/// multi-line strings, arrays spanning lines, inline tables, comments). Keys inside inline tables are not
+/// indexed: ``line(of:)`` gives them the line of the nearest indexed parent (the `key = {` line). Meant for text
+/// TOMLKit has already accepted; on anything else it indexes what it can and never fails.
+public struct TOMLLineIndex: Sendable {
+    private var lines: [String: Int] = [:]
+
+    /// Indexes `text`.
+    public init(_ text: String) {
+        var scanner = Scanner(bytes: Array(text.utf8))
+        scanner.run()
+        lines = scanner.lines
+    }
+
+    /// The 1-based line of `key`, or of its nearest indexed parent (`a.b[2].c` -> `a.b[2]` -> `a.b` -> `a`); 0 if
+    /// none is indexed.
+    public func line(of key: String) -> Int {
+        var key = Substring(key)
+        while true {
+            if let line = lines[String(key)] { return line }
+            if key.hasSuffix("]"), let open = key.lastIndex(of: "[") {
+                key = key[..<open]
+            } else if let dot = key.lastIndex(of: ".") {
+                key = key[..<dot]
+            } else {
+                return 0
+            }
+        }
+    }
+
+    private struct Scanner {
+        let bytes: [UInt8]
+        var index = 0
+        var line = 1
+        var lines: [String: Int] = [:]
+        /// Tables seen of each array of tables (by resolved name, e.g. `route`, `fruit[1].variety`).
+        var arrayCounts: [String: Int] = [:]
+        /// The resolved path of the current table (`route[2]`, `a.b`).
+        var table: [String] = []
+
+        var current: UInt8? { index < bytes.count ? bytes[index] : nil }
+
+        func peek(_ offset: Int) -> UInt8? { index + offset < bytes.count ? bytes[index + offset] : nil }
+
+        mutating func run() {
+            while true {
+                skipTrivia()
+                guard let byte = current else { return }
+                let start = index
+                if byte == UInt8(ascii: "[") {
+                    header()
+                } else {
+                    keyValue()
+                }
+                if index == start { index += 1 }  // never stall on text TOMLKit would refuse
+            }
+        }
+
+        /// Spaces, newlines and comments between statements.
+        mutating func skipTrivia() {
+            while let byte = current {
+                switch byte {
+                case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"): index += 1
+                case UInt8(ascii: "\n"): index += 1; line += 1
+                case UInt8(ascii: "#"): skipComment()
+                default: return
+                }
+            }
+        }
+
+        mutating func skipComment() {
+            while let byte = current, byte != UInt8(ascii: "\n") { index += 1 }
+        }
+
+        mutating func skipSpaces() {
+            while let byte = current, byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") { index += 1 }
+        }
+
+        /// Resolves a path as written to its indexed form: a prefix naming an array of tables means its latest table.
+        func resolve(_ parts: [String]) -> [String] {
+            var resolved: [String] = []
+            for part in parts {
+                resolved.append(part)
+                if let count = arrayCounts[resolved.joined(separator: ".")] { resolved[resolved.count - 1] = "\(part)[\(count)]" }
+            }
+            return resolved
+        }
+
+        /// `[a.b]` or `[[a.b]]`.
+        mutating func header() {
+            index += 1
+            let isArray = current == UInt8(ascii: "[")
+            if isArray { index += 1 }
+            let parts = key()
+            if isArray, !parts.isEmpty {
+                var resolved = resolve(Array(parts.dropLast()))
+                let name = (resolved + [parts.last!]).joined(separator: ".")
+                let count = (arrayCounts[name] ?? 0) + 1
+                arrayCounts[name] = count
+                resolved.append("\(parts.last!)[\(count)]")
+                table = resolved
+            } else {
+                table = resolve(parts)
+            }
+            let name = table.joined(separator: ".")
+            if lines[name] == nil { lines[name] = line }
+            while let byte = current, byte != UInt8(ascii: "\n"), byte != UInt8(ascii: "#") { index += 1 }
+        }
+
+        /// `key = value`: indexes the key, skips the value.
+        mutating func keyValue() {
+            let parts = key()
+            guard !parts.isEmpty else { return }
+            let name = (table + parts).joined(separator: ".")
+            if lines[name] == nil { lines[name] = line }
+            skipSpaces()
+            guard current == UInt8(ascii: "=") else { return }
+            index += 1
+            skipValue()
+        }
+
+        /// A dotted key of bare and quoted parts.
+        mutating func key() -> [String] {
+            var parts: [String] = []
+            while true {
+                skipSpaces()
+                guard let byte = current else { return parts }
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
+                    parts.append(quotedKey(byte))
+                } else {
+                    let start = index
+                    while let next = current, Self.isBare(next) { index += 1 }
+                    guard index > start else { return parts }
+                    parts.append(String(decoding: bytes[start..<index], as: UTF8.self))
+                }
+                skipSpaces()
+                guard current == UInt8(ascii: ".") else { return parts }
+                index += 1
+            }
+        }
+
+        static func isBare(_ byte: UInt8) -> Bool {
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+        }
+
+        /// A quoted key on one line; basic-string escapes decoded.
+        mutating func quotedKey(_ quote: UInt8) -> String {
+            index += 1
+            var out: [UInt8] = []
+            while let byte = current, byte != UInt8(ascii: "\n") {
+                index += 1
+                if byte == quote { break }
+                guard quote == UInt8(ascii: "\""), byte == UInt8(ascii: "\\"), let escape = current else { out.append(byte); continue }
+                index += 1
+                switch escape {
+                case UInt8(ascii: "n"): out.append(UInt8(ascii: "\n"))
+                case UInt8(ascii: "t"): out.append(UInt8(ascii: "\t"))
+                case UInt8(ascii: "r"): out.append(UInt8(ascii: "\r"))
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "u"), UInt8(ascii: "U"):
+                    let count = escape == UInt8(ascii: "u") ? 4 : 8
+                    guard index + count <= bytes.count,
+                          let code = UInt32(String(decoding: bytes[index..<(index + count)], as: UTF8.self), radix: 16),
+                          let scalar = Unicode.Scalar(code) else { continue }
+                    index += count
+                    out.append(contentsOf: Array(String(Character(scalar)).utf8))
+                default: out.append(escape)
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+
+        /// A value: to the end of its last line (arrays and inline tables may span lines; strings may be multi-line).
+        mutating func skipValue() {
+            var depth = 0
+            while let byte = current {
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                    skipString(byte)
+                case UInt8(ascii: "["), UInt8(ascii: "{"):
+                    depth += 1; index += 1
+                case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                    depth = max(depth - 1, 0); index += 1
+                case UInt8(ascii: "#"):
+                    skipComment()
+                case UInt8(ascii: "\n"):
+                    if depth == 0 { return }
+                    index += 1; line += 1
+                default:
+                    index += 1
+                }
+            }
+        }
+
+        /// A string value, one-line or multi-line (`"""`, `'''`), counting the newlines inside.
+        mutating func skipString(_ quote: UInt8) {
+            let multiLine = peek(1) == quote && peek(2) == quote
+            index += multiLine ? 3 : 1
+            while let byte = current {
+                if quote == UInt8(ascii: "\""), byte == UInt8(ascii: "\\") {
+                    if peek(1) == UInt8(ascii: "\n") { line += 1 }
+                    index += 2
+                    continue
+                }
+                if byte == UInt8(ascii: "\n") {
+                    guard multiLine else { return }
+                    line += 1
+                }
+                if byte == quote {
+                    if !multiLine { index += 1; return }
+                    if peek(1) == quote && peek(2) == quote {
+                        index += 3
+                        // Up to two more quotes belong to the string (`""""a""""`).
+                        while current == quote { index += 1 }
+                        return
+                    }
+                }
+                index += 1
+            }
+        }
+    }
+}
