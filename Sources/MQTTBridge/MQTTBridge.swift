@@ -120,6 +120,7 @@ public final class MQTTBridge: Sendable {
         core.withLockedValue { core in
             let (changed, new) = core.states.apply(event)
             for key in new { publishDiscovery(&core, stream: key) }
+            for (stream, device) in core.states.expire(keepingDown: Self.downStreamsKept) { forget(&core, stream: stream, device: device) }
             switch event.type {
             case .prediction, .subscriberGap, .state:
                 break
@@ -143,6 +144,16 @@ public final class MQTTBridge: Sendable {
         core.withLockedValue { core in
             for key in core.states.apply(diagnostics: diagnostics) { publishState(&core, stream: key) }
         }
+    }
+
+    /// Streams that are down whose topics stay (the most recently down); older ones are cleared.
+    public static let downStreamsKept = 64
+
+    /// Clears a forgotten stream's retained topics: discovery configs, availability, state.
+    private func forget(_ core: inout Core, stream: String, device: String) {
+        var topicsToClear = [topics.availabilityTopic(stream), topics.stateTopic(stream)]
+        if let discovery { topicsToClear += discovery.messages(stream: stream, device: device).map(\.topic) }
+        for topic in topicsToClear { core.outbox.forgetRetained(topic) }
     }
 
     private func publishDiscovery(_ core: inout Core, stream: String) {

@@ -65,6 +65,15 @@ public struct MQTTOutbox: Sendable {
         markDirty(message.topic)
     }
 
+    /// Stops keeping `topic` and queues one empty retained message for it, which deletes it at the broker (and a
+    /// Home Assistant discovery config with it). Retained topics are never dropped otherwise.
+    public mutating func forgetRetained(_ topic: String) {
+        guard retained.removeValue(forKey: topic) != nil else { return }
+        retainedOrder.removeAll { $0 == topic }
+        if dirtySet.remove(topic) != nil { dirty.removeAll { $0 == topic } }
+        enqueue(MQTTMessage(topic: topic, payload: [], qos: 1, retain: true))
+    }
+
     /// The current payload of a retained topic.
     public func retainedMessage(_ topic: String) -> MQTTMessage? { retained[topic] }
 

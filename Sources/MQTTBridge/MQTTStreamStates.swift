@@ -8,7 +8,9 @@ import Foundation
 /// time of its event), "last_fall_confidence", "calibration" (`{"head","baseline","created"}` or null), "model",
 /// "rate_hz", "latency_p50_ms", "latency_p99_ms"}`; keys sorted. Latencies are the daemon's frame-to-event
 /// percentiles from its heartbeat (the daemon measures them over all streams). A stream that goes down stays,
-/// with `"up": false` (its Home Assistant entities become unavailable, their history stays).
+/// with `"up": false` (its Home Assistant entities become unavailable, their history stays), until more than
+/// ``expire(keepingDown:)``'s limit of streams are down: the oldest-down are then forgotten (stream keys carry the
+/// transmitter's address, and phones that randomise theirs would otherwise add streams forever).
 public struct MQTTStreamStates: Sendable {
     /// One stream's state.
     public struct Entry: Sendable, Equatable {
@@ -28,6 +30,8 @@ public struct MQTTStreamStates: Sendable {
 
     /// The streams seen, by key.
     public private(set) var entries: [String: Entry] = [:]
+    /// The keys of the streams that are down, the longest-down first.
+    public private(set) var downOrder: [String] = []
     /// The daemon's latest frame-to-event latency percentiles (from `daemon.heartbeat`), milliseconds.
     public private(set) var latencyP50: Double?
     /// Same, 99th percentile.
@@ -66,9 +70,11 @@ public struct MQTTStreamStates: Sendable {
             entry.confidence = nil
             entry.up = true
             entries[key] = entry
+            downOrder.removeAll { $0 == key }
             return ([key], isNew ? [key] : [])
         case .streamDown:
             guard entries[key] != nil else { return ([], []) }
+            if entries[key]?.up == true { downOrder.append(key) }
             entries[key]?.up = false
             entries[key]?.state.activity = nil
             entries[key]?.state.activitySince = nil
@@ -92,6 +98,15 @@ public struct MQTTStreamStates: Sendable {
             return ([], [])
         }
         return ([key], [])
+    }
+
+    /// Forgets the longest-down streams beyond the `limit` most recently down; returns them (key and device, for
+    /// clearing their topics).
+    public mutating func expire(keepingDown limit: Int) -> [(stream: String, device: String)] {
+        guard downOrder.count > limit else { return [] }
+        let gone = downOrder.prefix(downOrder.count - max(0, limit))
+        downOrder.removeFirst(gone.count)
+        return gone.compactMap { key in entries.removeValue(forKey: key).map { (key, $0.state.device) } }
     }
 
     /// Sets the streams' diagnostics; returns the keys whose state changed.

@@ -66,4 +66,19 @@ import Testing
         #expect(outbox.pendingRetained == 1)
         #expect(drain(&outbox) == ["x"])
     }
+
+    @Test func aForgottenRetainedTopicIsClearedOnceAndNeverResent() {
+        var outbox = MQTTOutbox(capacity: 8)
+        outbox.setRetained(MQTTMessage(topic: "ha/sensor/x/config", text: "{}", qos: 1, retain: true))
+        outbox.setRetained(MQTTMessage(topic: "csihar/x/state", text: "{}", qos: 1, retain: true))
+        while outbox.next() != nil {}
+        outbox.forgetRetained("ha/sensor/x/config")
+        outbox.forgetRetained("unknown/topic")                     // never kept: nothing to clear
+        let clear = outbox.next()
+        #expect(clear?.topic == "ha/sensor/x/config" && clear?.payload.isEmpty == true && clear?.retain == true && clear?.qos == 1)
+        #expect(outbox.next() == nil)
+        outbox.connected()                                         // a reconnection resends what is kept, only
+        #expect(outbox.next()?.topic == "csihar/x/state" && outbox.next() == nil)
+        #expect(outbox.retainedMessage("ha/sensor/x/config") == nil)
+    }
 }

@@ -49,6 +49,21 @@ import Testing
         #expect(states.entries[Self.key]?.state.activity == "sit down")
     }
 
+    @Test func streamsLongDownAreForgottenBeyondTheLimit() {
+        var states = MQTTStreamStates()
+        for index in 0..<70 {
+            _ = states.apply(event(.streamUp(source: "pcap:wlan0", device: "nexmon"), stream: "s\(index)"))
+        }
+        for index in 0..<70 { _ = states.apply(event(.streamDown(reason: "source-lost"), stream: "s\(index)")) }
+        _ = states.apply(event(.streamDown(reason: "source-lost"), stream: "s3"))            // a second down: no effect
+        _ = states.apply(event(.streamUp(source: "pcap:wlan0", device: "nexmon"), stream: "s1"))  // back up: kept
+        let gone = states.expire(keepingDown: 64)
+        #expect(gone.map(\.stream) == ["s0", "s2", "s3", "s4", "s5"], "the longest-down first, never an up stream")
+        #expect(gone.allSatisfy { $0.device == "nexmon" })
+        #expect(states.entries.count == 65 && states.entries["s1"]?.up == true && states.entries["s0"] == nil)
+        #expect(states.downOrder.count == 64 && states.expire(keepingDown: 64).isEmpty)
+    }
+
     @Test func bridgeQueuesEventsWithTheirQoSWithoutABroker() throws {
         var settings = MQTTSettings()
         settings.url = MQTTURL(tls: false, host: "127.0.0.1", port: 1)
