@@ -92,7 +92,7 @@ struct PlotCommand: AsyncParsableCommand {
         process.arguments = ["--format", "png", "--background-color", "white", "--output", png, svg]
         let errors = Pipe()
         process.standardError = errors
-        do { try process.run() } catch { throw Failure("cannot run \(converter): \(error)") }
+        do { try process.run() } catch { throw Failure("cannot run \(converter): \((error as NSError).localizedDescription)") }
         let message = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
