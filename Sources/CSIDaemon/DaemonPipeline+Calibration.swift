@@ -164,8 +164,7 @@ extension DaemonPipeline {
     static func reply(_ fields: [String: Any]) -> String {
         var object = fields
         object["type"] = "calibration"
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
-            .map { String(decoding: $0, as: UTF8.self) } ?? "{\"type\":\"calibration\"}"
+        return (try? JSONLine.string(object)) ?? "{\"type\":\"calibration\"}"
     }
 
     /// A `{"type":"error","message":...}` line.

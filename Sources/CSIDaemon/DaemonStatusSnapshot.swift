@@ -79,7 +79,6 @@ public struct DaemonStatusSnapshot: Sendable {
              "calibration": stream.calibration?.jsonObject ?? NSNull(),
              "model": stream.model ?? NSNull(), "route": stream.route ?? NSNull()]
         }
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
-            .map { String(decoding: $0, as: UTF8.self) } ?? "{\"type\":\"status\"}"
+        return (try? JSONLine.string(object)) ?? "{\"type\":\"status\"}"
     }
 }

@@ -56,7 +56,7 @@ enum SubscriberRequest: Equatable {
 
     /// An `{"type":"error","message":...}` reply line.
     static func errorLine(_ message: String) -> [UInt8] {
-        let data = (try? JSONSerialization.data(withJSONObject: ["type": "error", "message": message], options: [.sortedKeys])) ?? Data()
+        let data = (try? JSONLine.data(["type": "error", "message": message])) ?? Data()
         return Array(data) + [UInt8(ascii: "\n")]
     }
 }

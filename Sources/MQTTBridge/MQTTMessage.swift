@@ -1,3 +1,4 @@
+import CSIEvents
 import Foundation
 
 /// One message to publish.
@@ -27,10 +28,9 @@ public struct MQTTMessage: Sendable, Hashable {
     /// The payload as text (tests, logs).
     public var text: String { String(decoding: payload, as: UTF8.self) }
 
-    /// The JSON text of `object` (JSONSerialization types) with sorted keys and `/` unescaped: the same encoding
-    /// as csihard's `status` reply and the CLI's `--json` output.
+    /// The JSON text of `object` (JSONSerialization types) in the one generic encoding (``JSONLine``), as
+    /// csihard's `status` reply and the CLI's `--json` output.
     public static func json(_ object: [String: Any]) -> [UInt8] {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return Array(data)
+        Array((try? JSONLine.data(object)) ?? Data("{}".utf8))
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSIEvents
 import Foundation
 
 extension CalibrateCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CSIDaemon
+import CSIEvents
 import CSIFeatures
 import CSIInference
 import Foundation

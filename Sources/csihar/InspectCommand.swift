@@ -1,5 +1,6 @@
 import ArgumentParser
 import CSICapture
+import CSIEvents
 import Foundation
 
 /// `csihar inspect`: summarise a capture file (frames, duration, rate, antennas, bandwidth, gaps, errors per kind).

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSIEvents
 import Foundation
 
 /// `csihar subscribe`: prints csihard's events, pretty or raw NDJSON.
