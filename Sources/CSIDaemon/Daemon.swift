@@ -108,7 +108,7 @@ public enum Daemon {
             }
             let discovery = initial.mqtt.discovery ? ", Home Assistant discovery under \(initial.mqtt.discoveryPrefix)/" : ""
             logger.info("mqtt: publishing to \(url) as \(bridge.topics.clientID): events on \(initial.mqtt.topicPrefix)/<stream>/event\(discovery)")
-            mqtt = MQTTService(bridge: bridge, hub: hub, status: { runner.statusJSON }, logger: logger)
+            mqtt = MQTTService(bridge: bridge, hub: hub, status: { runner.statusSnapshot }, logger: logger)
         }
 
         // The Prometheus endpoint: listening before anything else starts, so that an address in use stops startup

@@ -48,6 +48,7 @@ public final class DaemonRunner: @unchecked Sendable {
         var calibrationRequests: [(request: CalibrationRequest, reply: @Sendable (String) -> Void)] = []
         var lastLoop = 0.0
         var status = "{\"type\":\"status\"}"
+        var snapshot = DaemonStatusSnapshot()
         var statusLine = "starting"
         var finished = false
         var started = false
@@ -188,6 +189,8 @@ public final class DaemonRunner: @unchecked Sendable {
 
     /// The latest status (JSON object text, refreshed every 0.5 s).
     public var statusJSON: String { shared.withLockedValue { $0.status } }
+    /// The figures of that reply (refreshed every 0.5 s).
+    public var statusSnapshot: DaemonStatusSnapshot { shared.withLockedValue { $0.snapshot } }
 
     private func run() {
         runStarted = Self.monotonic()
@@ -364,6 +367,7 @@ public final class DaemonRunner: @unchecked Sendable {
             + "model \(Self.modelNames(pipeline.router))"
         shared.withLockedValue {
             $0.status = text
+            $0.snapshot = snapshot
             $0.statusLine = line
         }
         if runStarted != nil { statusObserver?(snapshot) }

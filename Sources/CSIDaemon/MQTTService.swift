@@ -6,14 +6,14 @@ import ServiceLifecycle
 
 /// Feeds the ``MQTTBridge`` from the ``EventHub``: one more consumer of the daemon's events, next to the
 /// socket's subscribers (data flows one way: it never calls into the pipeline). At each heartbeat it also hands
-/// the bridge every stream's rate, model and calibration from the daemon's latest `status` (the text the runner
-/// refreshes every 0.5 s for the socket's `status` replies). On shutdown, after the pipeline has stopped, it
+/// the bridge every stream's rate, model and calibration from the daemon's latest status snapshot (refreshed by
+/// the runner every 0.5 s). On shutdown, after the pipeline has stopped, it
 /// forwards what the hub still holds, publishes `offline` and disconnects.
 struct MQTTService: Service {
     let bridge: MQTTBridge
     let hub: EventHub
-    /// The runner's latest `status` JSON.
-    let status: @Sendable () -> String
+    /// The runner's latest status snapshot.
+    let status: @Sendable () -> DaemonStatusSnapshot
     let logger: Logger
 
     func run() async {
@@ -23,7 +23,7 @@ struct MQTTService: Service {
             for await event in subscription.events {
                 bridge.handle(event)
                 if event.type == .daemonHeartbeat {
-                    bridge.update(diagnostics: Self.diagnostics(status: status()))
+                    bridge.update(diagnostics: Self.diagnostics(status().streams))
                     let dropped = hub.takeDrops(for: subscription.id)
                     if dropped > 0 { logger.warning("mqtt: \(dropped) events dropped before the bridge (it fell behind)") }
                 }
@@ -47,20 +47,15 @@ struct MQTTService: Service {
         logger.info("mqtt: stopped: \(summary)")
     }
 
-    /// Per-stream diagnostics from a `status` reply's `streams` (rate, model, calibration summary).
-    static func diagnostics(status text: String) -> [String: MQTTStreamDiagnostics] {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
-              let streams = object["streams"] as? [[String: Any]] else { return [:] }
+    /// Per-stream diagnostics (rate, model, calibration summary) from the streams of a status snapshot.
+    static func diagnostics(_ streams: [StreamSnapshot]) -> [String: MQTTStreamDiagnostics] {
         var result: [String: MQTTStreamDiagnostics] = [:]
         for stream in streams {
-            guard let key = stream["stream"] as? String else { continue }
-            var calibration: MQTTStreamDiagnostics.Calibration?
-            if let summary = stream["calibration"] as? [String: Any] {
-                calibration = .init(head: summary["head"] as? Bool ?? false, baseline: summary["baseline"] as? Bool ?? false,
-                                    created: summary["created"] as? String ?? "")
+            let calibration = stream.calibration.map {
+                MQTTStreamDiagnostics.Calibration(head: $0.head, baseline: $0.baseline, created: $0.created)
             }
-            result[key] = MQTTStreamDiagnostics(rateHz: (stream["frames_per_second"] as? NSNumber)?.doubleValue ?? 0,
-                                                model: stream["model"] as? String, calibration: calibration)
+            result[stream.key] = MQTTStreamDiagnostics(rateHz: stream.framesPerSecond, model: stream.model,
+                                                       calibration: calibration)
         }
         return result
     }

@@ -67,14 +67,19 @@ import Testing
     }
 
     @Test func statusStreamsBecomeDiagnostics() {
-        let status = """
-            {"type":"status","streams":[{"stream":"a|b","frames_per_second":998.5,"model":"m (gru, x)","calibration":{"head":true,"baseline":false,"created":"2026-01-01T00:00:00Z"}},
-            {"stream":"c|d","frames_per_second":0,"model":null,"calibration":null}]}
-            """
-        let diagnostics = MQTTService.diagnostics(status: status)
+        func stream(_ key: String, rate: Double, model: String?, calibration: StreamSnapshot.Calibration?) -> StreamSnapshot {
+            StreamSnapshot(key: key, source: "pcap:wlan0", device: "nexmon", frames: 10, windows: 1, lostFrames: 0,
+                           framesPerSecond: rate, windowsPerSecond: 5, activity: nil, silentSeconds: 0,
+                           calibration: calibration, model: model, route: nil)
+        }
+        let diagnostics = MQTTService.diagnostics([
+            stream("a|b", rate: 998.5, model: "m (gru, x)",
+                   calibration: .init(head: true, baseline: false, created: "2026-01-01T00:00:00Z")),
+            stream("c|d", rate: 0, model: nil, calibration: nil),
+        ])
         #expect(diagnostics["a|b"] == MQTTStreamDiagnostics(rateHz: 998.5, model: "m (gru, x)",
                                                             calibration: .init(head: true, baseline: false, created: "2026-01-01T00:00:00Z")))
         #expect(diagnostics["c|d"] == MQTTStreamDiagnostics(rateHz: 0))
-        #expect(MQTTService.diagnostics(status: "{\"type\":\"status\"}").isEmpty)
+        #expect(diagnostics.count == 2 && MQTTService.diagnostics([]).isEmpty)
     }
 }
