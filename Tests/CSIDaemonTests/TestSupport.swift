@@ -3,6 +3,7 @@ import CSIDaemon
 import CSIFeatures
 import Foundation
 import NIOConcurrencyHelpers
+import Testing
 
 /// A frame on the Intel 20 MHz grid whose antenna `loud` is 20 dB above the others, from transmitter `mac`.
 func syntheticFrame(time: Double, loud: Int, mac: UInt8 = 1, jitter: Float = 0) -> CSIFrame {
@@ -173,4 +174,15 @@ func runProcess(_ executable: URL, _ arguments: [String], in directory: String? 
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// Parses `text` as `bad.toml` and expects it refused with a one-line message starting with `message`.
+func expectConfigRejected(_ text: String, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    do {
+        _ = try DaemonConfigFile.parse(text, path: "bad.toml")
+        Issue.record("accepted \(text.debugDescription)", sourceLocation: sourceLocation)
+    } catch {
+        #expect(error.description.hasPrefix(message), "got: \(error.description)", sourceLocation: sourceLocation)
+        #expect(!error.description.contains("\n"), "one line: \(error.description)", sourceLocation: sourceLocation)
+    }
 }
