@@ -213,6 +213,8 @@ public final class DaemonMetrics: Sendable {
             Self.count(&state, "csihar_stream_frames_total", labels, stream.frames, factory)
             Self.count(&state, "csihar_stream_windows_total", labels, stream.windows, factory)
             Self.count(&state, "csihar_stream_lost_frames_total", labels, stream.lostFrames, factory)
+            Self.count(&state, "csihar_stream_falls_rejected_total", labels, stream.fallsRejected, factory)
+            Self.count(&state, "csihar_stream_falls_suppressed_total", labels, stream.fallsSuppressed, factory)
         }
     }
 

@@ -108,7 +108,7 @@ extension DaemonPipeline {
             if restartSmoother {
                 stream.smoother.finish(time: stream.lastCaptureTime) { publish(time: $0, stream: stream.key, payload: $1) }
             }
-            stream.smoother = EventSmoother(config: smoother)
+            stream.replaceSmoother(EventSmoother(config: smoother))
         }
     }
 

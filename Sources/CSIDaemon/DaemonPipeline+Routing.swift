@@ -68,7 +68,7 @@ extension DaemonPipeline {
         stream.lane = lane
         let features = FeaturePipeline(config: lane.featureConfig(hopSeconds: config.hopSeconds))
         stream.features = features
-        stream.smoother = EventSmoother(config: smootherConfig(for: lane, idleMotionEnergy: nil))
+        stream.replaceSmoother(EventSmoother(config: smootherConfig(for: lane, idleMotionEnergy: nil)))
         if let streaming = lane.streaming {
             let slot = streaming.openStream()
             stream.slot = slot

@@ -22,8 +22,21 @@ extension DaemonPipeline {
         var lane: ClassifierLane?
         /// Measurements -> windows (nil until routed to a model).
         var features: FeaturePipeline?
-        /// Probabilities -> events.
+        /// Probabilities -> events. Replace it with ``replaceSmoother(_:)`` (its fall counters carry on).
         var smoother: EventSmoother
+        /// Falls dropped by the smoothers this stream had before the current one (model reload, calibration).
+        var earlierFallsRejected = 0, earlierFallsSuppressed = 0
+        /// Pending falls dropped because a recovery followed them, since the stream came up.
+        var fallsRejected: Int { earlierFallsRejected + smoother.fallsRejected }
+        /// Falls not reported because the person was already down, since the stream came up.
+        var fallsSuppressed: Int { earlierFallsSuppressed + smoother.fallsSuppressed }
+
+        /// Installs a new smoother, keeping the old one's fall counts.
+        func replaceSmoother(_ new: EventSmoother) {
+            earlierFallsRejected += smoother.fallsRejected
+            earlierFallsSuppressed += smoother.fallsSuppressed
+            smoother = new
+        }
         /// Monotonic time of the last frame, and capture time of the last frame.
         var lastSeen: Double, lastCaptureTime: Double
         /// Frames and windows since it came up.

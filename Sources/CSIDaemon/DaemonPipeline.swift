@@ -96,7 +96,7 @@ public final class DaemonPipeline {
         return streams.values.sorted { $0.key < $1.key }.map { stream in
             let age = max(1e-9, now - stream.mark.time)
             defer { stream.mark = (now, stream.frames, stream.windows) }
-            return StreamSnapshot(key: stream.key, source: stream.source, device: stream.device,
+            var snapshot = StreamSnapshot(key: stream.key, source: stream.source, device: stream.device,
                                   frames: stream.frames, windows: stream.windows,
                                   lostFrames: stream.lostFrames,
                                   framesPerSecond: Double(stream.frames - stream.mark.frames) / age,
@@ -107,6 +107,9 @@ public final class DaemonPipeline {
                                       StreamSnapshot.Calibration(head: $0.head != nil, baseline: $0.baseline != nil, created: $0.created)
                                   },
                                   model: stream.lane?.classifier.name, route: stream.routeState)
+            snapshot.fallsRejected = stream.fallsRejected
+            snapshot.fallsSuppressed = stream.fallsSuppressed
+            return snapshot
         }
     }
 

@@ -74,6 +74,7 @@ public struct DaemonStatusSnapshot: Sendable {
         object["streams"] = streams.map { stream -> [String: Any] in
             ["stream": stream.key, "source": stream.source, "frames": stream.frames, "windows": stream.windows,
              "lost_frames": stream.lostFrames,
+             "falls_rejected": stream.fallsRejected, "falls_suppressed": stream.fallsSuppressed,
              "frames_per_second": stream.framesPerSecond, "windows_per_second": stream.windowsPerSecond,
              "activity": stream.activity ?? NSNull(), "silent_seconds": stream.silentSeconds,
              "calibration": stream.calibration?.jsonObject ?? NSNull(),

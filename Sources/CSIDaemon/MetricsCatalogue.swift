@@ -71,6 +71,10 @@ public enum MetricsCatalogue {
               help: "Windows of a stream since it came up."),
         .init(name: "csihar_stream_lost_frames_total", type: "counter", labels: ["stream"],
               help: "Frames missing by a stream's sequence numbers since it came up (lost before capture)."),
+        .init(name: "csihar_stream_falls_rejected_total", type: "counter", labels: ["stream"],
+              help: "Falls a stream's smoother dropped because a recovery followed them, since it came up."),
+        .init(name: "csihar_stream_falls_suppressed_total", type: "counter", labels: ["stream"],
+              help: "Falls a stream's smoother did not report because the person was already down, since it came up."),
         .init(name: "csihar_stream_silent_seconds", type: "gauge", labels: ["stream"],
               help: "Seconds since a stream's last frame."),
         // MQTT bridge

@@ -25,6 +25,9 @@ public struct StreamSnapshot: Sendable {
     /// The rule that chose the model (`route[N]`, `model.path`), or why there is none (`no-model`,
     /// `rate-too-low`); nil while its rate is being measured or without any model.
     public var route: String?
+    /// Falls the smoother dropped since the stream came up: a recovery followed them (`rejected`), or the person was
+    /// already down (`suppressed`, smoother.fall_already_down_labels).
+    public var fallsRejected = 0, fallsSuppressed = 0
 
     /// What `status` shows of a stream's calibration.
     public struct Calibration: Sendable, Equatable {

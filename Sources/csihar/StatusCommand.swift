@@ -58,7 +58,8 @@ struct StatusCommand: ParsableCommand {
             lines.append("  \(stream["stream"] ?? "?")  \(number("frames_per_second", stream)) frames/s  "
                          + "\(number("windows_per_second", stream)) windows/s  lost \(stream["lost_frames"] ?? 0) frames  activity \(stream["activity"] as? String ?? "idle")  "
                          + "silent \(number("silent_seconds", stream)) s  \(calibration(stream["calibration"]))")
-            lines.append("    model \(stream["model"] as? String ?? "none") (\(stream["route"] as? String ?? "routing"))")
+            lines.append("    model \(stream["model"] as? String ?? "none") (\(stream["route"] as? String ?? "routing"))  "
+                         + "falls dropped: \(stream["falls_rejected"] ?? 0) recovered, \(stream["falls_suppressed"] ?? 0) already down")
         }
         return lines.joined(separator: "\n")
     }

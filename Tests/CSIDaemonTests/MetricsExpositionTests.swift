@@ -34,6 +34,8 @@ import Testing
                                            frames: streamFrames ?? frames, windows: windows, lostFrames: 1,
                                            framesPerSecond: rate, windowsPerSecond: 10, activity: nil, silentSeconds: 0.25,
                                            calibration: nil, model: model, route: route)]
+        snapshot.streams[0].fallsRejected = 1
+        snapshot.streams[0].fallsSuppressed = 2
         snapshot.elapsedSeconds = 10
         snapshot.busySeconds = 2.5
         return snapshot
@@ -66,6 +68,8 @@ import Testing
             "csihar_stream_rate_hz{stream=\"\(Self.stream)\"} 250.0",
             "csihar_stream_frames_total{stream=\"\(Self.stream)\"} 1000",
             "csihar_stream_lost_frames_total{stream=\"\(Self.stream)\"} 1",
+            "csihar_stream_falls_rejected_total{stream=\"\(Self.stream)\"} 1",
+            "csihar_stream_falls_suppressed_total{stream=\"\(Self.stream)\"} 2",
             "csihar_streams 1.0",
             "csihar_model_info{model=\"gru-a (gru, a.safetensors)\"} 1.0",
             "csihar_build_info{version=\"9.9.9\"} 1.0",
