@@ -72,7 +72,7 @@ public final class DaemonMetrics: Sendable {
         self.stallSeconds = stallSeconds
         mqttCounters = mqtt
         startTime = Date().timeIntervalSince1970
-        startMonotonic = DaemonRunner.monotonic()
+        startMonotonic = MonotonicClock.now()
         latency = CoreMetrics.Timer(label: "csihar_event_latency_seconds", dimensions: [], factory: factory)
         state.withLockedValue { state in
             Self.set(&state, "csihar_build_info", [("version", version)], 1, factory)
@@ -122,7 +122,7 @@ public final class DaemonMetrics: Sendable {
     /// figures first, then the registry, tidied by ``PrometheusExposition/arrange(_:help:)``.
     public func exposition() -> String {
         let stall = stallSeconds(), mqtt = mqttCounters(), factory = self.factory
-        let uptime = DaemonRunner.monotonic() - startMonotonic
+        let uptime = MonotonicClock.now() - startMonotonic
         state.withLockedValue { state in
             Self.set(&state, "csihar_uptime_seconds", [], uptime, factory)
             Self.set(&state, "csihar_pipeline_stall_seconds", [], stall, factory)

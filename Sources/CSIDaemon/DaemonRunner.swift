@@ -56,9 +56,6 @@ public final class DaemonRunner: @unchecked Sendable {
     private let shared = NIOLockedValueBox(Shared())
     private let done = DispatchSemaphore(value: 0)
 
-    /// Monotonic seconds.
-    public static func monotonic() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-
     /// Opens the sources (a replay file that cannot be opened throws, naming it; live sources retry later).
     public convenience init(options: Options, classifier: (any WindowClassifier)?, hub: EventHub,
                             log: @escaping @Sendable (String) -> Void = { _ in }) throws {
@@ -105,13 +102,13 @@ public final class DaemonRunner: @unchecked Sendable {
         self.warn = warn ?? log
         self.sources = sources
         pipeline = DaemonPipeline(config: options.pipeline, router: router,
-                                  monotonic: Self.monotonic, wallClock: { Date().timeIntervalSince1970 },
+                                  monotonic: MonotonicClock.now, wallClock: { Date().timeIntervalSince1970 },
                                   emit: { [hub] event in hub.publish(event) })
         pipeline.wantsPredictions = { [hub] in hub.wants(.prediction) }
         pipeline.log = log
         pipeline.warn = self.warn
         pipeline.calibrationStore = options.stateDirectory.map { CalibrationStore(stateDirectory: $0) }
-        shared.withLockedValue { $0.lastLoop = Self.monotonic() }
+        shared.withLockedValue { $0.lastLoop = MonotonicClock.now() }
         publishStatus()   // a complete status even before the pipeline thread starts (wait_for_subscriber)
     }
 
@@ -119,7 +116,7 @@ public final class DaemonRunner: @unchecked Sendable {
     public func start() {
         let first = shared.withLockedValue { state in
             let first = !state.started && !state.stop
-            if first { state.started = true; state.lastLoop = Self.monotonic() }
+            if first { state.started = true; state.lastLoop = MonotonicClock.now() }
             return first
         }
         guard first else { return }
@@ -172,7 +169,7 @@ public final class DaemonRunner: @unchecked Sendable {
     /// 0 before the thread starts (e.g. while waiting for the first subscriber).
     public var heartbeatAge: Double {
         let (started, lastLoop) = shared.withLockedValue { ($0.started, $0.lastLoop) }
-        return started ? Self.monotonic() - lastLoop : 0
+        return started ? MonotonicClock.now() - lastLoop : 0
     }
 
     /// True once ``stop(timeout:)`` was called.
@@ -193,9 +190,9 @@ public final class DaemonRunner: @unchecked Sendable {
     public var statusSnapshot: DaemonStatusSnapshot { shared.withLockedValue { $0.snapshot } }
 
     private func run() {
-        runStarted = Self.monotonic()
-        var nextMaintenance = Self.monotonic() + 0.5
-        var nextHeartbeat = Self.monotonic() + options.heartbeatSeconds
+        runStarted = MonotonicClock.now()
+        var nextMaintenance = MonotonicClock.now() + 0.5
+        var nextHeartbeat = MonotonicClock.now() + options.heartbeatSeconds
         var active = sources
         publishStatus()
         while true {
@@ -204,7 +201,7 @@ public final class DaemonRunner: @unchecked Sendable {
                     state.pendingReload = nil
                     if !state.calibrationRequests.isEmpty { state.calibrationRequests.removeAll() }
                 }
-                state.lastLoop = Self.monotonic()
+                state.lastLoop = MonotonicClock.now()
                 return (state.stop, state.pendingReload, state.calibrationRequests)
             }
             if stop { break }
@@ -217,7 +214,7 @@ public final class DaemonRunner: @unchecked Sendable {
                 pipeline.calibrate(item.request, reply: item.reply)
             }
             if !requests.isEmpty { publishStatus() }
-            let now = Self.monotonic()
+            let now = MonotonicClock.now()
             var wait = 0.005
             var progressed = false
             var index = 0
@@ -273,9 +270,9 @@ public final class DaemonRunner: @unchecked Sendable {
             }
             if active.isEmpty && options.exitWhenDone { break }
             if !progressed {
-                let before = Self.monotonic()
+                let before = MonotonicClock.now()
                 Thread.sleep(forTimeInterval: max(0.0005, min(wait, 0.005)))
-                idleSeconds += Self.monotonic() - before
+                idleSeconds += MonotonicClock.now() - before
             }
         }
         for source in active {
@@ -340,7 +337,7 @@ public final class DaemonRunner: @unchecked Sendable {
         snapshot.sources = sources.map { DaemonStatusSnapshot.Source(name: $0.name, counters: $0.counters) }
         snapshot.streams = pipeline.streamSnapshots()
         if let runStarted {
-            snapshot.elapsedSeconds = max(0, Self.monotonic() - runStarted)
+            snapshot.elapsedSeconds = max(0, MonotonicClock.now() - runStarted)
             snapshot.busySeconds = max(0, snapshot.elapsedSeconds - idleSeconds)
         }
         if statusObserver != nil {
@@ -355,7 +352,7 @@ public final class DaemonRunner: @unchecked Sendable {
         let counters = snapshot.counters
         pipeline.framesDropped = snapshot.sourceTotals.framesDropped
         let text = snapshot.jsonText
-        let now = Self.monotonic()
+        let now = MonotonicClock.now()
         var rates = ""
         if let previous = previousStatus, now - previous.time > 0.1 {
             let seconds = now - previous.time

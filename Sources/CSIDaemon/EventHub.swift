@@ -102,7 +102,7 @@ public final class EventHub: Sendable {
             let snapshot = Event(seq: state.lastSeq, time: state.lastTime, wallTime: Date().timeIntervalSince1970,
                                  stream: nil, payload: .state(streams: state.streams.keys.sorted().map { state.streams[$0]! }))
             continuation.yield(allocator.buffer(bytes: state.encoder.encode(snapshot)))
-            state.subscribers[id] = Subscriber(filter: filter, continuation: continuation, connectedAt: DaemonRunner.monotonic())
+            state.subscribers[id] = Subscriber(filter: filter, continuation: continuation, connectedAt: MonotonicClock.now())
             Self.count(filter, into: &state.wanted, delta: 1)
             return id
         }
@@ -141,7 +141,7 @@ public final class EventHub: Sendable {
     /// True when a subscriber is ready for events: it has set its filter, or has been connected for `grace`
     /// seconds without sending one (it takes the default). Used by `wait_for_subscriber`.
     public func hasReadySubscriber(grace: Double) -> Bool {
-        let now = DaemonRunner.monotonic()
+        let now = MonotonicClock.now()
         return state.withLockedValue { state in
             state.subscribers.values.contains { $0.configured || now - $0.connectedAt >= grace }
         }

@@ -1,4 +1,5 @@
 import CSICapture
+import CSIEvents
 import Foundation
 import NIOConcurrencyHelpers
 
@@ -328,7 +329,7 @@ final class LiveSource: FrameSource {
     func takeProblems() -> [SourceProblem] {
         let dropped = counters.framesDropped
         if dropped > droppedReported {
-            let now = DaemonRunner.monotonic()
+            let now = MonotonicClock.now()
             if now - lastShedReport >= 5 {
                 problems.add(SourceProblem(kind: "load-shed",
                                            message: "pipeline behind: \(dropped - droppedReported) frames dropped (oldest first; \(dropped) in all)",

@@ -1,4 +1,5 @@
 import CMosquitto
+import CSIEvents
 import Foundation
 import NIOConcurrencyHelpers
 
@@ -165,7 +166,7 @@ public final class MosquittoClient: @unchecked Sendable {
     public func stop(drainSeconds: Double) {
         state.withLockedValue {
             $0.stop = true
-            $0.drainDeadline = Self.monotonic() + drainSeconds
+            $0.drainDeadline = MonotonicClock.now() + drainSeconds
         }
         _ = done.wait(timeout: .now() + drainSeconds + 1)
     }
@@ -192,7 +193,7 @@ public final class MosquittoClient: @unchecked Sendable {
                 return state.counters.connected
             }
             open = false
-            nextAttempt = Self.monotonic() + backoff
+            nextAttempt = MonotonicClock.now() + backoff
             let line = "mqtt: \(url): \(problem)"
             if wasConnected || line != lastLogged {
                 feed.log(true, line + "; retrying in \(Self.seconds(backoff)) s")
@@ -202,10 +203,10 @@ public final class MosquittoClient: @unchecked Sendable {
         }
         while true {
             let (stop, deadline, connected) = state.withLockedValue { ($0.stop, $0.drainDeadline, $0.counters.connected) }
-            if stop && (!connected || Self.monotonic() >= deadline || drained()) { break }
+            if stop && (!connected || MonotonicClock.now() >= deadline || drained()) { break }
             if !open {
                 if stop { break }
-                if Self.monotonic() < nextAttempt { Thread.sleep(forTimeInterval: 0.05); continue }
+                if MonotonicClock.now() < nextAttempt { Thread.sleep(forTimeInterval: 0.05); continue }
                 let rc = first ? mosquitto_connect_async(handle, url.host, Int32(url.port), Int32(options.keepAliveSeconds))
                     : mosquitto_reconnect_async(handle)
                 if rc != MOSQ_ERR_SUCCESS.rawValue { fail("cannot connect: \(Self.describe(rc))"); continue }
@@ -299,8 +300,6 @@ public final class MosquittoClient: @unchecked Sendable {
         if rc == MOSQ_ERR_ERRNO.rawValue { return String(cString: strerror(errno)).lowercased() }
         return String(cString: mosquitto_strerror(rc)).lowercased().trimmingCharacters(in: CharacterSet(charactersIn: ". "))
     }
-
-    static func monotonic() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     static func seconds(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(value) }
 }
