@@ -5,7 +5,9 @@ import NIOHTTP1
 /// One HTTP/1.1 connection of the metrics endpoint (``MetricsHTTPServer``), after NIO's request decoder:
 /// `GET /metrics` (or `HEAD`) is the exposition, `GET /` a one-line pointer to it, any other method on those paths
 /// 405 (with `Allow: GET, HEAD`), any other path 404. A request body over ``maximumBodyBytes`` gets 413 and the
-/// connection is closed; keep-alive is honoured otherwise (Prometheus keeps its connection).
+/// connection is closed; keep-alive is honoured otherwise (Prometheus keeps its connection). Each request must be
+/// complete within `requestSeconds` of the connection's start or of the previous answer: a client that trickles
+/// header bytes cannot hold one of the server's few connections for ever (the idle timeout resets on every byte).
 final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -24,10 +26,21 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var request: HTTPRequestHead?
     private var bodyBytes = 0
     private var refused = false
+    /// Time allowed for each request, and the close waiting for the one being read.
+    private let requestSeconds: Int64
+    private var deadline: Scheduled<Void>?
 
-    init(connections: MetricsHTTPServer.ConnectionLimit, exposition: @escaping @Sendable () -> String) {
+    init(connections: MetricsHTTPServer.ConnectionLimit, requestSeconds: Int64, exposition: @escaping @Sendable () -> String) {
         self.connections = connections
+        self.requestSeconds = requestSeconds
         self.exposition = exposition
+    }
+
+    /// Starts the time allowed for the next request.
+    private func armDeadline(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: .seconds(requestSeconds)) { loopBound.value.close(promise: nil) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -36,11 +49,14 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.close(promise: nil)
             return
         }
+        armDeadline(context: context)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         if admitted { connections.release(); admitted = false }
+        deadline?.cancel()
+        deadline = nil
         context.fireChannelInactive()
     }
 
@@ -60,6 +76,7 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard let head = request else { return }
             request = nil
             answer(context: context, head: head)
+            if head.isKeepAlive && context.channel.isActive { armDeadline(context: context) }
         }
     }
 

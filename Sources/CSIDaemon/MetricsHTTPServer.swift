@@ -57,8 +57,11 @@ public final class MetricsHTTPServer: Service, Sendable {
     public var port: Int { channel.localAddress?.port ?? address.port }
 
     /// Listens on `address` (a numeric address; port 0 lets the system choose, for tests); `exposition` gives the
-    /// text of each scrape. Throws ``BindError`` with one line naming the address and the reason.
+    /// text of each scrape. A connection must complete each request within `requestSeconds` of being accepted or
+    /// of its previous answer, however slowly it sends bytes. Throws ``BindError`` with one line naming the address
+    /// and the reason.
     public static func bind(address: MetricsListenAddress, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                            requestSeconds: Int64 = idleSeconds,
                             exposition: @escaping @Sendable () -> String) async throws(BindError) -> MetricsHTTPServer {
         let socketAddress: SocketAddress
         do {
@@ -85,7 +88,8 @@ public final class MetricsHTTPServer: Service, Sendable {
                     try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true,
                                                              withEncoderConfiguration: .init(),
                                                              withDecoderLimitConfiguration: limits)
-                    try pipeline.addHandler(MetricsHTTPHandler(connections: connections, exposition: exposition))
+                    try pipeline.addHandler(MetricsHTTPHandler(connections: connections, requestSeconds: requestSeconds,
+                                                               exposition: exposition))
                 }
             }
         do {

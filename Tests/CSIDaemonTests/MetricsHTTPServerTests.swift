@@ -59,6 +59,35 @@ import Testing
         #expect(closed, "Connection: close ends the connection after the response")
     }
 
+    @Test func aClientTricklingHeadersIsClosedAtTheRequestDeadline() async throws {
+        // One header byte every 0.2 s keeps resetting the idle timeout; the 1 s request deadline still closes it.
+        let server = try await MetricsHTTPServer.bind(address: MetricsListenAddress(host: "127.0.0.1", port: 0),
+                                                      requestSeconds: 1) { "x_total 1\n" }
+        let port = server.port
+        let (closedAfter, answered) = try await offPool { () -> (Double?, Int) in
+            // A prompt request on a keep-alive connection is answered, twice (the deadline restarts per request).
+            let request = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+            let answered = HTTPTestClient.exchange(port: port, request: request + request, responses: 2)?.count ?? 0
+            let descriptor = HTTPTestClient.connect(port: port, timeout: 0.1)
+            defer { close(descriptor) }
+            let start = Date()
+            for byte in Array("GET /metrics HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".utf8) {
+                var value = byte
+                if send(descriptor, &value, 1, Int32(MSG_NOSIGNAL)) < 0 { return (Date().timeIntervalSince(start), answered) }
+                var probe: UInt8 = 0
+                let got = recv(descriptor, &probe, 1, 0)      // 0.1 s timeout: -1 while open, 0 once closed
+                if got == 0 { return (Date().timeIntervalSince(start), answered) }
+                if Date().timeIntervalSince(start) > 6 { break }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            return (nil, answered)
+        }
+        await server.close()
+        print("trickling client closed after \(closedAfter.map { String(format: "%.2f", $0) } ?? "never") s; prompt requests answered \(answered)")
+        #expect(answered == 2)
+        #expect(closedAfter != nil && closedAfter! < 3, "closed at the 1 s request deadline")
+    }
+
     @Test func aClientThatNeverReadsIsDisconnectedNotBuffered() async throws {
         // 400 pipelined scrapes of a 200 KB exposition (80 MB of answers) from a client that reads nothing for a
         // while: the server must stop answering and close once its outbound buffer is full, not queue them all.
