@@ -28,7 +28,14 @@ import Testing
                                                    "--wait-for-subscriber"],
                                        launcher: [tool, "-l", socket])
         for _ in 0..<500 where !FileManager.default.fileExists(atPath: socket) { Thread.sleep(forTimeInterval: 0.01) }
-        let client = try TestClient(path: socket)
+        // The path appears at bind(), before systemd-socket-activate calls listen(): a connection in between is
+        // refused, so retry for a while (seen on a loaded CI machine).
+        var connected: TestClient?
+        for _ in 0..<500 where connected == nil {
+            connected = try? TestClient(path: socket)
+            if connected == nil { Thread.sleep(forTimeInterval: 0.01) }
+        }
+        let client = try connected ?? TestClient(path: socket)
         let lines = client.readLines(seconds: 5) { $0.contains { object($0)["type"] as? String == "stream.up" } }
         #expect(lines.contains { object($0)["type"] as? String == "stream.up" }, "events arrive on the activated socket: \(lines)\n\(daemon.log)")
         #expect(!FileManager.default.fileExists(atPath: unused), "the configured path was not bound")
