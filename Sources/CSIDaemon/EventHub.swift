@@ -80,6 +80,12 @@ public final class EventHub: Sendable {
         /// `seq` and capture time of the last published event.
         var lastSeq: UInt64 = 0
         var lastTime: Double = 0
+
+        /// The `state` event a new consumer gets first: the streams up now, stamped with the last event's seq/time.
+        func greeting() -> Event {
+            Event(seq: lastSeq, time: lastTime, wallTime: Date().timeIntervalSince1970, stream: nil,
+                  payload: .state(streams: streams.keys.sorted().map { streams[$0]! }))
+        }
     }
 
     private let state = NIOLockedValueBox(State())
@@ -99,9 +105,7 @@ public final class EventHub: Sendable {
         let id = state.withLockedValue { state in
             let id = state.nextID
             state.nextID += 1
-            let snapshot = Event(seq: state.lastSeq, time: state.lastTime, wallTime: Date().timeIntervalSince1970,
-                                 stream: nil, payload: .state(streams: state.streams.keys.sorted().map { state.streams[$0]! }))
-            continuation.yield(allocator.buffer(bytes: state.encoder.encode(snapshot)))
+            continuation.yield(allocator.buffer(bytes: state.encoder.encode(state.greeting())))
             state.subscribers[id] = Subscriber(filter: filter, continuation: continuation, connectedAt: MonotonicClock.now())
             Self.count(filter, into: &state.wanted, delta: 1)
             return id
@@ -118,8 +122,7 @@ public final class EventHub: Sendable {
         let id = state.withLockedValue { state in
             let id = state.nextID
             state.nextID += 1
-            continuation.yield(Event(seq: state.lastSeq, time: state.lastTime, wallTime: Date().timeIntervalSince1970,
-                                     stream: nil, payload: .state(streams: state.streams.keys.sorted().map { state.streams[$0]! })))
+            continuation.yield(state.greeting())
             state.observers[id] = Observer(filter: filter, continuation: continuation)
             Self.count(filter, into: &state.wanted, delta: 1)
             return id
