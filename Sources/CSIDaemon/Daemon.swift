@@ -176,6 +176,7 @@ public enum Daemon {
         if old.loop != new.loop { changed.append("sources.loop") }
         if old.follow != new.follow { changed.append("sources.follow") }
         if old.liveQueueFrames != new.liveQueueFrames { changed.append("sources.queue_frames") }
+        if old.workers != new.workers { changed.append("pipeline.workers") }
         if old.maximumSubscribers != new.maximumSubscribers { changed.append("socket.max_subscribers") }
         if old.allowList != new.allowList { changed.append("socket.allow_users/allow_groups") }
         if old.retryMaxSeconds != new.retryMaxSeconds { changed.append("sources.retry_max_seconds") }

@@ -198,6 +198,9 @@ public enum DaemonConfigFile {
         },
         // [pipeline]
         "pipeline.hop_seconds": { settings, value throws(Rejected) in settings.pipeline.hopSeconds = try number(value, above: 0) },
+        "pipeline.workers": { settings, value throws(Rejected) in
+            settings.workers = try integer(value, in: 1...DaemonSettings.maximumWorkers)
+        },
         "pipeline.max_batch": { settings, value throws(Rejected) in settings.pipeline.maxBatch = try integer(value, in: 1...4096) },
         "pipeline.silence_seconds": { settings, value throws(Rejected) in settings.pipeline.silenceSeconds = try number(value, above: 0) },
         "pipeline.predictions": { settings, value throws(Rejected) in settings.pipeline.predictions = try boolean(value) },

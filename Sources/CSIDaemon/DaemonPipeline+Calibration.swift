@@ -22,7 +22,7 @@ extension DaemonPipeline {
             return reply(Self.reply(["status": "reset", "stream": key, "part": "all", "removed": true, "head": false, "baseline": false]))
         }
         guard let stream = streams[request.stream] else {
-            let known = streams.keys.sorted()
+            let known = (streamKeysUp?() ?? Array(streams.keys)).sorted()
             return fail("unknown stream \"\(request.stream)\" (streams up: \(known.isEmpty ? "none" : known.joined(separator: ", ")))")
         }
         guard let model = stream.lane?.classifier as? any CalibratableClassifier, let slot = stream.slot else {

@@ -56,10 +56,12 @@ public final class DaemonPipeline {
     private(set) var lanes: [ClassifierLane] = []
     /// Monotonic clock (seconds) and wall clock (seconds since 1970).
     private let monotonic: () -> Double, wallClock: () -> Double
-    /// Receives every event, sequenced.
-    private let emit: (Event) -> Void
-    /// Sequence numbers for this run.
-    private var sequencer = EventSequencer()
+    /// Stamps every event with the run's sequence number and hands it on (shared by every worker of a
+    /// ``ShardedPipeline``).
+    private let emitter: SequencedEmitter
+    /// The keys of every stream up in the daemon, for error messages (set by a ``ShardedPipeline``, whose other
+    /// workers hold other streams; nil: this pipeline's own).
+    public var streamKeysUp: (() -> [String])?
     /// The frame being pushed arrived at this monotonic time.
     var currentArrival = 0.0
 
@@ -70,21 +72,32 @@ public final class DaemonPipeline {
         self.init(config: config, router: .single(classifier), monotonic: monotonic, wallClock: wallClock, emit: emit)
     }
 
-    /// Creates a pipeline whose streams get their model from `router`.
+    /// Creates a pipeline whose streams get their model from `router`; `emit` receives every event, sequenced.
+    public convenience init(config: PipelineConfig, router: ModelRouter,
+                            monotonic: @escaping () -> Double, wallClock: @escaping () -> Double,
+                            emit: @escaping (Event) -> Void) {
+        self.init(config: config, router: router, monotonic: monotonic, wallClock: wallClock,
+                  emitter: SequencedEmitter(emit: emit))
+    }
+
+    /// Creates a pipeline whose streams get their model from `router` and whose events go through `emitter`.
     public init(config: PipelineConfig, router: ModelRouter,
                 monotonic: @escaping () -> Double, wallClock: @escaping () -> Double,
-                emit: @escaping (Event) -> Void) {
+                emitter: SequencedEmitter) {
         self.config = config
         self.router = router
         grouping = StreamGrouping(config: config.grouping)
         self.monotonic = monotonic
         self.wallClock = wallClock
-        self.emit = emit
+        self.emitter = emitter
         install(router)
     }
 
     /// The wall clock now (seconds since 1970).
     var wallClockNow: Double { wallClock() }
+
+    /// The capture time of the newest frame of any stream up (0 without streams).
+    public var latestCaptureTime: Double { streams.values.map(\.lastCaptureTime).max() ?? 0 }
 
     /// Number of streams up.
     public var streamCount: Int { streams.count }
@@ -233,9 +246,11 @@ public final class DaemonPipeline {
         for index in 0..<count { latency.record(done - lane.arrival[index]) }
     }
 
-    /// Ends streams silent for longer than `silenceSeconds` (`stream.down`, reason `silence`).
-    public func expireSilentStreams() {
-        let now = monotonic()
+    /// Ends streams silent for longer than `silenceSeconds` at monotonic time `now` (default: now) (`stream.down`,
+    /// reason `silence`). A worker is given the time the reader asked, so frames read before it but still queued
+    /// for the worker count as heard.
+    public func expireSilentStreams(now: Double? = nil) {
+        let now = now ?? monotonic()
         for stream in streams.values where now - stream.lastSeen > config.silenceSeconds {
             down(stream, reason: "silence")
         }
@@ -267,8 +282,7 @@ public final class DaemonPipeline {
         counters.droppedLines = droppedLines
         counters.latencyP50Milliseconds = latency.percentile(0.5) * 1000
         counters.latencyP99Milliseconds = latency.percentile(0.99) * 1000
-        let captureTime = streams.values.map(\.lastCaptureTime).max() ?? 0
-        publish(time: captureTime, stream: nil, payload: .heartbeat(counters))
+        publish(time: latestCaptureTime, stream: nil, payload: .heartbeat(counters))
     }
 
     // MARK: internals
@@ -306,10 +320,9 @@ public final class DaemonPipeline {
     }
 
     func publish(time: Double, stream: String?, payload: EventPayload) {
-        var event = Event(time: time, wallTime: wallClock(), stream: stream, payload: payload)
-        sequencer.stamp(&event)
+        let event = Event(time: time, wallTime: wallClock(), stream: stream, payload: payload)
         counters.events += 1
         eventsByType[event.type, default: 0] += 1
-        emit(event)
+        emitter.publish(event)
     }
 }

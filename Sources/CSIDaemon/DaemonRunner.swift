@@ -28,6 +28,9 @@ public final class DaemonRunner: @unchecked Sendable {
         public var exitWhenDone = false
         /// Pipeline core settings.
         public var pipeline = PipelineConfig()
+        /// Pipeline workers (`pipeline.workers`): streams are sharded over this many threads (1: the pipeline runs
+        /// on the reader thread; see ``ShardedPipeline``).
+        public var workers = 1
         /// Where per-stream calibration files live (`nil`: calibration requests are refused).
         public var stateDirectory: String?
         /// Creates defaults.
@@ -39,7 +42,7 @@ public final class DaemonRunner: @unchecked Sendable {
     private let hub: EventHub
     private let log: @Sendable (String) -> Void
     private let warn: @Sendable (String) -> Void
-    private var pipeline: DaemonPipeline!
+    private var pipeline: ShardedPipeline!
     private var sources: [any FrameSource] = []
 
     private struct Shared {
@@ -84,30 +87,32 @@ public final class DaemonRunner: @unchecked Sendable {
                 })
             }
         }
-        self.init(options: options, router: router, hub: hub, sources: sources, log: log, warn: warn)
+        try self.init(options: options, router: router, hub: hub, sources: sources, log: log, warn: warn)
     }
 
     /// Runs the given sources (`options.sources` is not read).
     convenience init(options: Options, classifier: (any WindowClassifier)?, hub: EventHub, sources: [any FrameSource],
-                     log: @escaping @Sendable (String) -> Void = { _ in }) {
-        self.init(options: options, router: .single(classifier), hub: hub, sources: sources, log: log)
+                     log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+        try self.init(options: options, router: .single(classifier), hub: hub, sources: sources, log: log)
     }
 
     /// Runs the given sources with `router` (`options.sources` is not read).
     init(options: Options, router: ModelRouter, hub: EventHub, sources: [any FrameSource],
-         log: @escaping @Sendable (String) -> Void = { _ in }, warn: (@Sendable (String) -> Void)? = nil) {
+         log: @escaping @Sendable (String) -> Void = { _ in }, warn: (@Sendable (String) -> Void)? = nil) throws {
         self.options = options
         self.hub = hub
         self.log = log
         self.warn = warn ?? log
         self.sources = sources
-        pipeline = DaemonPipeline(config: options.pipeline, router: router,
-                                  monotonic: MonotonicClock.now, wallClock: { Date().timeIntervalSince1970 },
-                                  emit: { [hub] event in hub.publish(event) })
-        pipeline.wantsPredictions = { [hub] in hub.wants(.prediction) }
-        pipeline.log = log
-        pipeline.warn = self.warn
-        pipeline.calibrationStore = options.stateDirectory.map { CalibrationStore(stateDirectory: $0) }
+        let warn = self.warn
+        pipeline = try ShardedPipeline(config: options.pipeline, router: router, workers: options.workers,
+                                       monotonic: MonotonicClock.now, wallClock: { Date().timeIntervalSince1970 },
+                                       emit: { [hub] event in hub.publish(event) }) { pipeline in
+            pipeline.wantsPredictions = { [hub] in hub.wants(.prediction) }
+            pipeline.log = log
+            pipeline.warn = warn
+            pipeline.calibrationStore = options.stateDirectory.map { CalibrationStore(stateDirectory: $0) }
+        }
         shared.withLockedValue { $0.lastLoop = MonotonicClock.now() }
         publishStatus()   // a complete status even before the pipeline thread starts (wait_for_subscriber)
     }
@@ -206,12 +211,15 @@ public final class DaemonRunner: @unchecked Sendable {
             }
             if stop { break }
             if let reload {
-                pipeline.replace(router: reload.router, config: reload.config)
-                log("models reloaded: \(Self.modelNames(reload.router))")
+                do {
+                    try pipeline.replace(router: reload.router, config: reload.config)
+                    log("models reloaded: \(Self.modelNames(reload.router))")
+                } catch {
+                    log("models not reloaded: \(error)")
+                }
             }
             for item in requests {
-                pipeline.flush()     // windows made before the request are classified as they were
-                pipeline.calibrate(item.request, reply: item.reply)
+                pipeline.calibrate(item.request, reply: item.reply)   // after the windows made before it
             }
             if !requests.isEmpty { publishStatus() }
             let now = MonotonicClock.now()
@@ -260,7 +268,7 @@ public final class DaemonRunner: @unchecked Sendable {
             pipeline.flush()
             if now >= nextMaintenance {
                 nextMaintenance = now + 0.5
-                pipeline.expireSilentStreams()
+                pipeline.maintenance(now: MonotonicClock.now())
                 publishStatus()
             }
             if now >= nextHeartbeat {
@@ -279,6 +287,7 @@ public final class DaemonRunner: @unchecked Sendable {
             pipeline.sourceEnded(source.name, reason: "shutdown")
             source.close()
         }
+        pipeline.finish()
         publishStatus()
         log("final counters: " + countersSummary)
         let unanswered = shared.withLockedValue { state in
@@ -317,8 +326,6 @@ public final class DaemonRunner: @unchecked Sendable {
     /// ends), with the latencies of the windows classified since the previous one. Set before ``start()``. The
     /// metrics read the daemon this way: data flows one way, nothing is added to the per-frame path.
     public var statusObserver: (@Sendable (DaemonStatusSnapshot) -> Void)?
-    /// ``LatencyRecorder/total`` at the previous snapshot (pipeline thread only).
-    private var latencyReported = 0
     /// When the pipeline thread started (monotonic), and the seconds it has slept waiting for frames since.
     private var runStarted: Double?, idleSeconds = 0.0
 
@@ -332,18 +339,16 @@ public final class DaemonRunner: @unchecked Sendable {
         snapshot.subscribers = hub.subscriberCount
         snapshot.droppedLines = hub.droppedTotal
         snapshot.subscribersRefused = subscribersRefused()
-        snapshot.latencyP50 = pipeline.latency.percentile(0.5)
-        snapshot.latencyP99 = pipeline.latency.percentile(0.99)
+        let latency = pipeline.latency
+        snapshot.latencyP50 = latency.percentile(0.5)
+        snapshot.latencyP99 = latency.percentile(0.99)
         snapshot.sources = sources.map { DaemonStatusSnapshot.Source(name: $0.name, counters: $0.counters) }
         snapshot.streams = pipeline.streamSnapshots()
         if let runStarted {
             snapshot.elapsedSeconds = max(0, MonotonicClock.now() - runStarted)
             snapshot.busySeconds = max(0, snapshot.elapsedSeconds - idleSeconds)
         }
-        if statusObserver != nil {
-            snapshot.newLatencies = pipeline.latency.samples(since: latencyReported)
-            latencyReported = pipeline.latency.total
-        }
+        if statusObserver != nil { snapshot.newLatencies = pipeline.newLatencies() }
         return snapshot
     }
 

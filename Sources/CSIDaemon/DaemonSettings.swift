@@ -1,3 +1,4 @@
+import Foundation
 import CSIEvents
 import MQTTBridge
 
@@ -37,6 +38,11 @@ public struct DaemonSettings: Sendable, Equatable {
     public var follow = false
     /// Frames a live source may queue for the pipeline before the oldest are dropped (load shedding, counted).
     public var liveQueueFrames = 4096
+    /// Pipeline worker threads (`pipeline.workers`); streams are sharded over them by stream key. Default: the
+    /// number of cores the process may use, at most ``maximumWorkers``.
+    public var workers = min(DaemonSettings.maximumWorkers, max(1, ProcessInfo.processInfo.activeProcessorCount))
+    /// The most pipeline workers a configuration may ask for.
+    public static let maximumWorkers = 64
     /// Longest wait between attempts to (re)open a missing live interface, seconds (backoff doubles from 1 s).
     public var retryMaxSeconds: Double = 30
     /// Exit when all sources have ended.
@@ -85,6 +91,7 @@ public struct DaemonSettings: Sendable, Equatable {
         options.heartbeatSeconds = heartbeatSeconds
         options.exitWhenDone = exitWhenDone
         options.pipeline = pipeline
+        options.workers = workers
         options.stateDirectory = stateDirectory
         return options
     }

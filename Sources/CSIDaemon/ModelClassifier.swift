@@ -41,6 +41,8 @@ public final class ModelClassifier: CalibratableClassifier {
     public let idleReference: [Float]?
     /// Most windows per classify call.
     private let maxBatch: Int
+    /// The `slack` it was created with (nil: half a window).
+    private let slackSetting: Int?
     /// Per slot: its calibrated head, and its step offsets (features).
     private var heads: [ClassifierHead?] = [], offsets: [[Float]?] = []
     /// Slots with a head of their own.
@@ -56,12 +58,20 @@ public final class ModelClassifier: CalibratableClassifier {
 
     /// Loads `path`; a bad file or an input spec the daemon cannot feed throws a ``ClassifierError`` naming the
     /// file and field.
-    public init(path: String, maxBatch: Int = 64, slack: Int? = nil) throws {
+    public convenience init(path: String, maxBatch: Int = 64, slack: Int? = nil) throws {
+        let model: CSIModel
         do {
             model = try CSIModel.load(path: path)
         } catch {
             throw ClassifierError(error.description)
         }
+        guard let digest = SHA256Digest.hex(fileAt: path) else { throw ClassifierError("\(path): cannot be read") }
+        try self.init(model: model, path: path, modelSHA256: digest, maxBatch: maxBatch, slack: slack)
+    }
+
+    /// Wraps a loaded `model` (from `path`, whose digest is `modelSHA256`) with buffers of its own.
+    private init(model: CSIModel, path: String, modelSHA256: String, maxBatch: Int, slack: Int?) throws {
+        self.model = model
         self.path = path
         let config = model.config
         let normalization = try Self.normalization(of: config, path: path)
@@ -75,18 +85,24 @@ public final class ModelClassifier: CalibratableClassifier {
         session = InferenceSession(model: model, maxBatch: max(1, maxBatch))
         // A per-window normalisation (window-centered) cannot be applied step by step: the ring keeps raw steps.
         let normalizer = self.normalizer
+        self.slackSetting = slack
         streaming = StreamingSession(model: model, maxBatch: max(1, maxBatch), slack: slack ?? max(1, config.steps / 2),
                                      windowTransform: normalizer.normalizesSteps ? nil : { normalizer.apply($0) })
         step = .allocate(capacity: config.features)
         step.initialize(repeating: 0, count: config.features)
-        guard let digest = SHA256Digest.hex(fileAt: path) else { throw ClassifierError("\(path): cannot be read") }
-        modelSHA256 = digest
+        self.modelSHA256 = modelSHA256
         idleReference = try Self.idleReference(of: config, path: path)
         self.maxBatch = max(1, maxBatch)
         groupSlots = .allocate(capacity: 2 * self.maxBatch)
         groupEnds = .allocate(capacity: 2 * self.maxBatch)
         groupRows = .allocate(capacity: 2 * self.maxBatch)
         groupEmbeddings = .allocate(capacity: self.maxBatch * model.embeddingSize)
+    }
+
+    /// The same model (weights shared, not reloaded) with its own engine sessions and no streams, for another
+    /// pipeline worker.
+    public func replica() throws -> any WindowClassifier {
+        try ModelClassifier(model: model, path: path, modelSHA256: modelSHA256, maxBatch: maxBatch, slack: slackSetting)
     }
 
     deinit {

@@ -52,6 +52,19 @@ public final class ModelRouter {
     /// Creates a router over `routes`.
     public init(routes: [Route]) { self.routes = routes }
 
+    /// The same rules with every model replaced by its ``WindowClassifier/replica()`` (a model shared by several
+    /// rules stays shared), for another pipeline worker.
+    public func replica() throws -> ModelRouter {
+        var copies: [ObjectIdentifier: any WindowClassifier] = [:]
+        return ModelRouter(routes: try routes.map { route in
+            guard let classifier = route.classifier else { return route }
+            let id = ObjectIdentifier(classifier)
+            let copy = try copies[id] ?? classifier.replica()
+            copies[id] = copy
+            return Route(label: route.label, rule: route.rule, classifier: copy, skipped: route.skipped, file: route.file)
+        })
+    }
+
     /// A router that gives `classifier` to every stream it fits (`nil`: no model).
     public static func single(_ classifier: (any WindowClassifier)?, label: String = "model.path") -> ModelRouter {
         guard let classifier else { return ModelRouter(routes: []) }

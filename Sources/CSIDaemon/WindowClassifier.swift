@@ -23,6 +23,9 @@ public protocol WindowClassifier: AnyObject {
     /// (e.g. normalised in place); `probabilities` receives (batch, labels.count), each row summing to 1.
     func classify(windows: UnsafeMutableBufferPointer<Float>, batch: Int,
                   into probabilities: UnsafeMutableBufferPointer<Float>) throws
+    /// The same model for another pipeline worker: it may share the immutable weights, but has its own buffers and
+    /// per-stream state, so two workers can classify at once. A classifier without mutable state may return itself.
+    func replica() throws -> any WindowClassifier
 }
 
 extension WindowClassifier {
@@ -30,6 +33,8 @@ extension WindowClassifier {
     public var transform: FeatureTransform { .amplitudeDB }
     /// The requirements of ``transform`` (model files read theirs from `input`, see ``ModelClassifier``).
     public var requirements: ModelRequirements { ModelRequirements(transform: transform) }
+    /// Itself (classifiers with per-stream or scratch state must give a fresh instance: ``ModelClassifier`` does).
+    public func replica() throws -> any WindowClassifier { self }
 }
 
 /// A model that could not be loaded or used; the message names the file and field.

@@ -98,17 +98,20 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(name: .long, help: "OpenBLAS threads.")
         var threads = 1
 
+        @Option(name: .long, help: "Pipeline workers: streams sharded over this many threads, as csihard's pipeline.workers (1: the pipeline runs on the thread that makes the frames).")
+        var workers = 1
+
         @Flag(name: .long, help: "Print one JSON object instead of the text lines.")
         var json = false
 
         func run() async throws {
-            guard streams >= 1, rate > 0, seconds > 0, warmUp >= 0, threads >= 1 else {
-                throw ValidationError("--streams, --rate, --seconds, --threads must be positive")
+            guard streams >= 1, rate > 0, seconds > 0, warmUp >= 0, threads >= 1, workers >= 1 else {
+                throw ValidationError("--streams, --rate, --seconds, --threads, --workers must be positive")
             }
             EngineBenchmark.setThreads(threads)
             let benchmark = DaemonBenchmark(modelPath: model, capturePath: capture, streams: streams, rate: rate,
                                             seconds: seconds, warmUpSeconds: warmUp, paced: paced,
-                                            streamingEngine: !batchPath)
+                                            streamingEngine: !batchPath, workers: workers)
             var object = try benchmark.run()
             object["threads"] = threads
             if json {

@@ -22,6 +22,9 @@ struct DaemonBenchmark {
     var paced: Bool
     var streamingEngine = true
     var flushMilliseconds: Double = 10
+    /// Pipeline workers (streams sharded over threads, as `csihard` with `pipeline.workers`); this thread makes
+    /// the frames and hands them over (with 1, it runs the pipeline itself).
+    var workers = 1
 
     /// Runs the benchmark and returns its figures.
     func run() throws -> [String: Any] {
@@ -39,11 +42,12 @@ struct DaemonBenchmark {
         config.predictions = false
         config.maxBatch = max(64, streams)
         config.silenceSeconds = 1e9
-        var events = 0
+        let events = EventCount()
         let clock = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-        let pipeline = DaemonPipeline(config: config, classifier: classifier, monotonic: clock,
-                                      wallClock: { Date().timeIntervalSince1970 }, emit: { _ in events += 1 })
-        pipeline.wantsPredictions = { false }
+        let pipeline = try ShardedPipeline(config: config, router: .single(classifier), workers: workers, monotonic: clock,
+                                           wallClock: { Date().timeIntervalSince1970 }, emit: { _ in events.value += 1 }) {
+            $0.wantsPredictions = { false }
+        }
         let ticksPerFlush = max(1, Int((flushMilliseconds / 1000 * rate).rounded()))
         let warmUpTicks = Int(warmUpSeconds * rate)
         let totalTicks = warmUpTicks + Int(seconds * rate)
@@ -59,6 +63,7 @@ struct DaemonBenchmark {
         for tick in 0..<totalTicks {
             if tick == warmUpTicks {
                 pipeline.flush()
+                pipeline.synchronize()
                 rssAfterWarmUp = Self.residentBytes()
                 windowsAtStart = pipeline.counters.windows
                 measuredStart = clock()
@@ -69,16 +74,17 @@ struct DaemonBenchmark {
                 if wait > 0 { usleep(UInt32(wait * 1e6)) }
             }
             let time = Double(tick) / rate
+            let arrival = clock()
             for stream in 0..<streams where tick >= startTicks[stream] {
                 var frame = pool[(offsets[stream] + tick) % pool.count]
                 frame.timestamp = time
                 frame.source = CSISourceID(transmitter: macs[stream])
                 frame.sequence = tick & 0xfff
-                pipeline.ingest(frame, source: "bench")
+                pipeline.ingest(frame, source: "bench", arrival: arrival)
             }
             if tick % ticksPerFlush == ticksPerFlush - 1 { pipeline.flush() }
         }
-        pipeline.flush()
+        pipeline.finish()
         let elapsed = clock() - measuredStart
         let capture = Double(totalTicks - warmUpTicks) / rate
         let factor = capture / elapsed
@@ -88,7 +94,7 @@ struct DaemonBenchmark {
             "paced": paced, "realtime_factor": factor,
             "sustainable_streams_estimate": paced ? Double(streams) : Double(streams) * factor,
             "frames_per_second": Double(streams) * capture * rate / elapsed,
-            "windows_per_second": Double(windows) / elapsed, "events": events,
+            "windows_per_second": Double(windows) / elapsed, "events": events.value, "workers": workers,
             "latency_p50_ms": pipeline.latency.percentile(0.5) * 1000,
             "latency_p99_ms": pipeline.latency.percentile(0.99) * 1000,
             "rss_mb": Double(rssAfterWarmUp) / 1e6,
@@ -114,6 +120,11 @@ struct DaemonBenchmark {
     }
 }
 
+/// Events counted by the emitter (called under its lock, from any worker's thread).
+final class EventCount: @unchecked Sendable {
+    var value = 0
+}
+
 /// A benchmark that cannot run.
 struct BenchError: Error, CustomStringConvertible {
     var description: String
@@ -136,4 +147,5 @@ final class BatchOnlyClassifier: CSIDaemon.WindowClassifier {
                   into probabilities: UnsafeMutableBufferPointer<Float>) throws {
         try inner.classify(windows: windows, batch: batch, into: probabilities)
     }
+    func replica() throws -> any CSIDaemon.WindowClassifier { BatchOnlyClassifier(try inner.replica()) }
 }

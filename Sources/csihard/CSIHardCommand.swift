@@ -38,6 +38,8 @@ struct CSIHardCommand: AsyncParsableCommand {
     var socketGroup: String?
     @Option(help: "Seconds between heartbeat events.")
     var heartbeatSeconds: Double?
+    @Option(help: "Pipeline worker threads; streams are sharded over them (default: pipeline.workers, else the number of cores).")
+    var workers: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String?
     @Flag(help: "Exit when every source has ended (replay without --loop).")
@@ -104,6 +106,12 @@ struct CSIHardCommand: AsyncParsableCommand {
         if let model { settings.modelPath = model }
         if let stateDir { settings.stateDirectory = stateDir }
         if let socketGroup { settings.socketGroup = socketGroup }
+        if let workers {
+            guard (1...DaemonSettings.maximumWorkers).contains(workers) else {
+                throw ValidationError("--workers must be between 1 and \(DaemonSettings.maximumWorkers)")
+            }
+            settings.workers = workers
+        }
         if let heartbeatSeconds {
             guard heartbeatSeconds > 0 else { throw ValidationError("--heartbeat-seconds must be > 0") }
             settings.heartbeatSeconds = heartbeatSeconds

@@ -64,7 +64,7 @@ final class FakeLiveCapture: LiveCapture {
         options.pipeline.silenceSeconds = 3600   // wall-clock silence must not fire, even on a slow (sanitizer) run
         let hub = EventHub(queueCapacity: 100_000)
         let subscription = hub.subscribe(filter: SubscriptionFilter(types: [.streamUp, .streamDown, .streamError]))
-        let runner = DaemonRunner(options: options, classifier: AntennaClassifier(), hub: hub, sources: [source])
+        let runner = try DaemonRunner(options: options, classifier: AntennaClassifier(), hub: hub, sources: [source])
         runner.start()
         for index in 0..<150 { device.push(syntheticFrame(time: 100 + Double(index) / 100, loud: 0)) }
         #expect(await waitUntil { device.pending == 0 })

@@ -216,7 +216,7 @@ final class RequirementsClassifier: WindowClassifier, @unchecked Sendable {
     @Test func statusShowsEachStreamsModel() throws {
         let amplitude = try RequirementsClassifier(name: "amp-model", input: Self.amplitude)
         let hub = EventHub(queueCapacity: 16)
-        let runner = DaemonRunner(options: DaemonRunner.Options(), router: .single(amplitude), hub: hub, sources: [])
+        let runner = try DaemonRunner(options: DaemonRunner.Options(), router: .single(amplitude), hub: hub, sources: [])
         let status = try #require(try JSONSerialization.jsonObject(with: Data(runner.statusJSON.utf8)) as? [String: Any])
         #expect(status["model"] as? String == "amp-model")
         #expect(status["models"] as? [String] == ["amp-model"])

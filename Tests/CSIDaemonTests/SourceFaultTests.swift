@@ -139,7 +139,7 @@ import Testing
         let hub = EventHub(queueCapacity: 100_000)
         let events = EventCollector(hub.subscribe(filter: SubscriptionFilter(types: Set(EventType.allCases))))
         let logs = EventCollector.Lines()
-        let runner = DaemonRunner(options: options, classifier: nil, hub: hub, sources: [source], log: { logs.append($0) })
+        let runner = try DaemonRunner(options: options, classifier: nil, hub: hub, sources: [source], log: { logs.append($0) })
         runner.start()
         defer { runner.stop() }
         func errors(_ kind: String) -> Int { events.all.filter { $0["type"] as? String == "stream.error" && $0["kind"] as? String == kind }.count }
@@ -187,7 +187,7 @@ import Testing
         let hub = EventHub(queueCapacity: 100_000)
         let events = EventCollector(hub.subscribe(filter: SubscriptionFilter(types: Set(EventType.allCases))))
         let classifier = GatedClassifier()
-        let runner = DaemonRunner(options: options, classifier: classifier, hub: hub, sources: [source])
+        let runner = try DaemonRunner(options: options, classifier: classifier, hub: hub, sources: [source])
         interface.setUp(true)
         runner.start()
         defer { runner.stop() }

@@ -1,0 +1,150 @@
+import CSICapture
+import CSIEvents
+import Dispatch
+import Foundation
+import NIOConcurrencyHelpers
+
+/// One pipeline worker of a ``ShardedPipeline``: a thread that owns a ``DaemonPipeline`` (its streams' features,
+/// windows, engine sessions, smoothers and calibration; no lock on that path) and drives it from its
+/// ``WorkerInbox``, message by message in the order the reader sent them: frames are ingested, and at each
+/// `flush` the windows that fell due are classified in one batch, smoothed and published.
+final class PipelineWorker: @unchecked Sendable {
+    /// What the reader thread sends a worker.
+    enum Message {
+        /// A frame of `source` that arrived at monotonic time `arrival`.
+        case frame(CSIFrame, source: String, arrival: Double)
+        /// End of a burst: classify the pending windows.
+        case flush
+        /// Expire streams silent at the reader's monotonic time `now`, and refresh the ``Report``.
+        case maintenance(now: Double)
+        /// A capture source ended or was lost: its streams go down with `reason`.
+        case sourceEnded(String, reason: String)
+        /// A source-level problem to publish (see ``DaemonPipeline/report(source:kind:message:countsAsRecordIssue:)``).
+        case problem(source: String, kind: String, message: String, countsAsRecordIssue: Bool)
+        /// New models and settings (SIGHUP).
+        case reload(ModelRouter, PipelineConfig)
+        /// A calibration request for one of its streams.
+        case calibrate(CalibrationRequest, reply: @Sendable (String) -> Void)
+        /// Refresh the ``Report`` and signal: everything sent before has been processed.
+        case barrier(DispatchSemaphore)
+        /// Finish what came before, then end the thread.
+        case stop
+    }
+
+    /// What the worker last reported about itself (refreshed every ``reportSeconds``, at every `maintenance`
+    /// and when it ends).
+    struct Report {
+        /// Its pipeline's counters (``DaemonCounters/framesDropped`` is the reader's, not set here).
+        var counters = DaemonCounters()
+        /// Events it published, by type.
+        var eventsByType: [EventType: Int] = [:]
+        /// Its streams.
+        var streams: [StreamSnapshot] = []
+        /// Its recent frame-to-event latencies.
+        var latency = LatencyRecorder()
+        /// Capture time of the newest frame of its streams.
+        var latestCaptureTime = 0.0
+    }
+
+    /// Seconds between two reports while the worker runs (it also reports at every `maintenance`).
+    static let reportSeconds = 0.25
+
+    /// The worker's index.
+    let index: Int
+    /// Messages from the reader.
+    let inbox: WorkerInbox<Message>
+    /// Its pipeline: touched by the worker thread only, once ``start()`` was called (and by the caller again
+    /// after ``join()``).
+    let pipeline: DaemonPipeline
+    private let report = NIOLockedValueBox(Report())
+    private let done = DispatchSemaphore(value: 0)
+    private var started = false
+
+    /// Creates a worker around `pipeline`; its inbox holds up to `inboxCapacity` messages.
+    init(index: Int, pipeline: DaemonPipeline, inboxCapacity: Int) {
+        self.index = index
+        self.pipeline = pipeline
+        inbox = WorkerInbox(capacity: inboxCapacity)
+    }
+
+    /// Starts the thread.
+    func start() {
+        started = true
+        let thread = Thread { [self] in
+            run()
+            done.signal()
+        }
+        thread.name = "csihard-worker-\(index)"
+        thread.start()
+    }
+
+    /// Waits until the thread has ended (after a `stop` message).
+    func join() {
+        guard started else { return }
+        done.wait()
+        done.signal()
+    }
+
+    /// The latest report.
+    var latest: Report { report.withLockedValue { $0 } }
+
+    private func run() {
+        var batch: [Message] = []
+        var running = true
+        var nextReport = MonotonicClock.now() + Self.reportSeconds
+        while running {
+            inbox.take(into: &batch, timeout: Self.reportSeconds)
+            for (index, message) in batch.enumerated() where running {
+                running = handle(message)
+                // A long batch (a backlog after a stall) still refreshes the figures status shows.
+                if index & 1023 == 1023, MonotonicClock.now() >= nextReport {
+                    publishReport()
+                    nextReport = MonotonicClock.now() + Self.reportSeconds
+                }
+            }
+            batch.removeAll(keepingCapacity: true)
+            if MonotonicClock.now() >= nextReport {
+                publishReport()
+                nextReport = MonotonicClock.now() + Self.reportSeconds
+            }
+        }
+        pipeline.flush()
+        publishReport()
+    }
+
+    /// Applies one message; false for `stop`.
+    private func handle(_ message: Message) -> Bool {
+        switch message {
+        case .frame(let frame, let source, let arrival):
+            pipeline.ingest(frame, source: source, arrival: arrival)
+        case .flush:
+            pipeline.flush()
+        case .maintenance(let now):
+            pipeline.expireSilentStreams(now: now)
+            publishReport()
+        case .sourceEnded(let source, let reason):
+            pipeline.sourceEnded(source, reason: reason)
+        case .problem(let source, let kind, let text, let countsAsRecordIssue):
+            pipeline.report(source: source, kind: kind, message: text, countsAsRecordIssue: countsAsRecordIssue)
+        case .reload(let router, let config):
+            pipeline.replace(router: router, config: config)
+        case .calibrate(let request, let reply):
+            pipeline.flush()     // windows made before the request are classified as they were
+            pipeline.calibrate(request, reply: reply)
+            publishReport()
+        case .barrier(let semaphore):
+            publishReport()
+            semaphore.signal()
+        case .stop:
+            return false
+        }
+        return true
+    }
+
+    private func publishReport() {
+        let fresh = Report(counters: pipeline.counters, eventsByType: pipeline.eventsByType,
+                           streams: pipeline.streamSnapshots(), latency: pipeline.latency,
+                           latestCaptureTime: pipeline.latestCaptureTime)
+        report.withLockedValue { $0 = fresh }
+    }
+}

@@ -1,0 +1,292 @@
+import CSICapture
+import CSIEvents
+import Dispatch
+
+/// The daemon's pipeline on `pipeline.workers` cores: streams are sharded by stream key over N
+/// ``PipelineWorker``s, each owning its streams' ``DaemonPipeline`` state with no lock on the hot path; one
+/// ``SequencedEmitter`` numbers the events of all of them. The reader thread calls this type: it places each
+/// frame in its stream (the same ``StreamGrouping`` the workers use), so every frame of a stream, `[[group]]`
+/// boards included, goes to the same worker, in order.
+///
+/// With one worker there is no thread and no hand-over: the pipeline runs on the caller's thread, exactly as
+/// before workers existed. Status figures are the workers' sums as of their latest report (refreshed every 0.25 s,
+/// at every ``maintenance()`` and by ``synchronize()``), except `frames`, which counts the frames handed over.
+public final class ShardedPipeline {
+    /// Number of workers.
+    public let workerCount: Int
+    /// The models (worker 0's; the other workers run replicas of them).
+    public private(set) var router: ModelRouter
+    /// Frames the sources dropped before the pipeline (load shedding); set by the reader, reported in heartbeats.
+    public var framesDropped = 0
+
+    /// Worker 0's pipeline; with one worker, the only one, run on the caller's thread.
+    private let primary: DaemonPipeline
+    /// The worker threads (none with one worker).
+    private let workers: [PipelineWorker]
+    /// Messages gathered per worker, handed over at each flush or every ``handOverMessages``.
+    private var outboxes: [[PipelineWorker.Message]]
+    /// Workers that got frames since the last flush.
+    private var dirty: [Bool]
+    /// How frames make streams (the workers' own grouping, used here to choose a frame's worker).
+    private let grouping: StreamGrouping
+    /// Worker of each radio link, cached.
+    private var shards: [DaemonPipeline.StreamIdentity: Int] = [:]
+    /// Events and their types published here (heartbeats of a sharded pipeline).
+    private var ownEvents = 0, ownEventsByType: [EventType: Int] = [:]
+    /// Frames handed to the workers (counted here, so `frames` is current although the workers report
+    /// periodically).
+    private var framesIngested = 0
+    private let emitter: SequencedEmitter
+    private let wallClock: () -> Double
+    /// ``LatencyRecorder/total`` of each worker at the previous ``newLatencies()``.
+    private var latencyReported: [Int]
+
+    /// Messages a reader gathers for one worker before handing them over, and the most an inbox holds.
+    /// (8192 frames are 8 s of one 1 kHz stream; the bound also limits how far status lags behind a worker that
+    /// fell behind.)
+    static let handOverMessages = 256, inboxMessages = 8192
+
+    /// Creates `workers` workers (1 or more): worker 0 runs `router`, the others replicas of its models (which
+    /// share their weights). `configure` sets each worker's pipeline up (log, calibration store, ...) before any
+    /// thread starts; `emit` receives every event, numbered, from any worker's thread, one at a time.
+    public init(config: PipelineConfig, router: ModelRouter, workers workerCount: Int,
+                monotonic: @escaping () -> Double, wallClock: @escaping () -> Double,
+                emit: @escaping (Event) -> Void, configure: (DaemonPipeline) -> Void = { _ in }) throws {
+        self.workerCount = max(1, workerCount)
+        self.router = router
+        self.wallClock = wallClock
+        grouping = StreamGrouping(config: config.grouping)
+        emitter = SequencedEmitter(emit: emit)
+        var pipelines: [DaemonPipeline] = []
+        for index in 0..<self.workerCount {
+            let pipeline = DaemonPipeline(config: config, router: index == 0 ? router : try router.replica(),
+                                          monotonic: monotonic, wallClock: wallClock, emitter: emitter)
+            configure(pipeline)
+            pipelines.append(pipeline)
+        }
+        primary = pipelines[0]
+        workers = self.workerCount == 1 ? [] : pipelines.enumerated().map {
+            PipelineWorker(index: $0.offset, pipeline: $0.element, inboxCapacity: Self.inboxMessages)
+        }
+        outboxes = Array(repeating: [], count: self.workerCount)
+        dirty = Array(repeating: false, count: self.workerCount)
+        latencyReported = Array(repeating: 0, count: self.workerCount)
+        if self.workerCount > 1 {
+            let workers = self.workers
+            for pipeline in pipelines {
+                pipeline.streamKeysUp = { workers.flatMap { $0.latest.streams.map(\.key) } }
+            }
+            for worker in workers { worker.start() }
+        }
+    }
+
+    /// The worker of stream `key`: FNV-1a of the key modulo the worker count (stable across runs).
+    public func worker(ofStream key: String) -> Int {
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in key.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        return Int(hash % UInt64(workerCount))
+    }
+
+    /// Feeds one frame from `source` that arrived at monotonic time `arrival`.
+    public func ingest(_ frame: CSIFrame, source: String, arrival: Double) {
+        guard workerCount > 1 else { return primary.ingest(frame, source: source, arrival: arrival) }
+        let identity = DaemonPipeline.StreamIdentity(source: source, link: frame.source)
+        let shard: Int
+        if let cached = shards[identity] {
+            shard = cached
+        } else {
+            shard = worker(ofStream: grouping.place(frame, source: source).key)
+            if shards.count > 65536 { shards.removeAll(keepingCapacity: true) }
+            shards[identity] = shard
+        }
+        send(.frame(frame, source: source, arrival: arrival), to: shard)
+        dirty[shard] = true
+        framesIngested += 1
+    }
+
+    /// Ends a burst: every worker that got frames classifies its pending windows.
+    public func flush() {
+        guard workerCount > 1 else { return primary.flush() }
+        for index in 0..<workerCount where dirty[index] {
+            dirty[index] = false
+            send(.flush, to: index)
+            handOver(index)
+        }
+    }
+
+    /// Ends every stream of `source` with `reason` (see ``DaemonPipeline/sourceEnded(_:reason:)``).
+    public func sourceEnded(_ source: String, reason: String) {
+        broadcast(.sourceEnded(source, reason: reason))
+    }
+
+    /// Publishes a source-level problem (see ``DaemonPipeline/report(source:kind:message:countsAsRecordIssue:)``).
+    public func report(source: String, kind: String, message: String, countsAsRecordIssue: Bool = true) {
+        guard workerCount > 1 else {
+            return primary.report(source: source, kind: kind, message: message, countsAsRecordIssue: countsAsRecordIssue)
+        }
+        send(.problem(source: source, kind: kind, message: message, countsAsRecordIssue: countsAsRecordIssue), to: 0)
+        handOver(0)
+    }
+
+    /// Expires streams silent at monotonic time `now` (the frames read before it count, although a worker may
+    /// still have them queued) and refreshes the workers' reports.
+    public func maintenance(now: Double) {
+        guard workerCount > 1 else { return primary.expireSilentStreams(now: now) }
+        broadcast(.maintenance(now: now))
+    }
+
+    /// Swaps the models (SIGHUP) in every worker, between two bursts (see ``DaemonPipeline/replace(router:config:)``).
+    public func replace(router newRouter: ModelRouter, config: PipelineConfig) throws {
+        guard workerCount > 1 else {
+            primary.replace(router: newRouter, config: config)
+            router = newRouter
+            return
+        }
+        let routers = try (0..<workerCount).map { $0 == 0 ? newRouter : try newRouter.replica() }
+        router = newRouter
+        for index in 0..<workerCount {
+            send(.reload(routers[index], config), to: index)
+            handOver(index)
+        }
+    }
+
+    /// Applies a calibration request on the worker of its stream (after the windows made before it).
+    public func calibrate(_ request: CalibrationRequest, reply: @escaping @Sendable (String) -> Void) {
+        guard workerCount > 1 else {
+            primary.flush()
+            return primary.calibrate(request, reply: reply)
+        }
+        let index = worker(ofStream: request.stream)
+        send(.calibrate(request, reply: reply), to: index)
+        handOver(index)
+    }
+
+    /// Publishes a `daemon.heartbeat` with the summed counters.
+    public func heartbeat(subscribers: Int, droppedLines: Int) {
+        guard workerCount > 1 else {
+            primary.framesDropped = framesDropped
+            return primary.heartbeat(subscribers: subscribers, droppedLines: droppedLines)
+        }
+        let reports = workers.map(\.latest)
+        var counters = sum(reports)
+        counters.subscribers = subscribers
+        counters.droppedLines = droppedLines
+        let latency = merged(reports)
+        counters.latencyP50Milliseconds = latency.percentile(0.5) * 1000
+        counters.latencyP99Milliseconds = latency.percentile(0.99) * 1000
+        counters.events += 1       // this heartbeat
+        let time = reports.map(\.latestCaptureTime).max() ?? 0
+        ownEvents += 1
+        ownEventsByType[.daemonHeartbeat, default: 0] += 1
+        emitter.publish(Event(time: time, wallTime: wallClock(), stream: nil, payload: .heartbeat(counters)))
+    }
+
+    /// Waits until every worker has processed what was sent to it and refreshed its report.
+    public func synchronize() {
+        guard workerCount > 1 else { return }
+        let semaphore = DispatchSemaphore(value: 0)
+        broadcast(.barrier(semaphore))
+        for _ in workers { semaphore.wait() }
+    }
+
+    /// Stops the workers after everything sent to them (their pending windows are classified) and waits for
+    /// them; the figures are then final.
+    public func finish() {
+        guard workerCount > 1 else { return primary.flush() }
+        broadcast(.stop)
+        for worker in workers { worker.join() }
+    }
+
+    // MARK: figures (summed over the workers)
+
+    /// Counters of every worker added up, with ``framesDropped``.
+    public var counters: DaemonCounters {
+        guard workerCount > 1 else {
+            primary.framesDropped = framesDropped
+            return primary.counters
+        }
+        return sum(workers.map(\.latest))
+    }
+
+    /// Events published, by type.
+    public var eventsByType: [EventType: Int] {
+        guard workerCount > 1 else { return primary.eventsByType }
+        var total = ownEventsByType
+        for report in workers.map(\.latest) { total.merge(report.eventsByType, uniquingKeysWith: +) }
+        return total
+    }
+
+    /// Streams up.
+    public var streamCount: Int {
+        workerCount > 1 ? workers.reduce(0) { $0 + $1.latest.streams.count } : primary.streamCount
+    }
+
+    /// Every stream, sorted by key (see ``DaemonPipeline/streamSnapshots()``).
+    public func streamSnapshots() -> [StreamSnapshot] {
+        guard workerCount > 1 else { return primary.streamSnapshots() }
+        return workers.flatMap(\.latest.streams).sorted { $0.key < $1.key }
+    }
+
+    /// Recent frame-to-event latencies of every worker.
+    public var latency: LatencyRecorder {
+        workerCount > 1 ? merged(workers.map(\.latest)) : primary.latency
+    }
+
+    /// Latencies recorded since the previous call (for the metrics histogram).
+    public func newLatencies() -> [Double] {
+        let recorders = workerCount > 1 ? workers.map(\.latest.latency) : [primary.latency]
+        var samples: [Double] = []
+        for (index, recorder) in recorders.enumerated() {
+            samples += recorder.samples(since: latencyReported[index])
+            latencyReported[index] = recorder.total
+        }
+        return samples
+    }
+
+    // MARK: internals
+
+    private func send(_ message: PipelineWorker.Message, to index: Int) {
+        outboxes[index].append(message)
+        if outboxes[index].count >= Self.handOverMessages { handOver(index) }
+    }
+
+    private func handOver(_ index: Int) {
+        workers[index].inbox.put(&outboxes[index])
+    }
+
+    private func broadcast(_ message: PipelineWorker.Message) {
+        guard workerCount > 1 else {
+            if case .sourceEnded(let source, let reason) = message { primary.sourceEnded(source, reason: reason) }
+            return
+        }
+        for index in 0..<workerCount {
+            send(message, to: index)
+            handOver(index)
+        }
+    }
+
+    private func sum(_ reports: [PipelineWorker.Report]) -> DaemonCounters {
+        var total = DaemonCounters()
+        for report in reports {
+            let counters = report.counters
+            total.frames += counters.frames
+            total.windows += counters.windows
+            total.events += counters.events
+            total.streams += counters.streams
+            total.recordIssues += counters.recordIssues
+            total.framesRejected += counters.framesRejected
+        }
+        total.events += ownEvents
+        total.framesDropped = framesDropped
+        total.frames = max(total.frames, framesIngested)
+        return total
+    }
+
+    private func merged(_ reports: [PipelineWorker.Report]) -> LatencyRecorder {
+        var all = LatencyRecorder(capacity: max(1, reports.count) * 4096)
+        for report in reports {
+            for sample in report.latency.samples(since: max(0, report.latency.total - 4096)) { all.record(sample) }
+        }
+        return all
+    }
+}

@@ -1,0 +1,139 @@
+import CSICapture
+import CSIDaemon
+import CSIEvents
+import CSITestSupport
+import Foundation
+import NIOConcurrencyHelpers
+import Testing
+
+/// Pipeline workers (``ShardedPipeline``): streams sharded over threads give every stream the same windows,
+/// probabilities and events as one worker, in order, with one increasing `seq` across workers and counters that
+/// add up; requests reach the worker of their stream.
+struct ShardedPipelineTests {
+    /// Events in the order the emitter handed them on (from any worker's thread).
+    final class Collected: @unchecked Sendable {
+        let events = NIOLockedValueBox<[Event]>([])
+    }
+
+    /// 8 streams of the bundled sample (each its own transmitter and offset into the recording) through
+    /// `workers` workers with a shipped model; flushed every 5 frame ticks, as the daemon flushes each burst.
+    func run(workers: Int, frames: [CSIFrame], store: CalibrationStore? = nil,
+             between: ((ShardedPipeline) -> Void)? = nil) throws -> (events: [Event], pipeline: ShardedPipeline) {
+        let model = SharedData.repositoryRoot().appendingPathComponent("models/ut-har-gru.safetensors").path
+        var config = PipelineConfig()
+        config.maxBatch = 8
+        let collected = Collected()
+        let pipeline = try ShardedPipeline(config: config, router: .single(try ModelClassifier(path: model, maxBatch: 8)),
+                                           workers: workers, monotonic: { 0 }, wallClock: { 0 },
+                                           emit: { event in collected.events.withLockedValue { $0.append(event) } }) {
+            $0.calibrationStore = store
+        }
+        for (index, frame) in frames.enumerated() {
+            for stream in 0..<8 {
+                var copy = frames[(index + 131 * stream) % frames.count]
+                copy.timestamp = frame.timestamp
+                copy.source = CSISourceID(transmitter: [2, 0, 0, 0, 0, UInt8(stream)])
+                pipeline.ingest(copy, source: "test", arrival: 0)
+            }
+            if index % 5 == 4 { pipeline.flush() }
+            if index == frames.count / 2, let between {
+                pipeline.flush()
+                pipeline.synchronize()
+                between(pipeline)
+            }
+        }
+        pipeline.sourceEnded("test", reason: "end")
+        pipeline.finish()
+        return (collected.events.withLockedValue { $0 }, pipeline)
+    }
+
+    func sampleFrames(_ count: Int) throws -> [CSIFrame] {
+        let path = SharedData.repositoryRoot().appendingPathComponent("samples/living-room-intel5300.dat").path
+        let reader = try CaptureFile.open(path: path)
+        var frames: [CSIFrame] = []
+        while let frame = try reader.nextFrame(), frames.count < count { frames.append(frame) }
+        return frames
+    }
+
+    @Test func threeWorkersGiveEveryStreamTheEventsOfOne() throws {
+        let frames = try sampleFrames(1500)
+        let (one, single) = try run(workers: 1, frames: frames)
+        let (three, sharded) = try run(workers: 3, frames: frames)
+        // One sequence across the workers, increasing in the order subscribers see the events.
+        #expect(three.map(\.seq) == Array(1...UInt64(three.count)))
+        #expect(one.count == three.count)
+        var maxdiff: Float = 0, windows = 0
+        let keys = Set(one.compactMap(\.stream))
+        #expect(keys.count == 8)
+        for key in keys {
+            let a = one.filter { $0.stream == key }, b = three.filter { $0.stream == key }
+            #expect(a.map(\.type) == b.map(\.type), "stream \(key)")
+            for (x, y) in zip(a, b) {
+                #expect(x.time == y.time)
+                switch (x.payload, y.payload) {
+                case let (.prediction(_, p, m), .prediction(_, q, n)):
+                    windows += 1
+                    #expect(m == n)
+                    maxdiff = max(maxdiff, zip(p, q).map { abs($0 - $1) }.max() ?? 0)
+                case let (.activityStarted(u, _, s), .activityStarted(v, _, t)):
+                    #expect(u == v && s == t)
+                case let (.activityEnded(u, _, d), .activityEnded(v, _, e)):
+                    #expect(u == v && d == e)
+                case let (.fallDetected(_, s), .fallDetected(_, t)):
+                    #expect(s == t)
+                default:
+                    #expect(x.type == y.type)
+                }
+            }
+        }
+        print("1 vs 3 workers: \(keys.count) streams, \(windows) windows, probability maxdiff \(maxdiff), "
+              + "events \(one.count) vs \(three.count)")
+        #expect(windows > 100)
+        #expect(maxdiff <= 1e-5)
+        // The summed figures are the single worker's.
+        let a = single.counters, b = sharded.counters
+        #expect(a.frames == 8 * frames.count && b.frames == a.frames)
+        #expect(a.windows == b.windows && a.events == b.events && a.streams == 0 && b.streams == 0)
+        #expect(single.eventsByType == sharded.eventsByType)
+    }
+
+    @Test func streamsAreSpreadOverTheWorkersByKey() throws {
+        let pipeline = try ShardedPipeline(config: PipelineConfig(), router: .single(nil), workers: 4, monotonic: { 0 },
+                                           wallClock: { 0 }, emit: { _ in })
+        defer { pipeline.finish() }
+        let keys = (0..<64).map { "pcap:wlan0|02:00:00:00:00:\(String(format: "%02x", $0))" }
+        let used = Set(keys.map { pipeline.worker(ofStream: $0) })
+        #expect(used == [0, 1, 2, 3])
+        #expect(keys.map { pipeline.worker(ofStream: $0) } == keys.map { pipeline.worker(ofStream: $0) })
+    }
+
+    @Test func calibrationRequestsReachTheWorkerOfTheirStream() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sharded-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = CalibrationStore(stateDirectory: directory.path)
+        let replies = NIOLockedValueBox<[String]>([])
+        let frames = try sampleFrames(400)
+        _ = try run(workers: 3, frames: frames, store: store) { pipeline in
+            #expect(pipeline.streamCount == 8)
+            let semaphore = DispatchSemaphore(value: 0)
+            // A stream on every worker: each reset is answered by the worker that holds the stream.
+            for stream in 0..<8 {
+                let key = "test|02:00:00:00:00:0\(stream)"
+                pipeline.calibrate(.reset(stream: key, part: .all)) { line in
+                    replies.withLockedValue { $0.append(line) }
+                    semaphore.signal()
+                }
+            }
+            pipeline.calibrate(.reset(stream: "test|nobody", part: .all)) { line in
+                replies.withLockedValue { $0.append(line) }
+                semaphore.signal()
+            }
+            for _ in 0..<9 { semaphore.wait() }
+        }
+        let lines = replies.withLockedValue { $0 }
+        #expect(lines.filter { $0.contains("\"status\":\"reset\"") }.count == 8)
+        // The unknown stream's error names the streams of every worker, not only those of the worker asked.
+        let error = try #require(lines.first { $0.contains("unknown stream") })
+        for stream in 0..<8 { #expect(error.contains("test|02:00:00:00:00:0\(stream)"), "\(error)") }
+    }
+}
