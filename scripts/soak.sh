@@ -5,7 +5,8 @@
 #   * no frame lost inside the pipeline: frames in the capture (csihar inspect) == frames the source read ==
 #     frames the pipeline took in, 0 dropped, 0 rejected (the daemon's final counters);
 #   * the event sequence seen by a steady subscriber, without seq, wall_time, heartbeats, gap notices and
-#     predictions (churn-dependent), identical to a reference run on the same input (--speed max, no churn).
+#     predictions (churn-dependent), identical to a reference run on the same input (--speed max, no churn,
+#     one pipeline worker; the soak run has WORKERS, default 2).
 #
 #   scripts/soak.sh                     # or `make soak`; DURATION=600 SPEED=20 RATE=250 scripts/soak.sh
 #   BIN=.build/debug scripts/soak.sh    # another build
@@ -21,6 +22,7 @@ rate=${RATE:-250}                   # frames per second of the generated capture
 model=${MODEL:-models/csihar-doppler-gru.safetensors}
 dir=${SOAK_DIR:-.soak}
 churn=${CHURN:-8}                   # concurrent churning subscribers
+workers=${WORKERS:-2}               # pipeline workers of the soak run (the reference run has 1)
 python=${PYTHON:-python3}
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 
@@ -51,10 +53,11 @@ trap cleanup EXIT
 
 # run NAME SPEED CHURN: daemon + steady subscriber (+ churners, RSS sampler) until the replay ends.
 run() {
-  local name=$1 run_speed=$2 with_churn=$3
+  local name=$1 run_speed=$2 with_churn=$3 run_workers=$4
   local socket="$dir/$name.sock"
   rm -f "$socket"
   "$bin/csihard" --source "replay:$capture" --speed "$run_speed" --socket "$socket" --model "$model" \
+    --workers "$run_workers" \
     --exit-when-done --wait-for-subscriber --heartbeat-seconds 5 2> "$dir/$name.log" &
   daemon_pid=$!
   for _ in $(seq 200); do [ -S "$socket" ] && break; sleep 0.05; done
@@ -79,10 +82,10 @@ run() {
 }
 
 echo "== reference: csihard --source replay:$capture --speed max (one subscriber, no churn)"
-run ref max 0
+run ref max 0 1
 echo "== soak: csihard --source replay:$capture --speed $speed --socket $dir/soak.sock --model $model" \
      "--exit-when-done --wait-for-subscriber --heartbeat-seconds 5; $churn churning subscribers"
-run soak "$speed" 1
+run soak "$speed" 1 "$workers"
 
 "$python" scripts/soak_churn.py --check --dir "$dir" --frames "$frames" --duration "$duration" --speed "$speed" \
   | tee "$dir/summary.txt"

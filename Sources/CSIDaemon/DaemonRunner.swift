@@ -226,7 +226,10 @@ public final class DaemonRunner: @unchecked Sendable {
             var wait = 0.005
             var progressed = false
             var index = 0
-            while index < active.count {
+            // A worker that fell behind: read nothing this round (live sources shed load in their own queues).
+            let backedUp = pipeline.isBackedUp
+            if backedUp { wait = 0.001 }
+            while !backedUp && index < active.count {
                 let source = active[index]
                 var ended: String?
                 burst: for count in 0..<512 {
@@ -276,7 +279,8 @@ public final class DaemonRunner: @unchecked Sendable {
                 pipeline.framesDropped = sourceTotals.framesDropped
                 pipeline.heartbeat(subscribers: hub.subscriberCount, droppedLines: hub.droppedTotal)
             }
-            if active.isEmpty && options.exitWhenDone { break }
+            // Done once the workers have processed every frame read (heartbeats and status go on meanwhile).
+            if active.isEmpty && options.exitWhenDone && pipeline.isDrained { break }
             if !progressed {
                 let before = MonotonicClock.now()
                 Thread.sleep(forTimeInterval: max(0.0005, min(wait, 0.005)))

@@ -11,7 +11,7 @@ import Foundation
 /// As a ``CalibratableClassifier`` a stream may have its own head (applied to the embeddings of its windows; the
 /// other streams' windows go through the unchanged `probabilities` path) and a per-feature step offset. The scratch
 /// buffers for this are allocated once: classifying allocates nothing.
-public final class ModelClassifier: CalibratableClassifier {
+public final class ModelClassifier: CalibratableClassifier, EmbeddingClassifier {
     /// The loaded model.
     public let model: CSIModel
     /// The file it came from.
@@ -31,6 +31,8 @@ public final class ModelClassifier: CalibratableClassifier {
     /// `name (architecture, file)`.
     public var name: String { "\(model.config.name) (\(model.config.architecture.rawValue), \(path))" }
 
+    /// The frozen input normalisation (`input.normalization`).
+    public let normalization: Normalization
     private let normalizer: Normalizer
     private var session: InferenceSession
     private let streaming: StreamingSession
@@ -74,7 +76,7 @@ public final class ModelClassifier: CalibratableClassifier {
         self.model = model
         self.path = path
         let config = model.config
-        let normalization = try Self.normalization(of: config, path: path)
+        normalization = try Self.normalization(of: config, path: path)
         transform = try Self.transform(of: config, path: path)
         requirements = try Self.requirements(of: config, path: path)
         do {
@@ -281,6 +283,25 @@ public final class ModelClassifier: CalibratableClassifier {
     private var overwritten: ClassifierError {
         ClassifierError("\(path): a window was overwritten before it was classified "
             + "(more than \(streaming.slack) steps arrived after its end)")
+    }
+
+    /// E, the size of one window's embedding.
+    public var embeddingSize: Int { model.embeddingSize }
+
+    /// The model's own head.
+    public var head: ClassifierHead { model.head }
+
+    /// Normalises `windows` (batch, steps, features) in place and writes their embeddings (batch, E).
+    public func embeddings(windows: UnsafeMutableBufferPointer<Float>, batch: Int,
+                           into embeddings: UnsafeMutableBufferPointer<Float>) throws {
+        let config = model.config
+        guard windows.count >= batch * config.steps * config.features, embeddings.count >= batch * model.embeddingSize
+        else {
+            throw ClassifierError("\(path): embeddings: buffers too small for a batch of \(batch)")
+        }
+        normalizer.apply(windows: UnsafeMutableBufferPointer(rebasing: windows[0..<(batch * config.steps * config.features)]),
+                         steps: config.steps)
+        session.embeddings(windows: UnsafeBufferPointer(windows), batch: batch, into: embeddings)
     }
 
     /// Normalises `windows` (batch, steps, features) in place and writes class probabilities (batch, classes).

@@ -103,6 +103,7 @@ final class PipelineWorker: @unchecked Sendable {
                 }
             }
             batch.removeAll(keepingCapacity: true)
+            inbox.finished()
             if MonotonicClock.now() >= nextReport {
                 publishReport()
                 nextReport = MonotonicClock.now() + Self.reportSeconds

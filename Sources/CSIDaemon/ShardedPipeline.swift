@@ -41,9 +41,9 @@ public final class ShardedPipeline {
     /// ``LatencyRecorder/total`` of each worker at the previous ``newLatencies()``.
     private var latencyReported: [Int]
 
-    /// Messages a reader gathers for one worker before handing them over, and the most an inbox holds.
-    /// (8192 frames are 8 s of one 1 kHz stream; the bound also limits how far status lags behind a worker that
-    /// fell behind.)
+    /// Messages a reader gathers for one worker before handing them over, and the backlog of a worker at which the
+    /// reader stops reading sources (8192 frames are 8 s of one 1 kHz stream; the bound also limits how far status
+    /// lags behind a worker that fell behind).
     static let handOverMessages = 256, inboxMessages = 8192
 
     /// Creates `workers` workers (1 or more): worker 0 runs `router`, the others replicas of its models (which
@@ -179,6 +179,17 @@ public final class ShardedPipeline {
         ownEvents += 1
         ownEventsByType[.daemonHeartbeat, default: 0] += 1
         emitter.publish(Event(time: time, wallTime: wallClock(), stream: nil, payload: .heartbeat(counters)))
+    }
+
+    /// True while a worker has ``inboxMessages`` or more to process: the reader should not read sources (live ones
+    /// then shed load in their own queues; replays wait).
+    public var isBackedUp: Bool {
+        workers.contains { $0.inbox.backlog >= Self.inboxMessages }
+    }
+
+    /// True when every worker has processed everything handed to it (always with one worker).
+    public var isDrained: Bool {
+        workers.indices.allSatisfy { outboxes[$0].isEmpty && workers[$0].inbox.backlog == 0 }
     }
 
     /// Waits until every worker has processed what was sent to it and refreshed its report.

@@ -1,36 +1,41 @@
 import Foundation
 
-/// The hand-over from the reader thread to one pipeline worker: a bounded queue that never loses a message.
+/// The hand-over from the reader thread to one pipeline worker: a queue that never loses a message.
 ///
 /// Live captures shed load before this point (``BoundedFrameQueue`` drops their oldest frames when the daemon
-/// falls behind, and counts them); past it, every frame is the pipeline's and must be processed, so a full inbox
-/// makes the reader wait instead. Messages are handed over in batches: the reader fills a local array and puts it
-/// whole, the worker takes everything waiting at once, and the two arrays swap storage, so a steady flow
-/// allocates nothing.
+/// falls behind, and counts them); past it, every frame is the pipeline's and must be processed. The bound is kept
+/// by the reader instead: while a worker's ``backlog`` is at ``capacity`` it reads no source (its loop still turns,
+/// for heartbeats, the watchdog and requests), so a `put` never blocks. Messages are handed over in batches: the
+/// reader fills a local array and puts it whole, the worker takes everything waiting at once, and the arrays swap
+/// storage, so a steady flow allocates nothing.
 final class WorkerInbox<Message>: @unchecked Sendable {
     private let condition = NSCondition()
     /// Waiting messages, oldest first.
     private var items: [Message] = []
-    /// Most messages waiting before `put` blocks.
+    /// Messages the worker has taken and not finished yet.
+    private var inFlight = 0
+    /// The backlog at which the reader stops reading sources.
     let capacity: Int
-    /// Most messages ever waiting at once, and the times `put` had to wait for room.
-    private(set) var highWater = 0, stalls = 0
+    /// Most messages ever waiting at once.
+    private(set) var highWater = 0
 
-    /// Creates an empty inbox holding up to `capacity` messages (more are accepted by one `put` when the inbox was
-    /// below it).
+    /// Creates an empty inbox whose reader holds back at `capacity` messages.
     init(capacity: Int) {
         self.capacity = max(1, capacity)
         items.reserveCapacity(self.capacity)
     }
 
-    /// Appends `messages` (in order) and empties the array; waits while the inbox is full.
+    /// Messages waiting or being processed.
+    var backlog: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return items.count + inFlight
+    }
+
+    /// Appends `messages` (in order) and empties the array; never waits.
     func put(_ messages: inout [Message]) {
         guard !messages.isEmpty else { return }
         condition.lock()
-        if items.count >= capacity {
-            stalls += 1
-            while items.count >= capacity { condition.wait() }
-        }
         if items.isEmpty {
             swap(&items, &messages)
         } else {
@@ -38,17 +43,24 @@ final class WorkerInbox<Message>: @unchecked Sendable {
             messages.removeAll(keepingCapacity: true)
         }
         highWater = max(highWater, items.count)
-        condition.broadcast()
+        condition.signal()
         condition.unlock()
     }
 
     /// Moves every waiting message into `batch` (which must be empty), waiting up to `timeout` seconds when there
-    /// is none.
+    /// is none; call ``finished()`` once they are processed.
     func take(into batch: inout [Message], timeout: Double) {
         condition.lock()
         if items.isEmpty { _ = condition.wait(until: Date(timeIntervalSinceNow: timeout)) }
         swap(&items, &batch)
-        condition.broadcast()
+        inFlight = batch.count
+        condition.unlock()
+    }
+
+    /// The messages last taken are processed.
+    func finished() {
+        condition.lock()
+        inFlight = 0
         condition.unlock()
     }
 }

@@ -38,7 +38,7 @@ struct CalibrateHeadCommand: ParsableCommand {
 
     func run() throws {
         let modelPath = try EventEvaluation.resolveModel(model, settings: DaemonSettings())
-        let classifier = try EngineClassifier(path: modelPath)
+        let classifier = try ModelClassifier(path: modelPath)
         let runner = try EvaluationRunner(classifier: classifier, hopSeconds: hopSeconds, minimumCoverage: minCoverage)
         for (i, path) in capture.enumerated() {
             let sidecar = EventEvaluation.sidecar(of: path, index: i, labels: labels)
@@ -49,8 +49,7 @@ struct CalibrateHeadCommand: ParsableCommand {
         try runner.flush()
         if let failure = runner.report.failures.first { throw ValidationError("\(failure.0): \(failure.1)") }
         let result = try Calibration.fitHead(runner, lambda: lambda)
-        guard let digest = SHA256Digest.hex(fileAt: modelPath) else { throw ValidationError("\(modelPath): cannot be read") }
-        let head = HeadCalibration(model: classifier.model, modelSHA256: digest, result: result)
+        let head = HeadCalibration(model: classifier.model, modelSHA256: classifier.modelSHA256, result: result)
         try head.save(path: output)
         let summary: [String: Any] = [
             "file": output, "model": modelPath, "windows": head.windows, "per_class_windows": head.perClassWindows,

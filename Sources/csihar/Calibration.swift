@@ -88,7 +88,7 @@ enum Calibration {
         let set = runner.calibrationSet
         do {
             return try ClassifierHeadAdapter(lambda: lambda).adapt(embeddings: set.embeddings, labels: set.labels,
-                                                                   original: runner.classifier.head)
+                                                                   original: runner.head)
         } catch {
             throw EvaluationError("calibration (\(set.recordings) recordings, \(set.labels.count) windows): \(error)")
         }
@@ -97,7 +97,7 @@ enum Calibration {
     /// Adapts the runner's classifier head on its calibration windows and reports both heads on the others.
     static func run(_ runner: EvaluationRunner, lambda: Double, shots: Int?, seed: UInt64) throws -> Outcome {
         let set = runner.calibrationSet
-        let original = runner.classifier.head
+        let original = runner.head
         let result = try fitHead(runner, lambda: lambda)
         return Outcome(calibrated: try runner.report(head: result.head), uncalibrated: try runner.report(head: original),
                        result: result, recordings: set.recordings, windows: set.labels.count, shots: shots, seed: seed,

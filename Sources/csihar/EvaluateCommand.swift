@@ -136,7 +136,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             return
         }
         let model = try EventEvaluation.resolveModel(model, settings: DaemonSettings(), capture: capture.first)
-        let classifier = try EngineClassifier(path: model)
+        let classifier = try ModelClassifier(path: model)
         var inputs: [EvaluationInput] = []
         for directory in wiar { inputs += try EvaluationInput.wiar(directory: directory) }
         for (i, path) in capture.enumerated() {
@@ -180,8 +180,8 @@ struct EvaluateCommand: AsyncParsableCommand {
         }
         let outcome = try Calibration.run(runner, lambda: calibrationLambda, shots: calibrationShots, seed: calibrationSeed)
         if let calibrationOut {
-            guard let digest = SHA256Digest.hex(fileAt: model) else { throw EvaluationError("\(model): cannot be read") }
-            try HeadCalibration(model: classifier.model, modelSHA256: digest, result: outcome.result).save(path: calibrationOut)
+            try HeadCalibration(model: classifier.model, modelSHA256: classifier.modelSHA256, result: outcome.result)
+                .save(path: calibrationOut)
         }
         if json {
             print(try JSONLine.string(outcome.jsonObject(model: model, labels: classifier.labels)))

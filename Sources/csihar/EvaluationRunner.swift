@@ -1,4 +1,5 @@
 import CSICapture
+import CSIDaemon
 import CSIFeatures
 import CSIInference
 import Foundation
@@ -42,13 +43,21 @@ struct EvaluationError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Runs labelled recordings through the daemon's feature code (``FeaturePipeline``) and a ``WindowClassifier``,
-/// keeping every window's embedding (the input of the model's final classifier layer) with its recording and class;
-/// ``report`` applies the model's head to them, ``report(head:)`` any other head (a calibrated one) to the same
-/// windows. Windows are classified in batches; state is reused across recordings.
+/// Runs labelled recordings through the daemon's feature code (``FeaturePipeline``) and the daemon's classifier
+/// (``WindowClassifier``; the model file's is ``ModelClassifier``, which normalises the raw windows itself),
+/// keeping every window's embedding (the input of the model's final classifier layer, ``EmbeddingClassifier``) with
+/// its recording and class; ``report`` applies the model's head to them, ``report(head:)`` any other head (a
+/// calibrated one) to the same windows. A classifier without embeddings is kept as log-probabilities with the
+/// identity head. Windows are classified in batches; state is reused across recordings.
 final class EvaluationRunner {
     /// The model.
     let classifier: any WindowClassifier
+    /// The same, when it exposes embeddings and its head.
+    private let embedding: (any EmbeddingClassifier)?
+    /// E, the width of a kept embedding (the number of classes without an ``EmbeddingClassifier``).
+    let embeddingSize: Int
+    /// The model's head (the identity without an ``EmbeddingClassifier``).
+    let head: ClassifierHead
     /// The window pipeline settings (the model's steps and rate; `hopSeconds` between windows).
     let config: FeaturePipelineConfig
     /// Fraction of a capture window its sidecar label must cover.
@@ -79,7 +88,7 @@ final class EvaluationRunner {
     /// The figures so far, with the model's own head, over the evaluation (non-calibration) windows.
     var report: EvaluationReport {
         do {
-            return try report(head: classifier.head)
+            return try report(head: head)
         } catch {
             var failed = base
             failed.failures.append(("head", "\(error)"))
@@ -87,9 +96,7 @@ final class EvaluationRunner {
         }
     }
 
-    /// The input normaliser (the model's frozen constants).
-    private let normalizer: Normalizer
-    /// Pending windows, (batchSize, steps, features).
+    /// Pending raw windows, (batchSize, steps, features).
     private var batch: [Float]
     /// Recording name, true class and calibration flag of every pending window.
     private var pending: [Window] = []
@@ -105,10 +112,17 @@ final class EvaluationRunner {
                                             hopSeconds: hopSeconds, transform: classifier.transform)
         self.minimumCoverage = minimumCoverage
         self.batchSize = max(1, batchSize)
-        do {
-            normalizer = try Normalizer(classifier.normalization, features: classifier.features)
-        } catch {
-            throw EvaluationError("model \(error)")
+        embedding = classifier as? any EmbeddingClassifier
+        let classes = classifier.labels.count
+        if let embedding {
+            embeddingSize = embedding.embeddingSize
+            head = embedding.head
+        } else {
+            embeddingSize = classes
+            var identity = [Float](repeating: 0, count: classes * classes)
+            for c in 0..<classes { identity[c * classes + c] = 1 }
+            head = try ClassifierHead(weight: identity, bias: [Float](repeating: 0, count: classes), classes: classes,
+                                      inputs: classes)
         }
         base = EvaluationReport(labels: classifier.labels)
         batch = [Float](repeating: 0, count: self.batchSize * classifier.steps * classifier.features)
@@ -162,11 +176,18 @@ final class EvaluationRunner {
         guard !pending.isEmpty else { return }
         let count = pending.count
         let size = config.steps * config.featureCount
-        let input = count == batchSize ? batch : Array(batch[0..<(count * size)])
-        let embedded = try classifier.embeddings(input, count: count)        // (count, E)
-        let width = classifier.embeddingSize
-        guard embedded.count == count * width else {
-            throw EvaluationError("model returned \(embedded.count) embedding values for \(count) windows x \(width)")
+        let width = embeddingSize
+        var embedded = [Float](repeating: 0, count: count * width)           // (count, E)
+        try batch.withUnsafeMutableBufferPointer { all in
+            let input = UnsafeMutableBufferPointer(rebasing: all[0..<(count * size)])   // normalised in place
+            try embedded.withUnsafeMutableBufferPointer { out in
+                if let embedding {
+                    try embedding.embeddings(windows: input, batch: count, into: out)
+                } else {
+                    try classifier.classify(windows: input, batch: count, into: out)   // probabilities -> log
+                    for i in out.indices { out[i] = logf(max(out[i], .leastNormalMagnitude)) }
+                }
+            }
         }
         batches.append(windows.count..<(windows.count + count))
         windows += pending
@@ -179,16 +200,17 @@ final class EvaluationRunner {
     func report(head: ClassifierHead) throws -> EvaluationReport {
         var report = base
         let classes = classifier.labels.count
-        let width = classifier.embeddingSize
+        let width = embeddingSize
         guard head.classes == classes, head.inputs == width else {
             throw EvaluationError("head is \(head.classes) classes x \(head.inputs) inputs; the model has \(classes) x \(width)")
         }
         var probabilities = [Float](repeating: 0, count: classes)        // (classes,)
+        var logits = [Float](repeating: 0, count: batchSize * classes)   // (batchSize, classes)
         for range in batches {
-            let logits = try classifier.logits(embeddings: Array(embeddings[(range.lowerBound * width)..<(range.upperBound * width)]),
-                                               count: range.count, head: head)             // (count, classes)
-            guard logits.count == range.count * classes else {
-                throw EvaluationError("model returned \(logits.count) logits for \(range.count) windows x \(classes) classes")
+            embeddings.withUnsafeBufferPointer { e in
+                logits.withUnsafeMutableBufferPointer { out in
+                    head.logits(embeddings: e.baseAddress! + range.lowerBound * width, rows: range.count, into: out.baseAddress!)
+                }
             }
             for (row, w) in range.enumerated() where !windows[w].calibration {
                 softmax(logits, offset: row * classes, into: &probabilities)
@@ -202,7 +224,7 @@ final class EvaluationRunner {
 
     /// The calibration windows: embeddings (n, E), labels (n), and the number of recordings they come from.
     var calibrationSet: (embeddings: [Float], labels: [Int], recordings: Int) {
-        let width = classifier.embeddingSize
+        let width = embeddingSize
         var values: [Float] = []
         var labels: [Int] = []
         var recordings = Set<String>()
@@ -231,14 +253,12 @@ final class EvaluationRunner {
         return (name, index)
     }
 
-    /// Normalises one window into the batch; classifies when the batch is full.
+    /// Copies one raw window into the batch; classifies when the batch is full.
     private func append(_ values: UnsafeBufferPointer<Float>, _ window: Window) throws {
         let size = config.steps * config.featureCount
         let offset = pending.count * size
         batch.withUnsafeMutableBufferPointer { buffer in
             for i in 0..<size { buffer[offset + i] = values[i] }
-            normalizer.apply(windows: UnsafeMutableBufferPointer(rebasing: buffer[offset..<(offset + size)]),
-                             steps: config.steps)
         }
         pending.append(window)
         if pending.count == batchSize { try flush() }

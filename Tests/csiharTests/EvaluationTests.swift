@@ -1,4 +1,5 @@
 import CSICapture
+import CSIDaemon
 import CSIFeatures
 import CSITestSupport
 import Foundation
@@ -6,30 +7,35 @@ import Testing
 
 @testable import csihar
 
-/// A classifier that always answers `answer` and records the windows it was given.
+/// A classifier that always answers `answer` and records the windows it was given, after normalising them in
+/// place as a model classifier does.
 final class RecordingClassifier: WindowClassifier {
     let labels: [String]
     let steps = 90
     let features = 90
     let sampleRateHz = 30.0
-    let normalization: Normalization
+    let name = "recording"
+    let normalizer: Normalizer
     let answer: Int
-    /// Every window seen, (windows, steps, features).
+    /// Every window seen, normalised, (windows, steps, features).
     var seen: [Float] = []
     var calls = 0
 
-    init(labels: [String], answer: Int, normalization: Normalization = .minmax(min: -10, max: 40)) {
+    init(labels: [String], answer: Int, normalization: Normalization = .minmax(min: -10, max: 40)) throws {
         self.labels = labels
         self.answer = answer
-        self.normalization = normalization
+        normalizer = try Normalizer(normalization, features: 90)
     }
 
-    func logits(_ windows: [Float], count: Int) throws -> [Float] {
+    func classify(windows: UnsafeMutableBufferPointer<Float>, batch: Int,
+                  into probabilities: UnsafeMutableBufferPointer<Float>) throws {
         calls += 1
-        seen += windows
-        var out = [Float](repeating: 0, count: count * labels.count)
-        for w in 0..<count { out[w * labels.count + answer] = 3 }
-        return out
+        let values = UnsafeMutableBufferPointer(rebasing: windows[0..<(batch * steps * features)])
+        normalizer.apply(windows: values, steps: steps)
+        seen += values
+        for w in 0..<batch {
+            for c in 0..<labels.count { probabilities[w * labels.count + c] = c == answer ? 0.9 : 0.1 / Float(labels.count - 1) }
+        }
     }
 }
 
@@ -72,7 +78,7 @@ final class RecordingClassifier: WindowClassifier {
         let inputs = try EvaluationInput.wiar(directory: dir)
         #expect(Set(inputs.compactMap(\.label)) == ["horizontal arm wave", "walk"])
 
-        let classifier = RecordingClassifier(labels: DatasetExportCommand.wiarLabels, answer: 11)   // always "walk"
+        let classifier = try RecordingClassifier(labels: DatasetExportCommand.wiarLabels, answer: 11)   // always "walk"
         let runner = try EvaluationRunner(classifier: classifier, hopSeconds: 0.5, batchSize: 7)
         for input in inputs { try runner.evaluate(input) }
         try runner.flush()
@@ -110,10 +116,10 @@ final class RecordingClassifier: WindowClassifier {
         let track = try LabelTrack(contentsOf: root + "/samples/fall-1khz-intel5300.labels.csv")
         final class Classifier250: WindowClassifier {
             let labels = ["lie down", "fall", "walk", "pick up", "run", "sit down", "stand up", "idle"]
-            let steps = 250, features = 90, sampleRateHz = 250.0
-            let normalization = Normalization.none
-            func logits(_ windows: [Float], count: Int) throws -> [Float] {
-                [Float](repeating: 0, count: count * 8).enumerated().map { $0.offset % 8 == 2 ? 1 : 0 }   // "walk"
+            let steps = 250, features = 90, sampleRateHz = 250.0, name = "walk"
+            func classify(windows: UnsafeMutableBufferPointer<Float>, batch: Int,
+                          into probabilities: UnsafeMutableBufferPointer<Float>) throws {
+                for i in 0..<(batch * 8) { probabilities[i] = i % 8 == 2 ? 0.93 : 0.01 }   // "walk"
             }
         }
         let runner = try EvaluationRunner(classifier: Classifier250(), hopSeconds: 0.2)
