@@ -40,10 +40,13 @@ final class ClassifierLane {
     /// Windows waiting.
     var count: Int { streams.count }
 
-    /// The feature settings its streams' windows are made with (the model's steps, rate and transform).
+    /// The feature settings its streams' windows are made with (the model's steps, rate and transform); a streaming
+    /// model keeps the steps itself, so its windows carry no values.
     func featureConfig(hopSeconds: Double) -> FeaturePipelineConfig {
-        FeaturePipelineConfig(steps: classifier.steps, sampleRateHz: classifier.sampleRateHz, hopSeconds: hopSeconds,
-                              transform: classifier.transform)
+        var config = FeaturePipelineConfig(steps: classifier.steps, sampleRateHz: classifier.sampleRateHz,
+                                           hopSeconds: hopSeconds, transform: classifier.transform)
+        config.windowValues = streaming == nil
+        return config
     }
 
     /// The smoother settings of its streams: `base` with the model's labels and onset lead.
@@ -54,16 +57,16 @@ final class ClassifierLane {
         return config
     }
 
-    /// Adds a window of `stream`; false when its size is not the model's (it is then dropped).
+    /// Adds a window of `stream` (a batch model's must have the model's size, or it is dropped: false).
     func enqueue(_ window: FeatureWindow, stream: DaemonPipeline.Stream, arrival time: Double) -> Bool {
         let size = classifier.steps * classifier.features
-        guard window.values.count == size else { return false }
         if let streaming, let slot = stream.slot {
             let end = streaming.position(of: slot)
             slots.append(slot)
             ends.append(end)
             if stream.oldestPendingEnd == nil { stream.oldestPendingEnd = end }
         } else {
+            guard window.values.count == size else { return false }
             let row = streams.count
             windows.withUnsafeMutableBufferPointer { out in
                 _ = UnsafeMutableBufferPointer(rebasing: out[(row * size)..<((row + 1) * size)]).initialize(from: window.values)

@@ -17,6 +17,10 @@ public struct FeaturePipelineConfig: Sendable, Hashable {
     public var motionSteps: Int
     /// What a window step holds (the model's `input.transform`).
     public var transform: FeatureTransform
+    /// Whether windows carry their values. False when the consumer keeps the steps itself from
+    /// ``FeaturePipeline/onStep`` (the daemon's streaming engine): windows then come with empty `values`, and
+    /// the window ring and the per-window copy are skipped.
+    public var windowValues = true
 
     /// Features per window step.
     public var featureCount: Int { transform.featureCount }
@@ -108,9 +112,10 @@ public final class FeaturePipeline {
             resampler = Resampler(config: config.resampler, features: FeatureExtractor.amplitudeSeriesFeatures)
             doppler = DopplerSpectrum(spec: spec, series: FeatureExtractor.amplitudeSeriesFeatures / 2)
         }
-        window = SlidingWindow(steps: config.steps, features: features, hopSteps: config.hopSteps)
+        window = SlidingWindow(steps: config.steps, features: features, hopSteps: config.hopSteps,
+                               storesSteps: config.windowValues)
         motion = MotionEnergy(steps: max(2, config.motionSteps), features: features)
-        windowBuffer = [Float](repeating: 0, count: config.steps * features)
+        windowBuffer = [Float](repeating: 0, count: config.windowValues ? config.steps * features : 0)
         frameBuffer = [Float](repeating: 0, count: features)
     }
 
@@ -203,8 +208,10 @@ public final class FeaturePipeline {
         onStep?(step)
         motion.push(step)
         guard window.push(step) else { return }
-        windowBuffer.withUnsafeMutableBufferPointer { out in
-            window.copyWindow(into: out)
+        if config.windowValues {
+            windowBuffer.withUnsafeMutableBufferPointer { out in
+                window.copyWindow(into: out)
+            }
         }
         let stepSeconds = 1 / config.sampleRateHz
         let end = stepTime + stepSeconds

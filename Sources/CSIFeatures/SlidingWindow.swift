@@ -20,14 +20,19 @@ public struct SlidingWindow {
     public private(set) var windowCount = 0
     /// Whether a window was emitted since the last reset.
     private var emittedSinceReset = false
+    /// Whether the steps are kept (false: only counted, for a consumer that keeps them itself).
+    public let storesSteps: Bool
 
-    /// Creates a window of `steps` x `features` emitted every `hopSteps` steps.
-    public init(steps: Int, features: Int, hopSteps: Int) {
+    /// Creates a window of `steps` x `features` emitted every `hopSteps` steps. With `storesSteps` false it keeps
+    /// no steps (no ring, nothing copied) and only says when a window is due (``copyWindow(into:)`` must not be
+    /// called): the daemon's streaming engine keeps each stream's steps itself.
+    public init(steps: Int, features: Int, hopSteps: Int, storesSteps: Bool = true) {
         precondition(steps >= 1 && features >= 1, "SlidingWindow: steps and features must be positive")
         self.steps = steps
         self.features = features
         self.hopSteps = max(1, hopSteps)
-        ring = [Float](repeating: 0, count: steps * features)
+        self.storesSteps = storesSteps
+        ring = [Float](repeating: 0, count: storesSteps ? steps * features : 0)
     }
 
     /// Creates a window whose hop is given in seconds at `sampleRateHz` (rounded to whole steps, at least 1).
@@ -47,8 +52,10 @@ public struct SlidingWindow {
             row = start
             start = (start + 1) % steps
         }
-        ring.withUnsafeMutableBufferPointer { buffer in
-            for f in 0..<features { buffer[row * features + f] = step[f] }
+        if storesSteps {
+            ring.withUnsafeMutableBufferPointer { buffer in
+                for f in 0..<features { buffer[row * features + f] = step[f] }
+            }
         }
         sinceLastWindow += 1
         guard count == steps else { return false }
@@ -63,6 +70,7 @@ public struct SlidingWindow {
 
     /// Copies the held steps, oldest first, into `out` as a contiguous (steps, features) block.
     public func copyWindow(into out: UnsafeMutableBufferPointer<Float>) {
+        precondition(storesSteps, "SlidingWindow: created with storesSteps = false")
         precondition(out.count >= count * features, "SlidingWindow: output buffer too small")
         ring.withUnsafeBufferPointer { buffer in
             let firstRows = min(count, steps - start)

@@ -72,6 +72,33 @@ import CSICapture
         #expect(pipeline.resampler.duplicates == eager.duplicates && pipeline.resampler.duplicates > 0)
     }
 
+    /// Windows without values (the daemon's streaming engine keeps the steps itself from `onStep`) fall due at the
+    /// same steps, with the same times and motion energy, and the steps handed to `onStep` are the same.
+    @Test func windowsWithoutValuesFallDueAtTheSameSteps() throws {
+        var lean = FeaturePipelineConfig.utHAR
+        lean.windowValues = false
+        let full = FeaturePipeline(config: .utHAR), bare = FeaturePipeline(config: lean)
+        var fullSteps: [Float] = [], bareSteps: [Float] = []
+        full.onStep = { fullSteps += $0 }
+        bare.onStep = { bareSteps += $0 }
+        var fullWindows: [[Double]] = [], bareWindows: [[Double]] = []
+        var time = 10.0
+        for i in 0..<5000 {
+            time += i % 2000 == 1999 ? 0.7 : 0.001                // gaps longer than the hold: the windows restart
+            var frame = syntheticFrame(device: .simulated, subcarriers: FeatureLayout.intelSubcarriers20MHz,
+                                       bandwidth: 20, rows: 3) { r, k in Float(5 + r + abs(k)) * Float(1 + 0.3 * sin(Double(i) * 0.02)) }
+            frame.timestamp = time
+            try full.push(frame) { fullWindows.append([$0.startTime, $0.endTime, $0.motionEnergy]) }
+            try bare.push(frame) { window in
+                #expect(window.values.isEmpty)
+                bareWindows.append([window.startTime, window.endTime, window.motionEnergy])
+            }
+        }
+        print("windows with values \(fullWindows.count), without \(bareWindows.count); steps \(fullSteps.count / 90)")
+        #expect(fullWindows.count > 10 && fullWindows == bareWindows)
+        #expect(fullSteps == bareSteps)
+    }
+
     @Test func unusableStreamThrowsOnce() {
         let pipeline = FeaturePipeline(config: .utHAR)
         let frame = syntheticFrame(device: .nexmon(chip: 101), subcarriers: Array(-32...31), bandwidth: 20, rows: 1) { _, _ in 1 }
