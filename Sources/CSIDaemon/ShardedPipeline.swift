@@ -1,5 +1,6 @@
 import CSICapture
 import CSIEvents
+import CSIInference
 import Dispatch
 
 /// The daemon's pipeline on `pipeline.workers` cores: streams are sharded by stream key over N
@@ -72,6 +73,7 @@ public final class ShardedPipeline {
         dirty = Array(repeating: false, count: self.workerCount)
         latencyReported = Array(repeating: 0, count: self.workerCount)
         if self.workerCount > 1 {
+            BLASThreading.prepareForConcurrentCallers()
             let workers = self.workers
             for pipeline in pipelines {
                 pipeline.streamKeysUp = { workers.flatMap { $0.latest.streams.map(\.key) } }

@@ -64,6 +64,7 @@ import Testing
         #expect(!types.contains("stream.down") && !types.contains("subscriber.gap"), "streams kept, nothing dropped")
         let model = DaemonProbe.status(socket: socket)["model"] as? String
         #expect(model?.hasPrefix("ut-har-gru") == true, "the running model still serves: \(model ?? "none")")
-        #expect(daemon.terminate().status == 0)
+        let exit = daemon.terminate()
+        #expect(exit.status == 0, "\(daemon.log)")
     }
 }

@@ -20,11 +20,36 @@ func runCsihar(_ arguments: [String], environment: [String: String]? = nil) thro
     process.standardOutput = out
     process.standardError = err
     try process.run()
-    nonisolated(unsafe) var errData = Data()
-    let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-    reader.start()
+    let errReader = BackgroundRead(err.fileHandleForReading)
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errReader.data(), as: UTF8.self))
+}
+
+/// Reads a pipe to its end on a thread of its own (so a child filling both stdout and stderr cannot block);
+/// ``data()`` waits for it. The hand-over goes through a lock, which ThreadSanitizer sees.
+final class BackgroundRead: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Data?
+    private let done = DispatchSemaphore(value: 0)
+
+    /// Starts reading `handle`.
+    init(_ handle: FileHandle) {
+        Thread { [self] in
+            let data = handle.readDataToEndOfFile()
+            lock.lock()
+            result = data
+            lock.unlock()
+            done.signal()
+        }.start()
+    }
+
+    /// Everything read, once the pipe has ended.
+    func data() -> Data {
+        done.wait()
+        done.signal()
+        lock.lock()
+        defer { lock.unlock() }
+        return result ?? Data()
+    }
 }

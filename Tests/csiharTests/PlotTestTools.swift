@@ -26,14 +26,11 @@ enum PlotTestTools {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let deadline = Date().addingTimeInterval(timeout)
-        nonisolated(unsafe) var data = Data()
-        let reader = Thread { data = out.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
+        let reader = BackgroundRead(out.fileHandleForReading)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
-        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
-        return (process.terminationStatus, data)
+        return (process.terminationStatus, reader.data())
     }
 
     /// The distinct colours and the fraction of near-white pixels of a PNG, decoded by `convert FILE ppm:-`
