@@ -114,6 +114,7 @@ struct BenchCommand: AsyncParsableCommand {
                                             streamingEngine: !batchPath, workers: workers)
             var object = try benchmark.run()
             object["threads"] = threads
+            object["kernel"] = BLASKernel.name
             if json {
                 print(try JSONLine.string(object))
             } else {
@@ -142,11 +143,12 @@ struct BenchCommand: AsyncParsableCommand {
             guard size >= 1, seconds > 0, threads >= 1 else { throw ValidationError("options must be positive") }
             EngineBenchmark.setThreads(threads)
             let gflops = EngineBenchmark.sgemm(size: size, seconds: seconds)
-            let object: [String: Any] = ["gflops": gflops, "size": size, "threads": threads]
+            let object: [String: Any] = ["gflops": gflops, "size": size, "threads": threads, "kernel": BLASKernel.name]
             if json {
                 print(try JSONLine.string(object))
             } else {
-                print("sgemm \(size)x\(size)x\(size), \(threads) thread(s): \(String(format: "%.1f", gflops)) GFLOP/s")
+                print("sgemm \(size)x\(size)x\(size), \(threads) thread(s), OpenBLAS kernel \(BLASKernel.name): "
+                      + "\(String(format: "%.1f", gflops)) GFLOP/s")
             }
         }
     }

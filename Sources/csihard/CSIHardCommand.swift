@@ -1,5 +1,6 @@
 import ArgumentParser
 import CSIDaemon
+import CSIInference
 import MQTTBridge
 import Metrics
 import Prometheus
@@ -7,6 +8,12 @@ import Prometheus
 /// `csihard`: parses flags, merges them over the config file, and runs the daemon. Nothing else happens here.
 @main
 struct CSIHardCommand: AsyncParsableCommand {
+    /// Re-executes on a usable OpenBLAS kernel when needed (``BLASKernel``), then parses and runs.
+    static func main() async {
+        BLASKernel.reexecIfOnFallbackKernel()
+        await main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "csihard",
         abstract: "WiFi CSI activity-recognition daemon: capture -> windows -> model -> events on a Unix socket.",
