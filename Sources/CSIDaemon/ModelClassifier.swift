@@ -294,26 +294,26 @@ public final class ModelClassifier: CalibratableClassifier, EmbeddingClassifier 
     /// Normalises `windows` (batch, steps, features) in place and writes their embeddings (batch, E).
     public func embeddings(windows: UnsafeMutableBufferPointer<Float>, batch: Int,
                            into embeddings: UnsafeMutableBufferPointer<Float>) throws {
-        let config = model.config
-        guard windows.count >= batch * config.steps * config.features, embeddings.count >= batch * model.embeddingSize
-        else {
-            throw ClassifierError("\(path): embeddings: buffers too small for a batch of \(batch)")
-        }
-        normalizer.apply(windows: UnsafeMutableBufferPointer(rebasing: windows[0..<(batch * config.steps * config.features)]),
-                         steps: config.steps)
+        try normalize(windows, batch: batch, output: embeddings.count, width: model.embeddingSize, for: "embeddings")
         session.embeddings(windows: UnsafeBufferPointer(windows), batch: batch, into: embeddings)
     }
 
     /// Normalises `windows` (batch, steps, features) in place and writes class probabilities (batch, classes).
     public func classify(windows: UnsafeMutableBufferPointer<Float>, batch: Int,
                          into probabilities: UnsafeMutableBufferPointer<Float>) throws {
-        let config = model.config
-        guard windows.count >= batch * config.steps * config.features, probabilities.count >= batch * config.classes
-        else {
-            throw ClassifierError("\(path): classify: buffers too small for a batch of \(batch)")
-        }
-        normalizer.apply(windows: UnsafeMutableBufferPointer(rebasing: windows[0..<(batch * config.steps * config.features)]),
-                         steps: config.steps)
+        try normalize(windows, batch: batch, output: probabilities.count, width: model.config.classes, for: "classify")
         session.probabilities(windows: UnsafeBufferPointer(windows), batch: batch, into: probabilities)
+    }
+
+    /// Checks that `windows` holds `batch` windows and an output of `output` values holds `batch` rows of `width`,
+    /// then normalises the windows in place with the model's frozen constants (the one place raw windows are
+    /// normalised).
+    private func normalize(_ windows: UnsafeMutableBufferPointer<Float>, batch: Int, output: Int, width: Int,
+                           for call: String) throws {
+        let size = model.config.steps * model.config.features
+        guard batch >= 0, windows.count >= batch * size, output >= batch * width else {
+            throw ClassifierError("\(path): \(call): buffers too small for a batch of \(batch)")
+        }
+        normalizer.apply(windows: UnsafeMutableBufferPointer(rebasing: windows[0..<(batch * size)]), steps: model.config.steps)
     }
 }

@@ -19,8 +19,6 @@ final class PipelineWorker: @unchecked Sendable {
         case maintenance(now: Double)
         /// A capture source ended or was lost: its streams go down with `reason`.
         case sourceEnded(String, reason: String)
-        /// A source-level problem to publish (see ``DaemonPipeline/report(source:kind:message:countsAsRecordIssue:)``).
-        case problem(source: String, kind: String, message: String, countsAsRecordIssue: Bool)
         /// New models and settings (SIGHUP).
         case reload(ModelRouter, PipelineConfig)
         /// A calibration request for one of its streams.
@@ -125,8 +123,6 @@ final class PipelineWorker: @unchecked Sendable {
             publishReport()
         case .sourceEnded(let source, let reason):
             pipeline.sourceEnded(source, reason: reason)
-        case .problem(let source, let kind, let text, let countsAsRecordIssue):
-            pipeline.report(source: source, kind: kind, message: text, countsAsRecordIssue: countsAsRecordIssue)
         case .reload(let router, let config):
             pipeline.replace(router: router, config: config)
         case .calibrate(let request, let reply):

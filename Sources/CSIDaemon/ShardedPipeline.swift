@@ -32,8 +32,9 @@ public final class ShardedPipeline {
     private let grouping: StreamGrouping
     /// Worker of each radio link, cached.
     private var shards: [DaemonPipeline.StreamIdentity: Int] = [:]
-    /// Events and their types published here (heartbeats of a sharded pipeline).
-    private var ownEvents = 0, ownEventsByType: [EventType: Int] = [:]
+    /// Events and their types published here (heartbeats and source problems of a sharded pipeline), and the
+    /// record issues among those problems.
+    private var ownEvents = 0, ownEventsByType: [EventType: Int] = [:], ownRecordIssues = 0
     /// Frames handed to the workers (counted here, so `frames` is current although the workers report
     /// periodically).
     private var framesIngested = 0
@@ -122,12 +123,14 @@ public final class ShardedPipeline {
     }
 
     /// Publishes a source-level problem (see ``DaemonPipeline/report(source:kind:message:countsAsRecordIssue:)``).
+    /// With workers it is published from here, at once: before the `stream.down`s that a following
+    /// ``sourceEnded(_:reason:)`` makes the workers publish.
     public func report(source: String, kind: String, message: String, countsAsRecordIssue: Bool = true) {
         guard workerCount > 1 else {
             return primary.report(source: source, kind: kind, message: message, countsAsRecordIssue: countsAsRecordIssue)
         }
-        send(.problem(source: source, kind: kind, message: message, countsAsRecordIssue: countsAsRecordIssue), to: 0)
-        handOver(0)
+        if countsAsRecordIssue { ownRecordIssues += 1 } else { primary.log("\(source): \(kind): \(message)") }
+        publishOwn(Event(time: 0, wallTime: wallClock(), stream: source, payload: .streamError(kind: kind, message: message)))
     }
 
     /// Expires streams silent at monotonic time `now` (the frames read before it count, although a worker may
@@ -178,9 +181,14 @@ public final class ShardedPipeline {
         counters.latencyP99Milliseconds = latency.percentile(0.99) * 1000
         counters.events += 1       // this heartbeat
         let time = reports.map(\.latestCaptureTime).max() ?? 0
+        publishOwn(Event(time: time, wallTime: wallClock(), stream: nil, payload: .heartbeat(counters)))
+    }
+
+    /// Publishes an event of the reader's own (heartbeats, source problems), counted here.
+    private func publishOwn(_ event: Event) {
         ownEvents += 1
-        ownEventsByType[.daemonHeartbeat, default: 0] += 1
-        emitter.publish(Event(time: time, wallTime: wallClock(), stream: nil, payload: .heartbeat(counters)))
+        ownEventsByType[event.type, default: 0] += 1
+        emitter.publish(event)
     }
 
     /// True while a worker has ``inboxMessages`` or more to process: the reader should not read sources (live ones
@@ -290,6 +298,7 @@ public final class ShardedPipeline {
             total.framesRejected += counters.framesRejected
         }
         total.events += ownEvents
+        total.recordIssues += ownRecordIssues
         total.framesDropped = framesDropped
         total.frames = max(total.frames, framesIngested)
         return total
