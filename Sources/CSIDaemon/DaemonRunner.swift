@@ -287,6 +287,9 @@ public final class DaemonRunner: @unchecked Sendable {
                 idleSeconds += MonotonicClock.now() - before
             }
         }
+        // Stopped (SIGTERM): frames still queued for the workers are skipped and counted as dropped, so the thread
+        // ends within the stop budget (the process must not exit while a worker runs: OpenBLAS goes away then).
+        if isStopping { pipeline.abandonQueuedFrames() }
         for source in active {
             pipeline.sourceEnded(source.name, reason: "shutdown")
             source.close()

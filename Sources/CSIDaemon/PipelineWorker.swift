@@ -55,6 +55,10 @@ final class PipelineWorker: @unchecked Sendable {
     /// after ``join()``).
     let pipeline: DaemonPipeline
     private let report = NIOLockedValueBox(Report())
+    /// Set at shutdown: frames still queued are skipped (and counted) instead of processed.
+    private let abandoning = NIOLockedValueBox(false)
+    /// Frames skipped at shutdown (worker thread only until it ends).
+    private(set) var framesAbandoned = 0
     private let done = DispatchSemaphore(value: 0)
     private var started = false
 
@@ -83,6 +87,12 @@ final class PipelineWorker: @unchecked Sendable {
         done.signal()
     }
 
+    /// From now on, skip the frames still queued (shutdown: the daemon must end within its stop budget; OpenBLAS
+    /// is torn down when the process exits, so no worker may still be running then). They are counted as dropped.
+    func abandonQueuedFrames() {
+        abandoning.withLockedValue { $0 = true }
+    }
+
     /// The latest report.
     var latest: Report { report.withLockedValue { $0 } }
 
@@ -92,7 +102,13 @@ final class PipelineWorker: @unchecked Sendable {
         var nextReport = MonotonicClock.now() + Self.reportSeconds
         while running {
             inbox.take(into: &batch, timeout: Self.reportSeconds)
+            var skipFrames = false
             for (index, message) in batch.enumerated() where running {
+                if index & 63 == 0 { skipFrames = abandoning.withLockedValue { $0 } }
+                if skipFrames, case .frame = message {
+                    framesAbandoned += 1
+                    continue
+                }
                 running = handle(message)
                 // A long batch (a backlog after a stall) still refreshes the figures status shows.
                 if index & 1023 == 1023, MonotonicClock.now() >= nextReport {
@@ -139,7 +155,9 @@ final class PipelineWorker: @unchecked Sendable {
     }
 
     private func publishReport() {
-        let fresh = Report(counters: pipeline.counters, eventsByType: pipeline.eventsByType,
+        var counters = pipeline.counters
+        counters.framesDropped = framesAbandoned
+        let fresh = Report(counters: counters, eventsByType: pipeline.eventsByType,
                            streams: pipeline.streamSnapshots(), latency: pipeline.latency,
                            latestCaptureTime: pipeline.latestCaptureTime)
         report.withLockedValue { $0 = fresh }

@@ -210,6 +210,12 @@ public final class ShardedPipeline {
         for _ in workers { semaphore.wait() }
     }
 
+    /// Shutdown: the workers skip the frames still queued for them (counted as dropped), so that ``finish()``
+    /// returns promptly.
+    public func abandonQueuedFrames() {
+        for worker in workers { worker.abandonQueuedFrames() }
+    }
+
     /// Stops the workers after everything sent to them (their pending windows are classified) and waits for
     /// them; the figures are then final.
     public func finish() {
@@ -296,10 +302,11 @@ public final class ShardedPipeline {
             total.streams += counters.streams
             total.recordIssues += counters.recordIssues
             total.framesRejected += counters.framesRejected
+            total.framesDropped += counters.framesDropped     // skipped at shutdown
         }
         total.events += ownEvents
         total.recordIssues += ownRecordIssues
-        total.framesDropped = framesDropped
+        total.framesDropped += framesDropped
         total.frames = max(total.frames, framesIngested)
         return total
     }
