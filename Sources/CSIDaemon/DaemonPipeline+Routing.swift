@@ -73,8 +73,10 @@ extension DaemonPipeline {
             let slot = streaming.openStream()
             stream.slot = slot
             features.onStep = { [unowned self, unowned stream, unowned lane] step in
-                // A waiting window of this stream must be classified before its steps are overwritten.
+                // Room was made before the measurement (``makeRoom(for:)``); this only happens with a slack smaller
+                // than one measurement's steps (a classifier built with a small slack), never with the default.
                 if let end = stream.oldestPendingEnd, streaming.position(of: slot) - end >= streaming.slack {
+                    self.callbackFlushes += 1
                     self.flush(lane)
                 }
                 stream.baseline?.add(step: step)
@@ -84,10 +86,25 @@ extension DaemonPipeline {
         loadCalibration(stream)
     }
 
+    /// Before a measurement goes through the stream's features, classifies the stream's lane when what the
+    /// measurement can complete (``FeaturePipelineConfig/maximumStepsPerMeasurement`` steps, and the windows they
+    /// make) might not fit: a full batch, or a waiting window of this stream whose steps the new ones would
+    /// overwrite. Ingest then never classifies from inside the feature callbacks.
+    func makeRoom(for stream: Stream) {
+        guard let lane = stream.lane, let features = stream.features, lane.count > 0 else { return }
+        let config = features.config
+        if lane.count + config.maximumWindowsPerMeasurement > lane.maxBatch { return flush(lane) }
+        if let streaming = lane.streaming, let slot = stream.slot, let end = stream.oldestPendingEnd,
+           streaming.position(of: slot) - end + config.maximumStepsPerMeasurement >= streaming.slack {
+            flush(lane)
+        }
+    }
+
     /// One measurement through the stream's features; a measurement the features refuse is counted, and published
     /// once per distinct reason.
     private func feed(_ measurement: CSIFrame, stream: Stream) {
         guard let features = stream.features else { return }
+        makeRoom(for: stream)
         do {
             try features.push(measurement) { window in enqueue(window, stream: stream) }
         } catch {

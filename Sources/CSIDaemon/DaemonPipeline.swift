@@ -62,6 +62,9 @@ public final class DaemonPipeline {
     /// The keys of every stream up in the daemon, for error messages (set by a ``ShardedPipeline``, whose other
     /// workers hold other streams; nil: this pipeline's own).
     public var streamKeysUp: (() -> [String])?
+    /// Batches classified from inside a feature callback (a full lane, or a waiting window about to be overwritten)
+    /// instead of before the measurement (``makeRoom(for:)``); 0 with the default settings and models.
+    public internal(set) var callbackFlushes = 0
     /// The frame being pushed arrived at this monotonic time.
     var currentArrival = 0.0
 
@@ -264,6 +267,7 @@ public final class DaemonPipeline {
         for stream in ending where stream.profile == nil { routeWithWhatIsHeld(stream) }
         flush()
         for stream in ending {
+            makeRoom(for: stream)
             stream.features?.finish { window in enqueue(window, stream: stream) }
         }
         flush()
@@ -301,7 +305,12 @@ public final class DaemonPipeline {
 
     func enqueue(_ window: FeatureWindow, stream: Stream) {
         guard let lane = stream.lane else { stream.windows += 1; counters.windows += 1; return }
-        if lane.count == lane.maxBatch { flush(lane) }
+        // ``makeRoom(for:)`` made room before the measurement; a full lane here means a batch smaller than one
+        // measurement's windows (max_batch below a handful), which still works.
+        if lane.count == lane.maxBatch {
+            callbackFlushes += 1
+            flush(lane)
+        }
         _ = lane.enqueue(window, stream: stream, arrival: currentArrival)
     }
 

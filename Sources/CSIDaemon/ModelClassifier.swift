@@ -88,7 +88,7 @@ public final class ModelClassifier: CalibratableClassifier, EmbeddingClassifier 
         // A per-window normalisation (window-centered) cannot be applied step by step: the ring keeps raw steps.
         let normalizer = self.normalizer
         self.slackSetting = slack
-        streaming = StreamingSession(model: model, maxBatch: max(1, maxBatch), slack: slack ?? max(1, config.steps / 2),
+        streaming = StreamingSession(model: model, maxBatch: max(1, maxBatch), slack: slack ?? Self.defaultSlack(config),
                                      windowTransform: normalizer.normalizesSteps ? nil : { normalizer.apply($0) })
         step = .allocate(capacity: config.features)
         step.initialize(repeating: 0, count: config.features)
@@ -99,6 +99,14 @@ public final class ModelClassifier: CalibratableClassifier, EmbeddingClassifier 
         groupEnds = .allocate(capacity: 2 * self.maxBatch)
         groupRows = .allocate(capacity: 2 * self.maxBatch)
         groupEmbeddings = .allocate(capacity: self.maxBatch * model.embeddingSize)
+    }
+
+    /// Steps a stream may add after a window's end before it must be classified, by default: half a window (so
+    /// streams' windows can wait for a common batch) plus what one measurement can add after the daemon's
+    /// 0.5 s hold (``FeaturePipelineConfig/maximumStepsPerMeasurement``), so the daemon can make room before a
+    /// measurement instead of classifying from inside its feature callback.
+    static func defaultSlack(_ config: ModelConfig) -> Int {
+        max(1, config.steps / 2) + Int((0.5 * config.sampleRateHz).rounded(.up)) + 3
     }
 
     /// The same model (weights shared, not reloaded) with its own engine sessions and no streams, for another

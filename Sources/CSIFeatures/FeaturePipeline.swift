@@ -25,6 +25,20 @@ public struct FeaturePipelineConfig: Sendable, Hashable {
     /// Features per window step.
     public var featureCount: Int { transform.featureCount }
 
+    /// The most window steps one measurement can complete: the resampler fills at most `maxHoldSeconds` after the
+    /// previous frame (a longer gap restarts the grid and completes none), plus one step for rounding; a Doppler
+    /// transform makes one window step per `hop` resampled steps.
+    public var maximumStepsPerMeasurement: Int {
+        let resampled = Int((resampler.maxHoldSeconds * resampler.sampleRateHz).rounded(.up)) + 2     // resampled steps
+        switch transform {
+        case .amplitudeDB: return resampled
+        case .ratioDoppler(let spec), .amplitudeDoppler(let spec): return resampled / max(1, spec.hop) + 2
+        }
+    }
+
+    /// The most windows one measurement can complete.
+    public var maximumWindowsPerMeasurement: Int { maximumStepsPerMeasurement / max(1, hopSteps) + 1 }
+
     /// Creates a configuration; `hopSeconds` is rounded to whole steps (at least 1).
     /// With a Doppler transform the window's steps are spectrum frames: `sampleRateHz` is ignored in favour of the
     /// spec's frame rate, and the resampler runs at the spec's `rate_hz`.

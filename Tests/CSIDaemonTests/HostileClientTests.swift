@@ -26,8 +26,11 @@ import Testing
     /// A fresh subscriber reads heartbeats; true when it saw `count` of them with increasing `frames`.
     private func heartbeatsAdvance(socket: String, count: Int = 3) -> (ok: Bool, frames: [Int]) {
         guard let client = try? TestClient(path: socket) else { return (false, []) }
+        // Until more than `count` heartbeats came and their frame count moved (heartbeats go on while a worker that
+        // fell behind holds the reader back, so a few in a row may show the same count).
         let lines = client.readLines(seconds: 10) { lines in
-            lines.filter { object($0)["type"] as? String == "daemon.heartbeat" }.count > count
+            let frames = lines.map(object).filter { $0["type"] as? String == "daemon.heartbeat" }.compactMap { $0["frames"] as? Int }
+            return frames.count > count && (frames.last ?? 0) > (frames.first ?? 0)
         }
         let frames = lines.map(object).filter { $0["type"] as? String == "daemon.heartbeat" }.compactMap { $0["frames"] as? Int }
         let increasing = zip(frames, frames.dropFirst()).allSatisfy { $0 <= $1 } && (frames.last ?? 0) > (frames.first ?? 0)

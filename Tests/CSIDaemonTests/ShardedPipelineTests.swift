@@ -97,6 +97,31 @@ struct ShardedPipelineTests {
         #expect(single.eventsByType == sharded.eventsByType)
     }
 
+    /// One straight frame path: with the default slack, room is made before each measurement, so no batch is ever
+    /// classified from inside a feature callback (with batches of 8 and 8 streams the lane fills every few frames).
+    @Test func ingestNeverClassifiesFromInsideAFeatureCallback() throws {
+        let model = SharedData.repositoryRoot().appendingPathComponent("models/ut-har-gru.safetensors").path
+        var config = PipelineConfig()
+        config.maxBatch = 8
+        var windows = 0
+        let pipeline = DaemonPipeline(config: config, classifier: try ModelClassifier(path: model, maxBatch: 8),
+                                      monotonic: { 0 }, wallClock: { 0 }, emit: { if $0.type == .prediction { windows += 1 } })
+        let frames = try sampleFrames(1500)
+        for (index, frame) in frames.enumerated() {
+            for stream in 0..<8 {
+                var copy = frames[(index + 131 * stream) % frames.count]
+                copy.timestamp = frame.timestamp + (index > 900 ? 0.45 : 0)     // one 0.45 s gap: many steps at once
+                copy.source = CSISourceID(transmitter: [2, 0, 0, 0, 0, UInt8(stream)])
+                pipeline.ingest(copy, source: "test", arrival: 0)
+            }
+            if index % 50 == 49 { pipeline.flush() }
+        }
+        pipeline.sourceEnded("test", reason: "end")
+        print("8 streams, batches of 8: \(windows) windows, \(pipeline.callbackFlushes) batches classified from a callback")
+        #expect(windows > 100)
+        #expect(pipeline.callbackFlushes == 0)
+    }
+
     @Test func streamsAreSpreadOverTheWorkersByKey() throws {
         let pipeline = try ShardedPipeline(config: PipelineConfig(), router: .single(nil), workers: 4, monotonic: { 0 },
                                            wallClock: { 0 }, emit: { _ in })
