@@ -113,6 +113,7 @@ public final class DaemonRunner: @unchecked Sendable {
             pipeline.warn = warn
             pipeline.calibrationStore = options.stateDirectory.map { CalibrationStore(stateDirectory: $0) }
         }
+        workerStall = pipeline.workerStallProbe
         shared.withLockedValue { $0.lastLoop = MonotonicClock.now() }
         publishStatus()   // a complete status even before the pipeline thread starts (wait_for_subscriber)
     }
@@ -140,7 +141,11 @@ public final class DaemonRunner: @unchecked Sendable {
             state.stop = true
             return (state.finished, state.started)
         }
-        if finished || !started { return true }
+        if !started && !finished {
+            pipeline.finish()       // never started: its workers' threads end here
+            return true
+        }
+        if finished { return true }
         guard done.wait(timeout: .now() + timeout) == .success else { return false }
         done.signal()
         return true
@@ -172,10 +177,18 @@ public final class DaemonRunner: @unchecked Sendable {
 
     /// Seconds since the pipeline loop last went round (for the watchdog).
     /// 0 before the thread starts (e.g. while waiting for the first subscriber).
+    /// With workers, also how long a worker has been stuck on what it holds (the reader's loop keeps turning while
+    /// it waits for a worker that fell behind).
     public var heartbeatAge: Double {
         let (started, lastLoop) = shared.withLockedValue { ($0.started, $0.lastLoop) }
-        return started ? MonotonicClock.now() - lastLoop : 0
+        guard started else { return 0 }
+        let now = MonotonicClock.now()
+        return max(now - lastLoop, workerStall(now))
     }
+
+    /// ``ShardedPipeline/workerStallSeconds(now:)``, set once in `init` (the pipeline itself belongs to the
+    /// pipeline thread; this reads only the workers' locked state).
+    private var workerStall: @Sendable (Double) -> Double = { _ in 0 }
 
     /// True once ``stop(timeout:)`` was called.
     public var isStopping: Bool { shared.withLockedValue { $0.stop } }
@@ -321,7 +334,7 @@ public final class DaemonRunner: @unchecked Sendable {
         return "frames_read=\(source.framesRead) frames=\(counters.frames) "
             + "rejected=\(counters.framesRejected) dropped=\(source.framesDropped) windows=\(counters.windows) "
             + "events=\(counters.events) record_issues=\(counters.recordIssues) truncations=\(source.truncations) "
-            + "rotations=\(source.rotations) losses=\(source.losses)"
+            + "rotations=\(source.rotations) losses=\(source.losses) abandoned=\(pipeline.framesAbandoned)"
     }
 
     /// The loaded models' names joined by `, ` (`none` without any).

@@ -59,6 +59,13 @@ final class PipelineWorker: @unchecked Sendable {
     private let abandoning = NIOLockedValueBox(false)
     /// Frames skipped at shutdown (worker thread only until it ends).
     private(set) var framesAbandoned = 0
+    /// Monotonic time the worker last finished a batch or a stretch of 1024 messages (for the watchdog).
+    private let progress = NIOLockedValueBox(MonotonicClock.now())
+
+    /// Seconds the worker has been working on what it holds without finishing it (0 when it holds nothing).
+    func stallSeconds(now: Double) -> Double {
+        inbox.backlog == 0 ? 0 : max(0, now - progress.withLockedValue { $0 })
+    }
     private let done = DispatchSemaphore(value: 0)
     private var started = false
 
@@ -111,12 +118,16 @@ final class PipelineWorker: @unchecked Sendable {
                 }
                 running = handle(message)
                 // A long batch (a backlog after a stall) still refreshes the figures status shows.
-                if index & 1023 == 1023, MonotonicClock.now() >= nextReport {
-                    publishReport()
-                    nextReport = MonotonicClock.now() + Self.reportSeconds
+                if index & 1023 == 1023 {
+                    progress.withLockedValue { $0 = MonotonicClock.now() }
+                    if MonotonicClock.now() >= nextReport {
+                        publishReport()
+                        nextReport = MonotonicClock.now() + Self.reportSeconds
+                    }
                 }
             }
             batch.removeAll(keepingCapacity: true)
+            progress.withLockedValue { $0 = MonotonicClock.now() }
             inbox.finished()
             if MonotonicClock.now() >= nextReport {
                 publishReport()
@@ -155,9 +166,7 @@ final class PipelineWorker: @unchecked Sendable {
     }
 
     private func publishReport() {
-        var counters = pipeline.counters
-        counters.framesDropped = framesAbandoned
-        let fresh = Report(counters: counters, eventsByType: pipeline.eventsByType,
+        let fresh = Report(counters: pipeline.counters, eventsByType: pipeline.eventsByType,
                            streams: pipeline.streamSnapshots(), latency: pipeline.latency,
                            latestCaptureTime: pipeline.latestCaptureTime)
         report.withLockedValue { $0 = fresh }

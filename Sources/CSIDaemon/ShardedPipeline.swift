@@ -75,9 +75,9 @@ public final class ShardedPipeline {
         latencyReported = Array(repeating: 0, count: self.workerCount)
         if self.workerCount > 1 {
             BLASThreading.prepareForConcurrentCallers()
-            let workers = self.workers
             for pipeline in pipelines {
-                pipeline.streamKeysUp = { workers.flatMap { $0.latest.streams.map(\.key) } }
+                // Weak: a worker's pipeline must not keep the workers (and itself) alive.
+                pipeline.streamKeysUp = { [weak self] in self?.workers.flatMap { $0.latest.streams.map(\.key) } ?? [] }
             }
             for worker in workers { worker.start() }
         }
@@ -216,12 +216,36 @@ public final class ShardedPipeline {
         for worker in workers { worker.abandonQueuedFrames() }
     }
 
+    /// Frames the workers skipped at shutdown (``abandonQueuedFrames()``); final after ``finish()``. They are in
+    /// `frames` (handed over) but were never featurised.
+    public var framesAbandoned: Int { workers.reduce(0) { $0 + $1.framesAbandoned } }
+
+    /// The longest time a worker has been busy with what it holds without finishing it, in seconds (0 with one
+    /// worker, whose stalls are the reader's). Safe from any thread: the watchdog withholds `WATCHDOG=1` on it.
+    public func workerStallSeconds(now: Double) -> Double {
+        workers.map { $0.stallSeconds(now: now) }.max() ?? 0
+    }
+
+    /// ``workerStallSeconds(now:)`` as a closure for another thread (it holds the workers, not this pipeline).
+    public var workerStallProbe: @Sendable (Double) -> Double {
+        let workers = self.workers
+        return { now in workers.map { $0.stallSeconds(now: now) }.max() ?? 0 }
+    }
+
     /// Stops the workers after everything sent to them (their pending windows are classified) and waits for
     /// them; the figures are then final.
     public func finish() {
         guard workerCount > 1 else { return primary.flush() }
         broadcast(.stop)
         for worker in workers { worker.join() }
+    }
+
+    /// Workers of a pipeline that was never finished (a runner never started) are told to end.
+    deinit {
+        for worker in workers {
+            var last: [PipelineWorker.Message] = [.stop]
+            worker.inbox.put(&last)
+        }
     }
 
     // MARK: figures (summed over the workers)
@@ -302,11 +326,10 @@ public final class ShardedPipeline {
             total.streams += counters.streams
             total.recordIssues += counters.recordIssues
             total.framesRejected += counters.framesRejected
-            total.framesDropped += counters.framesDropped     // skipped at shutdown
         }
         total.events += ownEvents
         total.recordIssues += ownRecordIssues
-        total.framesDropped += framesDropped
+        total.framesDropped = framesDropped
         total.frames = max(total.frames, framesIngested)
         return total
     }
