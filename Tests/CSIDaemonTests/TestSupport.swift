@@ -77,9 +77,10 @@ final class TestClient: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         if result != 0 {
-            let code = errno
-            close(descriptor)
-            throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
+            // No close here: the object is fully initialised, so deinit runs and closes it. Closing it here too
+            // closed whatever descriptor another thread had been given the same number meanwhile (NIO's accepted
+            // sockets failed with EBADF when a test retried connecting thousands of times).
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
         }
     }
 
