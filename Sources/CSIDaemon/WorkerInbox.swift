@@ -16,8 +16,6 @@ final class WorkerInbox<Message>: @unchecked Sendable {
     private var inFlight = 0
     /// The backlog at which the reader stops reading sources.
     let capacity: Int
-    /// Most messages ever waiting at once.
-    private(set) var highWater = 0
 
     /// Creates an empty inbox whose reader holds back at `capacity` messages.
     init(capacity: Int) {
@@ -42,7 +40,6 @@ final class WorkerInbox<Message>: @unchecked Sendable {
             items.append(contentsOf: messages)
             messages.removeAll(keepingCapacity: true)
         }
-        highWater = max(highWater, items.count)
         condition.signal()
         condition.unlock()
     }
