@@ -27,7 +27,8 @@ struct RecurrentLayer: Sendable {
     let weightInput: FloatBuffer      // (gates*hidden, inputSize)  W_ih
     let weightHidden: FloatBuffer     // (gates*hidden, hidden)     W_hh
     let weightHiddenTransposed: FloatBuffer   // (hidden, gates*hidden)  W_hhᵀ, for the one-row matvec
-    let inputBias: FloatBuffer        // (gates*hidden)  b_ih + b_hh, except GRU's n block which keeps b_in only
+    let inputBias: FloatBuffer        // (gates*hidden)  b_ih + b_hh, except GRU's n block which keeps b_in only;
+                                      //                 added by `step`, not by `project`
     let gruHiddenBiasN: FloatBuffer   // (hidden)        GRU b_hn (applied inside r * (...)); unused by other cells
 
     /// Builds the layer from PyTorch tensors (shapes already validated).
@@ -58,84 +59,96 @@ struct RecurrentLayer: Sendable {
     /// Width of one gate pre-activation row.
     var gateWidth: Int { cell.gates * hiddenSize }
 
-    /// Input projection of every step of every window: `projection = input · W_ihᵀ + bias`.
+    /// Input projection of every step of every window, without the bias: `projection = input · W_ihᵀ`.
     ///
-    /// `input` is (rows, inputSize) with row stride `inputStride`; `projection` is (rows, gates*hidden).
+    /// `input` is (rows, inputSize) with row stride `inputStride`; `projection` is (rows, gates*hidden) with row
+    /// stride `projectionStride` (default gates*hidden). ``step`` adds ``inputBias`` as it reads the projection, so
+    /// that no (rows, gates*hidden) bias broadcast is written and read again.
     func project(_ input: UnsafePointer<Float>, rows: Int, inputStride: Int,
-                 into projection: UnsafeMutablePointer<Float>) {
-        LinearAlgebra.broadcastRows(inputBias.pointer, count: gateWidth, rows: rows, into: projection,
-                                    stride: gateWidth)
+                 into projection: UnsafeMutablePointer<Float>, projectionStride: Int? = nil) {
         LinearAlgebra.multiplyTransposed(input, rows: rows, inputs: inputSize, inputStride: inputStride,
                                          weight: weightInput.pointer, outputs: gateWidth,
-                                         into: projection, outputStride: gateWidth, accumulate: true)
+                                         into: projection, outputStride: projectionStride ?? gateWidth)
     }
 
-    /// One time step for `batch` sequences: `hidden (batch, hidden)` and `cellState (batch, hidden)` advance.
+    /// One time step for `batch` sequences: the hidden states `previous` (batch, hidden; row stride
+    /// `previousStride`) advance to `hidden` (batch, hidden; row stride `hiddenStride`), and `cellState`
+    /// (batch, hidden) in place. `hidden` may be a block of columns of the layer's output sequence, so that no
+    /// per-step copy is made; it must not overlap `previous`.
     ///
-    /// `projection(b)` points at sequence b's input projection for this step (gates*hidden); `recurrent` is
-    /// scratch (batch, gates*hidden).
+    /// `projection(b)` points at sequence b's input projection for this step without the bias (gates*hidden);
+    /// `recurrent` is scratch (batch, gates*hidden).
     @inline(__always)
     func step(batch: Int, projection: (Int) -> UnsafePointer<Float>,
-              hidden: UnsafeMutablePointer<Float>, cellState: UnsafeMutablePointer<Float>,
-              recurrent: UnsafeMutablePointer<Float>) {
+              previous: UnsafePointer<Float>, previousStride: Int,
+              hidden: UnsafeMutablePointer<Float>, hiddenStride: Int,
+              cellState: UnsafeMutablePointer<Float>, recurrent: UnsafeMutablePointer<Float>) {
         let width = gateWidth
         let size = hiddenSize
-        // recurrent (batch, gates*hidden) = hidden (batch, hidden) · W_hhᵀ
+        // recurrent (batch, gates*hidden) = previous (batch, hidden) · W_hhᵀ
         if batch == 1 {
             // one row: recurrent (gates*hidden) = W_hhᵀᵀ · h, streaming W_hhᵀ column by column (sgemv "N" kernel)
             LinearAlgebra.multiplyTransposedLeft(weightHiddenTransposed.pointer, rows: size, columns: width,
-                                                 rowStride: width, vector: hidden, into: recurrent)
+                                                 rowStride: width, vector: previous, into: recurrent)
         } else {
-            LinearAlgebra.multiplyTransposed(hidden, rows: batch, inputs: size, inputStride: size,
+            LinearAlgebra.multiplyTransposed(previous, rows: batch, inputs: size, inputStride: previousStride,
                                              weight: weightHidden.pointer, outputs: width,
                                              into: recurrent, outputStride: width)
         }
+        let bias = inputBias.pointer
         let biasN = gruHiddenBiasN.pointer
         for row in 0..<batch {
             let input = projection(row)                 // (gates*hidden)
             let gates = recurrent + row * width         // (gates*hidden)
-            let state = hidden + row * size             // (hidden)
+            let before = previous + row * previousStride // (hidden)
+            let after = hidden + row * hiddenStride     // (hidden)
             switch cell {
             case .gru:
-                Self.gruUpdate(input: input, recurrent: gates, biasN: biasN, hidden: state, size: size)
+                Self.gruUpdate(input: input, bias: bias, recurrent: gates, biasN: biasN, previous: before,
+                               hidden: after, size: size)
             case .lstm:
-                Self.lstmUpdate(input: input, recurrent: gates, hidden: state, cell: cellState + row * size, size: size)
+                Self.lstmUpdate(input: input, bias: bias, recurrent: gates, hidden: after,
+                                cell: cellState + row * size, size: size)
             case .rnnTanh:
-                Self.rnnUpdate(input: input, recurrent: gates, hidden: state, size: size, relu: false)
+                Self.rnnUpdate(input: input, bias: bias, recurrent: gates, hidden: after, size: size, relu: false)
             case .rnnRelu:
-                Self.rnnUpdate(input: input, recurrent: gates, hidden: state, size: size, relu: true)
+                Self.rnnUpdate(input: input, bias: bias, recurrent: gates, hidden: after, size: size, relu: true)
             }
         }
     }
 
     /// GRU: r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r (h_n + b_hn)), h = n + z (h - n).
     @inline(__always)
-    static func gruUpdate(input: UnsafePointer<Float>, recurrent: UnsafePointer<Float>, biasN: UnsafePointer<Float>,
+    static func gruUpdate(input: UnsafePointer<Float>, bias: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
+                          biasN: UnsafePointer<Float>, previous: UnsafePointer<Float>,
                           hidden: UnsafeMutablePointer<Float>, size: Int) {
         var index = 0
         while index < size {
             let lanes = min(8, size - index)
-            let r = VectorMath.sigmoid(VectorMath.load(input + index, count: lanes)
-                                       + VectorMath.load(recurrent + index, count: lanes))
-            let z = VectorMath.sigmoid(VectorMath.load(input + size + index, count: lanes)
-                                       + VectorMath.load(recurrent + size + index, count: lanes))
+            func gate(_ block: Int) -> SIMD8<Float> {
+                VectorMath.load(input + block * size + index, count: lanes)
+                    + VectorMath.load(bias + block * size + index, count: lanes)
+            }
+            let r = VectorMath.sigmoid(gate(0) + VectorMath.load(recurrent + index, count: lanes))
+            let z = VectorMath.sigmoid(gate(1) + VectorMath.load(recurrent + size + index, count: lanes))
             let hn = VectorMath.load(recurrent + 2 * size + index, count: lanes) + VectorMath.load(biasN + index, count: lanes)
-            let n = VectorMath.tanh(VectorMath.load(input + 2 * size + index, count: lanes) + r * hn)
-            let previous = VectorMath.load(hidden + index, count: lanes)
-            VectorMath.store(n + z * (previous - n), hidden + index, count: lanes)
+            let n = VectorMath.tanh(gate(2) + r * hn)
+            let before = VectorMath.load(previous + index, count: lanes)
+            VectorMath.store(n + z * (before - n), hidden + index, count: lanes)
             index += 8
         }
     }
 
     /// LSTM: i, f, o = σ(...), g = tanh(...), c = f c + i g, h = o tanh(c).
     @inline(__always)
-    static func lstmUpdate(input: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
+    static func lstmUpdate(input: UnsafePointer<Float>, bias: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
                            hidden: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>, size: Int) {
         var index = 0
         while index < size {
             let lanes = min(8, size - index)
             func gate(_ block: Int) -> SIMD8<Float> {
                 VectorMath.load(input + block * size + index, count: lanes)
+                    + VectorMath.load(bias + block * size + index, count: lanes)
                     + VectorMath.load(recurrent + block * size + index, count: lanes)
             }
             let i = VectorMath.sigmoid(gate(0))
@@ -151,12 +164,13 @@ struct RecurrentLayer: Sendable {
 
     /// Elman RNN: h = tanh(x + W_hh h) or relu(...).
     @inline(__always)
-    static func rnnUpdate(input: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
+    static func rnnUpdate(input: UnsafePointer<Float>, bias: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
                           hidden: UnsafeMutablePointer<Float>, size: Int, relu: Bool) {
         var index = 0
         while index < size {
             let lanes = min(8, size - index)
-            let sum = VectorMath.load(input + index, count: lanes) + VectorMath.load(recurrent + index, count: lanes)
+            let sum = VectorMath.load(input + index, count: lanes) + VectorMath.load(bias + index, count: lanes)
+                + VectorMath.load(recurrent + index, count: lanes)
             let value = relu ? sum.replacing(with: 0, where: sum .< 0) : VectorMath.tanh(sum)
             VectorMath.store(value, hidden + index, count: lanes)
             index += 8

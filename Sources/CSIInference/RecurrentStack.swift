@@ -91,13 +91,13 @@ struct RecurrentStack: Sendable {
             for (direction, weights) in layer.enumerated() {
                 let reverse = direction == 1
                 let stateIndex = layerIndex * directions + direction
-                let projection = workspace.projection.pointer                      // (steps*batch, gates*hidden)
+                let projection = workspace.projection.pointer                      // (chunk*batch, gates*hidden)
                 let width = weights.gateWidth
                 let cached = layerIndex == 0 ? firstLayerProjection : nil
-                if cached == nil {
-                    weights.project(layerInput, rows: batch * steps, inputStride: layerInputWidth, into: projection)
-                }
-                let hidden = workspace.hidden.pointer                              // (batch, hidden)
+                // The input projection is computed `chunk` steps at a time, just before the recurrence reaches
+                // them, so that it is read back from cache: (chunk*batch, gates*hidden) rows of `projection`.
+                let chunk = Self.projectionChunk(batch: batch, width: width, steps: steps)
+                let hidden = workspace.hidden.pointer                              // (batch, hidden)  h_0
                 let cellState = workspace.cell.pointer                             // (batch, hidden)
                 if let initialHidden {
                     hidden.update(from: initialHidden + stateIndex * batch * size, count: batch * size)
@@ -109,28 +109,51 @@ struct RecurrentStack: Sendable {
                 } else {
                     cellState.update(repeating: 0, count: batch * size)
                 }
+                // Each step reads the previous step's hidden rows where the output sequence holds them and writes
+                // its own there: (batch, hidden) blocks with row stride directions*hidden, no per-step copy.
+                var previous = UnsafePointer(hidden)                               // (batch, hidden) h_0
+                var previousStride = size
                 for position in 0..<steps {
                     let time = reverse ? steps - 1 - position : position
+                    // chunk c covers times [c*chunk, min(steps, (c+1)*chunk)); it is projected on entering it
+                    let chunkStart = time / chunk * chunk
+                    if cached == nil && (position == 0 || time == (reverse ? min(steps, chunkStart + chunk) - 1 : chunkStart)) {
+                        let chunkSteps = min(steps, chunkStart + chunk) - chunkStart
+                        weights.project(layerInput + chunkStart * batch * layerInputWidth, rows: chunkSteps * batch,
+                                        inputStride: layerInputWidth, into: projection)
+                    }
+                    let outputRows = output + time * batch * outputWidth + direction * size   // (batch, hidden)
                     if let cached {
                         weights.step(batch: batch, projection: { cached(direction, $0, time) },
-                                     hidden: hidden, cellState: cellState, recurrent: workspace.recurrent.pointer)
+                                     previous: previous, previousStride: previousStride,
+                                     hidden: outputRows, hiddenStride: outputWidth,
+                                     cellState: cellState, recurrent: workspace.recurrent.pointer)
                     } else {
                         weights.step(batch: batch,
-                                     projection: { UnsafePointer(projection + (time * batch + $0) * width) },
-                                     hidden: hidden, cellState: cellState, recurrent: workspace.recurrent.pointer)
+                                     projection: { UnsafePointer(projection + ((time - chunkStart) * batch + $0) * width) },
+                                     previous: previous, previousStride: previousStride,
+                                     hidden: outputRows, hiddenStride: outputWidth,
+                                     cellState: cellState, recurrent: workspace.recurrent.pointer)
                     }
-                    let outputRows = output + time * batch * outputWidth + direction * size
-                    for row in 0..<batch {
-                        (outputRows + row * outputWidth).update(from: hidden + row * size, count: size)
-                    }
+                    previous = UnsafePointer(outputRows)
+                    previousStride = outputWidth
                 }
-                (workspace.finalHidden.pointer + stateIndex * batch * size).update(from: hidden, count: batch * size)
+                let finalHidden = workspace.finalHidden.pointer + stateIndex * batch * size   // (batch, hidden)
+                for row in 0..<batch {
+                    (finalHidden + row * size).update(from: previous + row * previousStride, count: size)
+                }
                 (workspace.finalCell.pointer + stateIndex * batch * size).update(from: cellState, count: batch * size)
             }
             layerInput = UnsafePointer(output)
             layerInputWidth = outputWidth
         }
         return output
+    }
+
+    /// Steps per input-projection chunk: about 64K floats (256 KB, well inside L2) of (chunk*batch, width)
+    /// projection, and at least 4 steps so that each GEMM keeps enough rows.
+    static func projectionChunk(batch: Int, width: Int, steps: Int) -> Int {
+        return max(1, min(steps, max(4, 65_536 / max(1, batch * width))))
     }
 
     /// The last layer's last direction's final state `h_n[-1]` for `batch` sequences: (batch, hidden).
@@ -142,7 +165,7 @@ struct RecurrentStack: Sendable {
 /// Scratch memory for ``RecurrentStack/run`` on up to `maxBatch` sequences of `steps` steps.
 final class RecurrentWorkspace {
     let timeMajorInput: FloatBuffer // (steps, maxBatch, inputSize)
-    let projection: FloatBuffer     // (steps*maxBatch, gates*hidden)
+    let projection: FloatBuffer     // (chunk*batch, gates*hidden), chunk = RecurrentStack.projectionChunk
     let recurrent: FloatBuffer      // (maxBatch, gates*hidden)
     let sequence: [FloatBuffer]     // 2 x (steps, maxBatch, directions*hidden), alternating between layers
     let hidden: FloatBuffer         // (maxBatch, hidden)
@@ -154,7 +177,8 @@ final class RecurrentWorkspace {
     init(stack: RecurrentStack, maxBatch: Int, steps: Int) {
         let width = stack.cell.gates * stack.hiddenSize
         timeMajorInput = FloatBuffer(count: maxBatch > 1 ? maxBatch * steps * stack.inputSize : 0)
-        projection = FloatBuffer(count: maxBatch * steps * width)
+        // chunk*batch*width <= max(64K, 4*batch*width) for every batch <= maxBatch, and never above steps*batch*width
+        projection = FloatBuffer(count: min(maxBatch * steps * width, max(65_536, 4 * maxBatch * width)))
         recurrent = FloatBuffer(count: maxBatch * width)
         sequence = [FloatBuffer(count: maxBatch * steps * stack.outputSize),
                     FloatBuffer(count: stack.layers.count > 1 ? maxBatch * steps * stack.outputSize : 1)]

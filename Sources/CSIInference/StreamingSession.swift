@@ -37,7 +37,7 @@ public final class StreamingSession {
     private let capacity: Int                 // ring rows: steps + slack
     private let rowWidth: Int                 // floats per ring row: directions*gates*hidden, or features
     private var rings: [Ring?] = []           // by slot; nil = free
-    private let scratch: FloatBuffer          // (capacity, gates*hidden)   one direction's projection of new steps
+    private let scratch: FloatBuffer          // (1)  the unread `input` of engine calls given cached projections
     private let gathered: FloatBuffer         // (maxBatch, steps, features)   CNN families: contiguous windows
     private let batchBases: UnsafeMutablePointer<UnsafeMutablePointer<Float>>   // (maxBatch) ring of each row
     private let batchOldest: UnsafeMutablePointer<Int>                           // (maxBatch) ring row of time 0
@@ -59,7 +59,7 @@ public final class StreamingSession {
         let firstLayer = model.recurrent.layers[0]
         let width = firstLayer[0].gateWidth
         rowWidth = cachesProjections ? firstLayer.count * width : config.features
-        scratch = FloatBuffer(count: cachesProjections ? capacity * width : 0)
+        scratch = FloatBuffer(count: 1)
         gathered = FloatBuffer(count: cachesProjections ? 0 : batch * config.steps * config.features)
         batchBases = .allocate(capacity: batch)
         batchBases.initialize(repeating: scratch.pointer, count: batch)
@@ -120,11 +120,8 @@ public final class StreamingSession {
             if cachesProjections {
                 for (direction, layer) in model.recurrent.layers[0].enumerated() {
                     let width = layer.gateWidth
-                    layer.project(step, rows: run, inputStride: config.features, into: scratch.pointer)
-                    for row in 0..<run {
-                        (rows + row * rowWidth + direction * width).update(from: scratch.pointer + row * width,
-                                                                            count: width)
-                    }
+                    layer.project(step, rows: run, inputStride: config.features, into: rows + direction * width,
+                                  projectionStride: rowWidth)
                 }
             } else {
                 rows.update(from: step, count: run * config.features)
