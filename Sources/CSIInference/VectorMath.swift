@@ -18,17 +18,16 @@ enum VectorMath {
     static func exp(_ input: SIMD8<Float>) -> SIMD8<Float> {
         var x = input.replacing(with: expHigh, where: input .> expHigh)
         x = x.replacing(with: expLow, where: x .< expLow)
-        let shifted = x * log2e + shifter                               // n in the low mantissa bits
+        let shifted = SIMD8<Float>(repeating: shifter).addingProduct(x, log2e)   // n in the low mantissa bits
         let n = shifted - shifter                                       // round(x / ln 2); x = n ln2 + r
-        var r = x - n * ln2High
-        r = r - n * ln2Low
-        var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_6e-2
-        p = p * r + 1.666_666_55e-1
-        p = p * r + 5.000_000_1e-1
-        let y = p * (r * r) + r + 1                                     // e^r
+        var r = x.addingProduct(n, -ln2High)
+        r = r.addingProduct(n, -ln2Low)
+        var p = SIMD8<Float>(repeating: 1.398_199_95e-3).addingProduct(r, 1.987_569_15e-4)
+        p = SIMD8<Float>(repeating: 8.333_451_9e-3).addingProduct(p, r)
+        p = SIMD8<Float>(repeating: 4.166_579_6e-2).addingProduct(p, r)
+        p = SIMD8<Float>(repeating: 1.666_666_55e-1).addingProduct(p, r)
+        p = SIMD8<Float>(repeating: 5.000_000_1e-1).addingProduct(p, r)
+        let y = (r + 1).addingProduct(p, r * r)                         // e^r
         let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- shifterBits
         let scale = unsafeBitCast((integer &+ 127) &<< 23, to: SIMD8<Float>.self)   // 2^n
         return y * scale
