@@ -118,13 +118,16 @@ struct RecurrentLayer: Sendable {
     }
 
     /// GRU: r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r (h_n + b_hn)), h = n + z (h - n).
+    ///
+    /// Sixteen units per iteration, as two independent eight-lane chains: each unit is a long chain of dependent
+    /// operations (two divisions and two exponentials in a row), which two chains overlap.
     @inline(__always)
     static func gruUpdate(input: UnsafePointer<Float>, bias: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
                           biasN: UnsafePointer<Float>, previous: UnsafePointer<Float>,
                           hidden: UnsafeMutablePointer<Float>, size: Int) {
-        var index = 0
-        while index < size {
-            let lanes = min(8, size - index)
+        @inline(__always)
+        func units(_ index: Int, _ lanes: Int) -> SIMD8<Float> {
+            @inline(__always)
             func gate(_ block: Int) -> SIMD8<Float> {
                 VectorMath.load(input + block * size + index, count: lanes)
                     + VectorMath.load(bias + block * size + index, count: lanes)
@@ -134,12 +137,25 @@ struct RecurrentLayer: Sendable {
             let hn = VectorMath.load(recurrent + 2 * size + index, count: lanes) + VectorMath.load(biasN + index, count: lanes)
             let n = VectorMath.tanh(gate(2) + r * hn)
             let before = VectorMath.load(previous + index, count: lanes)
-            VectorMath.store(n + z * (before - n), hidden + index, count: lanes)
+            return n + z * (before - n)
+        }
+        var index = 0
+        while index + 16 <= size {
+            let first = units(index, 8)
+            let second = units(index + 8, 8)
+            VectorMath.store(first, hidden + index, count: 8)
+            VectorMath.store(second, hidden + index + 8, count: 8)
+            index += 16
+        }
+        while index < size {
+            let lanes = min(8, size - index)
+            VectorMath.store(units(index, lanes), hidden + index, count: lanes)
             index += 8
         }
     }
 
-    /// LSTM: i, f, o = σ(...), g = tanh(...), c = f c + i g, h = o tanh(c).
+    /// LSTM: i, f, o = σ(...), g = tanh(...), c = f c + i g, h = o tanh(c). (Two chains per iteration, as in
+    /// ``gruUpdate``, made no difference here: the LSTM's chain is shorter.)
     @inline(__always)
     static func lstmUpdate(input: UnsafePointer<Float>, bias: UnsafePointer<Float>, recurrent: UnsafePointer<Float>,
                            hidden: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>, size: Int) {
