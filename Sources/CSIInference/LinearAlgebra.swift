@@ -2,10 +2,16 @@ import COpenBLAS
 
 /// The BLAS calls the engine makes, row-major, named after what they compute.
 enum LinearAlgebra {
+    /// Below this many rows a product is computed as one `sgemv` per row: OpenBLAS's `sgemm` packs the whole
+    /// weight matrix at every call, which costs more than the few rows it serves (measured on the engine's shapes,
+    /// 64-800 outputs: sgemm at 2-4 rows 9-38 GFLOP/s and erratic, sgemv 20-30 for every row count).
+    static let smallestGEMMRows = 8
+
     /// `output (rows, outputs) = input (rows, inputs) · weight (outputs, inputs)ᵀ (+ output if accumulate)`.
     ///
     /// `inputStride` / `outputStride` are the row strides (elements) of `input` / `output`, so a block of
-    /// columns of a wider matrix can be read or written in place. One row uses `sgemv`.
+    /// columns of a wider matrix can be read or written in place. Fewer than ``smallestGEMMRows`` rows use one
+    /// `sgemv` each.
     @inline(__always)
     static func multiplyTransposed(_ input: UnsafePointer<Float>, rows: Int, inputs: Int, inputStride: Int,
                                    weight: UnsafePointer<Float>, outputs: Int,
@@ -13,9 +19,11 @@ enum LinearAlgebra {
                                    accumulate: Bool = false) {
         guard rows > 0, outputs > 0 else { return }
         let beta: Float = accumulate ? 1 : 0
-        if rows == 1 {
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(outputs), Int32(inputs), 1, weight, Int32(inputs),
-                        input, 1, beta, output, 1)
+        if rows < smallestGEMMRows {
+            for row in 0..<rows {
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(outputs), Int32(inputs), 1, weight, Int32(inputs),
+                            input + row * inputStride, 1, beta, output + row * outputStride, 1)
+            }
         } else {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs), 1,
                         input, Int32(inputStride), weight, Int32(inputs), beta, output, Int32(outputStride))

@@ -86,10 +86,14 @@ struct RecurrentLayer: Sendable {
         let width = gateWidth
         let size = hiddenSize
         // recurrent (batch, gates*hidden) = previous (batch, hidden) · W_hhᵀ
-        if batch == 1 {
-            // one row: recurrent (gates*hidden) = W_hhᵀᵀ · h, streaming W_hhᵀ column by column (sgemv "N" kernel)
-            LinearAlgebra.multiplyTransposedLeft(weightHiddenTransposed.pointer, rows: size, columns: width,
-                                                 rowStride: width, vector: previous, into: recurrent)
+        if batch < LinearAlgebra.smallestGEMMRows {
+            // a few rows: one sgemv per row, recurrent (gates*hidden) = W_hhᵀᵀ · h, streaming W_hhᵀ (OpenBLAS's
+            // sgemm would pack all of W_hh for them at every step: 2-3x slower than the sgemvs below 8 rows)
+            for row in 0..<batch {
+                LinearAlgebra.multiplyTransposedLeft(weightHiddenTransposed.pointer, rows: size, columns: width,
+                                                     rowStride: width, vector: previous + row * previousStride,
+                                                     into: recurrent + row * width)
+            }
         } else {
             LinearAlgebra.multiplyTransposed(previous, rows: batch, inputs: size, inputStride: previousStride,
                                              weight: weightHidden.pointer, outputs: width,
