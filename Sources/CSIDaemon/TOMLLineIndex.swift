@@ -1,0 +1,225 @@
+/// The line of every table header and `key =` of a TOML document, by full key (`table.key`, `route[N]`,
+/// `route[N].key`), found by scanning the text: headers and keys are read, values are only skipped (strings,
+/// multi-line strings, arrays spanning lines, inline tables, comments). Keys inside inline tables are not
+/// indexed: ``line(of:)`` gives them the line of the nearest indexed parent (the `key = {` line). Meant for text
+/// TOMLKit has already accepted; on anything else it indexes what it can and never fails.
+public struct TOMLLineIndex: Sendable {
+    private var lines: [String: Int] = [:]
+
+    /// Indexes `text`.
+    public init(_ text: String) {
+        var scanner = Scanner(bytes: Array(text.utf8))
+        scanner.run()
+        lines = scanner.lines
+    }
+
+    /// The 1-based line of `key`, or of its nearest indexed parent (`a.b[2].c` -> `a.b[2]` -> `a.b` -> `a`); 0 if
+    /// none is indexed.
+    public func line(of key: String) -> Int {
+        var key = Substring(key)
+        while true {
+            if let line = lines[String(key)] { return line }
+            if key.hasSuffix("]"), let open = key.lastIndex(of: "[") {
+                key = key[..<open]
+            } else if let dot = key.lastIndex(of: ".") {
+                key = key[..<dot]
+            } else {
+                return 0
+            }
+        }
+    }
+
+    private struct Scanner {
+        let bytes: [UInt8]
+        var index = 0
+        var line = 1
+        var lines: [String: Int] = [:]
+        /// Tables seen of each array of tables (by resolved name, e.g. `route`, `fruit[1].variety`).
+        var arrayCounts: [String: Int] = [:]
+        /// The resolved path of the current table (`route[2]`, `a.b`).
+        var table: [String] = []
+
+        var current: UInt8? { index < bytes.count ? bytes[index] : nil }
+
+        func peek(_ offset: Int) -> UInt8? { index + offset < bytes.count ? bytes[index + offset] : nil }
+
+        mutating func run() {
+            while true {
+                skipTrivia()
+                guard let byte = current else { return }
+                let start = index
+                if byte == UInt8(ascii: "[") {
+                    header()
+                } else {
+                    keyValue()
+                }
+                if index == start { index += 1 }  // never stall on text TOMLKit would refuse
+            }
+        }
+
+        /// Spaces, newlines and comments between statements.
+        mutating func skipTrivia() {
+            while let byte = current {
+                switch byte {
+                case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"): index += 1
+                case UInt8(ascii: "\n"): index += 1; line += 1
+                case UInt8(ascii: "#"): skipComment()
+                default: return
+                }
+            }
+        }
+
+        mutating func skipComment() {
+            while let byte = current, byte != UInt8(ascii: "\n") { index += 1 }
+        }
+
+        mutating func skipSpaces() {
+            while let byte = current, byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") { index += 1 }
+        }
+
+        /// Resolves a path as written to its indexed form: a prefix naming an array of tables means its latest table.
+        func resolve(_ parts: [String]) -> [String] {
+            var resolved: [String] = []
+            for part in parts {
+                resolved.append(part)
+                if let count = arrayCounts[resolved.joined(separator: ".")] { resolved[resolved.count - 1] = "\(part)[\(count)]" }
+            }
+            return resolved
+        }
+
+        /// `[a.b]` or `[[a.b]]`.
+        mutating func header() {
+            index += 1
+            let isArray = current == UInt8(ascii: "[")
+            if isArray { index += 1 }
+            let parts = key()
+            if isArray, !parts.isEmpty {
+                var resolved = resolve(Array(parts.dropLast()))
+                let name = (resolved + [parts.last!]).joined(separator: ".")
+                let count = (arrayCounts[name] ?? 0) + 1
+                arrayCounts[name] = count
+                resolved.append("\(parts.last!)[\(count)]")
+                table = resolved
+            } else {
+                table = resolve(parts)
+            }
+            let name = table.joined(separator: ".")
+            if lines[name] == nil { lines[name] = line }
+            while let byte = current, byte != UInt8(ascii: "\n"), byte != UInt8(ascii: "#") { index += 1 }
+        }
+
+        /// `key = value`: indexes the key, skips the value.
+        mutating func keyValue() {
+            let parts = key()
+            guard !parts.isEmpty else { return }
+            let name = (table + parts).joined(separator: ".")
+            if lines[name] == nil { lines[name] = line }
+            skipSpaces()
+            guard current == UInt8(ascii: "=") else { return }
+            index += 1
+            skipValue()
+        }
+
+        /// A dotted key of bare and quoted parts.
+        mutating func key() -> [String] {
+            var parts: [String] = []
+            while true {
+                skipSpaces()
+                guard let byte = current else { return parts }
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
+                    parts.append(quotedKey(byte))
+                } else {
+                    let start = index
+                    while let next = current, Self.isBare(next) { index += 1 }
+                    guard index > start else { return parts }
+                    parts.append(String(decoding: bytes[start..<index], as: UTF8.self))
+                }
+                skipSpaces()
+                guard current == UInt8(ascii: ".") else { return parts }
+                index += 1
+            }
+        }
+
+        static func isBare(_ byte: UInt8) -> Bool {
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+        }
+
+        /// A quoted key on one line; basic-string escapes decoded.
+        mutating func quotedKey(_ quote: UInt8) -> String {
+            index += 1
+            var out: [UInt8] = []
+            while let byte = current, byte != UInt8(ascii: "\n") {
+                index += 1
+                if byte == quote { break }
+                guard quote == UInt8(ascii: "\""), byte == UInt8(ascii: "\\"), let escape = current else { out.append(byte); continue }
+                index += 1
+                switch escape {
+                case UInt8(ascii: "n"): out.append(UInt8(ascii: "\n"))
+                case UInt8(ascii: "t"): out.append(UInt8(ascii: "\t"))
+                case UInt8(ascii: "r"): out.append(UInt8(ascii: "\r"))
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "u"), UInt8(ascii: "U"):
+                    let count = escape == UInt8(ascii: "u") ? 4 : 8
+                    guard index + count <= bytes.count,
+                          let code = UInt32(String(decoding: bytes[index..<(index + count)], as: UTF8.self), radix: 16),
+                          let scalar = Unicode.Scalar(code) else { continue }
+                    index += count
+                    out.append(contentsOf: Array(String(Character(scalar)).utf8))
+                default: out.append(escape)
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+
+        /// A value: to the end of its last line (arrays and inline tables may span lines; strings may be multi-line).
+        mutating func skipValue() {
+            var depth = 0
+            while let byte = current {
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                    skipString(byte)
+                case UInt8(ascii: "["), UInt8(ascii: "{"):
+                    depth += 1; index += 1
+                case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                    depth = max(depth - 1, 0); index += 1
+                case UInt8(ascii: "#"):
+                    skipComment()
+                case UInt8(ascii: "\n"):
+                    if depth == 0 { return }
+                    index += 1; line += 1
+                default:
+                    index += 1
+                }
+            }
+        }
+
+        /// A string value, one-line or multi-line (`"""`, `'''`), counting the newlines inside.
+        mutating func skipString(_ quote: UInt8) {
+            let multiLine = peek(1) == quote && peek(2) == quote
+            index += multiLine ? 3 : 1
+            while let byte = current {
+                if quote == UInt8(ascii: "\""), byte == UInt8(ascii: "\\") {
+                    if peek(1) == UInt8(ascii: "\n") { line += 1 }
+                    index += 2
+                    continue
+                }
+                if byte == UInt8(ascii: "\n") {
+                    guard multiLine else { return }
+                    line += 1
+                }
+                if byte == quote {
+                    if !multiLine { index += 1; return }
+                    if peek(1) == quote && peek(2) == quote {
+                        index += 3
+                        // Up to two more quotes belong to the string (`""""a""""`).
+                        while current == quote { index += 1 }
+                        return
+                    }
+                }
+                index += 1
+            }
+        }
+    }
+}
