@@ -3,13 +3,13 @@
 #   training/train_wiar.sh gru       -> models/wiar-gru.safetensors + models/wiar-gru.md
 #   training/train_wiar.sh ablstm    -> models/wiar-ablstm.safetensors + models/wiar-ablstm.md
 #   training/train_wiar.sh cross     -> training/reports/wiar-gru-cross-*.json (cross-setting figures)
-# Environment: WIAR (default ../shared/data/wiar), PYTHON (default /work/venv/bin/python or python3),
+# Environment: WIAR (default ../shared/data/wiar), PYTHON (default .venv/bin/python or python3),
 # CSIHAR (a built csihar; default: swift build --product csihar).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 WIAR=${WIAR:-$ROOT/../shared/data/wiar}
-PYTHON=${PYTHON:-$( [ -x /work/venv/bin/python ] && echo /work/venv/bin/python || echo python3 )}
+PYTHON=${PYTHON:-$( [ -x .venv/bin/python ] && echo "$ROOT/.venv/bin/python" || echo python3 )}
 if [ -z "${CSIHAR:-}" ]; then
     swift build --product csihar >&2
     CSIHAR="$(swift build --show-bin-path)/csihar"

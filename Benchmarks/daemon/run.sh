@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 S=${1:-4}
-PYTHON=${PYTHON:-/work/venv/bin/python}
+PYTHON=${PYTHON:-.venv/bin/python}
 EXPORT_DIR=${EXPORT_DIR:-.build/bench-models}
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 if [ -z "${CSIHAR:-}" ]; then

@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 RUNS=${1:-5}
 DIR=${2:-../shared/data/wiar/height/60_rawdata}
-PYTHON=${PYTHON:-/work/venv/bin/python}
+PYTHON=${PYTHON:-.venv/bin/python}
 [ -x .build/release/csihar ] || swift build -c release --product csihar
 OUT=$(mktemp -d)
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

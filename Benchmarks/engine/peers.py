@@ -18,7 +18,7 @@ Prints one JSON line per measurement (and one per exported model, "kind": "expor
    "windows_per_second", "ms_per_window", "gflops"}
   {"kind": "stream", "model", "peer", "hop", "batch", "windows_per_second", "ms_per_window", "us_per_frame"}
 
-    /work/venv/bin/python Benchmarks/engine/peers.py --export-dir .build/bench-models --seconds 5 --threads 1
+    .venv/bin/python Benchmarks/engine/peers.py --export-dir .build/bench-models --seconds 5 --threads 1
     ... --export-only       write the model files only (run.sh does this before building csihar's runs)
 """
 import argparse

@@ -13,14 +13,14 @@
 #
 # Usage: Benchmarks/engine/run.sh [seconds]      (default 5 s per measurement; about 3 minutes in all)
 #   env: REPEAT (1: rounds of every csihar/peer measurement; the table shows the best round of each, which filters
-#        out other processes' load on a shared machine), THREADS (1), PYTHON (/work/venv/bin/python), EXPORT_DIR (.build/bench-models), MODELS ("gru64 gru128
+#        out other processes' load on a shared machine), THREADS (1), PYTHON (.venv/bin/python), EXPORT_DIR (.build/bench-models), MODELS ("gru64 gru128
 #        ablstm200"), RESULTS (.build/bench-engine.jsonl: every JSON line of the run), CSIHAR (skip the build and
 #        use this binary)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 S=${1:-5}
 THREADS=${THREADS:-1}
-PYTHON=${PYTHON:-/work/venv/bin/python}
+PYTHON=${PYTHON:-.venv/bin/python}
 EXPORT_DIR=${EXPORT_DIR:-.build/bench-models}
 MODELS=${MODELS:-gru64 gru128 ablstm200}
 RESULTS=${RESULTS:-.build/bench-engine.jsonl}

@@ -1,6 +1,6 @@
 """The shipped models (models/*.safetensors), batch 1, one thread: csihar's engine next to PyTorch, in one run.
 
-    OPENBLAS_NUM_THREADS=1 /work/venv/bin/python Benchmarks/engine/shipped.py [--csihar .build/release/csihar] [--seconds 3]
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python Benchmarks/engine/shipped.py [--csihar .build/release/csihar] [--seconds 3]
 
 PyTorch runs the module `training/csihar_train/models.py` rebuilds from the same file; csihar runs
 `csihar bench engine --model M --batch 1`. Prints a Markdown table (windows per second and the ratio).
