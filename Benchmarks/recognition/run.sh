@@ -5,7 +5,7 @@
 #   activities   COUNT recordings (default 240, about 2 h), seeds 20000.., 8 random activities each with idle
 #                between and 3 s of idle before and after (the daemon runs before the person comes in: a window is
 #                3 s), Intel 5300 at 500 packets/s (every recording its own room and person)
-#   daily life   HOURS one-hour recordings (default 8), seeds 30000.., no fall: walking, sitting, lying, picking up
+#   daily life   HOURS one-hour recordings (default 24), seeds 30000.., no fall: walking, sitting, lying, picking up
 #                and long still periods (Benchmarks/recognition/daily_life.py), Intel 5300 at 250 packets/s;
 #                counts false falls per day
 # These seeds are held out: never used for training, validation or tuning (training/train_recogniser.sh uses
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 MODEL=${1:-models/csihar-doppler-gru.safetensors}
 COUNT=${COUNT:-240}
-HOURS=${HOURS:-8}
+HOURS=${HOURS:-24}
 PYTHON=${PYTHON:-python3}
 DIR=.build/recognition
 if [ -z "${CSIHAR:-}" ]; then

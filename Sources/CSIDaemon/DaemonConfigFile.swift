@@ -235,6 +235,9 @@ public enum DaemonConfigFile {
         "smoother.fall_confirm_seconds": { settings, value throws(Rejected) in
             settings.pipeline.smoother.fallConfirmSeconds = try number(value)
         },
+        "smoother.fall_peak_confidence": { settings, value throws(Rejected) in
+            settings.pipeline.smoother.fallPeakConfidence = try number(value)
+        },
         "smoother.fall_recovery_labels": { settings, value throws(Rejected) in
             settings.pipeline.smoother.recoveryLabels = Set(try strings(value))
         },
@@ -243,6 +246,9 @@ public enum DaemonConfigFile {
         },
         "smoother.fall_already_down_seconds": { settings, value throws(Rejected) in
             settings.pipeline.smoother.fallAlreadyDownSeconds = try number(value)
+        },
+        "smoother.fall_already_down_minimum_seconds": { settings, value throws(Rejected) in
+            settings.pipeline.smoother.fallAlreadyDownMinimumSeconds = try number(value)
         },
         "smoother.gap_reset_seconds": { settings, value throws(Rejected) in settings.pipeline.smoother.gapResetSeconds = try number(value) },
     ]

@@ -5,13 +5,19 @@
 /// Fall confirmation: when the averaged fall probability reaches `fallConfidence` (outside the cooldown), the fall
 /// is only *pending*. If, within `fallConfirmSeconds`, a window shows a recovery (a `recoveryLabels` class leads the
 /// observed state with an averaged probability of at least `enterConfidence`: the person walked, ran or stood up),
-/// the fall is dropped and counted in ``fallsRejected``. Otherwise `fall.detected` is emitted by the first window at
+/// the fall is dropped and counted in ``fallsRejected``. It is also dropped when the fall probability averaged like
+/// the others (over `averagingSeconds`) never reached `fallPeakConfidence` between the fall and the end of the
+/// confirmation period: a real fall holds the fall class for about a second, a lookalike (the end of a walk into a
+/// chair, a burst in a still room) only for a moment. Otherwise `fall.detected` is emitted by the first window at
 /// or after the end of the confirmation period, with the fall's confidence and `fallTime`; the cooldown counts from
 /// the fall itself. At ``finish(time:emit:)`` (stream down, capture-time gap, model reload) a pending fall is
-/// reported at `time` if at least `min(1 s, fallConfirmSeconds)` of data followed it without a recovery, and dropped
-/// (also counted in ``fallsRejected``) otherwise: too little was seen after it to confirm it. A fall first seen while
+/// reported at `time` if at least `min(1 s, fallConfirmSeconds)` of data followed it without a recovery and its peak
+/// was reached, and dropped (also counted in ``fallsRejected``) otherwise: too little was seen after it to confirm
+/// it. A fall first seen while
 /// the person is already down (a `fallAlreadyDownLabels` activity is current, or ended less than
-/// `fallAlreadyDownSeconds` ago) does not become pending and is counted once in ``fallsSuppressed``.
+/// `fallAlreadyDownSeconds` ago and no `recoveryLabels` activity has been current since; and that down state began
+/// at least `fallAlreadyDownMinimumSeconds` before: a lie down or sit down recognised just before the fall is
+/// usually the fall's own onset) does not become pending and is counted once in ``fallsSuppressed``.
 public struct EventSmoother: Sendable {
     /// The settings.
     public let config: SmootherConfig
@@ -38,8 +44,9 @@ public struct EventSmoother: Sendable {
     private var leavingSince: Double?
     /// Capture time of the last reported fall (the fall itself, not its confirmation).
     private var lastFall: Double?
-    /// A fall waiting for confirmation: its capture time and averaged confidence.
-    private var pendingFall: (time: Double, confidence: Double)?
+    /// A fall waiting for confirmation: its capture time, averaged confidence (over `fallAveragingSeconds`), and the
+    /// highest fall probability averaged over `averagingSeconds` since.
+    private var pendingFall: (time: Double, confidence: Double, peak: Double)?
     /// Per class: whether it is one of `recoveryLabels`, (classes,).
     private let recoveryMask: [Bool]
     /// Pending falls dropped because a recovery followed them (or the stream ended too soon after them).
@@ -51,6 +58,8 @@ public struct EventSmoother: Sendable {
     private let downMask: [Bool]
     /// Capture time of the last window that ended with an already-down activity current.
     private var lastDown: Double?
+    /// Capture time of the first window of the current already-down state (valid while `lastDown` is set).
+    private var downSince = 0.0
     /// Whether the previous window's fall average was at or above `fallConfidence` while suppressed.
     private var suppressing = false
     /// Data that must follow a pending fall, at the end of a stream, for it to be reported (seconds).
@@ -104,26 +113,33 @@ public struct EventSmoother: Sendable {
         let observed: Int? = (still || average[top] < config.idleConfidence || top == idleIndex) ? nil : top
 
         // Falls: separate from the activity state, confirmed by what follows, rate-limited.
-        if let pending = pendingFall {
+        if var pending = pendingFall, let fallIndex {
+            pending.peak = max(pending.peak, average[fallIndex])
+            pendingFall = pending
             if let next = observed, recoveryMask[next], average[next] >= config.enterConfidence {
                 pendingFall = nil
                 fallsRejected += 1
             } else if time - pending.time >= config.fallConfirmSeconds - Self.tolerance {
                 pendingFall = nil
-                lastFall = pending.time
-                emit(time, .fallDetected(confidence: pending.confidence, fallTime: pending.time))
+                if pending.peak >= config.fallPeakConfidence - Self.tolerance {
+                    lastFall = pending.time
+                    emit(time, .fallDetected(confidence: pending.confidence, fallTime: pending.time))
+                } else {
+                    fallsRejected += 1
+                }
             }
         }
         if pendingFall == nil, let fallIndex, !still,
            case let fall = recentAverage(of: fallIndex, seconds: config.fallAveragingSeconds, now: time),
            fall >= config.fallConfidence,
            lastFall.map({ time - $0 >= config.fallCooldownSeconds - Self.tolerance }) ?? true {
-            if let down = lastDown, time - down <= config.fallAlreadyDownSeconds + Self.tolerance {
+            if let down = lastDown, time - down <= config.fallAlreadyDownSeconds + Self.tolerance,
+               time - downSince >= config.fallAlreadyDownMinimumSeconds - Self.tolerance {
                 if !suppressing { fallsSuppressed += 1 }
                 suppressing = true
             } else if config.fallConfirmSeconds > 0 {
                 suppressing = false
-                pendingFall = (time, fall)
+                pendingFall = (time, fall, average[fallIndex])
             } else {
                 suppressing = false
                 lastFall = time
@@ -163,7 +179,16 @@ public struct EventSmoother: Sendable {
         } else {
             candidate = nil
         }
-        if let active = current, downMask[active] { lastDown = time }
+        // Already down while lying or sitting; a recognised recovery (stand up, walk, run) lifts it at once, so that
+        // a fall soon after getting up is not taken for one seen from the chair or the bed.
+        if let active = current {
+            if downMask[active] {
+                if lastDown.map({ time - $0 > config.fallAlreadyDownSeconds + Self.tolerance }) ?? true { downSince = time }
+                lastDown = time
+            } else if recoveryMask[active] {
+                lastDown = nil
+            }
+        }
     }
 
     /// Convenience for arrays.
@@ -178,7 +203,8 @@ public struct EventSmoother: Sendable {
         if let pending = pendingFall {
             pendingFall = nil
             let needed = min(Self.finishConfirmSeconds, config.fallConfirmSeconds)
-            if time - pending.time >= needed - Self.tolerance {
+            if time - pending.time >= needed - Self.tolerance,
+               pending.peak >= config.fallPeakConfidence - Self.tolerance {
                 lastFall = pending.time
                 emit(time, .fallDetected(confidence: pending.confidence, fallTime: pending.time))
             } else {

@@ -39,6 +39,11 @@ public struct SmootherConfig: Sendable, Hashable {
     /// A fall is reported only when this many seconds after it show no recovery (see ``recoveryLabels``):
     /// `fall.detected` then comes at the end of this period. 0 reports a fall as soon as it is seen.
     public var fallConfirmSeconds: Double = 2
+    /// A pending fall is reported only if the fall probability, averaged over ``averagingSeconds`` like the other
+    /// classes, reaches this value at some window from the fall to the end of ``fallConfirmSeconds``; otherwise it
+    /// is dropped (``EventSmoother/fallsRejected``). 0 turns this off; it does not apply when `fallConfirmSeconds`
+    /// is 0.
+    public var fallPeakConfidence: Double = 0.9
     /// Labels that, leading with an averaged probability of at least `enterConfidence` while a fall waits for
     /// confirmation, show that the person got up and moved on: the fall is dropped (``EventSmoother/fallsRejected``).
     /// Labels the model does not have are ignored.
@@ -47,10 +52,17 @@ public struct SmootherConfig: Sendable, Hashable {
     /// current activity, or within ``fallAlreadyDownSeconds`` after it ended, is not reported (nobody falls to the
     /// floor from lying down; the end of a quick lie-down looks like the end of a fall) and is counted in
     /// ``EventSmoother/fallsSuppressed``. A fall already waiting for confirmation is not affected (a fallen person
-    /// may be classified as lying). Labels the model does not have are ignored; an empty set turns this off.
+    /// may be classified as lying). A ``recoveryLabels`` activity becoming current (the person stood up, walked or
+    /// ran) ends the already-down state at once. Labels the model does not have are ignored; an empty set turns this
+    /// off.
     public var fallAlreadyDownLabels: Set<String> = ["lie down", "sit down"]
-    /// How long after an already-down activity ends a fall is still not reported (seconds).
+    /// How long after an already-down activity ends a fall is still not reported, unless a recovery activity became
+    /// current in between (seconds).
     public var fallAlreadyDownSeconds: Double = 3
+    /// An already-down state counts only once it has lasted this long (seconds, from the first window with a
+    /// ``fallAlreadyDownLabels`` activity current): the start of a fall is often recognised as lie down or sit down
+    /// for a moment before the fall itself, and such a fall must still be reported.
+    public var fallAlreadyDownMinimumSeconds: Double = 1.5
     /// A jump in capture time longer than this resets the history (and ends the current activity).
     public var gapResetSeconds: Double = 5
 
@@ -76,6 +88,7 @@ public struct SmootherConfig: Sendable, Hashable {
         try require(fallAveragingSeconds > 0 && fallAveragingSeconds <= averagingSeconds, "fall_averaging_seconds",
                     "must be > 0 and <= averaging_seconds")
         try require(fallCooldownSeconds >= 0 && fallCooldownSeconds.isFinite, "fall_cooldown_seconds", "must be >= 0")
+        try require(fallPeakConfidence >= 0 && fallPeakConfidence <= 1, "fall_peak_confidence", "must be in 0...1")
         try require(fallConfirmSeconds >= 0 && fallConfirmSeconds.isFinite, "fall_confirm_seconds", "must be >= 0")
         try require(!recoveryLabels.contains(""), "fall_recovery_labels", "must not contain an empty label")
         try require(!recoveryLabels.contains(fallLabel), "fall_recovery_labels",
@@ -85,6 +98,8 @@ public struct SmootherConfig: Sendable, Hashable {
                     "must not contain the fall label '\(fallLabel)'")
         try require(fallAlreadyDownSeconds >= 0 && fallAlreadyDownSeconds.isFinite, "fall_already_down_seconds",
                     "must be >= 0")
+        try require(fallAlreadyDownMinimumSeconds >= 0 && fallAlreadyDownMinimumSeconds.isFinite,
+                    "fall_already_down_minimum_seconds", "must be >= 0")
         try require(gapResetSeconds > 0 && gapResetSeconds.isFinite, "gap_reset_seconds", "must be > 0")
     }
 }

@@ -284,6 +284,74 @@ private func summary(_ events: [(Double, EventPayload)]) -> [String] {
         do { try bad.validate(); Issue.record("accepted") } catch { #expect(error.field == "fall_already_down_seconds") }
     }
 
+    @Test func standingUpEndsTheAlreadyDownState() {
+        let config = SmootherConfig(labels: labels)
+        // Sitting 0-3 s, standing up 3-5 s, a fall at 5-6 s, then still: the recognised stand up lifts the
+        // already-down state although the sit down ended less than fall_already_down_seconds before the fall.
+        let getUpThenFall: (Double) -> [Float] = { t in
+            t < 3 ? oneHot("sit down", 0.95) : t < 5 ? oneHot("stand up", 0.95)
+                : t < 6 ? oneHot("fall", 0.95) : oneHot("idle", 0.95)
+        }
+        let (events, smoother) = runSmoother(config, rate: 5, duration: 12, script: getUpThenFall)
+        #expect(falls(events).count == 1 && smoother.fallsSuppressed == 0, "\(summary(events))")
+        // The same burst after sitting and a still pause (no recovery seen) stays suppressed.
+        let sitThenFall: (Double) -> [Float] = { t in
+            t < 3 ? oneHot("sit down", 0.95) : t < 5 ? oneHot("idle", 0.95)
+                : t < 6 ? oneHot("fall", 0.95) : oneHot("idle", 0.95)
+        }
+        let (stillEvents, stillSmoother) = runSmoother(config, rate: 5, duration: 12, script: sitThenFall)
+        #expect(falls(stillEvents).isEmpty && stillSmoother.fallsSuppressed == 1, "\(summary(stillEvents))")
+    }
+
+    @Test func aFallWhoseOnsetLooksLikeLyingDownIsStillReported() {
+        let config = SmootherConfig(labels: labels)
+        // Idle, then the fall's first second classified as lie down (it becomes current for a moment), the fall,
+        // then the fallen person classified as lying: the down state is younger than
+        // fall_already_down_minimum_seconds when the fall is seen, so the fall is reported.
+        let onsetAsLieDown: (Double) -> [Float] = { t in
+            t < 2 ? oneHot("idle", 0.95) : t < 3.2 ? oneHot("lie down", 0.95)
+                : t < 4.2 ? oneHot("fall", 0.95) : oneHot("lie down", 0.95)
+        }
+        let (events, smoother) = runSmoother(config, rate: 5, duration: 10, script: onsetAsLieDown)
+        #expect(falls(events).count == 1 && smoother.fallsSuppressed == 0, "\(summary(events))")
+        #expect(events.contains { event in
+            if case .activityStarted(let activity, _, _) = event.1 { return activity == "lie down" && event.0 < 3.8 }
+            return false
+        }, "lie down is current before the fall: \(summary(events))")
+        // Without the minimum the same fall is taken for one seen while already lying.
+        var noMinimum = config
+        noMinimum.fallAlreadyDownMinimumSeconds = 0
+        let (strict, strictSmoother) = runSmoother(noMinimum, rate: 5, duration: 10, script: onsetAsLieDown)
+        #expect(falls(strict).isEmpty && strictSmoother.fallsSuppressed == 1, "\(summary(strict))")
+        var bad = config
+        bad.fallAlreadyDownMinimumSeconds = .nan
+        do { try bad.validate(); Issue.record("accepted") } catch {
+            #expect(error.field == "fall_already_down_minimum_seconds")
+        }
+    }
+
+    @Test func aFallThatNeverHoldsIsDropped() {
+        let config = SmootherConfig(labels: labels)
+        // A 0.6 s burst of the fall class: its 0.4 s average passes fall_confidence (0.7), but averaged over 1 s like
+        // the other classes it peaks at about 0.57, below fall_peak_confidence (0.9): dropped, counted as rejected.
+        let blip: (Double) -> [Float] = { t in (t >= 3 && t < 3.6) ? oneHot("fall", 0.95) : oneHot("idle", 0.95) }
+        let (events, smoother) = runSmoother(config, rate: 5, duration: 10, script: blip)
+        #expect(falls(events).isEmpty && smoother.fallsRejected == 1, "\(summary(events))")
+        // A fall held for a second passes.
+        let held: (Double) -> [Float] = { t in (t >= 3 && t < 4.2) ? oneHot("fall", 0.95) : oneHot("idle", 0.95) }
+        #expect(falls(runSmoother(config, rate: 5, duration: 10, script: held).events).count == 1)
+        // fall_peak_confidence = 0 reports the burst; so does fall_confirm_seconds = 0 (no confirmation at all).
+        var off = config
+        off.fallPeakConfidence = 0
+        #expect(falls(runSmoother(off, rate: 5, duration: 10, script: blip).events).count == 1)
+        var atOnce = config
+        atOnce.fallConfirmSeconds = 0
+        #expect(falls(runSmoother(atOnce, rate: 5, duration: 10, script: blip).events).count == 1)
+        var bad = config
+        bad.fallPeakConfidence = 1.5
+        do { try bad.validate(); Issue.record("accepted") } catch { #expect(error.field == "fall_peak_confidence") }
+    }
+
     @Test func aFallPendingAtTheEndOfTheStreamNeedsOneSecondAfterIt() {
         var config = SmootherConfig(labels: labels)
         config.fallAveragingSeconds = 1          // the fall probability averaged like the others (1 s)
