@@ -24,8 +24,10 @@ struct EventScore: Sendable {
         denominator > 0 ? Double(numerator) / Double(denominator) : nil
     }
 
-    /// Harmonic mean of precision and recall; 0 when both are 0, `nil` when either is undefined.
+    /// Harmonic mean of precision and recall; 0 when either is 0 (no event reported for labelled segments is an F1
+    /// of 0, as 2 TP / (2 TP + FP + FN) gives, not an undefined one), `nil` when neither is 0 and one is undefined.
     static func f1(precision: Double?, recall: Double?) -> Double? {
+        if precision == 0 || recall == 0 { return 0 }
         guard let precision, let recall else { return nil }
         return precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0
     }

@@ -121,6 +121,14 @@ import Testing
         #expect(empty.jsonObject(model: "m", captures: 1, tolerance: 1.5)["false_falls_per_hour"] is NSNull)
     }
 
+    @Test func labelledSegmentsWithoutEventsScoreAnF1OfZero() {
+        // A walk is labelled and nothing is reported: recall 0, precision undefined (no event), F1 0 (2TP/(2TP+FP+FN)).
+        let result = score([], [(0, 3, "idle"), (3, 7, "walk")], duration: 10)
+        #expect(result.recall == 0 && result.precision == nil && result.f1 == 0)
+        let object = result.jsonObject(model: "m", captures: 1, tolerance: 1.5)
+        #expect(object["event_f1"] as? Double == 0)
+    }
+
     @Test func streamsAreScoredApartAndPooled() {
         var second = started("walk", at: 3.2)
         second.stream = "replay:x|00:11:22:33:44:55"
