@@ -28,6 +28,7 @@ MODEL=${1:-models/csihar-$PROFILE-doppler-gru.safetensors}
 COUNT=${COUNT:-200}
 HOURS=${HOURS:-2}
 PYTHON=${PYTHON:-python3}
+case $PYTHON in /*) ;; */*) PYTHON="$PWD/$PYTHON" ;; esac   # a relative path (.venv/bin/python) must survive the cd below
 FITION=${FITION:-../shared/data/fition}
 DIR=${OUT:-.build/recognition-$PROFILE}
 PARTS=${PARTS:-sim daily samples fition}
