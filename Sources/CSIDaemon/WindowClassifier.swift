@@ -33,6 +33,15 @@ extension WindowClassifier {
     public var transform: FeatureTransform { .amplitudeDB }
     /// The requirements of ``transform`` (model files read theirs from `input`, see ``ModelClassifier``).
     public var requirements: ModelRequirements { ModelRequirements(transform: transform) }
-    /// Itself (classifiers with per-stream or scratch state must give a fresh instance: ``ModelClassifier`` does).
-    public func replica() throws -> any WindowClassifier { self }
+    /// Itself, for a classifier without per-stream state. A ``StreamingWindowClassifier`` keeps per-stream state
+    /// (its slots), so sharing it between pipeline workers would race: it must implement `replica()` itself
+    /// (``ModelClassifier`` does), and this default refuses it with an error naming the classifier, which stops a
+    /// daemon with several workers at startup instead of letting two workers corrupt each other's streams.
+    public func replica() throws -> any WindowClassifier {
+        if self is any StreamingWindowClassifier {
+            throw ClassifierError("\(name): a streaming classifier keeps per-stream state and must implement replica() "
+                                  + "to run on several pipeline workers (or run with pipeline.workers = 1)")
+        }
+        return self
+    }
 }

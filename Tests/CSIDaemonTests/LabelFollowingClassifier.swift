@@ -42,6 +42,9 @@ final class LabelFollowingClassifier: StreamingWindowClassifier, @unchecked Send
         segments.first { $0.start <= seconds && seconds < $0.end }?.activity ?? "idle"
     }
 
+    /// Itself: its only per-stream state (step positions) is behind its lock, so workers may share it.
+    func replica() throws -> any WindowClassifier { self }
+
     func openStream() -> Int {
         lock.withLock {
             defer { nextSlot += 1 }

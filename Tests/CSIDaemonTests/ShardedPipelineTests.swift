@@ -122,6 +122,36 @@ struct ShardedPipelineTests {
         #expect(pipeline.callbackFlushes == 0)
     }
 
+    /// A streaming classifier that does not say how to replicate itself (its slots would be shared by workers).
+    final class UnreplicableStreaming: StreamingWindowClassifier {
+        let labels = ["walk", "idle"], steps = 10, features = 90, sampleRateHz = 50.0, slack = 10
+        let name = "unreplicable-test-classifier"
+        func classify(windows: UnsafeMutableBufferPointer<Float>, batch: Int,
+                      into probabilities: UnsafeMutableBufferPointer<Float>) throws {}
+        func openStream() -> Int { 0 }
+        func closeStream(_ slot: Int) {}
+        func append(step: UnsafeBufferPointer<Float>, to slot: Int) {}
+        func position(of slot: Int) -> Int { 0 }
+        func classify(slots: UnsafeBufferPointer<Int>, ends: UnsafeBufferPointer<Int>,
+                      into probabilities: UnsafeMutableBufferPointer<Float>) throws {}
+    }
+
+    @Test func aStreamingClassifierWithoutItsOwnReplicaIsRefusedForSeveralWorkers() throws {
+        let classifier = UnreplicableStreaming()
+        do {
+            _ = try ShardedPipeline(config: PipelineConfig(), router: .single(classifier), workers: 2, monotonic: { 0 },
+                                    wallClock: { 0 }, emit: { _ in })
+            Issue.record("two workers were given one streaming classifier's per-stream state")
+        } catch {
+            print("refused: \(error)")
+            #expect("\(error)".contains("unreplicable-test-classifier") && "\(error)".contains("replica"))
+        }
+        // One worker needs no replica.
+        let single = try ShardedPipeline(config: PipelineConfig(), router: .single(classifier), workers: 1,
+                                         monotonic: { 0 }, wallClock: { 0 }, emit: { _ in })
+        single.finish()
+    }
+
     @Test func streamsAreSpreadOverTheWorkersByKey() throws {
         let pipeline = try ShardedPipeline(config: PipelineConfig(), router: .single(nil), workers: 4, monotonic: { 0 },
                                            wallClock: { 0 }, emit: { _ in })
