@@ -9,13 +9,14 @@
 # 3 s, hop 0.2 s, a window takes the activity covering more than 40% of it. Half of the simulated rooms are
 # exported with only their first 2 receive chains (`dataset export --max-chains 2`: a 2-chain radio), half with 3;
 # AX210 FeitCSI recordings when the simulator has them (`csihar simulate --device ax210`).
-# Seeds (never shared with other sets or models): training 45000-45459, test (unseen rooms) 46000-46059,
+# Seeds (never shared with other sets or models): training 45000-45909 (45460-45909 added on 2026-12-04), test
+# (unseen rooms) 46000-46079,
 # held out 47000-... (Benchmarks/recognition/devices.sh with PROFILE=2ch; looked at only for the final figures).
 # Environment: PYTHON (default .venv/bin/python), CSIHAR (default: release build).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 NAME=csihar-2ch-doppler-gru
-export_windows() { export_doppler "$1" csi-ratio-doppler --max-chains "$2" "${@:3}"; }   # export_windows OUT CHAINS FILE...
+export_windows() { export_doppler "$1" csi-ratio-doppler --max-chains "$2" --background-label idle "${@:3}"; }   # export_windows OUT CHAINS FILE...
 supports_ax210() { "$CSIHAR" simulate --help | grep -q ax210; }
 case "${1:-}" in
 data)
@@ -26,15 +27,19 @@ data)
     simulate_device tc-n3-50 60 45200 nexmon-4366c0 50 80
     simulate_device tc-n3-100 40 45260 nexmon-4366c0 100 20
     simulate_device tc-i-50-snr18 40 45300 intel5300 50 20 18
+    simulate_device tc-i-50-more 150 45460 intel5300 50 20
+    simulate_device tc-n3-50-more 100 45610 nexmon-4366c0 50 80
+    simulate_device tc-i-100-more 100 45710 intel5300 100 20
     simulate_device tc-test-i-50 30 46000 intel5300 50 20
     simulate_device tc-test-n3-50 30 46030 nexmon-4366c0 50 80
-    THREE="tc-i-20 tc-i-100 tc-n3-50"
-    TWO="tc-i-50 tc-i-200 tc-n3-100 tc-i-50-snr18"
+    THREE="tc-i-20 tc-i-100 tc-n3-50 tc-n3-50-more tc-i-100-more"
+    TWO="tc-i-50 tc-i-200 tc-n3-100 tc-i-50-snr18 tc-i-50-more"
     extra=()
     if supports_ax210; then
         simulate_device tc-ax-100 60 45400 ax210 100 80
+        simulate_device tc-ax-100-more 100 45810 ax210 100 80
         simulate_device tc-test-ax-100 20 46060 ax210 100 80
-        extra=(tc-ax-100)
+        extra=(tc-ax-100 tc-ax-100-more)
     fi
     export_windows tc-train-3 3 $(sim_files $THREE)
     export_windows tc-train-2 2 $(sim_files $TWO ${extra[@]+"${extra[@]}"})
@@ -45,8 +50,8 @@ data)
     done) ;;
 train)
     (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/tc-train" \
-        --test-data "../$DATA/tc-test" --split random --arch gru --hidden 64 --name "$NAME" \
-        --normalization standard --epochs 40 --patience 6 --batch 128 --lr 3e-3 --noise 0.05 --max-minutes 15 \
+        --test-data "../$DATA/tc-test" --split random --arch gru --hidden 128 --name "$NAME" \
+        --normalization standard --epochs 40 --patience 6 --batch 128 --lr 3e-3 --noise 0.05 --max-minutes 25 \
         --report "reports/$NAME.json" --out "../models/$NAME.safetensors") ;;
 card)
     [ -f .build/recognition-2ch/summary.json ] || PROFILE=2ch PYTHON="$PYTHON" CSIHAR="$CSIHAR" \
