@@ -123,7 +123,7 @@ import Testing
         let run = try await offPool { () throws -> (lines: [String], status: Int32?, log: String) in
             let daemon = try DaemonProcess(
                 arguments: ["--source", "replay:samples/fall-1khz-intel5300.dat", "--speed", "max", "--socket", socket,
-                            "--wait-for-subscriber", "--exit-when-done", "--heartbeat-seconds", "0.5"],
+                            "--wait-for-subscriber", "--exit-when-done", "--heartbeat-seconds", "0.05"],
                 workingDirectory: repositoryRoot)
             guard waitForSocket(socket) else { return ([], nil, daemon.log) }
             let client = try TestClient(path: socket)
