@@ -31,6 +31,11 @@ private func runSmoother(_ config: SmootherConfig, rate: Double, duration: Doubl
     return (events, smoother)
 }
 
+/// A script of one-hot (0.95) phases: `phases` until each end time, then `last`.
+private func phases(_ phases: [(until: Double, label: String)], then last: String) -> (Double) -> [Float] {
+    { t in oneHot(phases.first { t < $0.until }?.label ?? last, 0.95) }
+}
+
 /// The `fall.detected` events: (event time, fall time, confidence).
 private func falls(_ events: [(Double, EventPayload)]) -> [(time: Double, fallTime: Double, confidence: Double)] {
     events.compactMap { event in
@@ -288,17 +293,11 @@ private func summary(_ events: [(Double, EventPayload)]) -> [String] {
         let config = SmootherConfig(labels: labels)
         // Sitting 0-3 s, standing up 3-5 s, a fall at 5-6 s, then still: the recognised stand up lifts the
         // already-down state although the sit down ended less than fall_already_down_seconds before the fall.
-        let getUpThenFall: (Double) -> [Float] = { t in
-            t < 3 ? oneHot("sit down", 0.95) : t < 5 ? oneHot("stand up", 0.95)
-                : t < 6 ? oneHot("fall", 0.95) : oneHot("idle", 0.95)
-        }
+        let getUpThenFall = phases([(3, "sit down"), (5, "stand up"), (6, "fall")], then: "idle")
         let (events, smoother) = runSmoother(config, rate: 5, duration: 12, script: getUpThenFall)
         #expect(falls(events).count == 1 && smoother.fallsSuppressed == 0, "\(summary(events))")
         // The same burst after sitting and a still pause (no recovery seen) stays suppressed.
-        let sitThenFall: (Double) -> [Float] = { t in
-            t < 3 ? oneHot("sit down", 0.95) : t < 5 ? oneHot("idle", 0.95)
-                : t < 6 ? oneHot("fall", 0.95) : oneHot("idle", 0.95)
-        }
+        let sitThenFall = phases([(3, "sit down"), (5, "idle"), (6, "fall")], then: "idle")
         let (stillEvents, stillSmoother) = runSmoother(config, rate: 5, duration: 12, script: sitThenFall)
         #expect(falls(stillEvents).isEmpty && stillSmoother.fallsSuppressed == 1, "\(summary(stillEvents))")
     }
@@ -308,10 +307,7 @@ private func summary(_ events: [(Double, EventPayload)]) -> [String] {
         // Idle, then the fall's first second classified as lie down (it becomes current for a moment), the fall,
         // then the fallen person classified as lying: the down state is younger than
         // fall_already_down_minimum_seconds when the fall is seen, so the fall is reported.
-        let onsetAsLieDown: (Double) -> [Float] = { t in
-            t < 2 ? oneHot("idle", 0.95) : t < 3.2 ? oneHot("lie down", 0.95)
-                : t < 4.2 ? oneHot("fall", 0.95) : oneHot("lie down", 0.95)
-        }
+        let onsetAsLieDown = phases([(2, "idle"), (3.2, "lie down"), (4.2, "fall")], then: "lie down")
         let (events, smoother) = runSmoother(config, rate: 5, duration: 10, script: onsetAsLieDown)
         #expect(falls(events).count == 1 && smoother.fallsSuppressed == 0, "\(summary(events))")
         #expect(events.contains { event in
@@ -334,11 +330,11 @@ private func summary(_ events: [(Double, EventPayload)]) -> [String] {
         let config = SmootherConfig(labels: labels)
         // A 0.6 s burst of the fall class: its 0.4 s average passes fall_confidence (0.7), but averaged over 1 s like
         // the other classes it peaks at about 0.57, below fall_peak_confidence (0.9): dropped, counted as rejected.
-        let blip: (Double) -> [Float] = { t in (t >= 3 && t < 3.6) ? oneHot("fall", 0.95) : oneHot("idle", 0.95) }
+        let blip = phases([(3, "idle"), (3.6, "fall")], then: "idle")
         let (events, smoother) = runSmoother(config, rate: 5, duration: 10, script: blip)
         #expect(falls(events).isEmpty && smoother.fallsRejected == 1, "\(summary(events))")
         // A fall held for a second passes.
-        let held: (Double) -> [Float] = { t in (t >= 3 && t < 4.2) ? oneHot("fall", 0.95) : oneHot("idle", 0.95) }
+        let held = phases([(3, "idle"), (4.2, "fall")], then: "idle")
         #expect(falls(runSmoother(config, rate: 5, duration: 10, script: held).events).count == 1)
         // fall_peak_confidence = 0 reports the burst; so does fall_confirm_seconds = 0 (no confirmation at all).
         var off = config
