@@ -42,6 +42,8 @@ final class PipelineWorker: @unchecked Sendable {
         var latency = LatencyRecorder()
         /// Capture time of the newest frame of its streams.
         var latestCaptureTime = 0.0
+        /// Model reloads it has applied.
+        var reloads = 0
     }
 
     /// Seconds between two reports while the worker runs (it also reports at every `maintenance`).
@@ -59,6 +61,8 @@ final class PipelineWorker: @unchecked Sendable {
     private let abandoning = NIOLockedValueBox(false)
     /// Frames skipped at shutdown (worker thread only until it ends).
     private(set) var framesAbandoned = 0
+    /// Model reloads applied (worker thread only).
+    private var reloadsApplied = 0
     /// Monotonic time the worker last finished a batch or a stretch of 1024 messages (for the watchdog).
     private let progress = NIOLockedValueBox(MonotonicClock.now())
 
@@ -152,6 +156,8 @@ final class PipelineWorker: @unchecked Sendable {
             pipeline.sourceEnded(source, reason: reason)
         case .reload(let router, let config):
             pipeline.replace(router: router, config: config)
+            reloadsApplied += 1
+            publishReport()
         case .calibrate(let request, let reply):
             pipeline.flush()     // windows made before the request are classified as they were
             pipeline.calibrate(request, reply: reply)
@@ -168,7 +174,7 @@ final class PipelineWorker: @unchecked Sendable {
     private func publishReport() {
         let fresh = Report(counters: pipeline.counters, eventsByType: pipeline.eventsByType,
                            streams: pipeline.streamSnapshots(), latency: pipeline.latency,
-                           latestCaptureTime: pipeline.latestCaptureTime)
+                           latestCaptureTime: pipeline.latestCaptureTime, reloads: reloadsApplied)
         report.withLockedValue { $0 = fresh }
     }
 }

@@ -15,8 +15,22 @@ import Dispatch
 public final class ShardedPipeline {
     /// Number of workers.
     public let workerCount: Int
-    /// The models (worker 0's; the other workers run replicas of them).
-    public private(set) var router: ModelRouter
+    /// The models the workers run (worker 0's; the others run replicas of them). After a reload with several
+    /// workers, the new models once every worker has switched to them (until then the previous ones), so that
+    /// `status` never names models no worker runs yet.
+    public var router: ModelRouter {
+        if let pending = pendingRouter, workers.allSatisfy({ $0.latest.reloads >= reloadsSent }) {
+            activeRouter = pending
+            pendingRouter = nil
+        }
+        return activeRouter
+    }
+    /// The models every worker runs.
+    private var activeRouter: ModelRouter
+    /// Models sent to the workers by the latest reload that not every worker has applied yet.
+    private var pendingRouter: ModelRouter?
+    /// Reloads sent to every worker.
+    private var reloadsSent = 0
     /// Frames the sources dropped before the pipeline (load shedding); set by the reader, reported in heartbeats.
     public var framesDropped = 0
 
@@ -55,7 +69,7 @@ public final class ShardedPipeline {
                 monotonic: @escaping () -> Double, wallClock: @escaping () -> Double,
                 emit: @escaping (Event) -> Void, configure: (DaemonPipeline) -> Void = { _ in }) throws {
         self.workerCount = max(1, workerCount)
-        self.router = router
+        activeRouter = router
         self.wallClock = wallClock
         grouping = StreamGrouping(config: config.grouping)
         emitter = SequencedEmitter(emit: emit)
@@ -144,11 +158,12 @@ public final class ShardedPipeline {
     public func replace(router newRouter: ModelRouter, config: PipelineConfig) throws {
         guard workerCount > 1 else {
             primary.replace(router: newRouter, config: config)
-            router = newRouter
+            activeRouter = newRouter
             return
         }
         let routers = try (0..<workerCount).map { $0 == 0 ? newRouter : try newRouter.replica() }
-        router = newRouter
+        pendingRouter = newRouter
+        reloadsSent += 1
         for index in 0..<workerCount {
             send(.reload(routers[index], config), to: index)
             handOver(index)

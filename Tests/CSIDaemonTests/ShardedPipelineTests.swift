@@ -152,6 +152,42 @@ struct ShardedPipelineTests {
         single.finish()
     }
 
+    /// A classifier that only has a name to tell it apart (the models after a reload).
+    final class NamedClassifier: WindowClassifier {
+        let labels = ["idle", "walk"], steps = 50, features = 90, sampleRateHz = 50.0
+        let name = "reloaded-test-classifier"
+        func classify(windows: UnsafeMutableBufferPointer<Float>, batch: Int,
+                      into probabilities: UnsafeMutableBufferPointer<Float>) throws {
+            for index in 0..<(batch * labels.count) { probabilities[index] = index % 2 == 0 ? 0.9 : 0.1 }
+        }
+    }
+
+    @Test func theReloadedModelsAreNamedOnceEveryWorkerRunsThem() throws {
+        let gated = GatedClassifier()
+        let pipeline = try ShardedPipeline(config: PipelineConfig(), router: .single(gated), workers: 2,
+                                           monotonic: { 0 }, wallClock: { 0 }, emit: { _ in })
+        defer { pipeline.finish() }
+        // 8 streams, so both workers get some; their first windows hold the workers in the gated classifier.
+        let frames = try sampleFrames(1500)
+        for (index, frame) in frames.enumerated() {
+            for stream in 0..<8 {
+                var copy = frame
+                copy.timestamp = frames[index].timestamp
+                copy.source = CSISourceID(transmitter: [2, 0, 0, 0, 0, UInt8(stream)])
+                pipeline.ingest(copy, source: "test", arrival: 0)
+            }
+        }
+        pipeline.flush()
+        try pipeline.replace(router: .single(NamedClassifier()), config: PipelineConfig())
+        let during = pipeline.router.classifiers.map(\.name)
+        #expect(during == ["gated-test-classifier"], "a held worker has not switched yet: \(during)")
+        gated.open()
+        pipeline.synchronize()
+        let after = pipeline.router.classifiers.map(\.name)
+        print("models named while a worker was held: \(during); after every worker switched: \(after)")
+        #expect(after == ["reloaded-test-classifier"])
+    }
+
     @Test func streamsAreSpreadOverTheWorkersByKey() throws {
         let pipeline = try ShardedPipeline(config: PipelineConfig(), router: .single(nil), workers: 4, monotonic: { 0 },
                                            wallClock: { 0 }, emit: { _ in })
