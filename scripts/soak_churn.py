@@ -180,9 +180,9 @@ def check(args):
         if not (values["frames_read"] == args.frames == values["frames"]):
             failures.append(f"{name}: frames in capture {args.frames}, read {values['frames_read']}, "
                             f"pipeline {values['frames']}")
-        if values["dropped"] or values["rejected"] or values.get("abandoned", 0):
+        if values["dropped"] or values["rejected"] or values.get("abandoned", 0) or values.get("shed", 0):
             failures.append(f"{name}: dropped {values['dropped']}, rejected {values['rejected']}, "
-                            f"abandoned at shutdown {values.get('abandoned', 0)}")
+                            f"abandoned at shutdown {values.get('abandoned', 0)}, shed {values.get('shed', 0)}")
 
     samples = []
     with open(os.path.join(args.dir, "rss.csv")) as csv:

@@ -239,17 +239,22 @@ public final class DaemonRunner: @unchecked Sendable {
             var wait = 0.005
             var progressed = false
             var index = 0
-            // A worker that fell behind: read nothing this round (live sources shed load in their own queues).
+            // A worker that fell behind: replays wait this round; live sources are read on, and the backed-up worker
+            // sheds its own oldest live frames, so the other workers' streams go on.
             let backedUp = pipeline.isBackedUp
             if backedUp { wait = 0.001 }
-            while !backedUp && index < active.count {
+            while index < active.count {
                 let source = active[index]
+                if backedUp && !source.isLive {
+                    index += 1
+                    continue
+                }
                 var ended: String?
                 burst: for count in 0..<512 {
                     if count & 63 == 63 && isStopping { break burst }   // SIGTERM during a long burst
                     switch source.poll(now: now) {
                     case .frame(let frame):
-                        pipeline.ingest(frame, source: source.name, arrival: now)
+                        pipeline.ingest(frame, source: source.name, arrival: now, live: source.isLive)
                         progressed = true
                     case .wait(let seconds):
                         wait = min(wait, seconds)
@@ -334,7 +339,8 @@ public final class DaemonRunner: @unchecked Sendable {
         return "frames_read=\(source.framesRead) frames=\(counters.frames) "
             + "rejected=\(counters.framesRejected) dropped=\(source.framesDropped) windows=\(counters.windows) "
             + "events=\(counters.events) record_issues=\(counters.recordIssues) truncations=\(source.truncations) "
-            + "rotations=\(source.rotations) losses=\(source.losses) abandoned=\(pipeline.framesAbandoned)"
+            + "rotations=\(source.rotations) losses=\(source.losses) abandoned=\(pipeline.framesAbandoned) "
+            + "shed=\(pipeline.framesShed)"
     }
 
     /// The loaded models' names joined by `, ` (`none` without any).
@@ -369,6 +375,7 @@ public final class DaemonRunner: @unchecked Sendable {
             snapshot.busySeconds = max(0, snapshot.elapsedSeconds - idleSeconds)
         }
         if statusObserver != nil { snapshot.newLatencies = pipeline.newLatencies() }
+        snapshot.framesShed = pipeline.framesShed
         return snapshot
     }
 

@@ -23,6 +23,9 @@ struct SourceProblem: Sendable {
 protocol FrameSource: AnyObject {
     /// `replay:FILE`, `pcap:IFACE`, `netlink`.
     var name: String { get }
+    /// True for a capture that does not wait for the daemon (its frames may be shed under load, oldest first);
+    /// false for a replay, which waits and loses nothing.
+    var isLive: Bool { get }
     /// The next due frame, a wait hint, or the end. `now` is monotonic seconds.
     func poll(now: Double) -> SourcePoll
     /// Problems since the last call (corrupt records, interface errors).

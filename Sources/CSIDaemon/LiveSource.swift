@@ -9,6 +9,8 @@ import Foundation
 /// the counters of captures that were lost are kept, so the source's counters never go back.
 final class LiveSource: FrameSource {
     let name: String
+    /// A live capture does not wait: under load its oldest frames are shed (here and in the pipeline workers).
+    let isLive = true
     private let makeReader: () -> any LiveCapture
     private var capture: (any LiveCapture)?
     private let problems = ProblemBox()

@@ -9,6 +9,8 @@ import Foundation
 /// increasing across reopenings.
 final class ReplaySource: FrameSource {
     let name: String
+    /// A replay waits for the pipeline: nothing of a file is shed.
+    let isLive = false
     private let path: String
     private let speed: Double
     private let loop: Bool

@@ -31,8 +31,13 @@ public final class ShardedPipeline {
     private var pendingRouter: ModelRouter?
     /// Reloads sent to every worker.
     private var reloadsSent = 0
-    /// Frames the sources dropped before the pipeline (load shedding); set by the reader, reported in heartbeats.
+    /// Frames the sources dropped before the pipeline (load shedding); set by the reader, reported in heartbeats
+    /// together with ``framesShed``.
     public var framesDropped = 0
+    /// Live frames taken back from a backed-up worker before it processed them (drop-oldest; reader thread).
+    public private(set) var framesShed = 0
+    /// Sources whose frames may be shed (those fed with `live: true`).
+    private var liveSources: Set<String> = []
 
     /// Worker 0's pipeline; with one worker, the only one, run on the caller's thread.
     private let primary: DaemonPipeline
@@ -61,6 +66,8 @@ public final class ShardedPipeline {
     /// reader stops reading sources (8192 frames are 8 s of one 1 kHz stream; the bound also limits how far status
     /// lags behind a worker that fell behind).
     static let handOverMessages = 256, inboxMessages = 8192
+    /// Live frames a backed-up worker loses at once (its oldest waiting ones), so shedding runs seldom.
+    static let shedMessages = 1024
 
     /// Creates `workers` workers (1 or more): worker 0 runs `router`, the others replicas of its models (which
     /// share their weights). `configure` sets each worker's pipeline up (log, calibration store, ...) before any
@@ -104,21 +111,41 @@ public final class ShardedPipeline {
         return Int(hash % UInt64(workerCount))
     }
 
-    /// Feeds one frame from `source` that arrived at monotonic time `arrival`.
-    public func ingest(_ frame: CSIFrame, source: String, arrival: Double) {
+    /// The worker of the stream `frame` of `source` belongs to (``worker(ofStream:)`` of its stream key).
+    public func worker(of frame: CSIFrame, source: String) -> Int {
+        worker(ofStream: grouping.place(frame, source: source).key)
+    }
+
+    /// Feeds one frame from `source` that arrived at monotonic time `arrival`. A `live` source's frame that finds
+    /// its worker backed up pushes out that worker's oldest waiting live frames (``shedMessages`` at a time, counted
+    /// in ``framesShed``); a replayed frame is never shed (the reader stops reading replays instead).
+    public func ingest(_ frame: CSIFrame, source: String, arrival: Double, live: Bool = false) {
         guard workerCount > 1 else { return primary.ingest(frame, source: source, arrival: arrival) }
         let identity = DaemonPipeline.StreamIdentity(source: source, link: frame.source)
         let shard: Int
         if let cached = shards[identity] {
             shard = cached
         } else {
-            shard = worker(ofStream: grouping.place(frame, source: source).key)
+            shard = worker(of: frame, source: source)
             if shards.count > 65536 { shards.removeAll(keepingCapacity: true) }
             shards[identity] = shard
+        }
+        if live {
+            liveSources.insert(source)
+            if workers[shard].inbox.backlog >= Self.inboxMessages { shed(worker: shard) }
         }
         send(.frame(frame, source: source, arrival: arrival), to: shard)
         dirty[shard] = true
         framesIngested += 1
+    }
+
+    /// Removes the oldest ``shedMessages`` waiting live frames of worker `index` (drop-oldest, as the live queues).
+    private func shed(worker index: Int) {
+        let live = liveSources
+        framesShed += workers[index].inbox.removeOldest(upTo: Self.shedMessages) { message in
+            if case .frame(_, let source, _) = message { return live.contains(source) }
+            return false
+        }
     }
 
     /// Ends a burst: every worker that got frames classifies its pending windows.
@@ -206,8 +233,8 @@ public final class ShardedPipeline {
         emitter.publish(event)
     }
 
-    /// True while a worker has ``inboxMessages`` or more to process: the reader should not read sources (live ones
-    /// then shed load in their own queues; replays wait).
+    /// True while a worker has ``inboxMessages`` or more to process: the reader should not read replays (they
+    /// wait); live sources are still read, and the backed-up worker sheds its own oldest live frames.
     public var isBackedUp: Bool {
         workers.contains { $0.inbox.backlog >= Self.inboxMessages }
     }
@@ -344,8 +371,8 @@ public final class ShardedPipeline {
         }
         total.events += ownEvents
         total.recordIssues += ownRecordIssues
-        total.framesDropped = framesDropped
-        total.frames = max(total.frames, framesIngested)
+        total.framesDropped = framesDropped + framesShed
+        total.frames = max(total.frames, framesIngested - framesShed)
         return total
     }
 

@@ -3,9 +3,11 @@ import Foundation
 /// The hand-over from the reader thread to one pipeline worker: a queue that never loses a message.
 ///
 /// Live captures shed load before this point (``BoundedFrameQueue`` drops their oldest frames when the daemon
-/// falls behind, and counts them); past it, every frame is the pipeline's and must be processed. The bound is kept
-/// by the reader instead: while a worker's ``backlog`` is at ``capacity`` it reads no source (its loop still turns,
-/// for heartbeats, the watchdog and requests), so a `put` never blocks. Messages are handed over in batches: the
+/// falls behind, and counts them). The bound is kept by the reader: while a worker's ``backlog`` is at
+/// ``capacity`` it reads no replay (its loop still turns, for heartbeats, the watchdog and requests), and the live
+/// frames it reads for that worker push out that worker's oldest waiting live frames (``removeOldest(upTo:where:)``,
+/// counted), so a `put` never blocks and one slow worker does not hold back the others' streams. Control messages
+/// and replayed frames are never removed. Messages are handed over in batches: the
 /// reader fills a local array and puts it whole, the worker takes everything waiting at once, and the arrays swap
 /// storage, so a steady flow allocates nothing.
 final class WorkerInbox<Message>: @unchecked Sendable {
@@ -52,6 +54,21 @@ final class WorkerInbox<Message>: @unchecked Sendable {
         swap(&items, &batch)
         inFlight = batch.count
         condition.unlock()
+    }
+
+    /// Removes up to `count` of the oldest waiting messages (not those the worker has taken) for which `shed` is
+    /// true, keeping the others in order; returns how many it removed. The reader sheds a backed-up worker's oldest
+    /// live frames this way, so that worker cannot hold back the streams of the others.
+    func removeOldest(upTo count: Int, where shed: (Message) -> Bool) -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        var removed = 0
+        items.removeAll { message in
+            guard removed < count, shed(message) else { return false }
+            removed += 1
+            return true
+        }
+        return removed
     }
 
     /// The messages last taken are processed.

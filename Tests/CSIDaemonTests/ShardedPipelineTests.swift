@@ -188,6 +188,55 @@ struct ShardedPipelineTests {
         #expect(after == ["reloaded-test-classifier"])
     }
 
+    @Test func aBackedUpWorkerShedsItsOwnOldestLiveFramesAndNothingElse() throws {
+        let gated = GatedClassifier()
+        let pipeline = try ShardedPipeline(config: PipelineConfig(), router: .single(gated), workers: 2,
+                                           monotonic: { 0 }, wallClock: { 0 }, emit: { _ in })
+        defer { pipeline.finish() }
+        let live = "pcap:test0", replay = "replay:test.dat"
+        func worker(_ mac: UInt8, _ source: String) -> Int {
+            pipeline.worker(of: syntheticFrame(time: 0, loud: 0, mac: mac), source: source)
+        }
+        let macs = (1...255).map(UInt8.init)
+        let held = try #require(macs.first { worker($0, live) == 0 })
+        let replayed = try #require(macs.first { worker($0, replay) == 0 })
+        let others = Array(macs.filter { worker($0, live) == 1 }.prefix(20))
+        // Worker 0: a live stream whose first window holds it in the gated classifier, then a flood; a replayed
+        // stream on the same worker. Worker 1: 20 live streams of 0.3 s each (no window, nothing to hold it).
+        var sent: [String: Int] = [:]
+        func feed(_ mac: UInt8, _ source: String, _ index: Int) {
+            pipeline.ingest(syntheticFrame(time: Double(index) * 0.01, loud: index % 2, mac: mac), source: source,
+                            arrival: 0, live: source == live)
+            sent[source + "|" + String(mac), default: 0] += 1
+        }
+        for index in 0..<300 { feed(held, live, index) }
+        pipeline.flush()
+        for index in 300..<20_300 {
+            feed(held, live, index)
+            if index % 8 == 0 { feed(replayed, replay, index / 8) }
+            if index % 200 == 0 { for (n, mac) in others.enumerated() where index / 200 < 30 + n { feed(mac, live, index / 200) } }
+            if index % 256 == 0 { pipeline.flush() }
+        }
+        let shedWhileHeld = pipeline.framesShed
+        gated.open()
+        pipeline.flush()
+        pipeline.synchronize()
+        let counters = pipeline.counters
+        let total = sent.values.reduce(0, +)
+        print("sent \(total) frames (\(sent[live + "|" + String(held)] ?? 0) on the held live stream); shed \(shedWhileHeld) "
+              + "while worker 0 was held; processed \(counters.frames); frames_dropped \(counters.framesDropped)")
+        #expect(shedWhileHeld > 0, "the held worker shed its oldest live frames")
+        #expect(shedWhileHeld <= (sent[live + "|" + String(held)] ?? 0), "only the held live stream's frames were shed")
+        #expect(counters.frames + pipeline.framesShed == total, "every frame is processed or counted as shed")
+        #expect(counters.framesDropped == pipeline.framesShed)
+        // The replayed stream on the held worker and every stream of the other worker lost nothing.
+        let frames = Dictionary(pipeline.streamSnapshots().map { ($0.key, $0.frames) }, uniquingKeysWith: +)
+        for (mac, source) in [(replayed, replay)] + others.map({ ($0, live) }) {
+            let key = try #require(frames.keys.first { $0.hasPrefix(source + "|") && $0.hasSuffix(String(format: "%02x", mac)) })
+            #expect(frames[key] == sent[source + "|" + String(mac)], "\(key)")
+        }
+    }
+
     @Test func streamsAreSpreadOverTheWorkersByKey() throws {
         let pipeline = try ShardedPipeline(config: PipelineConfig(), router: .single(nil), workers: 4, monotonic: { 0 },
                                            wallClock: { 0 }, emit: { _ in })
