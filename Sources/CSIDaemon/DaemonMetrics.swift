@@ -107,6 +107,10 @@ public final class DaemonMetrics: Sendable {
                 Self.count(&state, "csihar_source_frames_read_total", labels, counters.framesRead, factory)
                 Self.count(&state, "csihar_source_frames_dropped_total", labels + [("reason", "queue_full")],
                            counters.framesDropped, factory)
+                if source.framesShed > 0 {
+                    Self.count(&state, "csihar_source_frames_dropped_total", labels + [("reason", "worker_backlog")],
+                               source.framesShed, factory)
+                }
                 Self.count(&state, "csihar_source_losses_total", labels, counters.losses, factory)
                 Self.set(&state, "csihar_source_queue_frames", labels, Double(counters.queueDepth), factory)
                 Self.set(&state, "csihar_source_queue_high_water_frames", labels, Double(counters.queueHighWater), factory)

@@ -368,7 +368,10 @@ public final class DaemonRunner: @unchecked Sendable {
         let latency = pipeline.latency
         snapshot.latencyP50 = latency.percentile(0.5)
         snapshot.latencyP99 = latency.percentile(0.99)
-        snapshot.sources = sources.map { DaemonStatusSnapshot.Source(name: $0.name, counters: $0.counters) }
+        let shed = pipeline.framesShedBySource
+        snapshot.sources = sources.map {
+            DaemonStatusSnapshot.Source(name: $0.name, counters: $0.counters, framesShed: shed[$0.name] ?? 0)
+        }
         snapshot.streams = pipeline.streamSnapshots()
         if let runStarted {
             snapshot.elapsedSeconds = max(0, MonotonicClock.now() - runStarted)

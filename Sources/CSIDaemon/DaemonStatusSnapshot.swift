@@ -12,11 +12,14 @@ public struct DaemonStatusSnapshot: Sendable {
         public var name: String
         /// Its counters (frames read and dropped, live queue depth).
         public var counters: SourceCounters
+        /// Its live frames a backed-up pipeline worker shed (drop-oldest) after the source had delivered them.
+        public var framesShed: Int
 
         /// Creates a source entry.
-        public init(name: String, counters: SourceCounters) {
+        public init(name: String, counters: SourceCounters, framesShed: Int = 0) {
             self.name = name
             self.counters = counters
+            self.framesShed = framesShed
         }
     }
 
@@ -66,7 +69,8 @@ public struct DaemonStatusSnapshot: Sendable {
         ]
         object["sources"] = sources.map { source -> [String: Any] in
             let counters = source.counters
-            return ["source": source.name, "frames_read": counters.framesRead, "frames_dropped": counters.framesDropped,
+            return ["source": source.name, "frames_read": counters.framesRead,
+                    "frames_dropped": counters.framesDropped + source.framesShed,
                     "queue_high_water": counters.queueHighWater, "truncations": counters.truncations,
                     "rotations": counters.rotations, "losses": counters.losses, "starts": counters.starts]
         }

@@ -26,7 +26,7 @@ public enum MetricsCatalogue {
         .init(name: "csihar_source_frames_read_total", type: "counter", labels: ["source"],
               help: "Frames a capture source produced (live sources: received from the device, dropped ones included)."),
         .init(name: "csihar_source_frames_dropped_total", type: "counter", labels: ["source", "reason"],
-              help: "Frames dropped before the pipeline, by reason (queue_full: the live queue was full, oldest dropped)."),
+              help: "Live frames dropped, by reason (queue_full: the live queue was full, oldest dropped; worker_backlog: a pipeline worker fell behind, its oldest waiting live frames dropped)."),
         .init(name: "csihar_source_queue_frames", type: "gauge", labels: ["source"],
               help: "Frames waiting in a live source's queue for the pipeline (0 for replay files)."),
         .init(name: "csihar_source_queue_high_water_frames", type: "gauge", labels: ["source"],

@@ -36,6 +36,8 @@ public final class ShardedPipeline {
     public var framesDropped = 0
     /// Live frames taken back from a backed-up worker before it processed them (drop-oldest; reader thread).
     public private(set) var framesShed = 0
+    /// ``framesShed`` by source name.
+    public private(set) var framesShedBySource: [String: Int] = [:]
     /// Sources whose frames may be shed (those fed with `live: true`).
     private var liveSources: Set<String> = []
 
@@ -142,10 +144,13 @@ public final class ShardedPipeline {
     /// Removes the oldest ``shedMessages`` waiting live frames of worker `index` (drop-oldest, as the live queues).
     private func shed(worker index: Int) {
         let live = liveSources
+        var bySource: [String: Int] = [:]
         framesShed += workers[index].inbox.removeOldest(upTo: Self.shedMessages) { message in
-            if case .frame(_, let source, _) = message { return live.contains(source) }
-            return false
+            guard case .frame(_, let source, _) = message, live.contains(source) else { return false }
+            bySource[source, default: 0] += 1
+            return true
         }
+        framesShedBySource.merge(bySource, uniquingKeysWith: +)
     }
 
     /// Ends a burst: every worker that got frames classifies its pending windows.

@@ -229,6 +229,7 @@ struct ShardedPipelineTests {
         #expect(shedWhileHeld <= (sent[live + "|" + String(held)] ?? 0), "only the held live stream's frames were shed")
         #expect(counters.frames + pipeline.framesShed == total, "every frame is processed or counted as shed")
         #expect(counters.framesDropped == pipeline.framesShed)
+        #expect(pipeline.framesShedBySource == [live: pipeline.framesShed], "shed frames are the live source's")
         // The replayed stream on the held worker and every stream of the other worker lost nothing.
         let frames = Dictionary(pipeline.streamSnapshots().map { ($0.key, $0.frames) }, uniquingKeysWith: +)
         for (mac, source) in [(replayed, replay)] + others.map({ ($0, live) }) {
