@@ -378,7 +378,6 @@ public final class DaemonRunner: @unchecked Sendable {
             snapshot.busySeconds = max(0, snapshot.elapsedSeconds - idleSeconds)
         }
         if statusObserver != nil { snapshot.newLatencies = pipeline.newLatencies() }
-        snapshot.framesShed = pipeline.framesShed
         return snapshot
     }
 

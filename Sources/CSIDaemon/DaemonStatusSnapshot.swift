@@ -35,8 +35,6 @@ public struct DaemonStatusSnapshot: Sendable {
     public var latencyP50 = 0.0, latencyP99 = 0.0
     /// Every source, in the order given.
     public var sources: [Source] = []
-    /// Live frames a backed-up pipeline worker shed (drop-oldest) after its source had delivered them.
-    public var framesShed = 0
     /// Every stream up, by key.
     public var streams: [StreamSnapshot] = []
     /// Seconds the pipeline thread has run, and of those, seconds it spent working (not sleeping for frames).
@@ -76,7 +74,7 @@ public struct DaemonStatusSnapshot: Sendable {
         }
         let totals = sourceTotals
         object["frames_read"] = totals.framesRead
-        object["frames_dropped"] = totals.framesDropped + framesShed
+        object["frames_dropped"] = totals.framesDropped + sources.reduce(0) { $0 + $1.framesShed }
         object["streams"] = streams.map { stream -> [String: Any] in
             ["stream": stream.key, "source": stream.source, "frames": stream.frames, "windows": stream.windows,
              "lost_frames": stream.lostFrames,

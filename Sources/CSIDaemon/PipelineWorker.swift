@@ -11,8 +11,9 @@ import NIOConcurrencyHelpers
 final class PipelineWorker: @unchecked Sendable {
     /// What the reader thread sends a worker.
     enum Message {
-        /// A frame of `source` that arrived at monotonic time `arrival`.
-        case frame(CSIFrame, source: String, arrival: Double)
+        /// A frame of `source` that arrived at monotonic time `arrival`; `live`: its source does not wait, so the
+        /// reader may shed it while it waits here (``WorkerInbox/removeOldest(upTo:where:)``).
+        case frame(CSIFrame, source: String, arrival: Double, live: Bool)
         /// End of a burst: classify the pending windows.
         case flush
         /// Expire streams silent at the reader's monotonic time `now`, and refresh the ``Report``.
@@ -145,7 +146,7 @@ final class PipelineWorker: @unchecked Sendable {
     /// Applies one message; false for `stop`.
     private func handle(_ message: Message) -> Bool {
         switch message {
-        case .frame(let frame, let source, let arrival):
+        case .frame(let frame, let source, let arrival, _):
             pipeline.ingest(frame, source: source, arrival: arrival)
         case .flush:
             pipeline.flush()

@@ -34,12 +34,11 @@ public final class ShardedPipeline {
     /// Frames the sources dropped before the pipeline (load shedding); set by the reader, reported in heartbeats
     /// together with ``framesShed``.
     public var framesDropped = 0
-    /// Live frames taken back from a backed-up worker before it processed them (drop-oldest; reader thread).
-    public private(set) var framesShed = 0
-    /// ``framesShed`` by source name.
+    /// Live frames taken back from a backed-up worker before it processed them (drop-oldest; reader thread), by
+    /// source name.
     public private(set) var framesShedBySource: [String: Int] = [:]
-    /// Sources whose frames may be shed (those fed with `live: true`).
-    private var liveSources: Set<String> = []
+    /// All of ``framesShedBySource``.
+    public var framesShed: Int { framesShedBySource.values.reduce(0, +) }
 
     /// Worker 0's pipeline; with one worker, the only one, run on the caller's thread.
     private let primary: DaemonPipeline
@@ -132,25 +131,19 @@ public final class ShardedPipeline {
             if shards.count > 65536 { shards.removeAll(keepingCapacity: true) }
             shards[identity] = shard
         }
-        if live {
-            liveSources.insert(source)
-            if workers[shard].inbox.backlog >= Self.inboxMessages { shed(worker: shard) }
-        }
-        send(.frame(frame, source: source, arrival: arrival), to: shard)
+        if live && workers[shard].inbox.backlog >= Self.inboxMessages { shed(worker: shard) }
+        send(.frame(frame, source: source, arrival: arrival, live: live), to: shard)
         dirty[shard] = true
         framesIngested += 1
     }
 
     /// Removes the oldest ``shedMessages`` waiting live frames of worker `index` (drop-oldest, as the live queues).
     private func shed(worker index: Int) {
-        let live = liveSources
-        var bySource: [String: Int] = [:]
-        framesShed += workers[index].inbox.removeOldest(upTo: Self.shedMessages) { message in
-            guard case .frame(_, let source, _) = message, live.contains(source) else { return false }
-            bySource[source, default: 0] += 1
+        _ = workers[index].inbox.removeOldest(upTo: Self.shedMessages) { message in
+            guard case .frame(_, let source, _, true) = message else { return false }
+            framesShedBySource[source, default: 0] += 1
             return true
         }
-        framesShedBySource.merge(bySource, uniquingKeysWith: +)
     }
 
     /// Ends a burst: every worker that got frames classifies its pending windows.

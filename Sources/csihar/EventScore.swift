@@ -29,7 +29,7 @@ struct EventScore: Sendable {
     static func f1(precision: Double?, recall: Double?) -> Double? {
         if precision == 0 || recall == 0 { return 0 }
         guard let precision, let recall else { return nil }
-        return precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0
+        return 2 * precision * recall / (precision + recall)
     }
 
     /// The median, `nil` for no values.

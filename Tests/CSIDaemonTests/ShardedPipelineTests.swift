@@ -169,10 +169,9 @@ struct ShardedPipelineTests {
         defer { pipeline.finish() }
         // 8 streams, so both workers get some; their first windows hold the workers in the gated classifier.
         let frames = try sampleFrames(1500)
-        for (index, frame) in frames.enumerated() {
+        for frame in frames {
             for stream in 0..<8 {
                 var copy = frame
-                copy.timestamp = frames[index].timestamp
                 copy.source = CSISourceID(transmitter: [2, 0, 0, 0, 0, UInt8(stream)])
                 pipeline.ingest(copy, source: "test", arrival: 0)
             }
