@@ -8,7 +8,8 @@
 # spectrum in 32 bands every 0.1 s; windows of 30 steps = 3 s; hop 0.2 s; a window takes an activity covering more
 # than 40% of it (a 1.2 s fall covers 40% of a 3 s window), even when idle covers more, else idle when idle does.
 # Seeds (rooms, people, placements, speeds; never shared between sets):
-#   training   1000-1299 and 1600-2399 at 500 packets/s, 1300-1499 at 250/s, 1500-1599 at 1000/s (1400 rooms)
+#   training   1000-1299 and 1600-2399 at 500 packets/s, 1300-1499 at 250/s, 1500-1599 at 1000/s (1400 rooms);
+#              since 2026-12-04 also 60000-60899 at 500/s, 60900-61149 at 250/s, 61150-61399 at 1000/s (1400 more)
 #   test       9000-9059 at 500/s (unseen rooms; the window/recording figures of the training report)
 #   smoother   8000-8039 at 500/s, 3 s idle pad (tuning the smoother's thresholds: Benchmarks/recognition)
 #   held out   20000-... (the recognition benchmark, Benchmarks/recognition; looked at only for the final figures)
@@ -34,13 +35,18 @@ data)
     simulate rec-train-250 200 1300 250
     simulate rec-train-1000 100 1500 1000
     simulate rec-train-more 800 1600 500
+    simulate rec-train-x500 900 60000 500
+    simulate rec-train-x250 250 60900 250
+    simulate rec-train-x1000 250 61150 1000
     simulate rec-test 60 9000 500
-    export_windows rec-train rec-train-500 rec-train-250 rec-train-1000 rec-train-more
+    export_windows rec-train rec-train-500 rec-train-250 rec-train-1000 rec-train-more \
+        rec-train-x500 rec-train-x250 rec-train-x1000
     export_windows rec-test rec-test ;;
 train)
     (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/rec-train" \
         --test-data "../$DATA/rec-test" --split random --arch gru --hidden 128 --name "$NAME" \
-        --normalization standard --epochs 40 --patience 6 --batch 128 --lr 3e-3 --noise 0.05 --max-minutes 20 \
+        --normalization standard --epochs 12 --lr-schedule cosine --patience 12 --batch 128 --lr 3e-3 --noise 0.05 \
+        --max-minutes 60 \
         --report "reports/$NAME.json" --out "../models/$NAME.safetensors") ;;
 card)
     (cd training && "$PYTHON" parity.py --model "../models/$NAME.safetensors" --report "reports/$NAME.json" \

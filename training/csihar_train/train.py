@@ -8,6 +8,7 @@ Splits are by recording (see data.py); normalisation constants come from the tra
 """
 import argparse
 import json
+import math
 import os
 import platform
 import subprocess
@@ -55,6 +56,8 @@ def parse_args(argv=None):
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--lr-schedule", choices=["constant", "cosine"], default="constant",
+                   help="cosine: the learning rate falls from --lr to 0 over --epochs, batch by batch")
     p.add_argument("--repeat", action="append", default=[], metavar="TEXT=N",
                    help="training windows of recordings whose path contains TEXT are used N times per epoch "
                         "(e.g. real recordings among many simulated ones); repeatable")
@@ -147,6 +150,14 @@ def make_split(args, export, exclude):
     return data.split_by_trial(export, args.seed, args.validation_fraction, args.test_fraction, exclude, groups)
 
 
+def learning_rate(base, schedule, progress):
+    """The learning rate at `progress` (0 at the first batch, 1 after the last of --epochs): `constant` keeps
+    `base`; `cosine` falls from `base` to 0 along half a cosine."""
+    if schedule == "cosine":
+        return base * 0.5 * (1.0 + math.cos(math.pi * min(max(progress, 0.0), 1.0)))
+    return base
+
+
 def main(argv=None):
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -209,11 +220,15 @@ def main(argv=None):
 
     best = {"score": -1.0, "epoch": -1, "state": None}
     history = []
+    batches_per_epoch = (len(X_train) + args.batch - 1) // args.batch
     for epoch in range(args.epochs):
         model.train()
         order = torch.from_numpy(rng.permutation(len(X_train)))
         total = 0.0
-        for start in range(0, len(order), args.batch):
+        for step, start in enumerate(range(0, len(order), args.batch)):
+            progress = (epoch * batches_per_epoch + step) / (args.epochs * batches_per_epoch)
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(args.lr, args.lr_schedule, progress)
             batch = order[start:start + args.batch]
             x = X_train[batch]
             if args.noise > 0:

@@ -16,7 +16,7 @@ from safetensors import safe_open
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(REPO, "Tests", "CSIInferenceTests", "Fixtures")
-TOLERANCE = 1e-5
+TOLERANCE = 1e-5   # per unit of magnitude: a difference is compared with TOLERANCE * max(1, max |reference|)
 
 
 def sigmoid(x):
@@ -146,9 +146,12 @@ class EngineFixtureTests(unittest.TestCase):
                 logits, classifier_input, extras = reference_logits(config, tensors, golden["input"])
                 diff = float(np.abs(logits - golden["logits"]).max())
                 diff_input = float(np.abs(classifier_input - golden["classifier_input"]).max())
-                print(f"{metadata['case']:34s} logits maxdiff {diff:.2e}  classifier input maxdiff {diff_input:.2e}")
+                # float32 rounding grows with the values: logits of a confident model reach 10-20
+                scale = max(1.0, float(np.abs(golden["logits"]).max()))
+                print(f"{metadata['case']:34s} logits maxdiff {diff:.2e} (tolerance {TOLERANCE * scale:.1e})  "
+                      f"classifier input maxdiff {diff_input:.2e}")
                 self.assertEqual(logits.shape, golden["logits"].shape)
-                self.assertLess(diff, TOLERANCE)
+                self.assertLess(diff, TOLERANCE * scale)
                 self.assertLess(diff_input, TOLERANCE)
                 for name, value in extras.items():
                     if name in golden:

@@ -152,6 +152,17 @@ class TrainTests(unittest.TestCase):
             saved = json.load(open(report))
             self.assertEqual(len(saved["split"]["test"]), 6)
 
+    def test_cosine_schedule_falls_from_the_base_rate_to_zero(self):
+        self.assertEqual(train.learning_rate(3e-3, "constant", 0.7), 3e-3)
+        self.assertAlmostEqual(train.learning_rate(3e-3, "cosine", 0.0), 3e-3)
+        self.assertAlmostEqual(train.learning_rate(3e-3, "cosine", 0.5), 1.5e-3)
+        self.assertAlmostEqual(train.learning_rate(3e-3, "cosine", 1.0), 0.0)
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = write_export(os.path.join(tmp, "e"), groups=("a",), trials=10, windows=6)
+            test = train.main(["--data", folder, "--arch", "gru", "--hidden", "8", "--name", "t", "--epochs", "25",
+                               "--patience", "25", "--lr", "0.03", "--lr-schedule", "cosine", "--threads", "1"])
+            self.assertGreater(test["window_accuracy"], 0.8)
+
 
 if __name__ == "__main__":
     unittest.main()
