@@ -3,6 +3,8 @@
 #   training/train_wiar.sh gru       -> models/wiar-gru.safetensors + models/wiar-gru.md
 #   training/train_wiar.sh ablstm    -> models/wiar-ablstm.safetensors + models/wiar-ablstm.md
 #   training/train_wiar.sh cross     -> training/reports/wiar-gru-cross-*.json (cross-setting figures)
+#   training/train_wiar.sh cross-calibrated -> training/reports/wiar-calibrated-cross-height-90cm*.json (a model
+#                                       for calibration at an unseen height, scored by csihar evaluate --wiar)
 # Environment: WIAR (default ../shared/data/wiar), PYTHON (default .venv/bin/python or python3),
 # CSIHAR (a built csihar; default: swift build --product csihar).
 set -euo pipefail
@@ -46,8 +48,22 @@ cross)
             --report "reports/wiar-gru-cross-$held.json"
     done
     card wiar-gru gru ;;
+cross-calibrated)
+    # Recipe C of training/wiar_xheight.py (chosen there in the direction 90 cm -> 60 cm only) through the product's
+    # own path: GRU 128 on amplitude dB, trained on height 60 cm + the three distances with per-feature offset, scale
+    # and noise augmentation (so that it learns shapes a head refit can re-weight, not the placement's levels); then
+    # the 90 cm recordings with csihar's head calibration on K recordings per activity (default lambda, seed 0).
+    name=wiar-calibrated-cross-height-90cm
+    train --arch gru --hidden 128 --name "$name" --split group \
+        --train-groups height-60cm,distance-1m,distance-3m,distance-6m --test-groups height-90cm --epochs 15 \
+        --patience 6 --train-stride 2 --offset-augment 0.5 --scale-augment 0.2 --noise 0.1 --max-minutes 30 \
+        --report "reports/$name.json" --out "../.build/models/$name.safetensors"
+    for k in 1 3; do
+        "$CSIHAR" evaluate --model ".build/models/$name.safetensors" --wiar "$WIAR/height/90_rawdata" \
+            --calibration-shots "$k" --json > "training/reports/$name-k$k.json"
+    done ;;
 card)
     card wiar-gru gru; [ -f training/reports/wiar-ablstm.json ] && card wiar-ablstm ablstm || true ;;
 *)
-    echo "usage: $0 gru|ablstm|cross|card" >&2; exit 2 ;;
+    echo "usage: $0 gru|ablstm|cross|cross-calibrated|card" >&2; exit 2 ;;
 esac

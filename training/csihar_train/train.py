@@ -70,6 +70,9 @@ def parse_args(argv=None):
                    help="training windows get a random constant offset per feature and per window (normalised "
                         "units, standard deviation): teaches the model to use changes over time, not a room's "
                         "static level")
+    p.add_argument("--scale-augment", type=float, default=0.0,
+                   help="each training window's features multiplied by exp(s * N(0,1)), one factor per feature "
+                        "(normalised units; a placement that changes each subcarrier's swing)")
     p.add_argument("--normalization", choices=["standard", "window-centered"], default="standard",
                    help="standard: per-feature mean/std of the training split; window-centered: each window's "
                         "per-feature mean removed (the room's static multipath level), then per-feature std")
@@ -231,6 +234,8 @@ def main(argv=None):
                 group["lr"] = learning_rate(args.lr, args.lr_schedule, progress)
             batch = order[start:start + args.batch]
             x = X_train[batch]
+            if args.scale_augment > 0:
+                x = x * torch.exp(args.scale_augment * torch.randn(len(x), 1, x.shape[2]))   # (batch, 1, features)
             if args.noise > 0:
                 x = x + args.noise * torch.randn_like(x)
             if args.offset_augment > 0:

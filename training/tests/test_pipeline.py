@@ -152,6 +152,14 @@ class TrainTests(unittest.TestCase):
             saved = json.load(open(report))
             self.assertEqual(len(saved["split"]["test"]), 6)
 
+    def test_offset_scale_and_noise_augmentation_train(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = write_export(os.path.join(tmp, "e"), groups=("a",), trials=10, windows=6)
+            test = train.main(["--data", folder, "--arch", "gru", "--hidden", "8", "--name", "t", "--epochs", "25",
+                               "--patience", "25", "--lr", "0.02", "--offset-augment", "0.3", "--scale-augment", "0.2",
+                               "--noise", "0.1", "--threads", "1"])
+            self.assertGreater(test["window_accuracy"], 0.8)
+
     def test_cosine_schedule_falls_from_the_base_rate_to_zero(self):
         self.assertEqual(train.learning_rate(3e-3, "constant", 0.7), 3e-3)
         self.assertAlmostEqual(train.learning_rate(3e-3, "cosine", 0.0), 3e-3)
