@@ -209,7 +209,9 @@ import Testing
         #expect(run.allSatisfy { $0.exit == 0 }, "\(run.map(\.log))")
         #expect(run[0].log.contains("mqtt: \(tlsURL): connected as csihard-test-tls"), "\(run[0].log)")
         let types = recorder.messages.filter { $0.topic.hasSuffix("/event") }.map { object($0.payload)["type"] as? String ?? "" }
-        #expect(types.first == "stream.up" && types.last == "stream.down", "\(types)")
+        // seen once under the full suite's load: stream.up missing; the daemon's log says whether its first TLS
+        // connection was lost after the QoS 0 stream.up was handed to libmosquitto
+        #expect(types.first == "stream.up" && types.last == "stream.down", "\(types)\n\(run[0].log)")
         #expect(!run[1].log.contains("connected as") && run[1].log.contains("mqtt: \(tlsURL): cannot connect: "), "\(run[1].log)")
         print("mqtt TLS without the broker's CA: \(run[1].log.split(separator: "\n").first { $0.contains("cannot connect") } ?? "no error line")")
     }
