@@ -6,11 +6,18 @@
 public struct TOMLLineIndex: Sendable {
     private var lines: [String: Int] = [:]
 
+    /// The first table header (`[` or `[[`) whose name starts with neither a bare-key character, a quote nor `]`:
+    /// its line and what stands there. The toml++ that TOMLKit 0.6.0 bundles asserts on such a header (`[@x]`,
+    /// `[` then a newline) and aborts the process instead of reporting an error, so ``TOMLReader`` refuses it first.
+    /// Valid TOML never has one.
+    public private(set) var malformedHeader: (line: Int, found: String)?
+
     /// Indexes `text`.
     public init(_ text: String) {
         var scanner = Scanner(bytes: Array(text.utf8))
         scanner.run()
         lines = scanner.lines
+        malformedHeader = scanner.malformedHeader
     }
 
     /// The 1-based line of `key`, or of its nearest indexed parent (`a.b[2].c` -> `a.b[2]` -> `a.b` -> `a`); 0 if
@@ -38,6 +45,8 @@ public struct TOMLLineIndex: Sendable {
         var arrayCounts: [String: Int] = [:]
         /// The resolved path of the current table (`route[2]`, `a.b`).
         var table: [String] = []
+        /// See ``TOMLLineIndex/malformedHeader``.
+        var malformedHeader: (line: Int, found: String)?
 
         var current: UInt8? { index < bytes.count ? bytes[index] : nil }
 
@@ -92,6 +101,7 @@ public struct TOMLLineIndex: Sendable {
             index += 1
             let isArray = current == UInt8(ascii: "[")
             if isArray { index += 1 }
+            checkNameStart()
             let parts = key()
             if isArray, !parts.isEmpty {
                 var resolved = resolve(Array(parts.dropLast()))
@@ -106,6 +116,27 @@ public struct TOMLLineIndex: Sendable {
             let name = table.joined(separator: ".")
             if lines[name] == nil { lines[name] = line }
             while let byte = current, byte != UInt8(ascii: "\n"), byte != UInt8(ascii: "#") { index += 1 }
+        }
+
+        /// Records the first header whose name (after spaces) starts with a character toml++ asserts on; `[` (as
+        /// in `[ [t]]`) and the end of the text it reports itself.
+        mutating func checkNameStart() {
+            guard malformedHeader == nil else { return }
+            var at = index
+            while at < bytes.count, bytes[at] == UInt8(ascii: " ") || bytes[at] == UInt8(ascii: "\t") { at += 1 }
+            guard at < bytes.count else { return }
+            let byte = bytes[at]
+            let fine: Set<UInt8> = [UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "]"), UInt8(ascii: "[")]
+            guard !Self.isBare(byte), !fine.contains(byte) else { return }
+            let found: String
+            switch byte {
+            case UInt8(ascii: "\n"), UInt8(ascii: "\r"): found = "the end of the line"
+            default:
+                var end = at + 1
+                while end < bytes.count, bytes[end] & 0xC0 == 0x80 { end += 1 }   // the whole UTF-8 character
+                found = "'" + String(decoding: bytes[at..<end], as: UTF8.self) + "'"
+            }
+            malformedHeader = (line, found)
         }
 
         /// `key = value`: indexes the key, skips the value.

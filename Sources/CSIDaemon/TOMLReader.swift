@@ -26,6 +26,11 @@ public enum TOMLReader {
             let line = text.utf8[..<nul].reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
             throw TOMLSyntaxError(line: line, reason: "NUL character (U+0000) in the file")
         }
+        let index = TOMLLineIndex(text)
+        if let header = index.malformedHeader {
+            throw TOMLSyntaxError(line: header.line, reason: "syntax error in table header: expected a table name (a bare "
+                                  + "key or a quoted string), saw \(header.found)")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -34,7 +39,7 @@ public enum TOMLReader {
         } catch {
             throw TOMLSyntaxError(line: 1, reason: "not a TOML document (\(error))")
         }
-        var reader = Flattener(index: TOMLLineIndex(text))
+        var reader = Flattener(index: index)
         try reader.flatten(table, path: [])
         // toml++ tables are ordered by key: put the entries back in file order (ties keep their order).
         let entries = reader.entries.enumerated().sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }.map(\.element)

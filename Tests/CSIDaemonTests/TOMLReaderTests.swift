@@ -85,6 +85,12 @@ import Testing
         ("a = \"\\q\"\n", 1, "unknown escape"),
         ("a = 99999999999999999999\n", 1, "not representable in 64 bits"),
         ("a = 1\n\nb = \"x\u{0}\"\n", 3, "NUL"),
+        // toml++ (TOMLKit 0.6.0) aborts the process on these instead of reporting them (found by `make fuzz`)
+        ("a = 1\n[@x]\n", 2, "table header: expected a table name (a bare key or a quoted string), saw '@'"),
+        ("[[@route]]   # comment\nchains = 1\n", 1, "saw '@'"),
+        ("a = [\n  [1, 2],\n]\n[ \u{e9}t\u{e9}]\n", 4, "saw '\u{e9}'"),
+        ("[\nx = 1\n", 1, "saw the end of the line"),
+        ("[  # no name\n", 1, "saw '#'"),
     ])
     func syntaxErrorsNameTheLine(text: String, line: Int, reason: String) {
         do {
@@ -146,6 +152,7 @@ import Testing
         #expect(index.line(of: "fake") == 0 && index.line(of: "a.fake") == 1, "keys inside a string are not indexed (a.fake: its table's line)")
         #expect(index.line(of: "a.u.k") == 7, "an inline table's key takes the line of its parent")
         #expect(index.line(of: "f[1].p.q") == 12 && index.line(of: "f[2]") == 13 && index.line(of: "f[2].v[1].w") == 15)
+        #expect(index.malformedHeader == nil, "brackets inside values and strings are not headers")
     }
 
     /// Regression (fuzzing, `make fuzz`): the old parser recursed once per `[`, so a config of a few hundred thousand
