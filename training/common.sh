@@ -17,11 +17,14 @@ simulate_device() {  # simulate_device DIR COUNT SEED DEVICE RATE BANDWIDTH [SNR
         --snr "${7:-30}" --output-dir "$DATA/$1" >/dev/null
 }
 
-export_doppler() {  # export_doppler OUT TRANSFORM ARG...: 20 Hz Doppler windows (3 s, hop 0.2 s) by the daemon's code
+# export_doppler OUT TRANSFORM ARG...: Doppler windows (3 s of 10 spectra/s, hop 0.2 s) by the daemon's code; the
+# spectrum stage: DOPPLER_RATE Hz (default 20), FFT_POINTS points (16), BINS bands (16)
+export_doppler() {
     local out=$1 transform=$2; shift 2
     [ -f "$DATA/$out/meta.json" ] && return
     "$CSIHAR" dataset export --format capture -o "$DATA/$out" --labels "$LABELS" --transform "$transform" \
-        --doppler-rate 20 --fft-points 16 --bins 16 --sample-rate 10 --steps 30 --hop-seconds 0.2 \
+        --doppler-rate "${DOPPLER_RATE:-20}" --fft-points "${FFT_POINTS:-16}" --bins "${BINS:-16}" --sample-rate 10 \
+        --steps 30 --hop-seconds 0.2 \
         --min-coverage 0.4 "$@" 2>/dev/null
 }
 

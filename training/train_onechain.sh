@@ -15,74 +15,89 @@
 #             42100 had been the validation rooms of an earlier smoother experiment, BENCHMARKS.md)
 #   test (unseen rooms)  41000-41074
 #   held out  43000-... (Benchmarks/recognition/devices.sh; looked at only for the final figures)
-# Environment: PYTHON (default .venv/bin/python), CSIHAR (default: release build), FITION (../shared/data/fition).
+#   validation (choosing between models) 54000-54229, 55000-55001: Benchmarks/recognition/validate_onechain.sh
+# RATE=50 (2026-12-05): `csihar-1ch50-doppler-gru`, the same sets without those at 20 packets/s, 50 Hz input
+#   (32-point spectra in 32 bands); csihard routes 1-chain streams of >= 40 Hz to it (PROFILE=1ch50 held-out run).
+# Environment: PYTHON (default .venv/bin/python), CSIHAR (default: release build), FITION (../shared/data/fition),
+#   RATE (20 or 50), THREADS (torch threads, default 2).
 set -euo pipefail
+if [ $# -gt 1 ]; then for stage in "$@"; do "$0" "$stage"; done; exit 0; fi   # several stages in order
 source "$(dirname "$0")/common.sh"
 FITION=${FITION:-$ROOT/../shared/data/fition}
-NAME=csihar-1ch-doppler-gru
+# RATE=50 makes the 50 Hz variant `csihar-1ch50-doppler-gru` for streams of >= 40 packets/s (csihard routes slower
+# ones to the 20 Hz model): the same recordings without the 20/s sets, 32-point spectra (0.64 s) at 50 Hz in 32
+# bands of 1.56 Hz, so Doppler up to 25 Hz is seen instead of being folded into 10 Hz.
+RATE=${RATE:-20}
+TRAIN_SETS="oc-n80-50 oc-n40-100 oc-n80-200 oc-e-50 oc-e-100 oc-e-200 oc-n3-50 oc-i-100 oc-n80-50-snr15 oc-e-50-snr18
+            oc-n80-50-more oc-e-50-more oc-e-100-more"
+TEST_SETS="oc-test-n80-50 oc-test-e-50 oc-test-e-100 oc-test-n80-50-snr15"
+case $RATE in
+20) NAME=csihar-1ch-doppler-gru; X=oc; PROFILE=1ch; RUN=""; ABOUT=onechain.md
+    TRAIN_SETS="$TRAIN_SETS oc-n20-20 oc-e-20 oc-n20-20-snr20 oc-n20-20-more"; TEST_SETS="$TEST_SETS oc-test-n20-20" ;;
+50) NAME=csihar-1ch50-doppler-gru; X=oc50; PROFILE=1ch50; RUN="RATE=50 "; ABOUT=onechain50.md; export DOPPLER_RATE=50 FFT_POINTS=32 BINS=32 ;;
+*) echo "RATE must be 20 or 50" >&2; exit 2 ;;
+esac
 export_windows() { export_doppler "$1" amplitude-doppler --background-label idle "${@:2}"; }   # export_windows OUT FILE...
-TRAIN_SETS="oc-n80-50 oc-n20-20 oc-n40-100 oc-n80-200 oc-e-20 oc-e-50 oc-e-100 oc-e-200 oc-n3-50 oc-i-100
-            oc-n80-50-snr15 oc-e-50-snr18 oc-n20-20-snr20 oc-n80-50-more oc-n20-20-more oc-e-50-more oc-e-100-more"
-TEST_SETS="oc-test-n80-50 oc-test-n20-20 oc-test-e-50 oc-test-e-100 oc-test-n80-50-snr15"
 train() {  # train NAME TEST_EXPORT [--out FILE | --exclude TEXT]: the real recordings count 8 times per epoch
     local name=$1 test=$2; shift 2
-    (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/oc-train" \
+    (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/$X-train" \
         --test-data "../$DATA/$test" --split random --arch gru --hidden 64 --name "$name" --repeat fition/=8 \
         --normalization standard --epochs 40 --patience 6 --batch 128 --lr 3e-3 --noise 0.05 --max-minutes 25 \
-        --report "reports/$name.json" "$@")
+        --report "reports/$name.json" ${THREADS:+--threads "$THREADS"} "$@")
 }
 case "${1:-}" in
 data)
-    simulate_device oc-n80-50 100 40000 nexmon-43455c0 50 80
-    simulate_device oc-n20-20 60 40100 nexmon-43455c0 20 20
-    simulate_device oc-n40-100 60 40160 nexmon-43455c0 100 40
-    simulate_device oc-n80-200 40 40220 nexmon-43455c0 200 80
-    simulate_device oc-e-20 40 40260 esp32 20 20
-    simulate_device oc-e-50 60 40300 esp32 50 20
-    simulate_device oc-e-100 60 40360 esp32 100 20
-    simulate_device oc-e-200 30 40420 esp32 200 20
-    simulate_device oc-n3-50 40 40450 nexmon-4366c0 50 80
-    simulate_device oc-i-100 40 40490 intel5300 100 20
-    simulate_device oc-n80-50-snr15 60 40530 nexmon-43455c0 50 80 15
-    simulate_device oc-e-50-snr18 40 40590 esp32 50 20 18
-    simulate_device oc-n20-20-snr20 40 40630 nexmon-43455c0 20 20 20
-    simulate_device oc-n80-50-more 150 42000 nexmon-43455c0 50 80
-    simulate_device oc-n20-20-more 100 42150 nexmon-43455c0 20 20
-    simulate_device oc-e-50-more 100 42250 esp32 50 20
-    simulate_device oc-e-100-more 100 42350 esp32 100 20
-    simulate_device oc-test-n80-50 20 41000 nexmon-43455c0 50 80
-    simulate_device oc-test-n20-20 15 41020 nexmon-43455c0 20 20
-    simulate_device oc-test-e-50 20 41035 esp32 50 20
-    simulate_device oc-test-e-100 10 41055 esp32 100 20
-    simulate_device oc-test-n80-50-snr15 10 41065 nexmon-43455c0 50 80 15
+    sim() { case " $(echo $TRAIN_SETS $TEST_SETS) " in *" $1 "*) simulate_device "$@" ;; esac; }   # only this RATE's sets
+    sim oc-n80-50 100 40000 nexmon-43455c0 50 80
+    sim oc-n20-20 60 40100 nexmon-43455c0 20 20
+    sim oc-n40-100 60 40160 nexmon-43455c0 100 40
+    sim oc-n80-200 40 40220 nexmon-43455c0 200 80
+    sim oc-e-20 40 40260 esp32 20 20
+    sim oc-e-50 60 40300 esp32 50 20
+    sim oc-e-100 60 40360 esp32 100 20
+    sim oc-e-200 30 40420 esp32 200 20
+    sim oc-n3-50 40 40450 nexmon-4366c0 50 80
+    sim oc-i-100 40 40490 intel5300 100 20
+    sim oc-n80-50-snr15 60 40530 nexmon-43455c0 50 80 15
+    sim oc-e-50-snr18 40 40590 esp32 50 20 18
+    sim oc-n20-20-snr20 40 40630 nexmon-43455c0 20 20 20
+    sim oc-n80-50-more 150 42000 nexmon-43455c0 50 80
+    sim oc-n20-20-more 100 42150 nexmon-43455c0 20 20
+    sim oc-e-50-more 100 42250 esp32 50 20
+    sim oc-e-100-more 100 42350 esp32 100 20
+    sim oc-test-n80-50 20 41000 nexmon-43455c0 50 80
+    sim oc-test-n20-20 15 41020 nexmon-43455c0 20 20
+    sim oc-test-e-50 20 41035 esp32 50 20
+    sim oc-test-e-100 10 41055 esp32 100 20
+    sim oc-test-n80-50-snr15 10 41065 nexmon-43455c0 50 80 15
     (cd training && "$PYTHON" -m csihar_train.fition --fition "$FITION" --out "../$DATA/fition" --users 1,3)
     fition() { ls "$DATA"/fition/train/*_user"$1"_*.pcap; }
-    export_windows oc-train $(sim_files $TRAIN_SETS) $(fition 1) $(fition 3)
-    export_windows oc-test $(sim_files $TEST_SETS)
-    export_windows oc-fition-u1 $(fition 1)
-    export_windows oc-fition-u3 $(fition 3) ;;
+    export_windows $X-train $(sim_files $TRAIN_SETS) $(fition 1) $(fition 3)
+    export_windows $X-test $(sim_files $TEST_SETS)
+    export_windows $X-fition-u1 $(fition 1)
+    export_windows $X-fition-u3 $(fition 3) ;;
 train)
-    train "$NAME" oc-test --out "../models/$NAME.safetensors" ;;
+    train "$NAME" $X-test --out "../models/$NAME.safetensors" ;;
 louo)
     # leave one Fition user out: trained without user 3, tested on user 3 (and the other way round)
-    train "$NAME-without-user3" oc-fition-u3 --exclude _user3_ --out "../.build/models/$NAME-without-user3.safetensors"
-    train "$NAME-without-user1" oc-fition-u1 --exclude _user1_ --out "../.build/models/$NAME-without-user1.safetensors"
+    train "$NAME-without-user3" $X-fition-u3 --exclude _user3_ --out "../.build/models/$NAME-without-user3.safetensors"
+    train "$NAME-without-user1" $X-fition-u1 --exclude _user1_ --out "../.build/models/$NAME-without-user1.safetensors"
     for u in 1 3; do
-        OUT=".build/recognition-1ch-without-user$u" PARTS=fition PYTHON="$PYTHON" CSIHAR="$CSIHAR" \
+        OUT=".build/recognition-$PROFILE-without-user$u" PROFILE=$PROFILE PARTS=fition PYTHON="$PYTHON" CSIHAR="$CSIHAR" \
             Benchmarks/recognition/devices.sh ".build/models/$NAME-without-user$u.safetensors"
     done ;;
 card)
-    [ -f .build/recognition-1ch/summary.json ] || PROFILE=1ch PYTHON="$PYTHON" CSIHAR="$CSIHAR" \
+    [ -f .build/recognition-$PROFILE/summary.json ] || PROFILE=$PROFILE PYTHON="$PYTHON" CSIHAR="$CSIHAR" \
         Benchmarks/recognition/devices.sh "models/$NAME.safetensors"
     (cd training && "$PYTHON" parity.py --model "../models/$NAME.safetensors" --report "reports/$NAME.json" \
         --out "reports/$NAME-parity.json" --csihar "$CSIHAR")
     (cd training && "$PYTHON" -m csihar_train.card --report "reports/$NAME.json" --model "../models/$NAME.safetensors" \
-        --reproduce "training/train_onechain.sh data && training/train_onechain.sh train && training/train_onechain.sh card" \
-        --about cards/onechain.md --parity "reports/$NAME-parity.json" \
-        --device-events ../.build/recognition-1ch/summary.json \
-        --louo user3=../.build/recognition-1ch-without-user3/summary.json \
-               user1=../.build/recognition-1ch-without-user1/summary.json \
+        --reproduce "${RUN}training/train_onechain.sh data && ${RUN}training/train_onechain.sh train && ${RUN}training/train_onechain.sh louo && ${RUN}training/train_onechain.sh card" \
+        --about "cards/$ABOUT" --parity "reports/$NAME-parity.json" \
+        --device-events ../.build/recognition-$PROFILE/summary.json \
+        --louo user3=../.build/recognition-$PROFILE-without-user3/summary.json \
+               user1=../.build/recognition-$PROFILE-without-user1/summary.json \
         --out "../models/$NAME.md") ;;
 *)
-    echo "usage: $0 data|train|louo|card" >&2; exit 2 ;;
+    echo "usage: $0 data|train|louo|card ... (stages run in the order given)" >&2; exit 2 ;;
 esac

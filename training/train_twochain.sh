@@ -14,6 +14,7 @@
 # held out 47000-... (Benchmarks/recognition/devices.sh with PROFILE=2ch; looked at only for the final figures).
 # Environment: PYTHON (default .venv/bin/python), CSIHAR (default: release build).
 set -euo pipefail
+if [ $# -gt 1 ]; then for stage in "$@"; do "$0" "$stage"; done; exit 0; fi   # several stages in order
 source "$(dirname "$0")/common.sh"
 NAME=csihar-2ch-doppler-gru
 export_windows() { export_doppler "$1" csi-ratio-doppler --max-chains "$2" --background-label idle "${@:3}"; }   # export_windows OUT CHAINS FILE...

@@ -13,6 +13,8 @@
 #                 activity per 10 s recording): per user, fall recordings with a fall.detected, other recordings
 #                 with one. NB users 1 and 3 are in the model's training data unless the model was trained without
 #                 them (training/train_onechain.sh louo): the card says which figure is which.
+#   1ch50 (models/csihar-1ch50-doppler-gru.safetensors) the 1ch families of >= 40 packets/s
+#                 (the same held-out seeds), the same daily life and Fition, the ESP32 sample (50/s)
 #   2ch (models/csihar-2ch-doppler-gru.safetensors)
 #     simulated   intel5300 20 MHz 50/s 47000..; nexmon-4366c0 (3 cores) 80 MHz 50/s 47300..; ax210 (FeitCSI,
 #                 2 chains) 80 MHz 100/s 47600.. when the simulator has it
@@ -59,6 +61,10 @@ if [ "$PROFILE" = 1ch ]; then
               esp32-100:43900:esp32:100:20"
     DAILY=(44000 nexmon-43455c0 80 pcap)
     SAMPLES="kitchen-nexmon43455c0-80mhz.pcap hallway-esp32.csv"
+elif [ "$PROFILE" = 1ch50 ]; then   # the 1-chain model for >= 40 packets/s: the 1ch families it can take
+    FAMILIES="nexmon80-50:43000:nexmon-43455c0:50:80 esp32-50:43600:esp32:50:20 esp32-100:43900:esp32:100:20"
+    DAILY=(44000 nexmon-43455c0 80 pcap)
+    SAMPLES="hallway-esp32.csv"
 else
     FAMILIES="intel5300-50:47000:intel5300:50:20 nexmon4366c0-80-50:47300:nexmon-4366c0:50:80"
     "$CSIHAR" simulate --help | grep -q ax210 && FAMILIES="$FAMILIES ax210-80-100:47600:ax210:100:80"
@@ -86,7 +92,7 @@ part samples && echo "## bundled samples: $SAMPLES"
 part samples && for s in $SAMPLES; do
     "$CSIHAR" evaluate --events --json --model "$MODEL" --capture "samples/$s" > "$DIR/sample-${s%%.*}.json"
 done
-if ! part fition || [ "$PROFILE" != 1ch ]; then
+if ! part fition || [ "$PROFILE" = 2ch ]; then
     :
 elif [ -d "$FITION" ]; then
     echo "## Fition (real Raspberry Pi), one activity per recording"

@@ -212,6 +212,38 @@ final class RequirementsClassifier: WindowClassifier, @unchecked Sendable {
         #expect { _ = try ModelLoader.router(settings: settings) } throws: { "\($0)".hasPrefix("route[1].model: \(bad)") }
     }
 
+    /// The built-in routes with the shipped models: each radio gets the model made for it; a 1-chain stream of
+    /// >= 40 Hz the 50 Hz model, a slower one the 20 Hz model, one under 16 Hz `rate-too-low`.
+    @Test func builtInRoutesGiveEachRadioItsModel() throws {
+        var settings = DaemonSettings()
+        settings.routes = DaemonSettings.defaultRoutes.map { rule in
+            var rule = rule
+            rule.model = Self.root + "/" + rule.model
+            return rule
+        }
+        guard settings.routes.allSatisfy({ FileManager.default.fileExists(atPath: $0.model) }) else {
+            print("SKIPPED builtInRoutesGiveEachRadioItsModel: a shipped model of the built-in routes is missing")
+            return
+        }
+        let router = try ModelLoader.router(settings: settings) { Issue.record("warning: \($0)") }
+        var nexmon4366 = profile("nexmon", rate: 49)
+        nexmon4366.chip = "bcm4366c0"
+        let cases: [(StreamProfile, String)] = [
+            (profile(rate: 1000), "route[1] csihar-doppler-gru"),
+            (nexmon4366, "route[2] csihar-2ch-doppler-gru"),
+            (profile("esp32", chains: 1, rate: 48.3), "route[3] csihar-1ch50-doppler-gru"),
+            (profile("nexmon", chains: 1, rate: 200), "route[3] csihar-1ch50-doppler-gru"),
+            (profile("nexmon", chains: 1, rate: 19.8), "route[4] csihar-1ch-doppler-gru"),
+            (profile("esp32", chains: 1, rate: 39), "route[4] csihar-1ch-doppler-gru"),
+            (profile("esp32", chains: 1, rate: 10), "rate-too-low"),
+        ]
+        for (stream, expected) in cases {
+            let got = label(router.decide(stream))
+            print("built-in routes: \(stream.device) \(stream.chains) chain(s) at \(stream.rateHz ?? 0) Hz -> \(got)")
+            #expect(got == expected || got.hasPrefix(expected + " ("), "\(got)")
+        }
+    }
+
     /// The status a subscriber gets names every model and each stream's model.
     @Test func statusShowsEachStreamsModel() throws {
         let amplitude = try RequirementsClassifier(name: "amp-model", input: Self.amplitude)
