@@ -15,7 +15,7 @@
 #             42100 had been the validation rooms of an earlier smoother experiment, BENCHMARKS.md)
 #   test (unseen rooms)  41000-41074
 #   held out  43000-... (Benchmarks/recognition/devices.sh; looked at only for the final figures)
-#   validation (choosing between models) 54000-54229, 55000-55001: Benchmarks/recognition/validate_onechain.sh
+#   validation (choosing between models) 54000-54229, 55000-55001: Benchmarks/recognition/validate.sh
 # RATE=50 (2026-12-05): `csihar-1ch50-doppler-gru`, the same sets without those at 20 packets/s, 50 Hz input
 #   (32-point spectra in 32 bands); csihard routes 1-chain streams of >= 40 Hz to it (PROFILE=1ch50 held-out run).
 # Environment: PYTHON (default .venv/bin/python), CSIHAR (default: release build), FITION (../shared/data/fition),

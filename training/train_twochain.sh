@@ -16,12 +16,19 @@
 set -euo pipefail
 if [ $# -gt 1 ]; then for stage in "$@"; do "$0" "$stage"; done; exit 0; fi   # several stages in order
 source "$(dirname "$0")/common.sh"
-NAME=csihar-2ch-doppler-gru
+# RATE=50 (research, 2026-12-05): `csihar-2ch50-doppler-gru`, the same sets without the 20/s one, 50 Hz input
+# (32-point spectra in 32 signed bands up to +-25 Hz), for streams of >= 40 packets/s; datasets tc50-*.
+RATE=${RATE:-20}
+case $RATE in
+20) NAME=csihar-2ch-doppler-gru; X=tc; THREE="tc-i-20 "; MODELS=models; REPORTS=reports ;;
+50) NAME=csihar-2ch50-doppler-gru; X=tc50; THREE=""; MODELS=.build/models; REPORTS=../.build/models; export DOPPLER_RATE=50 FFT_POINTS=32 BINS=32 ;;
+*) echo "RATE must be 20 or 50" >&2; exit 2 ;;
+esac
 export_windows() { export_doppler "$1" csi-ratio-doppler --max-chains "$2" --background-label idle "${@:3}"; }   # export_windows OUT CHAINS FILE...
 supports_ax210() { "$CSIHAR" simulate --help | grep -q ax210; }
 case "${1:-}" in
 data)
-    simulate_device tc-i-20 40 45000 intel5300 20 20
+    [ "$RATE" = 20 ] && simulate_device tc-i-20 40 45000 intel5300 20 20
     simulate_device tc-i-50 60 45040 intel5300 50 20
     simulate_device tc-i-100 60 45100 intel5300 100 20
     simulate_device tc-i-200 40 45160 intel5300 200 20
@@ -33,7 +40,7 @@ data)
     simulate_device tc-i-100-more 100 45710 intel5300 100 20
     simulate_device tc-test-i-50 30 46000 intel5300 50 20
     simulate_device tc-test-n3-50 30 46030 nexmon-4366c0 50 80
-    THREE="tc-i-20 tc-i-100 tc-n3-50 tc-n3-50-more tc-i-100-more"
+    THREE="${THREE}tc-i-100 tc-n3-50 tc-n3-50-more tc-i-100-more"
     TWO="tc-i-50 tc-i-200 tc-n3-100 tc-i-50-snr18 tc-i-50-more"
     extra=()
     if supports_ax210; then
@@ -42,19 +49,20 @@ data)
         simulate_device tc-test-ax-100 20 46060 ax210 100 80
         extra=(tc-ax-100 tc-ax-100-more)
     fi
-    export_windows tc-train-3 3 $(sim_files $THREE)
-    export_windows tc-train-2 2 $(sim_files $TWO ${extra[@]+"${extra[@]}"})
-    export_windows tc-test-3 3 $(sim_files tc-test-i-50)
-    export_windows tc-test-2 2 $(sim_files tc-test-n3-50 $(supports_ax210 && echo tc-test-ax-100))
+    export_windows $X-train-3 3 $(sim_files $THREE)
+    export_windows $X-train-2 2 $(sim_files $TWO ${extra[@]+"${extra[@]}"})
+    export_windows $X-test-3 3 $(sim_files tc-test-i-50)
+    export_windows $X-test-2 2 $(sim_files tc-test-n3-50 $(supports_ax210 && echo tc-test-ax-100))
     (cd training && for s in train test; do
-        [ -f "../$DATA/tc-$s/meta.json" ] || "$PYTHON" -m csihar_train.merge_exports "../$DATA/tc-$s" "../$DATA/tc-$s-3" "../$DATA/tc-$s-2"
+        [ -f "../$DATA/$X-$s/meta.json" ] || "$PYTHON" -m csihar_train.merge_exports "../$DATA/$X-$s" "../$DATA/$X-$s-3" "../$DATA/$X-$s-2"
     done) ;;
 train)
-    (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/tc-train" \
-        --test-data "../$DATA/tc-test" --split random --arch gru --hidden 128 --name "$NAME" \
+    (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/$X-train" \
+        --test-data "../$DATA/$X-test" --split random --arch gru --hidden 128 --name "$NAME" \
         --normalization standard --epochs 40 --patience 6 --batch 128 --lr 3e-3 --noise 0.05 --max-minutes 25 \
-        --report "reports/$NAME.json" --out "../models/$NAME.safetensors") ;;
+        --report "$REPORTS/$NAME.json" --out "../$MODELS/$NAME.safetensors") ;;
 card)
+    [ "$RATE" = 20 ] || { echo "RATE=$RATE is research (no held-out profile, no card yet)" >&2; exit 2; }
     [ -f .build/recognition-2ch/summary.json ] || PROFILE=2ch PYTHON="$PYTHON" CSIHAR="$CSIHAR" \
         Benchmarks/recognition/devices.sh "models/$NAME.safetensors"
     (cd training && "$PYTHON" parity.py --model "../models/$NAME.safetensors" --report "reports/$NAME.json" \

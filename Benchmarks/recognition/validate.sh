@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Scores a 1-chain model on the VALIDATION seeds used to choose between 1-chain models (never the held-out seeds of
-# devices.sh): Nexmon 43455c0 80 MHz 50/s 54000-54039, ESP32 50/s 54100-54139, ESP32 100/s 54200-54229 (8 random
-# activities each, csihar evaluate --events), and 2 h of daily life (Nexmon 80 MHz 50/s, seeds 55000-55001, no fall).
-# Usage: Benchmarks/recognition/validate_onechain.sh MODEL TAG   env: CSIHAR, PYTHON, OUT (.build/validation-1ch)
+# Scores a device model on the VALIDATION seeds used to choose between models of one profile (never the held-out
+# seeds of devices.sh), csihar evaluate --events, 8 random activities per recording:
+#   PROFILE=1ch (default)  Nexmon 43455c0 80 MHz 50/s 54000-54039, ESP32 50/s 54100-54139, ESP32 100/s 54200-54229;
+#                          daily life Nexmon 80 MHz 50/s 55000-55001 (2 h, no fall)
+#   PROFILE=2ch            Intel 5300 50/s 52000-52029, Nexmon 4366c0 (3 cores) 80 MHz 50/s 52100-52129, AX210
+#                          FeitCSI 80 MHz 100/s 52200-52219; daily life Intel 5300 50/s 53000-53001
+# Usage: Benchmarks/recognition/validate.sh MODEL TAG   env: PROFILE, CSIHAR, PYTHON, OUT (.build/validation-PROFILE)
 # Prints per family event F1, fall recall, false falls per hour and per-activity F1, then the daily false falls;
 # the recordings are kept in OUT/rec for the next model, the reports are OUT/TAG-*.json.
 set -euo pipefail
@@ -10,12 +13,20 @@ cd "$(dirname "$0")/../.."
 [ $# -eq 2 ] || { echo "usage: $0 MODEL TAG" >&2; exit 2; }
 MODEL=$1 TAG=$2
 PYTHON=${PYTHON:-python3}
-V=${OUT:-.build/validation-1ch}
+PROFILE=${PROFILE:-1ch}
+V=${OUT:-.build/validation-$PROFILE}
+case $PROFILE in
+1ch) FAMILIES="nexmon80-50:54000:nexmon-43455c0:50:80:40 esp32-50:54100:esp32:50:20:40 esp32-100:54200:esp32:100:20:30"
+     DAILY=(55000 nexmon-43455c0 80 pcap) ;;
+2ch) FAMILIES="intel5300-50:52000:intel5300:50:20:30 nexmon4366c0-80-50:52100:nexmon-4366c0:50:80:30 ax210-80-100:52200:ax210:100:80:20"
+     DAILY=(53000 intel5300 20 dat) ;;
+*) echo "PROFILE must be 1ch or 2ch" >&2; exit 2 ;;
+esac
 if [ -z "${CSIHAR:-}" ]; then
     swift build -c release --product csihar >&2
     CSIHAR="$(swift build -c release --show-bin-path)/csihar"
 fi
-for f in nexmon80-50:54000:nexmon-43455c0:50:80:40 esp32-50:54100:esp32:50:20:40 esp32-100:54200:esp32:100:20:30; do
+for f in $FAMILIES; do
     IFS=: read -r name seed device rate bandwidth count <<< "$f"
     d=$V/rec/$name
     mkdir -p "$d"
@@ -25,16 +36,16 @@ for f in nexmon80-50:54000:nexmon-43455c0:50:80:40 esp32-50:54100:esp32:50:20:40
     "$CSIHAR" evaluate --events --json --model "$MODEL" $(ls "$d"/sim-* | grep -v labels | sed 's/^/--capture /') \
         > "$V/$TAG-$name.json"
 done
-for seed in 55000 55001; do
-    f=$V/rec/day-$seed.pcap
-    [ -f "$f" ] || "$CSIHAR" simulate --device nexmon-43455c0 --bandwidth 80 --rate 50 --seed "$seed" \
+for seed in ${DAILY[0]} $((DAILY[0] + 1)); do
+    f=$V/rec/day-$seed.${DAILY[3]}
+    [ -f "$f" ] || "$CSIHAR" simulate --device "${DAILY[1]}" --bandwidth "${DAILY[2]}" --rate 50 --seed "$seed" \
         --script "$("$PYTHON" Benchmarks/recognition/daily_life.py "$seed" 3600)" --output "$f" >/dev/null
     "$CSIHAR" evaluate --events --json --model "$MODEL" --capture "$f" > "$V/$TAG-day-$seed.json"
 done
-"$PYTHON" - "$V" "$TAG" <<'PY'
+"$PYTHON" - "$V" "$TAG" $(for f in $FAMILIES; do echo "${f%%:*}"; done) <<'PY'
 import glob, json, sys
-v, tag = sys.argv[1:]
-for name in ["nexmon80-50", "esp32-50", "esp32-100"]:
+v, tag = sys.argv[1:3]
+for name in sys.argv[3:]:
     d = json.load(open(f"{v}/{tag}-{name}.json"))
     per = {k: round(a["f1"], 2) for k, a in d["per_activity"].items()}
     print(f"{tag} {name}: event F1 {d['event_f1']:.3f}, fall recall {d['fall_recall']:.3f}, "
