@@ -101,7 +101,7 @@ public struct TOMLLineIndex: Sendable {
             index += 1
             let isArray = current == UInt8(ascii: "[")
             if isArray { index += 1 }
-            checkNameStart()
+            checkNameStart(isArray: isArray)
             let parts = key()
             if isArray, !parts.isEmpty {
                 var resolved = resolve(Array(parts.dropLast()))
@@ -118,15 +118,17 @@ public struct TOMLLineIndex: Sendable {
             while let byte = current, byte != UInt8(ascii: "\n"), byte != UInt8(ascii: "#") { index += 1 }
         }
 
-        /// Records the first header whose name (after spaces) starts with a character toml++ asserts on; `[` (as
-        /// in `[ [t]]`) and the end of the text it reports itself.
-        mutating func checkNameStart() {
+        /// Records the first header whose name (after spaces) starts with a character toml++ asserts on; `[` after
+        /// a single `[` (as in `[ [t]]`) and the end of the text it reports itself, `[` after `[[` (`[[[t]]]`,
+        /// `[[ [t]]]`) it asserts on too.
+        mutating func checkNameStart(isArray: Bool) {
             guard malformedHeader == nil else { return }
             var at = index
             while at < bytes.count, bytes[at] == UInt8(ascii: " ") || bytes[at] == UInt8(ascii: "\t") { at += 1 }
             guard at < bytes.count else { return }
             let byte = bytes[at]
-            let fine: Set<UInt8> = [UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "]"), UInt8(ascii: "[")]
+            var fine: Set<UInt8> = [UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "]")]
+            if !isArray { fine.insert(UInt8(ascii: "[")) }
             guard !Self.isBare(byte), !fine.contains(byte) else { return }
             let found: String
             switch byte {

@@ -91,6 +91,9 @@ import Testing
         ("a = [\n  [1, 2],\n]\n[ \u{e9}t\u{e9}]\n", 4, "saw '\u{e9}'"),
         ("[\nx = 1\n", 1, "saw the end of the line"),
         ("[  # no name\n", 1, "saw '#'"),
+        ("a = 1\n[[[model]]]\n", 2, "saw '['"),
+        ("[[ [t]]]\n", 1, "saw '['"),
+        ("[[a]]\n[[[\n", 2, "saw '['"),
     ])
     func syntaxErrorsNameTheLine(text: String, line: Int, reason: String) {
         do {
