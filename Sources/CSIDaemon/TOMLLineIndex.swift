@@ -12,12 +12,18 @@ public struct TOMLLineIndex: Sendable {
     /// Valid TOML never has one.
     public private(set) var malformedHeader: (line: Int, found: String)?
 
+    /// The first value that is a date followed by `T`/`t` and no hour (`1980-05-27Tq07:32:00Z`): its line and what
+    /// stands after the `T`. The same toml++ asserts in `parse_time` on it (found by `make fuzz`); valid TOML never
+    /// has one.
+    public private(set) var malformedDateTime: (line: Int, found: String)?
+
     /// Indexes `text`.
     public init(_ text: String) {
         var scanner = Scanner(bytes: Array(text.utf8))
         scanner.run()
         lines = scanner.lines
         malformedHeader = scanner.malformedHeader
+        malformedDateTime = scanner.malformedDateTime
     }
 
     /// The 1-based line of `key`, or of its nearest indexed parent (`a.b[2].c` -> `a.b[2]` -> `a.b` -> `a`); 0 if
@@ -47,6 +53,8 @@ public struct TOMLLineIndex: Sendable {
         var table: [String] = []
         /// See ``TOMLLineIndex/malformedHeader``.
         var malformedHeader: (line: Int, found: String)?
+        /// See ``TOMLLineIndex/malformedDateTime``.
+        var malformedDateTime: (line: Int, found: String)?
 
         var current: UInt8? { index < bytes.count ? bytes[index] : nil }
 
@@ -223,9 +231,29 @@ public struct TOMLLineIndex: Sendable {
                     if depth == 0 { return }
                     index += 1; line += 1
                 default:
+                    if malformedDateTime == nil { checkDateTime() }
                     index += 1
                 }
             }
+        }
+
+        /// Records a value token `YYYY-MM-DD` + `T`/`t` not followed by a digit (see ``TOMLLineIndex/malformedDateTime``).
+        mutating func checkDateTime() {
+            guard index + 11 <= bytes.count, index == 0 || !Self.isBare(bytes[index - 1]) else { return }
+            func digit(_ at: Int) -> Bool { at < bytes.count && bytes[at] >= 0x30 && bytes[at] <= 0x39 }
+            for at in [0, 1, 2, 3, 5, 6, 8, 9] where !digit(index + at) { return }
+            guard bytes[index + 4] == UInt8(ascii: "-"), bytes[index + 7] == UInt8(ascii: "-"),
+                  bytes[index + 10] == UInt8(ascii: "T") || bytes[index + 10] == UInt8(ascii: "t"),
+                  !digit(index + 11) else { return }
+            let found: String
+            if index + 11 >= bytes.count || bytes[index + 11] == UInt8(ascii: "\n") || bytes[index + 11] == UInt8(ascii: "\r") {
+                found = "the end of the line"
+            } else {
+                var end = index + 12
+                while end < bytes.count, bytes[end] & 0xC0 == 0x80 { end += 1 }   // the whole UTF-8 character
+                found = "'" + String(decoding: bytes[(index + 11)..<end], as: UTF8.self) + "'"
+            }
+            malformedDateTime = (line, found)
         }
 
         /// A string value, one-line or multi-line (`"""`, `'''`), counting the newlines inside.

@@ -31,6 +31,10 @@ public enum TOMLReader {
             throw TOMLSyntaxError(line: header.line, reason: "syntax error in table header: expected a table name (a bare "
                                   + "key or a quoted string), saw \(header.found)")
         }
+        if let dateTime = index.malformedDateTime {
+            throw TOMLSyntaxError(line: dateTime.line, reason: "syntax error in date-time: expected an hour after 'T', "
+                                  + "saw \(dateTime.found)")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

@@ -55,6 +55,7 @@ import Testing
             when = 1979-05-27
             at = 07:32:00
             stamp = 1979-05-27T07:32:00Z
+            note = "1980-05-27Tq is only text here"
             [pipeline]
             hop_seconds = 0.5
             """
@@ -69,7 +70,7 @@ import Testing
         #expect(byKey["model.when"]?.value.typeName == "date" && byKey["model.when"]?.line == 8)
         #expect(byKey["model.at"]?.value.typeName == "time")
         #expect(byKey["model.stamp"]?.value.typeName == "date-time")
-        #expect(byKey["pipeline.hop_seconds"]?.line == 12)
+        #expect(byKey["pipeline.hop_seconds"]?.line == 13)
     }
 
     @Test(arguments: [
@@ -94,6 +95,8 @@ import Testing
         ("a = 1\n[[[model]]]\n", 2, "saw '['"),
         ("[[ [t]]]\n", 1, "saw '['"),
         ("[[a]]\n[[[\n", 2, "saw '['"),
+        ("[daemon]\nwhen = 1980-05-27Tq07:32:00Z\n", 2, "date-time: expected an hour after 'T', saw 'q'"),
+        ("a = [1979-05-27T07:32:00Z,\n  1980-05-27t]\n", 2, "saw ']'"),
     ])
     func syntaxErrorsNameTheLine(text: String, line: Int, reason: String) {
         do {
