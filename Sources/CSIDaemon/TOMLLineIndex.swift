@@ -138,15 +138,7 @@ public struct TOMLLineIndex: Sendable {
             var fine: Set<UInt8> = [UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "]")]
             if !isArray { fine.insert(UInt8(ascii: "[")) }
             guard !Self.isBare(byte), !fine.contains(byte) else { return }
-            let found: String
-            switch byte {
-            case UInt8(ascii: "\n"), UInt8(ascii: "\r"): found = "the end of the line"
-            default:
-                var end = at + 1
-                while end < bytes.count, bytes[end] & 0xC0 == 0x80 { end += 1 }   // the whole UTF-8 character
-                found = "'" + String(decoding: bytes[at..<end], as: UTF8.self) + "'"
-            }
-            malformedHeader = (line, found)
+            malformedHeader = (line, describe(at))
         }
 
         /// `key = value`: indexes the key, skips the value.
@@ -245,15 +237,17 @@ public struct TOMLLineIndex: Sendable {
             guard bytes[index + 4] == UInt8(ascii: "-"), bytes[index + 7] == UInt8(ascii: "-"),
                   bytes[index + 10] == UInt8(ascii: "T") || bytes[index + 10] == UInt8(ascii: "t"),
                   !digit(index + 11) else { return }
-            let found: String
-            if index + 11 >= bytes.count || bytes[index + 11] == UInt8(ascii: "\n") || bytes[index + 11] == UInt8(ascii: "\r") {
-                found = "the end of the line"
-            } else {
-                var end = index + 12
-                while end < bytes.count, bytes[end] & 0xC0 == 0x80 { end += 1 }   // the whole UTF-8 character
-                found = "'" + String(decoding: bytes[(index + 11)..<end], as: UTF8.self) + "'"
+            malformedDateTime = (line, describe(index + 11))
+        }
+
+        /// What stands at `at`, for a syntax error: `'c'` (the whole UTF-8 character) or `the end of the line`.
+        func describe(_ at: Int) -> String {
+            guard at < bytes.count, bytes[at] != UInt8(ascii: "\n"), bytes[at] != UInt8(ascii: "\r") else {
+                return "the end of the line"
             }
-            malformedDateTime = (line, found)
+            var end = at + 1
+            while end < bytes.count, bytes[end] & 0xC0 == 0x80 { end += 1 }
+            return "'" + String(decoding: bytes[at..<end], as: UTF8.self) + "'"
         }
 
         /// A string value, one-line or multi-line (`"""`, `'''`), counting the newlines inside.
