@@ -16,12 +16,14 @@
 set -euo pipefail
 if [ $# -gt 1 ]; then for stage in "$@"; do "$0" "$stage"; done; exit 0; fi   # several stages in order
 source "$(dirname "$0")/common.sh"
-# RATE=50 (research, 2026-12-05): `csihar-2ch50-doppler-gru`, the same sets without the 20/s one, 50 Hz input
-# (32-point spectra in 32 signed bands up to +-25 Hz), for streams of >= 40 packets/s; datasets tc50-*.
+# RATE=50: `csihar-2ch50-doppler-gru` (shipped 2026-12-05, built-in route[2]), the same sets without the 20/s one,
+# 50 Hz input (32-point spectra in 32 signed bands up to +-25 Hz), for streams of >= 40 packets/s; datasets tc50-*,
+# held-out run PROFILE=2ch50 (the same seeds as the 20 Hz model's), card text cards/twochain50.md.
 RATE=${RATE:-20}
 case $RATE in
-20) NAME=csihar-2ch-doppler-gru; X=tc; THREE="tc-i-20 "; MODELS=models; REPORTS=reports ;;
-50) NAME=csihar-2ch50-doppler-gru; X=tc50; THREE=""; MODELS=.build/models; REPORTS=../.build/models; export DOPPLER_RATE=50 FFT_POINTS=32 BINS=32 ;;
+20) NAME=csihar-2ch-doppler-gru; X=tc; THREE="tc-i-20 "; PROFILE=2ch; ABOUT=twochain; ENVPREFIX="" ;;
+50) NAME=csihar-2ch50-doppler-gru; X=tc50; THREE=""; PROFILE=2ch50; ABOUT=twochain50; ENVPREFIX="RATE=50 "
+    export DOPPLER_RATE=50 FFT_POINTS=32 BINS=32 ;;
 *) echo "RATE must be 20 or 50" >&2; exit 2 ;;
 esac
 export_windows() { export_doppler "$1" csi-ratio-doppler --max-chains "$2" --background-label idle "${@:3}"; }   # export_windows OUT CHAINS FILE...
@@ -60,17 +62,16 @@ train)
     (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/$X-train" \
         --test-data "../$DATA/$X-test" --split random --arch gru --hidden 128 --name "$NAME" \
         --normalization standard --epochs 40 --patience 6 --batch 128 --lr 3e-3 --noise 0.05 --max-minutes 25 \
-        --report "$REPORTS/$NAME.json" --out "../$MODELS/$NAME.safetensors") ;;
+        --report "reports/$NAME.json" --out "../models/$NAME.safetensors") ;;
 card)
-    [ "$RATE" = 20 ] || { echo "RATE=$RATE is research (no held-out profile, no card yet)" >&2; exit 2; }
-    [ -f .build/recognition-2ch/summary.json ] || PROFILE=2ch PYTHON="$PYTHON" CSIHAR="$CSIHAR" \
+    [ -f ".build/recognition-$PROFILE/summary.json" ] || PROFILE=$PROFILE PYTHON="$PYTHON" CSIHAR="$CSIHAR" \
         Benchmarks/recognition/devices.sh "models/$NAME.safetensors"
     (cd training && "$PYTHON" parity.py --model "../models/$NAME.safetensors" --report "reports/$NAME.json" \
         --out "reports/$NAME-parity.json" --csihar "$CSIHAR")
     (cd training && "$PYTHON" -m csihar_train.card --report "reports/$NAME.json" --model "../models/$NAME.safetensors" \
-        --reproduce "training/train_twochain.sh data && training/train_twochain.sh train && training/train_twochain.sh card" \
-        --about cards/twochain.md --parity "reports/$NAME-parity.json" \
-        --device-events "../.build/recognition-2ch/summary.json" --out "../models/$NAME.md") ;;
+        --reproduce "${ENVPREFIX}training/train_twochain.sh data train card" \
+        --about "cards/$ABOUT.md" --parity "reports/$NAME-parity.json" \
+        --device-events "../.build/recognition-$PROFILE/summary.json" --out "../models/$NAME.md") ;;
 *)
     echo "usage: $0 data|train|card" >&2; exit 2 ;;
 esac

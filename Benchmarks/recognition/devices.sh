@@ -20,6 +20,8 @@
 #                 2 chains) 80 MHz 100/s 47600.. when the simulator has it
 #     daily life  intel5300 at 50/s, seeds 48000.., no fall
 #     samples     samples/office-nexmon4366c0.pcap and the AX210 sample when present
+#   2ch50 (models/csihar-2ch50-doppler-gru.safetensors) the 2ch families (all >= 40 packets/s, the same held-out
+#                 seeds), the same daily life and samples
 # Usage: Benchmarks/recognition/devices.sh [MODEL]   env: PROFILE, CSIHAR, COUNT, HOURS, PYTHON, FITION, OUT,
 #        PARTS (default "sim daily samples fition"; e.g. PARTS=fition for the leave-one-user-out models),
 #        KEEP_RECORDINGS (keep the simulated recordings after scoring)
@@ -39,17 +41,14 @@ if [ -z "${CSIHAR:-}" ]; then
     swift build -c release --product csihar >&2
     CSIHAR="$(swift build -c release --show-bin-path)/csihar"
 fi
+source Benchmarks/recognition/common.sh
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 ROOT=$(pwd)
 family() {  # family NAME SEED DEVICE RATE BANDWIDTH
     local d="$DIR/$1"
-    mkdir -p "$d"
-    [ "$(ls "$d" | grep -vc labels)" -ge "$COUNT" ] ||
-        "$CSIHAR" simulate --random 8 --count "$COUNT" --seed "$2" --device "$3" --rate "$4" --bandwidth "$5" \
-            --pad 3 --output-dir "$d" >/dev/null
-    "$CSIHAR" evaluate --events --json --model "$MODEL" $(ls "$d"/sim-* | grep -v labels | sed 's/^/--capture /') \
-        > "$DIR/$1.json"
+    simulate_recordings "$d" "$COUNT" "$2" "$3" "$4" "$5"
+    evaluate_recordings "$MODEL" "$d" "$DIR/$1.json"
     # the recordings are deterministic (seeded): dropped after scoring unless KEEP_RECORDINGS is set (200 AX210
     # HE80 recordings at 100/s take about 7 GB)
     [ -n "${KEEP_RECORDINGS:-}" ] || rm -rf "$d"
@@ -65,7 +64,7 @@ elif [ "$PROFILE" = 1ch50 ]; then   # the 1-chain model for >= 40 packets/s: the
     FAMILIES="nexmon80-50:43000:nexmon-43455c0:50:80 esp32-50:43600:esp32:50:20 esp32-100:43900:esp32:100:20"
     DAILY=(44000 nexmon-43455c0 80 pcap)
     SAMPLES="hallway-esp32.csv"
-else
+else   # 2ch, 2ch50
     FAMILIES="intel5300-50:47000:intel5300:50:20 nexmon4366c0-80-50:47300:nexmon-4366c0:50:80"
     "$CSIHAR" simulate --help | grep -q ax210 && FAMILIES="$FAMILIES ax210-80-100:47600:ax210:100:80"
     DAILY=(48000 intel5300 20 dat)
@@ -83,8 +82,7 @@ part daily && for i in $(seq 0 $((HOURS - 1))); do
     seed=$((DAILY[0] + i))
     out="$DIR/daily/day-$seed.json"
     [ -f "$out" ] && continue
-    "$CSIHAR" simulate --device "${DAILY[1]}" --bandwidth "${DAILY[2]}" --rate 50 --seed "$seed" \
-        --script "$("$PYTHON" Benchmarks/recognition/daily_life.py "$seed" 3600)" --output "$DIR/daily/day-$seed.${DAILY[3]}" >/dev/null
+    simulate_day "$DIR/daily/day-$seed.${DAILY[3]}" "$seed" "${DAILY[1]}" "${DAILY[2]}"
     "$CSIHAR" evaluate --events --json --model "$MODEL" --capture "$DIR/daily/day-$seed.${DAILY[3]}" > "$out"
     rm -f "$DIR/daily/day-$seed.${DAILY[3]}"
 done
@@ -92,7 +90,7 @@ part samples && echo "## bundled samples: $SAMPLES"
 part samples && for s in $SAMPLES; do
     "$CSIHAR" evaluate --events --json --model "$MODEL" --capture "samples/$s" > "$DIR/sample-${s%%.*}.json"
 done
-if ! part fition || [ "$PROFILE" = 2ch ]; then
+if ! part fition || [ "${PROFILE#2ch}" != "$PROFILE" ]; then   # Fition is 1-chain
     :
 elif [ -d "$FITION" ]; then
     echo "## Fition (real Raspberry Pi), one activity per recording"

@@ -26,20 +26,15 @@ if [ -z "${CSIHAR:-}" ]; then
     swift build -c release --product csihar >&2
     CSIHAR="$(swift build -c release --show-bin-path)/csihar"
 fi
+source Benchmarks/recognition/common.sh
 for f in $FAMILIES; do
     IFS=: read -r name seed device rate bandwidth count <<< "$f"
-    d=$V/rec/$name
-    mkdir -p "$d"
-    [ "$(ls "$d" | grep -vc labels)" -ge "$count" ] ||
-        "$CSIHAR" simulate --random 8 --count "$count" --seed "$seed" --device "$device" --rate "$rate" \
-            --bandwidth "$bandwidth" --pad 3 --output-dir "$d" >/dev/null
-    "$CSIHAR" evaluate --events --json --model "$MODEL" $(ls "$d"/sim-* | grep -v labels | sed 's/^/--capture /') \
-        > "$V/$TAG-$name.json"
+    simulate_recordings "$V/rec/$name" "$count" "$seed" "$device" "$rate" "$bandwidth"
+    evaluate_recordings "$MODEL" "$V/rec/$name" "$V/$TAG-$name.json"
 done
 for seed in ${DAILY[0]} $((DAILY[0] + 1)); do
     f=$V/rec/day-$seed.${DAILY[3]}
-    [ -f "$f" ] || "$CSIHAR" simulate --device "${DAILY[1]}" --bandwidth "${DAILY[2]}" --rate 50 --seed "$seed" \
-        --script "$("$PYTHON" Benchmarks/recognition/daily_life.py "$seed" 3600)" --output "$f" >/dev/null
+    simulate_day "$f" "$seed" "${DAILY[1]}" "${DAILY[2]}"
     "$CSIHAR" evaluate --events --json --model "$MODEL" --capture "$f" > "$V/$TAG-day-$seed.json"
 done
 "$PYTHON" - "$V" "$TAG" $(for f in $FAMILIES; do echo "${f%%:*}"; done) <<'PY'

@@ -1,0 +1,21 @@
+# Shared by devices.sh (held-out seeds) and validate.sh (validation seeds); sourced, not run. Needs CSIHAR, PYTHON.
+
+# simulate_recordings DIR COUNT SEED DEVICE RATE BANDWIDTH: COUNT seeded recordings of 8 random activities each (3 s
+# of idle before and after) in DIR, unless DIR already holds them (the recordings are deterministic)
+simulate_recordings() {
+    mkdir -p "$1"
+    [ "$(ls "$1" | grep -vc labels)" -ge "$2" ] ||
+        "$CSIHAR" simulate --random 8 --count "$2" --seed "$3" --device "$4" --rate "$5" --bandwidth "$6" \
+            --pad 3 --output-dir "$1" >/dev/null
+}
+
+# evaluate_recordings MODEL DIR OUT: csihar evaluate --events --json of every recording in DIR, pooled, into OUT
+evaluate_recordings() {
+    "$CSIHAR" evaluate --events --json --model "$1" $(ls "$2"/sim-* | grep -v labels | sed 's/^/--capture /') > "$3"
+}
+
+# simulate_day OUT SEED DEVICE BANDWIDTH: one hour of simulated daily life (no fall) at 50 packets/s, unless OUT exists
+simulate_day() {
+    [ -f "$1" ] || "$CSIHAR" simulate --device "$3" --bandwidth "$4" --rate 50 --seed "$2" \
+        --script "$("$PYTHON" Benchmarks/recognition/daily_life.py "$2" 3600)" --output "$1" >/dev/null
+}
