@@ -22,8 +22,8 @@ source "$(dirname "$0")/common.sh"
 # held-out run PROFILE=2ch50 (the same seeds as the 20 Hz model's), card text cards/twochain50.md.
 RATE=${RATE:-20}
 case $RATE in
-20) NAME=csihar-2ch-doppler-gru; X=tc; THREE="tc-i-20 "; PROFILE=2ch; ABOUT=twochain; ENVPREFIX="" ;;
-50) NAME=csihar-2ch50-doppler-gru; X=tc50; THREE=""; PROFILE=2ch50; ABOUT=twochain50; ENVPREFIX="RATE=50 "
+20) NAME=csihar-2ch-doppler-gru; X=tc; THREE="tc-i-20 "; PROFILE=2ch; RUN=""; ABOUT=twochain.md ;;
+50) NAME=csihar-2ch50-doppler-gru; X=tc50; THREE=""; PROFILE=2ch50; RUN="RATE=50 "; ABOUT=twochain50.md
     export DOPPLER_RATE=50 FFT_POINTS=32 BINS=32 ;;
 *) echo "RATE must be 20 or 50" >&2; exit 2 ;;
 esac
@@ -70,8 +70,8 @@ card)
     (cd training && "$PYTHON" parity.py --model "../models/$NAME.safetensors" --report "reports/$NAME.json" \
         --out "reports/$NAME-parity.json" --csihar "$CSIHAR")
     (cd training && "$PYTHON" -m csihar_train.card --report "reports/$NAME.json" --model "../models/$NAME.safetensors" \
-        --reproduce "${ENVPREFIX}training/train_twochain.sh data train card" \
-        --about "cards/$ABOUT.md" --parity "reports/$NAME-parity.json" \
+        --reproduce "${RUN}training/train_twochain.sh data train card" \
+        --about "cards/$ABOUT" --parity "reports/$NAME-parity.json" \
         --device-events "../.build/recognition-$PROFILE/summary.json" --out "../models/$NAME.md") ;;
 *)
     echo "usage: $0 data|train|card" >&2; exit 2 ;;

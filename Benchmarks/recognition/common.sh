@@ -1,4 +1,9 @@
-# Shared by devices.sh (held-out seeds) and validate.sh (validation seeds); sourced, not run. Needs CSIHAR, PYTHON.
+# Shared by devices.sh (held-out seeds) and validate.sh (validation seeds); sourced, not run, from the repository
+# root. Sets CSIHAR (default: the release build, built if needed); the helpers need PYTHON too.
+if [ -z "${CSIHAR:-}" ]; then
+    swift build -c release --product csihar >&2
+    CSIHAR="$(swift build -c release --show-bin-path)/csihar"
+fi
 
 # simulate_recordings DIR COUNT SEED DEVICE RATE BANDWIDTH: COUNT seeded recordings of 8 random activities each (3 s
 # of idle before and after) in DIR, unless DIR already holds them (the recordings are deterministic)

@@ -37,11 +37,7 @@ FITION=${FITION:-../shared/data/fition}
 DIR=${OUT:-.build/recognition-$PROFILE}
 PARTS=${PARTS:-sim daily samples fition}
 part() { case " $PARTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
-if [ -z "${CSIHAR:-}" ]; then
-    swift build -c release --product csihar >&2
-    CSIHAR="$(swift build -c release --show-bin-path)/csihar"
-fi
-source Benchmarks/recognition/common.sh
+source Benchmarks/recognition/common.sh   # CSIHAR (default: the release build) and the helpers
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 ROOT=$(pwd)

@@ -17,10 +17,7 @@ COUNT=${COUNT:-240}
 HOURS=${HOURS:-24}
 PYTHON=${PYTHON:-python3}
 DIR=.build/recognition
-if [ -z "${CSIHAR:-}" ]; then
-    swift build -c release --product csihar >&2
-    CSIHAR="$(swift build -c release --show-bin-path)/csihar"
-fi
+source Benchmarks/recognition/common.sh   # CSIHAR (default: the release build)
 mkdir -p "$DIR/activities" "$DIR/daily"
 [ "$(ls "$DIR/activities"/*.dat 2>/dev/null | wc -l)" -ge "$COUNT" ] ||
     "$CSIHAR" simulate --random 8 --rate 500 --count "$COUNT" --seed 20000 --pad 3 --output-dir "$DIR/activities" >/dev/null

@@ -22,11 +22,7 @@ case $PROFILE in
      DAILY=(53000 intel5300 20 dat) ;;
 *) echo "PROFILE must be 1ch or 2ch" >&2; exit 2 ;;
 esac
-if [ -z "${CSIHAR:-}" ]; then
-    swift build -c release --product csihar >&2
-    CSIHAR="$(swift build -c release --show-bin-path)/csihar"
-fi
-source Benchmarks/recognition/common.sh
+source Benchmarks/recognition/common.sh   # CSIHAR (default: the release build) and the helpers
 for f in $FAMILIES; do
     IFS=: read -r name seed device rate bandwidth count <<< "$f"
     simulate_recordings "$V/rec/$name" "$count" "$seed" "$device" "$rate" "$bandwidth"
