@@ -8,6 +8,7 @@ if [ -z "${CSIHAR:-}" ]; then
     swift build -c release --product csihar >&2
     CSIHAR="$(swift build -c release --show-bin-path)/csihar"
 fi
+case $CSIHAR in /*) ;; */*) CSIHAR="$ROOT/$CSIHAR" ;; esac   # stages run from training/ too
 DATA=.build/datasets
 LABELS="lie down,fall,walk,pick up,run,sit down,stand up,idle"
 

@@ -16,8 +16,8 @@
 set -euo pipefail
 if [ $# -gt 1 ]; then for stage in "$@"; do "$0" "$stage"; done; exit 0; fi   # several stages in order
 source "$(dirname "$0")/common.sh"
-# RATE=50: `csihar-2ch50-doppler-gru` (chosen on validation 2026-12-05; to ship as the built-in route before the 20 Hz
-# one once its held-out run and card exist), the same sets without the 20/s one,
+# RATE=50: `csihar-2ch50-doppler-gru` (chosen on validation, shipped 2026-12-05 as built-in route[2], before the 20 Hz
+# one), the same sets without the 20/s one,
 # 50 Hz input (32-point spectra in 32 signed bands up to +-25 Hz), for streams of >= 40 packets/s; datasets tc50-*,
 # held-out run PROFILE=2ch50 (the same seeds as the 20 Hz model's), card text cards/twochain50.md.
 RATE=${RATE:-20}

@@ -212,8 +212,9 @@ final class RequirementsClassifier: WindowClassifier, @unchecked Sendable {
         #expect { _ = try ModelLoader.router(settings: settings) } throws: { "\($0)".hasPrefix("route[1].model: \(bad)") }
     }
 
-    /// The built-in routes with the shipped models: each radio gets the model made for it; a 1-chain stream of
-    /// >= 40 Hz the 50 Hz model, a slower one the 20 Hz model, one under 16 Hz `rate-too-low`.
+    /// The built-in routes with the shipped models: each radio gets the model made for it; a stream of >= 40 Hz
+    /// (under 200 Hz with >= 2 chains) the 50 Hz model of its chain count, a slower one the 20 Hz model, one under
+    /// 16 Hz `rate-too-low`.
     @Test func builtInRoutesGiveEachRadioItsModel() throws {
         var settings = DaemonSettings()
         settings.routes = DaemonSettings.defaultRoutes.map { rule in
@@ -228,13 +229,19 @@ final class RequirementsClassifier: WindowClassifier, @unchecked Sendable {
         let router = try ModelLoader.router(settings: settings) { Issue.record("warning: \($0)") }
         var nexmon4366 = profile("nexmon", rate: 49)
         nexmon4366.chip = "bcm4366c0"
+        var slowNexmon4366 = profile("nexmon", rate: 25)
+        slowNexmon4366.chip = "bcm4366c0"
         let cases: [(StreamProfile, String)] = [
             (profile(rate: 1000), "route[1] csihar-doppler-gru"),
-            (nexmon4366, "route[2] csihar-2ch-doppler-gru"),
-            (profile("esp32", chains: 1, rate: 48.3), "route[3] csihar-1ch50-doppler-gru"),
-            (profile("nexmon", chains: 1, rate: 200), "route[3] csihar-1ch50-doppler-gru"),
-            (profile("nexmon", chains: 1, rate: 19.8), "route[4] csihar-1ch-doppler-gru"),
-            (profile("esp32", chains: 1, rate: 39), "route[4] csihar-1ch-doppler-gru"),
+            (profile(rate: 199), "route[2] csihar-2ch50-doppler-gru"),
+            (nexmon4366, "route[2] csihar-2ch50-doppler-gru"),
+            (profile("feitcsi", chains: 2, rate: 41), "route[2] csihar-2ch50-doppler-gru"),
+            (slowNexmon4366, "route[3] csihar-2ch-doppler-gru"),
+            (profile("feitcsi", chains: 2, rate: 39), "route[3] csihar-2ch-doppler-gru"),
+            (profile("esp32", chains: 1, rate: 48.3), "route[4] csihar-1ch50-doppler-gru"),
+            (profile("nexmon", chains: 1, rate: 200), "route[4] csihar-1ch50-doppler-gru"),
+            (profile("nexmon", chains: 1, rate: 19.8), "route[5] csihar-1ch-doppler-gru"),
+            (profile("esp32", chains: 1, rate: 39), "route[5] csihar-1ch-doppler-gru"),
             (profile("esp32", chains: 1, rate: 10), "rate-too-low"),
         ]
         for (stream, expected) in cases {
