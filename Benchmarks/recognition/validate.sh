@@ -4,7 +4,8 @@
 #   PROFILE=1ch (default)  Nexmon 43455c0 80 MHz 50/s 54000-54039, ESP32 50/s 54100-54139, ESP32 100/s 54200-54229;
 #                          daily life Nexmon 80 MHz 50/s 55000-55001 (2 h, no fall)
 #   PROFILE=2ch            Intel 5300 50/s 52000-52029, Nexmon 4366c0 (3 cores) 80 MHz 50/s 52100-52129, AX210
-#                          FeitCSI 80 MHz 100/s 52200-52219; daily life Intel 5300 50/s 53000-53001
+#                          FeitCSI 80 MHz 100/s 52200-52219, AX210 20 MHz 100/s 52300-52339 (the bundled AX210
+#                          sample's bandwidth; added 2026-12-05); daily life Intel 5300 50/s 53000-53001
 # Usage: Benchmarks/recognition/validate.sh MODEL TAG   env: PROFILE, CSIHAR, PYTHON, OUT (.build/validation-PROFILE)
 # Prints per family event F1, fall recall, false falls per hour and per-activity F1, then the daily false falls;
 # the recordings are kept in OUT/rec for the next model, the reports are OUT/TAG-*.json.
@@ -18,7 +19,7 @@ V=${OUT:-.build/validation-$PROFILE}
 case $PROFILE in
 1ch) FAMILIES="nexmon80-50:54000:nexmon-43455c0:50:80:40 esp32-50:54100:esp32:50:20:40 esp32-100:54200:esp32:100:20:30"
      DAILY=(55000 nexmon-43455c0 80 pcap) ;;
-2ch) FAMILIES="intel5300-50:52000:intel5300:50:20:30 nexmon4366c0-80-50:52100:nexmon-4366c0:50:80:30 ax210-80-100:52200:ax210:100:80:20"
+2ch) FAMILIES="intel5300-50:52000:intel5300:50:20:30 nexmon4366c0-80-50:52100:nexmon-4366c0:50:80:30 ax210-80-100:52200:ax210:100:80:20 ax210-20-100:52300:ax210:100:20:40"
      DAILY=(53000 intel5300 20 dat) ;;
 *) echo "PROFILE must be 1ch or 2ch" >&2; exit 2 ;;
 esac
