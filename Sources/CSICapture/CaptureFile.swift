@@ -29,7 +29,10 @@ public struct CaptureOptions: Sendable {
     public var follow: Bool
     /// Nexmon: the chip to assume regardless of the payload's chip field.
     public var nexmonChip: NexmonChip?
-    /// Nexmon packed-float chips: autoscale each packet (default, matches the MATLAB references).
+    /// Nexmon packed-float chips (4366c0, 4358): rescale each packet by its own power of two as the MATLAB references
+    /// and csiread do (true; `csihar replay`/`inspect`, to compare decodes), or keep the radio's own scale (false,
+    /// the default: features, `evaluate`, `dataset`, the daemon). Autoscale gives each core's packet its own factor
+    /// of 2, which the CSI ratio between cores cannot cancel.
     public var nexmonAutoscale: Bool
     /// Nexmon: UDP destination port of the CSI datagrams (`nil`: any).
     public var udpPort: UInt16?
@@ -39,7 +42,7 @@ public struct CaptureOptions: Sendable {
     public var atherosBigEndian: Bool?
 
     /// Creates options; the defaults suit every shared sample capture.
-    public init(follow: Bool = false, nexmonChip: NexmonChip? = nil, nexmonAutoscale: Bool = true,
+    public init(follow: Bool = false, nexmonChip: NexmonChip? = nil, nexmonAutoscale: Bool = false,
                 udpPort: UInt16? = 5500, hostTimePath: String? = nil, atherosBigEndian: Bool? = nil) {
         self.follow = follow
         self.nexmonChip = nexmonChip

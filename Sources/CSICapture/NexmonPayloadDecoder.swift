@@ -11,12 +11,13 @@ public struct NexmonPayloadDecoder: Sendable {
     public static let headerSize = 18
     /// The chip to assume regardless of the payload's chip field (needed for pre-2019 files with `0xdead`).
     public var chipOverride: NexmonChip?
-    /// Packed-float chips: rescale each packet so its largest component has its top bit at bit 10 (the MATLAB
-    /// reference and csiread `Nexmon` behaviour, default) or use the fixed shift `10 + 2^(nexp-1)` (false).
+    /// Packed-float chips: rescale each packet so its largest component has its top bit at bit 10 (true: the MATLAB
+    /// reference and csiread `Nexmon` behaviour) or use the fixed shift `10 + 2^(nexp-1)` (false, the default), which
+    /// keeps the scale of every packet and core the same, as features need.
     public var autoscale: Bool
 
     /// Creates a decoder.
-    public init(chipOverride: NexmonChip? = nil, autoscale: Bool = true) {
+    public init(chipOverride: NexmonChip? = nil, autoscale: Bool = false) {
         self.chipOverride = chipOverride
         self.autoscale = autoscale
     }

@@ -3,13 +3,13 @@ import Testing
 import CSITestSupport
 @testable import CSICapture
 
-/// Nexmon pcap reader against csiread 1.4.1 and the MATLAB golden decodes (autoscale 1).
+/// Nexmon pcap reader against csiread 1.4.1 and the MATLAB golden decodes (autoscale 1, as the references decode).
 struct NexmonPcapReaderTests {
     static let tolerance = 1e-5
 
     static func decoder(for chip: String) -> NexmonPayloadDecoder {
         // example_4358.pcap predates the chip field (0xdead): the chip must be named.
-        NexmonPayloadDecoder(chipOverride: chip == "4358" ? NexmonChip(name: chip) : nil)
+        NexmonPayloadDecoder(chipOverride: chip == "4358" ? NexmonChip(name: chip) : nil, autoscale: true)
     }
 
     @Test(arguments: ["4339", "43455c0", "4358", "4366c0"])
@@ -66,6 +66,26 @@ struct NexmonPcapReaderTests {
         #expect(throws: RecordDecodeError.self) { try NexmonPayloadDecoder().decode(old + words, timestamp: 0) }
     }
 
+    /// The default decode keeps the radio's scale: two packets whose CSI differs by a factor of 1.5 (across a power
+    /// of two) decode 1.5 apart, so the ratio between cores and packets is the channel's. Autoscale (the references'
+    /// decode) gives each packet its own power of two and the same two packets come out 0.75 apart.
+    @Test func defaultDecodeKeepsTheScaleBetweenPackets() throws {
+        func payload(realMagnitude: UInt32) -> [UInt8] {
+            let header: [UInt8] = [0x11, 0x11, 0xc0, 0x88, 1, 2, 3, 4, 5, 6, 0, 0, 0, 0, 0x2a, 0xd0, 0x6a, 0x00]
+            var words: [UInt8] = []
+            for _ in 0..<64 { words += withUnsafeBytes(of: (realMagnitude << 18).littleEndian, Array.init) }
+            return header + words
+        }
+        let quiet = payload(realMagnitude: 200), loud = payload(realMagnitude: 300)   // top bits 7 and 8
+        let fixed = NexmonPayloadDecoder()
+        let fixedRatio = try fixed.decode(loud, timestamp: 0).real[40] / fixed.decode(quiet, timestamp: 0).real[40]
+        let autoscaled = NexmonPayloadDecoder(autoscale: true)
+        let autoRatio = try autoscaled.decode(loud, timestamp: 0).real[40] / autoscaled.decode(quiet, timestamp: 0).real[40]
+        print("packets 1.5 apart decode \(fixedRatio) apart (default), \(autoRatio) apart (autoscale)")
+        #expect(fixedRatio == 1.5)
+        #expect(autoRatio == 0.75)
+    }
+
     @Test func newFormatPhyStatusBinsDoNotSkewTheAutoscale() throws {
         // 4366c0 words: exponent 0, real magnitude 5 in every bin; bins 0..2 carry a huge exponent (phy status).
         func word(realMagnitude: UInt32, exponent: UInt32) -> [UInt8] {
@@ -77,16 +97,17 @@ struct NexmonPcapReaderTests {
         let newHeader: [UInt8] = [0x11, 0x11, 0xc0, 0x88, 1, 2, 3, 4, 5, 6, 0, 0, 0, 0, 0x2a, 0xd0, 0x6a, 0x00]
         var oldHeader = newHeader
         oldHeader.replaceSubrange(0..<4, with: [0x11, 0x11, 0x11, 0x11])
-        let newFrame = try NexmonPayloadDecoder().decode(newHeader + words, timestamp: 0)
-        let oldFrame = try NexmonPayloadDecoder().decode(oldHeader + words, timestamp: 0)
+        let autoscaled = NexmonPayloadDecoder(autoscale: true)
+        let newFrame = try autoscaled.decode(newHeader + words, timestamp: 0)
+        let oldFrame = try autoscaled.decode(oldHeader + words, timestamp: 0)
         // 20 MHz: the overwritten bins are +28..+30 (columns 60..62), so here the large bins 0..2 count in both
         // formats; move them to 28..30 for the new format and the data bins must decode as without them.
         var shifted: [UInt8] = []
         for bin in 0..<64 { shifted += word(realMagnitude: 5, exponent: (28...30).contains(bin) ? 31 : 0) }
-        let masked = try NexmonPayloadDecoder().decode(newHeader + shifted, timestamp: 0)
+        let masked = try autoscaled.decode(newHeader + shifted, timestamp: 0)
         var clean: [UInt8] = []
         for _ in 0..<64 { clean += word(realMagnitude: 5, exponent: 0) }
-        let reference = try NexmonPayloadDecoder().decode(oldHeader + clean, timestamp: 0)
+        let reference = try autoscaled.decode(oldHeader + clean, timestamp: 0)
         print("phy-status autoscale: data bin with overwritten bins excluded \(masked.real[32]), clean \(reference.real[32]), old format with large bins \(oldFrame.real[35])")
         #expect(masked.real[32] == reference.real[32] && masked.real[32] == 5 * 256)   // 5 << (10 - 2)
         #expect(newFrame.real[35] == oldFrame.real[35])   // bins 0..2 are not phy-status bins at 20 MHz

@@ -59,7 +59,10 @@ struct EmbeddingTests {
         print("embeddings \(name) (\(model.config.architecture.rawValue), E \(size), batch \(batch)): maxdiff vs "
               + "PyTorch \(maxdiff) (tolerance \(Self.tolerance)); embedding·Wᵀ+b vs logits maxdiff \(headdiff)")
         #expect(maxdiff <= Self.tolerance)
-        #expect(headdiff == 0)
+        // The same products in the same slices, but OpenBLAS may split a product over fewer threads while another
+        // test holds its thread pool, and the edge kernels add in another order: equal up to float rounding (seen:
+        // 1.1e-6 once under the parallel suite, 0 alone).
+        #expect(headdiff <= 1e-5)
     }
 
     @Test func replacementHeadIsWhatLogitsApply() throws {
