@@ -9,7 +9,8 @@
 # 3 s, hop 0.2 s, a window takes the activity covering more than 40% of it. Half of the simulated rooms are
 # exported with only their first 2 receive chains (`dataset export --max-chains 2`: a 2-chain radio), half with 3;
 # AX210 FeitCSI recordings when the simulator has them (`csihar simulate --device ax210`).
-# Seeds (never shared with other sets or models): training 45000-45909 (45460-45909 added on 2026-12-04), test
+# Seeds (never shared with other sets or models): training 45000-45999 (45460-45909 added on 2026-12-04; 45910-45999,
+# Nexmon 4366c0 at 20/s and AX210 at 30/s, the rates route[3] sends to the 20 Hz model, added on 2026-12-05), test
 # (unseen rooms) 46000-46079,
 # held out 47000-... (Benchmarks/recognition/devices.sh with PROFILE=2ch; looked at only for the final figures).
 # Environment: PYTHON (default .venv/bin/python), CSIHAR (default: release build).
@@ -45,20 +46,33 @@ data)
     simulate_device tc-test-n3-50 30 46030 nexmon-4366c0 50 80
     THREE="${THREE}tc-i-100 tc-n3-50 tc-n3-50-more tc-i-100-more"
     TWO="tc-i-50 tc-i-200 tc-n3-100 tc-i-50-snr18 tc-i-50-more"
+    LOW=()   # RATE=20: rooms at the packet rates its route serves (16-40/s), exported apart and merged
+    if [ "$RATE" = 20 ]; then
+        simulate_device tc-n3-20 60 45910 nexmon-4366c0 20 80
+        export_windows $X-train-low3 3 $(sim_files tc-n3-20)
+        LOW=($X-train-low3)
+    fi
     extra=()
     if supports_ax210; then
         simulate_device tc-ax-100 60 45400 ax210 100 80
         simulate_device tc-ax-100-more 100 45810 ax210 100 80
         simulate_device tc-test-ax-100 20 46060 ax210 100 80
         extra=(tc-ax-100 tc-ax-100-more)
+        if [ "$RATE" = 20 ]; then
+            simulate_device tc-ax-30 30 45970 ax210 30 80
+            export_windows $X-train-low2 2 $(sim_files tc-ax-30)
+            LOW+=($X-train-low2)
+        fi
     fi
     export_windows $X-train-3 3 $(sim_files $THREE)
     export_windows $X-train-2 2 $(sim_files $TWO ${extra[@]+"${extra[@]}"})
     export_windows $X-test-3 3 $(sim_files tc-test-i-50)
     export_windows $X-test-2 2 $(sim_files tc-test-n3-50 $(supports_ax210 && echo tc-test-ax-100))
-    (cd training && for s in train test; do
-        [ -f "../$DATA/$X-$s/meta.json" ] || "$PYTHON" -m csihar_train.merge_exports "../$DATA/$X-$s" "../$DATA/$X-$s-3" "../$DATA/$X-$s-2"
-    done) ;;
+    (cd training
+     [ -f "../$DATA/$X-train/meta.json" ] || "$PYTHON" -m csihar_train.merge_exports "../$DATA/$X-train" \
+         "../$DATA/$X-train-3" "../$DATA/$X-train-2" ${LOW[@]+"${LOW[@]/#/../$DATA/}"}
+     [ -f "../$DATA/$X-test/meta.json" ] || "$PYTHON" -m csihar_train.merge_exports "../$DATA/$X-test" \
+         "../$DATA/$X-test-3" "../$DATA/$X-test-2") ;;
 train)
     (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/$X-train" \
         --test-data "../$DATA/$X-test" --split random --arch gru --hidden 128 --name "$NAME" \

@@ -5,8 +5,11 @@
 #                          daily life Nexmon 80 MHz 50/s 55000-55001 (2 h, no fall)
 #   PROFILE=2ch            Intel 5300 50/s 52000-52029, Nexmon 4366c0 (3 cores) 80 MHz 50/s 52100-52129, AX210
 #                          FeitCSI 80 MHz 100/s 52200-52219, AX210 20 MHz 100/s 52300-52339 (the bundled AX210
-#                          sample's bandwidth; added 2026-12-05); daily life Intel 5300 50/s 53000-53001
-# Usage: Benchmarks/recognition/validate.sh MODEL TAG   env: PROFILE, CSIHAR, PYTHON, OUT (.build/validation-PROFILE)
+#                          sample's bandwidth; added 2026-12-05), Intel 5300 20/s 52500-52529 and Nexmon 4366c0
+#                          80 MHz 20/s 52600-52629 (the rates route[3]'s 20 Hz model serves; added 2026-12-05);
+#                          daily life Intel 5300 50/s 53000-53001
+# Usage: Benchmarks/recognition/validate.sh MODEL TAG   env: PROFILE, CSIHAR, PYTHON, OUT (.build/validation-PROFILE),
+#        ONLY (space-separated family names: score only those, no daily life; e.g. a family added later)
 # Prints per family event F1, fall recall, false falls per hour and per-activity F1, then the daily false falls;
 # the recordings are kept in OUT/rec for the next model, the reports are OUT/TAG-*.json.
 set -euo pipefail
@@ -19,29 +22,36 @@ V=${OUT:-.build/validation-$PROFILE}
 case $PROFILE in
 1ch) FAMILIES="nexmon80-50:54000:nexmon-43455c0:50:80:40 esp32-50:54100:esp32:50:20:40 esp32-100:54200:esp32:100:20:30"
      DAILY=(55000 nexmon-43455c0 80 pcap) ;;
-2ch) FAMILIES="intel5300-50:52000:intel5300:50:20:30 nexmon4366c0-80-50:52100:nexmon-4366c0:50:80:30 ax210-80-100:52200:ax210:100:80:20 ax210-20-100:52300:ax210:100:20:40"
+2ch) FAMILIES="intel5300-50:52000:intel5300:50:20:30 nexmon4366c0-80-50:52100:nexmon-4366c0:50:80:30 ax210-80-100:52200:ax210:100:80:20 ax210-20-100:52300:ax210:100:20:40 intel5300-20:52500:intel5300:20:20:30 nexmon4366c0-80-20:52600:nexmon-4366c0:20:80:30"
      DAILY=(53000 intel5300 20 dat) ;;
 *) echo "PROFILE must be 1ch or 2ch" >&2; exit 2 ;;
 esac
 source Benchmarks/recognition/common.sh   # CSIHAR (default: the release build) and the helpers
+if [ -n "${ONLY:-}" ]; then
+    FAMILIES=$(for f in $FAMILIES; do case " $ONLY " in *" ${f%%:*} "*) echo "$f" ;; esac; done)
+    [ -n "$FAMILIES" ] || { echo "ONLY names no family of PROFILE=$PROFILE" >&2; exit 2; }
+    DAILY=()
+fi
 for f in $FAMILIES; do
     IFS=: read -r name seed device rate bandwidth count <<< "$f"
     simulate_recordings "$V/rec/$name" "$count" "$seed" "$device" "$rate" "$bandwidth"
     evaluate_recordings "$MODEL" "$V/rec/$name" "$V/$TAG-$name.json"
 done
-for seed in ${DAILY[0]} $((DAILY[0] + 1)); do
+for seed in ${DAILY[0]:+${DAILY[0]} $((DAILY[0] + 1))}; do
     f=$V/rec/day-$seed.${DAILY[3]}
     simulate_day "$f" "$seed" "${DAILY[1]}" "${DAILY[2]}"
     "$CSIHAR" evaluate --events --json --model "$MODEL" --capture "$f" > "$V/$TAG-day-$seed.json"
 done
 "$PYTHON" - "$V" "$TAG" $(for f in $FAMILIES; do echo "${f%%:*}"; done) <<'PY'
-import glob, json, sys
+import glob, json, os, sys
 v, tag = sys.argv[1:3]
 for name in sys.argv[3:]:
     d = json.load(open(f"{v}/{tag}-{name}.json"))
     per = {k: round(a["f1"], 2) for k, a in d["per_activity"].items()}
     print(f"{tag} {name}: event F1 {d['event_f1']:.3f}, fall recall {d['fall_recall']:.3f}, "
           f"false falls/h {d['false_falls_per_hour']:.2f}, {per}")
+if os.environ.get("ONLY"):
+    sys.exit(0)
 days = [json.load(open(p)) for p in sorted(glob.glob(f"{v}/{tag}-day-*.json"))]
 print(f"{tag} daily life: {sum(r['false_falls'] for r in days)} false falls in {sum(r['hours'] for r in days):.1f} h")
 PY
