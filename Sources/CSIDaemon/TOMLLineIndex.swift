@@ -17,6 +17,10 @@ public struct TOMLLineIndex: Sendable {
     /// has one.
     public private(set) var malformedDateTime: (line: Int, found: String)?
 
+    /// The line of the first `}` where an array expects a value (`[}]`, `[1, }]`, `[ # c` then `}`). The same toml++
+    /// asserts in `parse_value` on it (found by `make fuzz`); valid TOML never has one.
+    public private(set) var malformedArrayValue: Int?
+
     /// Indexes `text`.
     public init(_ text: String) {
         var scanner = Scanner(bytes: Array(text.utf8))
@@ -24,6 +28,7 @@ public struct TOMLLineIndex: Sendable {
         lines = scanner.lines
         malformedHeader = scanner.malformedHeader
         malformedDateTime = scanner.malformedDateTime
+        malformedArrayValue = scanner.malformedArrayValue
     }
 
     /// The 1-based line of `key`, or of its nearest indexed parent (`a.b[2].c` -> `a.b[2]` -> `a.b` -> `a`); 0 if
@@ -55,6 +60,8 @@ public struct TOMLLineIndex: Sendable {
         var malformedHeader: (line: Int, found: String)?
         /// See ``TOMLLineIndex/malformedDateTime``.
         var malformedDateTime: (line: Int, found: String)?
+        /// See ``TOMLLineIndex/malformedArrayValue``.
+        var malformedArrayValue: Int?
 
         var current: UInt8? { index < bytes.count ? bytes[index] : nil }
 
@@ -208,21 +215,33 @@ public struct TOMLLineIndex: Sendable {
 
         /// A value: to the end of its last line (arrays and inline tables may span lines; strings may be multi-line).
         mutating func skipValue() {
-            var depth = 0
+            var open: [UInt8] = []       // the `[` and `{` the scan is inside, innermost last
+            var valueExpected = false    // inside an array, after `[` or `,`: a value or `]` must come next
             while let byte = current {
                 switch byte {
                 case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                    valueExpected = false
                     skipString(byte)
                 case UInt8(ascii: "["), UInt8(ascii: "{"):
-                    depth += 1; index += 1
+                    open.append(byte); index += 1
+                    valueExpected = byte == UInt8(ascii: "[")
                 case UInt8(ascii: "]"), UInt8(ascii: "}"):
-                    depth = max(depth - 1, 0); index += 1
+                    if byte == UInt8(ascii: "}"), valueExpected, open.last == UInt8(ascii: "["), malformedArrayValue == nil {
+                        malformedArrayValue = line
+                    }
+                    _ = open.popLast(); index += 1
+                    valueExpected = false
+                case UInt8(ascii: ","):
+                    valueExpected = open.last == UInt8(ascii: "["); index += 1
                 case UInt8(ascii: "#"):
                     skipComment()
+                case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
+                    index += 1
                 case UInt8(ascii: "\n"):
-                    if depth == 0 { return }
+                    if open.isEmpty { return }
                     index += 1; line += 1
                 default:
+                    valueExpected = false
                     if malformedDateTime == nil { checkDateTime() }
                     index += 1
                 }

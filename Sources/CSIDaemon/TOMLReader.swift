@@ -35,6 +35,9 @@ public enum TOMLReader {
             throw TOMLSyntaxError(line: dateTime.line, reason: "syntax error in date-time: expected an hour after 'T', "
                                   + "saw \(dateTime.found)")
         }
+        if let line = index.malformedArrayValue {
+            throw TOMLSyntaxError(line: line, reason: "syntax error in array: expected a value or closing ']', saw '}'")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

@@ -97,6 +97,11 @@ import Testing
         ("[[a]]\n[[[\n", 2, "saw '['"),
         ("[daemon]\nwhen = 1980-05-27Tq07:32:00Z\n", 2, "date-time: expected an hour after 'T', saw 'q'"),
         ("a = [1979-05-27T07:32:00Z,\n  1980-05-27t]\n", 2, "saw ']'"),
+        ("a = [1,}]\n", 1, "syntax error in array: expected a value or closing ']', saw '}'"),
+        ("route = [{ model = \"a\" },}]\n", 1, "saw '}'"),
+        ("a = 1\nb = [ # c\n}\n", 3, "saw '}'"),
+        ("a = { b = [ } ] }\n", 1, "saw '}'"),
+        ("a = [[}]]\n", 1, "saw '}'"),
     ])
     func syntaxErrorsNameTheLine(text: String, line: Int, reason: String) {
         do {
