@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces `csihar-2ch-doppler-gru`, the recogniser for 2- and 3-chain radios at 20-200 packets/s (Intel AX200/
+# Reproduces `csihar-2ch-doppler-gru`, the recogniser for 2- and 3-chain radios at 16-40 packets/s (route[3]; Intel AX200/
 # AX210 through FeitCSI or PicoScenes, Nexmon 4366c0 cores, an Intel 5300 at low rates), and its card.
 #   training/train_twochain.sh data    -> simulated recordings + exported windows (.build/datasets/)
 #   training/train_twochain.sh train   -> models/csihar-2ch-doppler-gru.safetensors + training/reports/...
