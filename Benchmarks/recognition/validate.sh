@@ -37,21 +37,22 @@ for f in $FAMILIES; do
     simulate_recordings "$V/rec/$name" "$count" "$seed" "$device" "$rate" "$bandwidth"
     evaluate_recordings "$MODEL" "$V/rec/$name" "$V/$TAG-$name.json"
 done
+DAYS=""   # the daily-life reports of this run
 for seed in ${DAILY[0]:+${DAILY[0]} $((DAILY[0] + 1))}; do
     f=$V/rec/day-$seed.${DAILY[3]}
     simulate_day "$f" "$seed" "${DAILY[1]}" "${DAILY[2]}"
     "$CSIHAR" evaluate --events --json --model "$MODEL" --capture "$f" > "$V/$TAG-day-$seed.json"
+    DAYS="$DAYS $V/$TAG-day-$seed.json"
 done
-"$PYTHON" - "$V" "$TAG" $(for f in $FAMILIES; do echo "${f%%:*}"; done) <<'PY'
-import glob, json, os, sys
+DAYS=$DAYS "$PYTHON" - "$V" "$TAG" $(for f in $FAMILIES; do echo "${f%%:*}"; done) <<'PY'
+import json, os, sys
 v, tag = sys.argv[1:3]
 for name in sys.argv[3:]:
     d = json.load(open(f"{v}/{tag}-{name}.json"))
     per = {k: round(a["f1"], 2) for k, a in d["per_activity"].items()}
     print(f"{tag} {name}: event F1 {d['event_f1']:.3f}, fall recall {d['fall_recall']:.3f}, "
           f"false falls/h {d['false_falls_per_hour']:.2f}, {per}")
-if os.environ.get("ONLY"):
-    sys.exit(0)
-days = [json.load(open(p)) for p in sorted(glob.glob(f"{v}/{tag}-day-*.json"))]
-print(f"{tag} daily life: {sum(r['false_falls'] for r in days)} false falls in {sum(r['hours'] for r in days):.1f} h")
+days = [json.load(open(p)) for p in os.environ["DAYS"].split()]
+if days:
+    print(f"{tag} daily life: {sum(r['false_falls'] for r in days)} false falls in {sum(r['hours'] for r in days):.1f} h")
 PY
