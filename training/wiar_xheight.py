@@ -228,6 +228,31 @@ def augment(x, args, gen):
 
 # ------------------------------------------------------------------------------------------------ evaluation
 
+def finetune(model, X, y, args, gen, classes):
+    """Full fine-tuning on the calibration windows: class-balanced cross entropy + ft_l2sp/2 |w - w0|^2, Adam,
+    full batch, ft_steps steps (what an on-device trainer with backpropagation through time would do)."""
+    import copy
+    m = copy.deepcopy(model)
+    m.train()
+    w0 = [p.detach().clone() for p in m.parameters()]
+    opt = torch.optim.Adam(m.parameters(), lr=args.ft_lr)
+    Xt, yt = torch.from_numpy(np.ascontiguousarray(X)), torch.from_numpy(y)
+    counts = np.bincount(y, minlength=classes)
+    cw = torch.tensor(np.where(counts > 0, counts.sum() / (len(np.unique(y)) * np.maximum(counts, 1)), 0.0),
+                      dtype=torch.float32)
+    loss_fn = nn.CrossEntropyLoss(weight=cw)
+    for _ in range(args.ft_steps):
+        x = augment(Xt, args, gen) if args.ft_aug else Xt
+        loss = loss_fn(m(x), yt)
+        if args.ft_l2sp > 0:
+            loss = loss + 0.5 * args.ft_l2sp * sum(((p - q) ** 2).sum() for p, q in zip(m.parameters(), w0))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    m.eval()
+    return m
+
+
 @torch.no_grad()
 def embed_all(model, X, batch=512):
     model.eval()
@@ -378,6 +403,11 @@ def parse(argv=None):
     p.add_argument("--load", help="skip training: load a --save file")
     p.add_argument("--groups", help="diagnostics: explicit comma list of training groups (with --test-group)")
     p.add_argument("--test-group")
+    p.add_argument("--ft-steps", type=int, default=0,
+                   help="also: fine-tune every weight (recurrent layer and head) on the K calibration recordings")
+    p.add_argument("--ft-lr", type=float, default=1e-3)
+    p.add_argument("--ft-l2sp", type=float, default=0.0, help="lambda/2 |w - w0|^2 toward the trained weights")
+    p.add_argument("--ft-aug", action="store_true", help="fine-tune with the training augmentation")
     return p.parse_args(argv)
 
 
@@ -520,6 +550,12 @@ def main(argv=None):
             results[f"{prefix}head_K{K}"] = per_recording(softmax(E_all[em] @ W.T + b), rec_te[em], yte[em])[0]
             P = prototypes(E_all[cm], yte[cm], classes)
             results[f"{prefix}proto_K{K}"] = per_recording(proto_prob(E_all[em], P), rec_te[em], yte[em])[0]
+            if args.ft_steps > 0:
+                m_ft = finetune(model, Xt[cm], yte[cm], args, gen, classes)
+                with torch.no_grad():
+                    logits = torch.cat([m_ft(torch.from_numpy(np.ascontiguousarray(Xt[em][i:i + 512])))
+                                        for i in range(0, int(em.sum()), 512)]).numpy().astype(np.float64)
+                results[f"{prefix}ft_K{K}"] = per_recording(softmax(logits), rec_te[em], yte[em])[0]
             if args.transductive:
                 W2, b2 = self_train(E_all[cm], yte[cm], E_all[em], W0, b0, W, b, args.lam, classes)
                 results[f"{prefix}st_K{K}"] = per_recording(softmax(E_all[em] @ W2.T + b2), rec_te[em], yte[em])[0]
@@ -539,7 +575,7 @@ def main(argv=None):
                      f"{100 * results['adain-proto_K3']:.1f} | ")
         else:
             line += " - | "
-        extra = {k: round(100 * v, 1) for k, v in results.items() if k.split("-")[-1].startswith(("st_", "km_")) or k.startswith(("adainm", "adaincal"))}
+        extra = {k: round(100 * v, 1) for k, v in results.items() if k.split("-")[-1].startswith(("st_", "km_", "ft_")) or k.startswith(("adainm", "adaincal"))}
         line += f"{100 * val_acc:.1f} | `{desc}`{' ' + json.dumps(extra) if extra else ''} |\n"
         new = not os.path.exists(LOG)
         with open(LOG, "a") as fh:
