@@ -12,6 +12,7 @@
 # Seeds (never shared with other sets or models): training 45000-45999 (45460-45909 added on 2026-12-04; 45910-45999,
 # Nexmon 4366c0 at 20/s and AX210 at 30/s, the rates route[3] sends to the 20 Hz model, added on 2026-12-05), test
 # (unseen rooms) 46000-46079,
+# (RATE=50 only: AX210 at 100/s, 49000-49079 at 20 MHz and 49100-49179 at 80 MHz, added on 2026-12-06),
 # held out 47000-... (Benchmarks/recognition/devices.sh with PROFILE=2ch; looked at only for the final figures).
 # Environment: PYTHON (default .venv/bin/python), CSIHAR (default: release build).
 set -euo pipefail
@@ -63,6 +64,12 @@ data)
             export_windows $X-train-low2 2 $(sim_files tc-ax-30)
             LOW+=($X-train-low2)
         fi
+        if [ "$RATE" = 50 ]; then   # 160 more AX210 rooms (added 2026-12-06): 80 at 20 MHz, 80 at 80 MHz, 100/s
+            simulate_device tc-ax20-100-x 80 49000 ax210 100 20
+            simulate_device tc-ax-100-x 80 49100 ax210 100 80
+            export_windows $X-train-ax 2 $(sim_files tc-ax20-100-x tc-ax-100-x)
+            LOW+=($X-train-ax)
+        fi
     fi
     export_windows $X-train-3 3 $(sim_files $THREE)
     export_windows $X-train-2 2 $(sim_files $TWO ${extra[@]+"${extra[@]}"})
@@ -74,9 +81,13 @@ data)
      [ -f "../$DATA/$X-test/meta.json" ] || "$PYTHON" -m csihar_train.merge_exports "../$DATA/$X-test" \
          "../$DATA/$X-test-3" "../$DATA/$X-test-2") ;;
 train)
+    # RATE=50 (since 2026-12-06): 12 epochs on a cosine learning-rate schedule with weight decay 1e-4, chosen on the
+    # validation seeds against the constant-rate recipe the 20 Hz model keeps (BENCHMARKS.md)
+    schedule=(--epochs 40 --patience 6)
+    [ "$RATE" = 50 ] && schedule=(--epochs 12 --lr-schedule cosine --patience 12 --weight-decay 1e-4)
     (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/$X-train" \
         --test-data "../$DATA/$X-test" --split random --arch gru --hidden 128 --name "$NAME" \
-        --normalization standard --epochs 40 --patience 6 --batch 128 --lr 3e-3 --noise 0.05 --max-minutes 25 \
+        --normalization standard "${schedule[@]}" --batch 128 --lr 3e-3 --noise 0.05 --max-minutes 40 \
         --report "reports/$NAME.json" --out "../models/$NAME.safetensors") ;;
 card)
     [ -f ".build/recognition-$PROFILE/summary.json" ] || PROFILE=$PROFILE PYTHON="$PYTHON" CSIHAR="$CSIHAR" \
