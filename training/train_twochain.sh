@@ -81,10 +81,9 @@ data)
      [ -f "../$DATA/$X-test/meta.json" ] || "$PYTHON" -m csihar_train.merge_exports "../$DATA/$X-test" \
          "../$DATA/$X-test-3" "../$DATA/$X-test-2") ;;
 train)
-    # RATE=50 (since 2026-12-06): 12 epochs on a cosine learning-rate schedule with weight decay 1e-4, chosen on the
-    # validation seeds against the constant-rate recipe the 20 Hz model keeps (BENCHMARKS.md)
-    schedule=(--epochs 40 --patience 6)
-    [ "$RATE" = 50 ] && schedule=(--epochs 12 --lr-schedule cosine --patience 12 --weight-decay 1e-4)
+    # since 2026-12-06, both rates: 12 epochs on a cosine learning-rate schedule with weight decay 1e-4, chosen on
+    # the validation seeds against the constant rate with early stopping (BENCHMARKS.md)
+    schedule=(--epochs 12 --lr-schedule cosine --patience 12 --weight-decay 1e-4)
     (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/$X-train" \
         --test-data "../$DATA/$X-test" --split random --arch gru --hidden 128 --name "$NAME" \
         --normalization standard "${schedule[@]}" --batch 128 --lr 3e-3 --noise 0.05 --max-minutes 40 \
