@@ -83,10 +83,10 @@ data)
 train)
     # since 2026-12-06, both rates: 12 epochs on a cosine learning-rate schedule with weight decay 1e-4, chosen on
     # the validation seeds against the constant rate with early stopping (BENCHMARKS.md)
-    schedule=(--epochs 12 --lr-schedule cosine --patience 12 --weight-decay 1e-4)
     (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/$X-train" \
         --test-data "../$DATA/$X-test" --split random --arch gru --hidden 128 --name "$NAME" \
-        --normalization standard "${schedule[@]}" --batch 128 --lr 3e-3 --noise 0.05 --max-minutes 40 \
+        --normalization standard --epochs 12 --lr-schedule cosine --patience 12 --weight-decay 1e-4 --batch 128 \
+        --lr 3e-3 --noise 0.05 --max-minutes 40 \
         --report "reports/$NAME.json" --out "../models/$NAME.safetensors") ;;
 card)
     [ -f ".build/recognition-$PROFILE/summary.json" ] || PROFILE=$PROFILE PYTHON="$PYTHON" CSIHAR="$CSIHAR" \

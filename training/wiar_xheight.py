@@ -552,9 +552,9 @@ def main(argv=None):
             results[f"{prefix}proto_K{K}"] = per_recording(proto_prob(E_all[em], P), rec_te[em], yte[em])[0]
             if args.ft_steps > 0:
                 m_ft = finetune(model, Xt[cm], yte[cm], args, gen, classes)
-                with torch.no_grad():
-                    logits = torch.cat([m_ft(torch.from_numpy(np.ascontiguousarray(Xt[em][i:i + 512])))
-                                        for i in range(0, int(em.sum()), 512)]).numpy().astype(np.float64)
+                W_ft, b_ft = (m_ft.fc.weight.detach().numpy().astype(np.float64),
+                              m_ft.fc.bias.detach().numpy().astype(np.float64))
+                logits = embed_all(m_ft, np.ascontiguousarray(Xt[em])) @ W_ft.T + b_ft
                 results[f"{prefix}ft_K{K}"] = per_recording(softmax(logits), rec_te[em], yte[em])[0]
             if args.transductive:
                 W2, b2 = self_train(E_all[cm], yte[cm], E_all[em], W0, b0, W, b, args.lam, classes)
