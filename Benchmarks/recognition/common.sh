@@ -19,8 +19,9 @@ evaluate_recordings() {
     "$CSIHAR" evaluate --events --json --model "$1" $(ls "$2"/sim-* | grep -v labels | sed 's/^/--capture /') > "$3"
 }
 
-# simulate_day OUT SEED DEVICE BANDWIDTH: one hour of simulated daily life (no fall) at 50 packets/s, unless OUT exists
+# simulate_day OUT SEED DEVICE BANDWIDTH [RATE]: one hour of simulated daily life (no fall) at RATE (default 50)
+# packets/s, unless OUT exists
 simulate_day() {
-    [ -f "$1" ] || "$CSIHAR" simulate --device "$3" --bandwidth "$4" --rate 50 --seed "$2" \
+    [ -f "$1" ] || "$CSIHAR" simulate --device "$3" --bandwidth "$4" --rate "${5:-50}" --seed "$2" \
         --script "$("$PYTHON" Benchmarks/recognition/daily_life.py "$2" 3600)" --output "$1" >/dev/null
 }

@@ -49,9 +49,10 @@ final class ClassifierLane {
         return config
     }
 
-    /// The smoother settings of its streams: `base` with the model's labels and onset lead.
-    func smootherConfig(_ base: SmootherConfig) -> SmootherConfig {
-        var config = base
+    /// The smoother settings of its streams: `base` with the model's labels, onset lead and declared smoother values
+    /// (``ModelSmootherDefaults``) for the keys not in `configured` (those a config file's `[smoother]` sets).
+    func smootherConfig(_ base: SmootherConfig, configured: Set<String>) -> SmootherConfig {
+        var config = classifier.smootherDefaults.applied(to: base, except: configured)
         config.labels = classifier.labels
         config.onsetLeadSeconds = onsetLeadSeconds
         return config

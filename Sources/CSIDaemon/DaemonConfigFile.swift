@@ -42,6 +42,9 @@ public enum DaemonConfigFile {
             throw ConfigError(path: path, line: model.line, key: model.key,
                               reason: "give either model.path (one model for every stream it fits) or [[route]] tables, not both")
         }
+        settings.pipeline.configuredSmootherKeys.formUnion(entries.compactMap {
+            $0.key.hasPrefix("smoother.") ? String($0.key.dropFirst("smoother.".count)) : nil
+        })
         try checkMQTT(entries: entries, path: path, settings: settings)
         // Cross-field checks of the smoother (labels come from the model later).
         var smoother = settings.pipeline.smoother

@@ -149,7 +149,7 @@ extension DaemonPipeline {
     /// baseline's idle motion threshold (no model: a placeholder).
     func smootherConfig(for lane: ClassifierLane?, idleMotionEnergy: Double?) -> SmootherConfig {
         guard let lane else { return SmootherConfig(labels: ["none"]) }
-        var smoother = lane.smootherConfig(config.smoother)
+        var smoother = lane.smootherConfig(config.smoother, configured: config.configuredSmootherKeys)
         if let idleMotionEnergy { smoother.idleMotionEnergy = idleMotionEnergy }
         return smoother
     }

@@ -45,7 +45,8 @@ extension DaemonPipeline {
             guard let lane = lane(of: classifier) else { return }
             attach(stream, to: lane)
             stream.routeState = label
-            log("\(stream.key): \(profile); model \(classifier.name) (\(label))")
+            let declared = classifier.smootherDefaults.isEmpty ? "" : "; the model's smoother values: \(classifier.smootherDefaults.description)"
+            log("\(stream.key): \(profile); model \(classifier.name) (\(label))\(declared)")
         case .wait:
             // No model at all: windows of the default shape are only counted.
             stream.features = FeaturePipeline(config: .utHAR)

@@ -28,6 +28,8 @@ public final class ModelClassifier: CalibratableClassifier, EmbeddingClassifier 
     public let transform: FeatureTransform
     /// What the model needs from a stream (`input.transform`, `input.layout`, `input.min_rate_hz`).
     public let requirements: ModelRequirements
+    /// The smoother values the model file declares (its config's `smoother` object).
+    public let smootherDefaults: ModelSmootherDefaults
     /// `name (architecture, file)`.
     public var name: String { "\(model.config.name) (\(model.config.architecture.rawValue), \(path))" }
 
@@ -79,6 +81,7 @@ public final class ModelClassifier: CalibratableClassifier, EmbeddingClassifier 
         normalization = try Self.normalization(of: config, path: path)
         transform = try Self.transform(of: config, path: path)
         requirements = try Self.requirements(of: config, path: path)
+        smootherDefaults = try ModelSmootherDefaults(configJSON: config.json, path: path)
         do {
             normalizer = try Normalizer(normalization, features: config.features)
         } catch {

@@ -10,6 +10,9 @@ public struct PipelineConfig: Sendable, Equatable {
     public var silenceSeconds: Double = 5
     /// Smoother settings (labels are replaced by the model's).
     public var smoother: SmootherConfig = SmootherConfig(labels: [])
+    /// The `[smoother]` keys a config file set (`fall_peak_confidence`, ...): these win over the values a model file
+    /// declares for its streams (``ModelSmootherDefaults``); the others take the model's value when it has one.
+    public var configuredSmootherKeys: Set<String> = []
     /// Publish a `prediction` event per window (only encoded when a subscriber asked for them).
     public var predictions: Bool = true
     /// How frames are assembled into streams (`pipeline.group`, `[[group]]`); applies from startup only.

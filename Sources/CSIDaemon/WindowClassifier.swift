@@ -19,6 +19,8 @@ public protocol WindowClassifier: AnyObject {
     var transform: FeatureTransform { get }
     /// What it needs from a stream (chains, rate); the router checks streams against it.
     var requirements: ModelRequirements { get }
+    /// The smoother values the model declares for its streams (``ModelSmootherDefaults``; none by default).
+    var smootherDefaults: ModelSmootherDefaults { get }
     /// Classifies `batch` windows. `windows` is (batch, steps, features) raw features and may be overwritten
     /// (e.g. normalised in place); `probabilities` receives (batch, labels.count), each row summing to 1.
     func classify(windows: UnsafeMutableBufferPointer<Float>, batch: Int,
@@ -33,6 +35,8 @@ extension WindowClassifier {
     public var transform: FeatureTransform { .amplitudeDB }
     /// The requirements of ``transform`` (model files read theirs from `input`, see ``ModelClassifier``).
     public var requirements: ModelRequirements { ModelRequirements(transform: transform) }
+    /// None: the configured smoother applies as it is.
+    public var smootherDefaults: ModelSmootherDefaults { ModelSmootherDefaults() }
     /// Itself, for a classifier without per-stream state. A ``StreamingWindowClassifier`` keeps per-stream state
     /// (its slots), so sharing it between pipeline workers would race: it must implement `replica()` itself
     /// (``ModelClassifier`` does), and this default refuses it with an error naming the classifier, which stops a

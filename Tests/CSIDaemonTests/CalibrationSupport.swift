@@ -17,9 +17,10 @@ final class CalibrationHarness {
     static let modelPath = repositoryRoot + "/" + DaemonSettings.defaultModelPath
     let classifier: ModelClassifier
     let pipeline: DaemonPipeline
-    init(stateDirectory: String?, modelPath: String = CalibrationHarness.modelPath) throws {
+    init(stateDirectory: String?, modelPath: String = CalibrationHarness.modelPath,
+         config base: PipelineConfig = PipelineConfig()) throws {
         classifier = try ModelClassifier(path: modelPath, maxBatch: 64)
-        var config = PipelineConfig()
+        var config = base
         config.maxBatch = 64
         let sink = EventSink()
         self.sink = sink

@@ -278,3 +278,32 @@ class ShippedModelTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class DeclareSmootherTests(unittest.TestCase):
+    """csihar_train.declare_smoother: the config gains `smoother`, the tensors stay byte for byte."""
+
+    def test_declares_keeps_tensors_and_refuses_unknown_keys(self):
+        from safetensors import safe_open
+        from csihar_train import declare_smoother
+        with tempfile.TemporaryDirectory() as tmp:
+            torch.manual_seed(5)
+            config = make_config("gru")
+            module = models.build_model(config).eval()
+            path = os.path.join(tmp, "m.safetensors")
+            models.export_model(module, config, path)
+            declare_smoother.declare(path, {"fall_peak_confidence": 0.99})
+            loaded, loaded_config = models.load_model(path)
+            self.assertEqual(loaded_config["smoother"], {"fall_peak_confidence": 0.99})
+            self.assertEqual({k: v for k, v in loaded_config.items() if k != "smoother"}, config)
+            with safe_open(path, "pt") as f:
+                for name, tensor in module.state_dict().items():
+                    self.assertTrue(torch.equal(f.get_tensor(name), tensor))
+            declare_smoother.declare(path, {"fall_confidence": 0.8})
+            self.assertEqual(models.read_config(path)["smoother"], {"fall_peak_confidence": 0.99, "fall_confidence": 0.8})
+            declare_smoother.declare(path, {}, clear=True)
+            self.assertNotIn("smoother", models.read_config(path))
+            with self.assertRaisesRegex(ValueError, "smoother.enter_confidence"):
+                declare_smoother.declare(path, {"enter_confidence": 0.5})
+            with self.assertRaisesRegex(ValueError, "0...1"):
+                declare_smoother.declare(path, {"fall_peak_confidence": 1.5})

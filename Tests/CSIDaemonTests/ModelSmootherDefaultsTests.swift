@@ -1,0 +1,74 @@
+@testable import CSIDaemon
+import CSIEvents
+import CSIInference
+import Foundation
+import Testing
+
+/// The `smoother` values a model file declares (docs/model-format.md): read and checked naming the field, applied
+/// to the model's streams, and overridden by the keys a config file's `[smoother]` sets.
+@Suite struct ModelSmootherDefaultsTests {
+    @Test func declaredValuesAreReadAndBadOnesNameTheField() throws {
+        let none = try ModelSmootherDefaults(configJSON: #"{"name": "m"}"#, path: "m.safetensors")
+        #expect(none.isEmpty)
+        let both = try ModelSmootherDefaults(configJSON: #"{"smoother": {"fall_confidence": 0.8, "fall_peak_confidence": 0.99}}"#,
+                                             path: "m.safetensors")
+        #expect(both == ModelSmootherDefaults(fallConfidence: 0.8, fallPeakConfidence: 0.99))
+        func error(_ smoother: String) -> String {
+            do {
+                _ = try ModelSmootherDefaults(configJSON: #"{"smoother": "# + smoother + "}", path: "m.safetensors")
+                return "accepted"
+            } catch {
+                return "\(error)"
+            }
+        }
+        let unknown = error(#"{"enter_confidence": 0.5}"#)
+        print("unknown key: \(unknown)")
+        #expect(unknown.contains("m.safetensors: smoother.enter_confidence: not a setting a model may declare"))
+        #expect(error(#"{"fall_peak_confidence": 1.5}"#).contains("smoother.fall_peak_confidence: must be a number in 0...1"))
+        #expect(error(#"{"fall_confidence": "high"}"#).contains("smoother.fall_confidence: must be a number in 0...1"))
+        #expect(error(#"{"fall_confidence": true}"#).contains("smoother.fall_confidence: must be a number in 0...1"))
+        #expect(error("[0.9]").contains("m.safetensors: smoother: must be an object"))
+    }
+
+    @Test func configFileKeysWinOverTheModelsValues() throws {
+        let defaults = ModelSmootherDefaults(fallConfidence: 0.8, fallPeakConfidence: 0.99)
+        let base = SmootherConfig(labels: ["fall", "idle"])
+        let applied = defaults.applied(to: base, except: [])
+        #expect(applied.fallConfidence == 0.8 && applied.fallPeakConfidence == 0.99)
+        let kept = defaults.applied(to: base, except: ["fall_peak_confidence"])
+        #expect(kept.fallConfidence == 0.8 && kept.fallPeakConfidence == base.fallPeakConfidence)
+
+        let settings = try DaemonConfigFile.parse("[smoother]\nfall_peak_confidence = 0.5\nenter_confidence = 0.7\n", path: "t.toml")
+        #expect(settings.pipeline.configuredSmootherKeys == ["fall_peak_confidence", "enter_confidence"])
+        #expect(DaemonSettings().pipeline.configuredSmootherKeys.isEmpty)
+    }
+
+    /// The default model rewritten with a `smoother` object: its stream's smoother takes the declared values, except
+    /// a key the config sets.
+    @Test func aStreamGetsItsModelsDeclaredValues() throws {
+        var file = try SafetensorsFile.read(path: CalibrationHarness.modelPath)
+        var config = try #require(JSONSerialization.jsonObject(with: Data(file.metadata["csihar", default: ""].utf8)) as? [String: Any])
+        config["smoother"] = ["fall_confidence": 0.8, "fall_peak_confidence": 0.97]
+        file.metadata["csihar"] = String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)
+        let path = temporaryStateDirectory("declared") + "/declared.safetensors"
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        try Data(file.serialized()).write(to: URL(fileURLWithPath: path))
+
+        let frames = try CalibrationHarness.frames("idle 4s")
+        func smoother(_ settings: PipelineConfig) throws -> SmootherConfig {
+            let harness = try CalibrationHarness(stateDirectory: nil, modelPath: path, config: settings)
+            harness.feed(frames[...], macs: [1])
+            return try #require(harness.pipeline.streams[CalibrationHarness.key(1)]).smoother.config
+        }
+        let plain = try smoother(PipelineConfig())
+        #expect(plain.fallConfidence == 0.8 && plain.fallPeakConfidence == 0.97)
+        let configured = try DaemonConfigFile.parse("[smoother]\nfall_peak_confidence = 0.5\n", path: "t.toml").pipeline
+        let overridden = try smoother(configured)
+        #expect(overridden.fallConfidence == 0.8 && overridden.fallPeakConfidence == 0.5)
+        // The shipped default model declares nothing: the configured smoother applies unchanged.
+        let shipped = try CalibrationHarness(stateDirectory: nil)
+        shipped.feed(frames[...], macs: [1])
+        #expect(try #require(shipped.pipeline.streams[CalibrationHarness.key(1)]).smoother.config.fallPeakConfidence
+                == PipelineConfig().smoother.fallPeakConfidence)
+    }
+}
