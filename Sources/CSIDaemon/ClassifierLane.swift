@@ -11,8 +11,8 @@ final class ClassifierLane {
     let streaming: (any StreamingWindowClassifier)?
     /// Most windows per batch.
     let maxBatch: Int
-    /// Seconds from an activity's onset to when it first leads (half a window plus half the averaging span).
-    let onsetLeadSeconds: Double
+    /// Seconds from an activity's onset to when it first leads, less half the averaging span: half a window.
+    let halfWindowSeconds: Double
 
     /// Pending windows, (maxBatch, steps, features) (batch classifiers only).
     var windows: [Float]
@@ -25,11 +25,11 @@ final class ClassifierLane {
     var endTimes: [Double] = [], motion: [Double] = [], arrival: [Double] = []
 
     /// Creates an empty lane for `classifier`.
-    init(classifier: any WindowClassifier, maxBatch: Int, averagingSeconds: Double) {
+    init(classifier: any WindowClassifier, maxBatch: Int) {
         self.classifier = classifier
         self.maxBatch = maxBatch
         streaming = classifier as? any StreamingWindowClassifier
-        onsetLeadSeconds = Double(classifier.steps) / classifier.sampleRateHz / 2 + averagingSeconds / 2
+        halfWindowSeconds = Double(classifier.steps) / classifier.sampleRateHz / 2
         windows = [Float](repeating: 0, count: streaming == nil ? maxBatch * classifier.steps * classifier.features : 0)
         probabilities = [Float](repeating: 0, count: maxBatch * max(1, classifier.labels.count))
         slots.reserveCapacity(maxBatch)
@@ -49,12 +49,15 @@ final class ClassifierLane {
         return config
     }
 
-    /// The smoother settings of its streams: `base` with the model's labels, onset lead and declared smoother values
-    /// (``ModelSmootherDefaults``) for the keys not in `configured` (those a config file's `[smoother]` sets).
+    /// The smoother settings of its streams: `base` with the model's labels and declared smoother values
+    /// (``ModelSmootherDefaults``) for the keys not in `configured` (those a config file's `[smoother]` sets), and
+    /// the onset lead (seconds from an activity's onset to when it first leads: half a window plus half the
+    /// averaging span).
     func smootherConfig(_ base: SmootherConfig, configured: Set<String>) -> SmootherConfig {
-        var config = classifier.smootherDefaults.applied(to: base, except: configured)
+        var config = base
         config.labels = classifier.labels
-        config.onsetLeadSeconds = onsetLeadSeconds
+        config = classifier.smootherDefaults.applied(to: config, except: configured)
+        config.onsetLeadSeconds = halfWindowSeconds + config.averagingSeconds / 2
         return config
     }
 

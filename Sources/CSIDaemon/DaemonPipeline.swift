@@ -294,7 +294,7 @@ public final class DaemonPipeline {
     /// One lane per distinct loaded model of `router`.
     private func install(_ router: ModelRouter) {
         lanes = router.classifiers.map {
-            ClassifierLane(classifier: $0, maxBatch: config.maxBatch, averagingSeconds: config.smoother.averagingSeconds)
+            ClassifierLane(classifier: $0, maxBatch: config.maxBatch)
         }
     }
 

@@ -81,7 +81,7 @@ public final class ModelClassifier: CalibratableClassifier, EmbeddingClassifier 
         normalization = try Self.normalization(of: config, path: path)
         transform = try Self.transform(of: config, path: path)
         requirements = try Self.requirements(of: config, path: path)
-        smootherDefaults = try ModelSmootherDefaults(configJSON: config.json, path: path)
+        smootherDefaults = try ModelSmootherDefaults(configJSON: config.json, labels: config.labels, path: path)
         do {
             normalizer = try Normalizer(normalization, features: config.features)
         } catch {

@@ -5,27 +5,27 @@ import Foundation
 /// config, docs/model-format.md): thresholds chosen on the model's validation recordings, applied to every stream
 /// the model classifies unless the configuration's `[smoother]` table sets the same key (a key set there wins).
 ///
-/// Only the fall thresholds can be declared: they are the settings that depend on how sure a model is of its falls
-/// (a 1-chain model's fall probability is noisier, so it needs a higher peak before a fall is reported).
-public struct ModelSmootherDefaults: Sendable, Equatable {
-    /// `smoother.fall_confidence`: averaged fall probability that makes a fall pending.
-    public var fallConfidence: Double?
-    /// `smoother.fall_peak_confidence`: fall probability (averaged over `averaging_seconds`) a pending fall must reach.
-    public var fallPeakConfidence: Double?
+/// Only the settings that depend on how a model's probabilities behave can be declared (``keys``): how long they
+/// are averaged and how sure and how long a class must lead (activities), and the fall thresholds (a 1-chain
+/// model's fall class is noisier, so it needs a higher peak before a fall is reported).
+public struct ModelSmootherDefaults: Sendable, Equatable, CustomStringConvertible {
+    /// Declared values by `[smoother]` key.
+    public private(set) var values: [String: Double] = [:]
 
     /// The keys a model may declare, as in `[smoother]`.
-    public static let keys = ["fall_confidence", "fall_peak_confidence"]
+    public static let keys = ["averaging_seconds", "enter_confidence", "exit_confidence", "minimum_seconds", "exit_seconds",
+                              "fall_confidence", "fall_peak_confidence"]
 
-    /// No declared values.
-    public init(fallConfidence: Double? = nil, fallPeakConfidence: Double? = nil) {
-        self.fallConfidence = fallConfidence
-        self.fallPeakConfidence = fallPeakConfidence
+    /// Declares `values` (keys of ``keys``; others are ignored).
+    public init(_ values: [String: Double] = [:]) {
+        self.values = values.filter { Self.keys.contains($0.key) }
     }
 
-    /// Reads the `smoother` object of a model config (`json`, the whole config); absent: no values. A value that is
-    /// not a number in 0...1, or a key other than ``keys``, throws a ``ClassifierError`` naming `path` and the field.
-    public init(configJSON json: String, path: String) throws {
-        self.init()
+    /// Reads the `smoother` object of a model config (`json`, the whole config; absent: nothing declared) for a model
+    /// with `labels`. A key other than ``keys``, a value that is not a number, or values the smoother refuses
+    /// (``SmootherConfig/validate()`` over the defaults, e.g. `exit_confidence` above `enter_confidence`) throw a
+    /// ``ClassifierError`` naming `path` and the field.
+    public init(configJSON json: String, labels: [String], path: String) throws {
         guard let root = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
               let value = root["smoother"] else { return }
         guard let object = value as? [String: Any] else {
@@ -35,29 +35,49 @@ public struct ModelSmootherDefaults: Sendable, Equatable {
             guard Self.keys.contains(key) else {
                 throw ClassifierError("\(path): smoother.\(key): not a setting a model may declare (\(Self.keys.joined(separator: ", ")))")
             }
-            guard let number = item as? NSNumber, !(item is Bool), (0...1).contains(number.doubleValue) else {
-                throw ClassifierError("\(path): smoother.\(key): must be a number in 0...1")
+            guard let number = item as? NSNumber, !(item is Bool), number.doubleValue.isFinite else {
+                throw ClassifierError("\(path): smoother.\(key): must be a number")
             }
-            if key == "fall_confidence" { fallConfidence = number.doubleValue } else { fallPeakConfidence = number.doubleValue }
+            values[key] = number.doubleValue
+        }
+        do {
+            try Self.set(values, on: SmootherConfig(labels: labels.isEmpty ? ["check"] : labels)).validate()
+        } catch {
+            throw ClassifierError("\(path): smoother.\(error.field): \(error.reason)")
         }
     }
 
     /// Whether the model declares nothing.
-    public var isEmpty: Bool { fallConfidence == nil && fallPeakConfidence == nil }
+    public var isEmpty: Bool { values.isEmpty }
 
     /// `config` with the declared values, except the keys in `configured` (set by a config file's `[smoother]`).
+    /// When the mix is not a valid smoother setting (a configured `exit_confidence` above a declared
+    /// `enter_confidence`), `config` is returned unchanged: the configuration is what the user wrote.
     public func applied(to config: SmootherConfig, except configured: Set<String>) -> SmootherConfig {
-        var config = config
-        if let fallConfidence, !configured.contains("fall_confidence") { config.fallConfidence = fallConfidence }
-        if let fallPeakConfidence, !configured.contains("fall_peak_confidence") { config.fallPeakConfidence = fallPeakConfidence }
-        return config
+        let mixed = Self.set(values.filter { !configured.contains($0.key) }, on: config)
+        return (try? mixed.validate()) == nil ? config : mixed
     }
 
-    /// `fall_peak_confidence=0.99` for logs ("" when empty).
+    /// `minimum_seconds=1 fall_peak_confidence=0.99` for logs ("" when empty).
     public var description: String {
-        var parts: [String] = []
-        if let fallConfidence { parts.append("fall_confidence=\(fallConfidence)") }
-        if let fallPeakConfidence { parts.append("fall_peak_confidence=\(fallPeakConfidence)") }
-        return parts.joined(separator: " ")
+        Self.keys.compactMap { key in values[key].map { "\(key)=\($0)" } }.joined(separator: " ")
+    }
+
+    /// `config` with `values` set.
+    private static func set(_ values: [String: Double], on config: SmootherConfig) -> SmootherConfig {
+        var config = config
+        for (key, value) in values {
+            switch key {
+            case "averaging_seconds": config.averagingSeconds = value
+            case "enter_confidence": config.enterConfidence = value
+            case "exit_confidence": config.exitConfidence = value
+            case "minimum_seconds": config.minimumSeconds = value
+            case "exit_seconds": config.exitSeconds = value
+            case "fall_confidence": config.fallConfidence = value
+            case "fall_peak_confidence": config.fallPeakConfidence = value
+            default: break
+            }
+        }
+        return config
     }
 }

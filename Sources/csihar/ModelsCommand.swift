@@ -84,8 +84,16 @@ struct ModelDescription {
                 + "transform \(config.transform)",
             "normalization: \(normalizationSummary)",
             "classes:       \(config.classes): \(config.labels.joined(separator: ", "))",
+            "smoother:      " + (smoother.isEmpty ? "none declared (the configured [smoother] applies)"
+                                 : "\(smoother) (its streams' defaults; a [smoother] key set in the config wins)"),
         ]
         return lines.joined(separator: "\n")
+    }
+
+    /// The smoother values the file declares (none when it declares none, or they are unreadable: loading the model
+    /// in csihard would then name the field).
+    var smoother: ModelSmootherDefaults {
+        (try? ModelSmootherDefaults(configJSON: model.config.json, labels: model.config.labels, path: path)) ?? ModelSmootherDefaults()
     }
 
     /// The normalisation in one line, whole numbers never cut: its kind and, per feature, how many values and
@@ -120,6 +128,7 @@ struct ModelDescription {
                       "layout": config.layout, "transform": config.transform] as [String: Any],
         ]
         if let attention = config.attentionSize { object["attention_size"] = attention }
+        if !smoother.isEmpty { object["smoother"] = smoother.values }
         if !config.normalizationJSON.isEmpty,
            let normalization = try? JSONSerialization.jsonObject(with: Data(config.normalizationJSON.utf8)) {
             object["normalization"] = normalization

@@ -8,35 +8,42 @@ import Testing
 /// to the model's streams, and overridden by the keys a config file's `[smoother]` sets.
 @Suite struct ModelSmootherDefaultsTests {
     @Test func declaredValuesAreReadAndBadOnesNameTheField() throws {
-        let none = try ModelSmootherDefaults(configJSON: #"{"name": "m"}"#, path: "m.safetensors")
+        let none = try ModelSmootherDefaults(configJSON: #"{"name": "m"}"#, labels: ["fall", "idle"], path: "m.safetensors")
         #expect(none.isEmpty)
         let both = try ModelSmootherDefaults(configJSON: #"{"smoother": {"fall_confidence": 0.8, "fall_peak_confidence": 0.99}}"#,
-                                             path: "m.safetensors")
-        #expect(both == ModelSmootherDefaults(fallConfidence: 0.8, fallPeakConfidence: 0.99))
+                                             labels: ["fall", "idle"], path: "m.safetensors")
+        #expect(both == ModelSmootherDefaults(["fall_confidence": 0.8, "fall_peak_confidence": 0.99]))
         func error(_ smoother: String) -> String {
             do {
-                _ = try ModelSmootherDefaults(configJSON: #"{"smoother": "# + smoother + "}", path: "m.safetensors")
+                _ = try ModelSmootherDefaults(configJSON: #"{"smoother": "# + smoother + "}", labels: ["fall", "idle"], path: "m.safetensors")
                 return "accepted"
             } catch {
                 return "\(error)"
             }
         }
-        let unknown = error(#"{"enter_confidence": 0.5}"#)
+        let unknown = error(#"{"idle_label": 0.5}"#)
         print("unknown key: \(unknown)")
-        #expect(unknown.contains("m.safetensors: smoother.enter_confidence: not a setting a model may declare"))
-        #expect(error(#"{"fall_peak_confidence": 1.5}"#).contains("smoother.fall_peak_confidence: must be a number in 0...1"))
-        #expect(error(#"{"fall_confidence": "high"}"#).contains("smoother.fall_confidence: must be a number in 0...1"))
-        #expect(error(#"{"fall_confidence": true}"#).contains("smoother.fall_confidence: must be a number in 0...1"))
+        #expect(unknown.contains("m.safetensors: smoother.idle_label: not a setting a model may declare"))
+        #expect(error(#"{"fall_peak_confidence": 1.5}"#).contains("smoother.fall_peak_confidence: must be in 0...1"))
+        #expect(error(#"{"enter_confidence": 0.3}"#).contains("smoother.exit_confidence: must be <= enter_confidence"))
+        #expect(error(#"{"averaging_seconds": 0.2}"#).contains("smoother.fall_averaging_seconds: must be > 0 and <= averaging_seconds"))
+        #expect(error(#"{"fall_confidence": "high"}"#).contains("smoother.fall_confidence: must be a number"))
+        #expect(error(#"{"fall_confidence": true}"#).contains("smoother.fall_confidence: must be a number"))
         #expect(error("[0.9]").contains("m.safetensors: smoother: must be an object"))
     }
 
     @Test func configFileKeysWinOverTheModelsValues() throws {
-        let defaults = ModelSmootherDefaults(fallConfidence: 0.8, fallPeakConfidence: 0.99)
+        let defaults = ModelSmootherDefaults(["fall_confidence": 0.8, "fall_peak_confidence": 0.99, "minimum_seconds": 1.2])
         let base = SmootherConfig(labels: ["fall", "idle"])
         let applied = defaults.applied(to: base, except: [])
-        #expect(applied.fallConfidence == 0.8 && applied.fallPeakConfidence == 0.99)
+        #expect(applied.fallConfidence == 0.8 && applied.fallPeakConfidence == 0.99 && applied.minimumSeconds == 1.2)
         let kept = defaults.applied(to: base, except: ["fall_peak_confidence"])
         #expect(kept.fallConfidence == 0.8 && kept.fallPeakConfidence == base.fallPeakConfidence)
+        // A configured exit_confidence above a declared enter_confidence: the configuration stays as written.
+        var configured = base
+        configured.exitConfidence = 0.55
+        let mixed = ModelSmootherDefaults(["enter_confidence": 0.5, "minimum_seconds": 1.2]).applied(to: configured, except: ["exit_confidence"])
+        #expect(mixed == configured)
 
         let settings = try DaemonConfigFile.parse("[smoother]\nfall_peak_confidence = 0.5\nenter_confidence = 0.7\n", path: "t.toml")
         #expect(settings.pipeline.configuredSmootherKeys == ["fall_peak_confidence", "enter_confidence"])
@@ -48,7 +55,7 @@ import Testing
     @Test func aStreamGetsItsModelsDeclaredValues() throws {
         var file = try SafetensorsFile.read(path: CalibrationHarness.modelPath)
         var config = try #require(JSONSerialization.jsonObject(with: Data(file.metadata["csihar", default: ""].utf8)) as? [String: Any])
-        config["smoother"] = ["fall_confidence": 0.8, "fall_peak_confidence": 0.97]
+        config["smoother"] = ["fall_confidence": 0.8, "fall_peak_confidence": 0.97, "minimum_seconds": 1.1]
         file.metadata["csihar"] = String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)
         let path = temporaryStateDirectory("declared") + "/declared.safetensors"
         defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
@@ -61,7 +68,7 @@ import Testing
             return try #require(harness.pipeline.streams[CalibrationHarness.key(1)]).smoother.config
         }
         let plain = try smoother(PipelineConfig())
-        #expect(plain.fallConfidence == 0.8 && plain.fallPeakConfidence == 0.97)
+        #expect(plain.fallConfidence == 0.8 && plain.fallPeakConfidence == 0.97 && plain.minimumSeconds == 1.1)
         let configured = try DaemonConfigFile.parse("[smoother]\nfall_peak_confidence = 0.5\n", path: "t.toml").pipeline
         let overridden = try smoother(configured)
         #expect(overridden.fallConfidence == 0.8 && overridden.fallPeakConfidence == 0.5)

@@ -1,7 +1,7 @@
 """Declares smoother values in a model file: the optional `smoother` object of its config (docs/model-format.md),
 which csihard applies to every stream of that model unless the config file's `[smoother]` sets the same key.
 
-    python -m csihar_train.declare_smoother MODEL --fall-peak-confidence 0.99 [--fall-confidence 0.7]
+    python -m csihar_train.declare_smoother MODEL [--minimum-seconds 1.0] [--fall-peak-confidence 0.99] ...
 
 The values are chosen after training, on the model's validation recordings (Benchmarks/recognition/validate.sh);
 the file is rewritten with the same tensors (byte for byte) and the config plus `smoother`. `--clear` removes it.
@@ -14,7 +14,9 @@ import tempfile
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-KEYS = ("fall_confidence", "fall_peak_confidence")
+KEYS = ("averaging_seconds", "enter_confidence", "exit_confidence", "minimum_seconds", "exit_seconds",
+        "fall_confidence", "fall_peak_confidence")
+PROBABILITIES = ("enter_confidence", "exit_confidence", "fall_confidence", "fall_peak_confidence")
 
 
 def declare(path, values, clear=False):
@@ -22,8 +24,10 @@ def declare(path, values, clear=False):
     for key, value in values.items():
         if key not in KEYS:
             raise ValueError(f"smoother.{key}: not a setting a model may declare ({', '.join(KEYS)})")
-        if not 0 <= value <= 1:
+        if key in PROBABILITIES and not 0 <= value <= 1:
             raise ValueError(f"smoother.{key}: must be in 0...1, not {value}")
+        if key not in PROBABILITIES and not value >= 0:
+            raise ValueError(f"smoother.{key}: must be >= 0 seconds, not {value}")
     with safe_open(path, "pt") as f:
         metadata = dict(f.metadata() or {})
         tensors = {name: f.get_tensor(name) for name in f.keys()}
@@ -50,8 +54,8 @@ def declare(path, values, clear=False):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("model")
-    p.add_argument("--fall-confidence", type=float)
-    p.add_argument("--fall-peak-confidence", type=float)
+    for key in KEYS:
+        p.add_argument("--" + key.replace("_", "-"), type=float)
     p.add_argument("--clear", action="store_true", help="remove the declared values first")
     args = p.parse_args()
     values = {key: getattr(args, key) for key in KEYS if getattr(args, key) is not None}

@@ -303,7 +303,11 @@ class DeclareSmootherTests(unittest.TestCase):
             self.assertEqual(models.read_config(path)["smoother"], {"fall_peak_confidence": 0.99, "fall_confidence": 0.8})
             declare_smoother.declare(path, {}, clear=True)
             self.assertNotIn("smoother", models.read_config(path))
-            with self.assertRaisesRegex(ValueError, "smoother.enter_confidence"):
-                declare_smoother.declare(path, {"enter_confidence": 0.5})
+            with self.assertRaisesRegex(ValueError, "smoother.idle_label"):
+                declare_smoother.declare(path, {"idle_label": 0.5})
             with self.assertRaisesRegex(ValueError, "0...1"):
                 declare_smoother.declare(path, {"fall_peak_confidence": 1.5})
+            with self.assertRaisesRegex(ValueError, "smoother.minimum_seconds"):
+                declare_smoother.declare(path, {"minimum_seconds": -1})
+            declare_smoother.declare(path, {"minimum_seconds": 1.3})
+            self.assertEqual(models.read_config(path)["smoother"], {"minimum_seconds": 1.3})
