@@ -87,7 +87,10 @@ train)
         --test-data "../$DATA/$X-test" --split random --arch gru --hidden 128 --name "$NAME" \
         --normalization standard --epochs 12 --lr-schedule cosine --patience 12 --weight-decay 1e-4 --batch 128 \
         --lr 3e-3 --noise 0.05 --max-minutes 40 \
-        --report "reports/$NAME.json" --out "../models/$NAME.safetensors") ;;
+        --report "reports/$NAME.json" --out "../models/$NAME.safetensors")
+    # the smoother setting chosen for both rates on the validation seeds (2026-12-06, BENCHMARKS.md): an activity
+    # must lead 1.3 s (not 0.6) before activity.started; declared in the file (docs/model-format.md, `smoother`)
+    (cd training && "$PYTHON" -m csihar_train.declare_smoother "../models/$NAME.safetensors" --minimum-seconds 1.3) ;;
 card)
     [ -f ".build/recognition-$PROFILE/summary.json" ] || PROFILE=$PROFILE PYTHON="$PYTHON" CSIHAR="$CSIHAR" \
         Benchmarks/recognition/devices.sh "models/$NAME.safetensors"

@@ -7,14 +7,15 @@
 #                 speeds never used for training, 8 random activities each, 3 s idle pad; held-out seeds:
 #                   nexmon-43455c0 80 MHz 50 packets/s   43000..   nexmon-43455c0 20 MHz 20/s  43300..
 #                   esp32 50/s                           43600..   esp32 100/s                 43900..
-#     daily life  HOURS one-hour recordings (default 2), nexmon-43455c0 80 MHz at 50/s, seeds 44000.., no fall
+#     daily life  HOURS one-hour recordings (default 2), nexmon-43455c0 80 MHz at 20/s (the rate csihard routes to
+#                 this model; until 2026-12-06 at 50/s, seeds 44000..), seeds 44100.., no fall
 #     samples     samples/kitchen-nexmon43455c0-80mhz.pcap, samples/hallway-esp32.csv
 #     Fition      the real Raspberry Pi recordings (../shared/data/fition), scored as the dataset labels them (one
 #                 activity per 10 s recording): per user, fall recordings with a fall.detected, other recordings
 #                 with one. NB users 1 and 3 are in the model's training data unless the model was trained without
 #                 them (training/train_onechain.sh louo): the card says which figure is which.
 #   1ch50 (models/csihar-1ch50-doppler-gru.safetensors) the 1ch families of >= 40 packets/s
-#                 (the same held-out seeds), the same daily life and Fition, the ESP32 sample (50/s)
+#                 (the same held-out seeds), daily life at 50/s (seeds 44000..), Fition, the ESP32 sample (50/s)
 #   2ch (models/csihar-2ch-doppler-gru.safetensors)
 #     simulated   intel5300 20 MHz 50/s 47000..; nexmon-4366c0 (3 cores) 80 MHz 50/s 47300..; ax210 (FeitCSI,
 #                 2 chains) 80 MHz 100/s 47600.. when the simulator has it; nexmon-4366c0 80 MHz 20/s
@@ -55,7 +56,7 @@ family() {  # family NAME SEED DEVICE RATE BANDWIDTH
 if [ "$PROFILE" = 1ch ]; then
     FAMILIES="nexmon80-50:43000:nexmon-43455c0:50:80 nexmon20-20:43300:nexmon-43455c0:20:20 esp32-50:43600:esp32:50:20
               esp32-100:43900:esp32:100:20"
-    DAILY=(44000 nexmon-43455c0 80 pcap)
+    DAILY=(44100 nexmon-43455c0 80 pcap 20)
     SAMPLES="kitchen-nexmon43455c0-80mhz.pcap hallway-esp32.csv"
 elif [ "$PROFILE" = 1ch50 ]; then   # the 1-chain model for >= 40 packets/s: the 1ch families it can take
     FAMILIES="nexmon80-50:43000:nexmon-43455c0:50:80 esp32-50:43600:esp32:50:20 esp32-100:43900:esp32:100:20"
@@ -74,13 +75,13 @@ if part sim; then
         family "$name" "$seed" "$device" "$rate" "$bandwidth"
     done
 fi
-part daily && echo "## daily life: $HOURS x 1 h, ${DAILY[1]} at 50/s, seeds ${DAILY[0]}-$((DAILY[0] + HOURS - 1)), no fall"
+part daily && echo "## daily life: $HOURS x 1 h, ${DAILY[1]} at ${DAILY[4]:-50}/s, seeds ${DAILY[0]}-$((DAILY[0] + HOURS - 1)), no fall"
 mkdir -p "$DIR/daily"
 part daily && for i in $(seq 0 $((HOURS - 1))); do
     seed=$((DAILY[0] + i))
     out="$DIR/daily/day-$seed.json"
     [ -f "$out" ] && continue
-    simulate_day "$DIR/daily/day-$seed.${DAILY[3]}" "$seed" "${DAILY[1]}" "${DAILY[2]}"
+    simulate_day "$DIR/daily/day-$seed.${DAILY[3]}" "$seed" "${DAILY[1]}" "${DAILY[2]}" "${DAILY[4]:-50}"
     "$CSIHAR" evaluate --events --json --model "$MODEL" --capture "$DIR/daily/day-$seed.${DAILY[3]}" > "$out"
     rm -f "$DIR/daily/day-$seed.${DAILY[3]}"
 done
