@@ -15,8 +15,10 @@ simulate_recordings() {
 }
 
 # evaluate_recordings MODEL DIR OUT: csihar evaluate --events --json of every recording in DIR, pooled, into OUT
+# (with --config "$CONFIG" when CONFIG is set: a csihard.toml whose [smoother] keys win over the model's)
 evaluate_recordings() {
-    "$CSIHAR" evaluate --events --json --model "$1" $(ls "$2"/sim-* | grep -v labels | sed 's/^/--capture /') > "$3"
+    "$CSIHAR" evaluate --events --json --model "$1" ${CONFIG:+--config "$CONFIG"} \
+        $(ls "$2"/sim-* | grep -v labels | sed 's/^/--capture /') > "$3"
 }
 
 # simulate_day OUT SEED DEVICE BANDWIDTH [RATE]: one hour of simulated daily life (no fall) at RATE (default 50)

@@ -11,6 +11,7 @@
 #                          80 MHz 20/s 52600-52629 (the rates route[3]'s 20 Hz model serves; added 2026-12-05);
 #                          daily life Intel 5300 50/s 53000-53001
 # Usage: Benchmarks/recognition/validate.sh MODEL TAG   env: PROFILE, CSIHAR, PYTHON, OUT (.build/validation-PROFILE),
+#        CONFIG (a csihard.toml whose [smoother] keys apply: how the per-model smoother settings were swept),
 #        ONLY (space-separated family names: score only those, no daily life; e.g. a family added later)
 # Prints per family event F1, fall recall, false falls per hour and per-activity F1, then the daily false falls;
 # the recordings are kept in OUT/rec for the next model, the reports are OUT/TAG-*.json.
@@ -45,7 +46,7 @@ DAYS=""   # the daily-life reports of this run
 for seed in ${DAILY[0]:+${DAILY[0]} $((DAILY[0] + 1))}; do
     f=$V/rec/day-$seed.${DAILY[3]}
     simulate_day "$f" "$seed" "${DAILY[1]}" "${DAILY[2]}" "${DAILY[4]:-50}"
-    "$CSIHAR" evaluate --events --json --model "$MODEL" --capture "$f" > "$V/$TAG-day-$seed.json"
+    "$CSIHAR" evaluate --events --json --model "$MODEL" ${CONFIG:+--config "$CONFIG"} --capture "$f" > "$V/$TAG-day-$seed.json"
     DAYS="$DAYS $V/$TAG-day-$seed.json"
 done
 DAYS=$DAYS "$PYTHON" - "$V" "$TAG" $(for f in $FAMILIES; do echo "${f%%:*}"; done) <<'PY'
