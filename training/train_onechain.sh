@@ -41,14 +41,13 @@ export_windows() { export_doppler "$1" amplitude-doppler --background-label idle
 # The model file then declares its fall threshold (docs/model-format.md, `smoother`): FALL_PEAK was chosen on the
 # validation recordings (Benchmarks/recognition/validate.sh PROFILE=1ch for 50 Hz, 1ch20 for 20 Hz; 2026-12-06) as
 # the value of 0.9 / 0.95 / 0.98 / 0.99 with the fewest false falls in daily life, then the highest fall recall.
-train() {  # train NAME TEST_EXPORT --out FILE [--exclude TEXT]: the real recordings count 8 times per epoch
-    local name=$1 test=$2; shift 2
+train() {  # train NAME TEST_EXPORT OUT [--exclude TEXT]: the real recordings count 8 times per epoch; OUT is
+            # relative to training/
+    local name=$1 test=$2 out=$3; shift 3
     (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/$X-train" \
         --test-data "../$DATA/$test" --split random --arch gru --hidden 64 --name "$name" --repeat fition/=8 \
         --normalization standard --epochs 40 --patience 6 --batch 128 --lr 3e-3 --noise 0.05 --max-minutes 25 \
-        --report "reports/$name.json" ${THREADS:+--threads "$THREADS"} "$@")
-    local out
-    out=$(printf '%s\n' "$@" | grep -A1 -x -- --out | tail -1)
+        --report "reports/$name.json" ${THREADS:+--threads "$THREADS"} "$@" --out "$out")
     (cd training && "$PYTHON" -m csihar_train.declare_smoother "$out" --fall-peak-confidence "$FALL_PEAK")
 }
 case "${1:-}" in
@@ -83,11 +82,11 @@ data)
     export_windows $X-fition-u1 $(fition 1)
     export_windows $X-fition-u3 $(fition 3) ;;
 train)
-    train "$NAME" $X-test --out "../models/$NAME.safetensors" ;;
+    train "$NAME" $X-test "../models/$NAME.safetensors" ;;
 louo)
     # leave one Fition user out: trained without user 3, tested on user 3 (and the other way round)
-    train "$NAME-without-user3" $X-fition-u3 --exclude _user3_ --out "../.build/models/$NAME-without-user3.safetensors"
-    train "$NAME-without-user1" $X-fition-u1 --exclude _user1_ --out "../.build/models/$NAME-without-user1.safetensors"
+    train "$NAME-without-user3" $X-fition-u3 "../.build/models/$NAME-without-user3.safetensors" --exclude _user3_
+    train "$NAME-without-user1" $X-fition-u1 "../.build/models/$NAME-without-user1.safetensors" --exclude _user1_
     for u in 1 3; do
         OUT=".build/recognition-$PROFILE-without-user$u" PROFILE=$PROFILE PARTS=fition PYTHON="$PYTHON" CSIHAR="$CSIHAR" \
             Benchmarks/recognition/devices.sh ".build/models/$NAME-without-user$u.safetensors"

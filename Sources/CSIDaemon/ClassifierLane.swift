@@ -11,7 +11,7 @@ final class ClassifierLane {
     let streaming: (any StreamingWindowClassifier)?
     /// Most windows per batch.
     let maxBatch: Int
-    /// Seconds from an activity's onset to when it first leads, less half the averaging span: half a window.
+    /// Half a window (seconds); an activity first leads this plus half the averaging span after its onset.
     let halfWindowSeconds: Double
 
     /// Pending windows, (maxBatch, steps, features) (batch classifiers only).

@@ -84,10 +84,15 @@ struct ModelDescription {
                 + "transform \(config.transform)",
             "normalization: \(normalizationSummary)",
             "classes:       \(config.classes): \(config.labels.joined(separator: ", "))",
-            "smoother:      " + (smoother.isEmpty ? "none declared (the configured [smoother] applies)"
-                                 : "\(smoother) (its streams' defaults; a [smoother] key set in the config wins)"),
+            "smoother:      " + smootherSummary(smoother),
         ]
         return lines.joined(separator: "\n")
+    }
+
+    /// `declared` in one line.
+    private func smootherSummary(_ declared: ModelSmootherDefaults) -> String {
+        declared.isEmpty ? "none declared (the configured [smoother] applies)"
+            : "\(declared) (its streams' defaults; a [smoother] key set in the config wins)"
     }
 
     /// The smoother values the file declares (none when it declares none, or they are unreadable: loading the model
@@ -128,7 +133,8 @@ struct ModelDescription {
                       "layout": config.layout, "transform": config.transform] as [String: Any],
         ]
         if let attention = config.attentionSize { object["attention_size"] = attention }
-        if !smoother.isEmpty { object["smoother"] = smoother.values }
+        let declared = smoother
+        if !declared.isEmpty { object["smoother"] = declared.values }
         if !config.normalizationJSON.isEmpty,
            let normalization = try? JSONSerialization.jsonObject(with: Data(config.normalizationJSON.utf8)) {
             object["normalization"] = normalization
