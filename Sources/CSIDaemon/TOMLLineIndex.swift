@@ -12,10 +12,11 @@ public struct TOMLLineIndex: Sendable {
     /// Valid TOML never has one.
     public private(set) var malformedHeader: (line: Int, found: String)?
 
-    /// The first value that is a date followed by `T`/`t` and no hour (`1980-05-27Tq07:32:00Z`): its line and what
-    /// stands after the `T`. The same toml++ asserts in `parse_time` on it (found by `make fuzz`); valid TOML never
-    /// has one.
-    public private(set) var malformedDateTime: (line: Int, found: String)?
+    /// The first value that is a date followed by `T`/`t` and no hour (`1980-05-27Tq07:32:00Z`), or by a space and a
+    /// single digit (`1979-05-27 1`): its line, what was expected and what stands there. The same toml++ asserts on
+    /// both (in `parse_time`, and in `parse_value` when a value terminator follows the digit; found by `make fuzz`);
+    /// valid TOML never has one.
+    public private(set) var malformedDateTime: (line: Int, expected: String, found: String)?
 
     /// The line of the first `}` where an array expects a value (`[}]`, `[1, }]`, `[ # c` then `}`). The same toml++
     /// asserts in `parse_value` on it (found by `make fuzz`); valid TOML never has one.
@@ -59,7 +60,7 @@ public struct TOMLLineIndex: Sendable {
         /// See ``TOMLLineIndex/malformedHeader``.
         var malformedHeader: (line: Int, found: String)?
         /// See ``TOMLLineIndex/malformedDateTime``.
-        var malformedDateTime: (line: Int, found: String)?
+        var malformedDateTime: (line: Int, expected: String, found: String)?
         /// See ``TOMLLineIndex/malformedArrayValue``.
         var malformedArrayValue: Int?
 
@@ -248,15 +249,25 @@ public struct TOMLLineIndex: Sendable {
             }
         }
 
-        /// Records a value token `YYYY-MM-DD` + `T`/`t` not followed by a digit (see ``TOMLLineIndex/malformedDateTime``).
+        /// Records a value token `YYYY-MM-DD` + `T`/`t` not followed by a digit, or `YYYY-MM-DD` + space + one digit
+        /// not followed by another (see ``TOMLLineIndex/malformedDateTime``).
         mutating func checkDateTime() {
             guard index + 11 <= bytes.count, index == 0 || !Self.isBare(bytes[index - 1]) else { return }
             func digit(_ at: Int) -> Bool { at < bytes.count && bytes[at] >= 0x30 && bytes[at] <= 0x39 }
             for at in [0, 1, 2, 3, 5, 6, 8, 9] where !digit(index + at) { return }
-            guard bytes[index + 4] == UInt8(ascii: "-"), bytes[index + 7] == UInt8(ascii: "-"),
-                  bytes[index + 10] == UInt8(ascii: "T") || bytes[index + 10] == UInt8(ascii: "t"),
-                  !digit(index + 11) else { return }
-            malformedDateTime = (line, describe(index + 11))
+            guard bytes[index + 4] == UInt8(ascii: "-"), bytes[index + 7] == UInt8(ascii: "-") else { return }
+            switch bytes[index + 10] {
+            case UInt8(ascii: "T"), UInt8(ascii: "t"):
+                guard !digit(index + 11) else { return }
+                malformedDateTime = (line, "an hour after 'T'", describe(index + 11))
+            case UInt8(ascii: " "):
+                // `1979-05-27 07:32:00` is valid; a lone digit after the space is not, and toml++ asserts on it
+                guard digit(index + 11), !digit(index + 12) else { return }
+                malformedDateTime = (line, "a 2-digit hour after the space",
+                                     describe(index + 11) + " then " + describe(index + 12))
+            default:
+                return
+            }
         }
 
         /// What stands at `at`, for a syntax error: `'c'` (the whole UTF-8 character) or `the end of the line`.

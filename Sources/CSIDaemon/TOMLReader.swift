@@ -32,7 +32,7 @@ public enum TOMLReader {
                                   + "key or a quoted string), saw \(header.found)")
         }
         if let dateTime = index.malformedDateTime {
-            throw TOMLSyntaxError(line: dateTime.line, reason: "syntax error in date-time: expected an hour after 'T', "
+            throw TOMLSyntaxError(line: dateTime.line, reason: "syntax error in date-time: expected \(dateTime.expected), "
                                   + "saw \(dateTime.found)")
         }
         if let line = index.malformedArrayValue {

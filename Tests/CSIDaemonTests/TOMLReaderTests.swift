@@ -56,6 +56,8 @@ import Testing
             at = 07:32:00
             stamp = 1979-05-27T07:32:00Z
             note = "1980-05-27Tq is only text here"
+            spaced = 1979-05-27 07:32:00
+            day = 1979-05-27 # 1
             [pipeline]
             hop_seconds = 0.5
             """
@@ -70,7 +72,9 @@ import Testing
         #expect(byKey["model.when"]?.value.typeName == "date" && byKey["model.when"]?.line == 8)
         #expect(byKey["model.at"]?.value.typeName == "time")
         #expect(byKey["model.stamp"]?.value.typeName == "date-time")
-        #expect(byKey["pipeline.hop_seconds"]?.line == 13)
+        #expect(byKey["model.spaced"]?.value.typeName == "date-time", "a space may stand for the T")
+        #expect(byKey["model.day"]?.value.typeName == "date")
+        #expect(byKey["pipeline.hop_seconds"]?.line == 15)
     }
 
     @Test(arguments: [
@@ -97,6 +101,12 @@ import Testing
         ("[[a]]\n[[[\n", 2, "saw '['"),
         ("[daemon]\nwhen = 1980-05-27Tq07:32:00Z\n", 2, "date-time: expected an hour after 'T', saw 'q'"),
         ("a = [1979-05-27T07:32:00Z,\n  1980-05-27t]\n", 2, "saw ']'"),
+        ("[daemon]\nwhen = 1979-05-27 1\n", 2,
+         "date-time: expected a 2-digit hour after the space, saw '1' then the end of the line"),
+        ("smoother = { fall_label = \"fa]ll\", idle_label =  1979-05-27 1\n", 1, "saw '1' then the end of the line"),
+        ("a = [1979-05-27 07:32:00,\n 1979-05-27 1,2]\n", 2, "saw '1' then ','"),
+        ("a = { b = 1979-05-27 1 }\n", 1, "saw '1' then ' '"),
+        ("a = 1979-05-27 1#c\n", 1, "saw '1' then '#'"),
         ("a = [1,}]\n", 1, "syntax error in array: expected a value or closing ']', saw '}'"),
         ("route = [{ model = \"a\" },}]\n", 1, "saw '}'"),
         ("a = 1\nb = [ # c\n}\n", 3, "saw '}'"),
