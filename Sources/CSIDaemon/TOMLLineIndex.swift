@@ -249,25 +249,39 @@ public struct TOMLLineIndex: Sendable {
             }
         }
 
-        /// Records a value token `YYYY-MM-DD` + `T`/`t` not followed by a digit, or `YYYY-MM-DD` + space + one digit
-        /// not followed by another (see ``TOMLLineIndex/malformedDateTime``).
+        /// Records a value token `YYYY-MM-DD` + `T`/`t` not followed by a digit, or a 10-character token with `-` 5th
+        /// and 8th followed by a space and a lone digit (see ``TOMLLineIndex/malformedDateTime``).
         mutating func checkDateTime() {
-            guard index + 11 <= bytes.count, index == 0 || !Self.isBare(bytes[index - 1]) else { return }
+            guard index == 0 || !Self.isBare(bytes[index - 1]) else { return }
             func digit(_ at: Int) -> Bool { at < bytes.count && bytes[at] >= 0x30 && bytes[at] <= 0x39 }
-            for at in [0, 1, 2, 3, 5, 6, 8, 9] where !digit(index + at) { return }
-            guard bytes[index + 4] == UInt8(ascii: "-"), bytes[index + 7] == UInt8(ascii: "-") else { return }
-            switch bytes[index + 10] {
-            case UInt8(ascii: "T"), UInt8(ascii: "t"):
-                guard !digit(index + 11) else { return }
-                malformedDateTime = (line, "an hour after 'T'", describe(index + 11))
-            case UInt8(ascii: " "):
-                // `1979-05-27 07:32:00` is valid; a lone digit after the space is not, and toml++ asserts on it
-                guard digit(index + 11), !digit(index + 12) else { return }
-                malformedDateTime = (line, "a 2-digit hour after the space",
-                                     describe(index + 11) + " then " + describe(index + 12))
-            default:
+            guard digit(index) else { return }
+            if index + 11 <= bytes.count, [1, 2, 3, 5, 6, 8, 9].allSatisfy({ digit(index + $0) }),
+               bytes[index + 4] == UInt8(ascii: "-"), bytes[index + 7] == UInt8(ascii: "-"),
+               bytes[index + 10] == UInt8(ascii: "T") || bytes[index + 10] == UInt8(ascii: "t") {
+                if !digit(index + 11) { malformedDateTime = (line, "an hour after 'T'", describe(index + 11)) }
                 return
             }
+            // toml++ reads a token of 10 characters with `-` 5th and 8th then a space as a date-time with a space for
+            // the `T`, and asserts when one digit and a value terminator follow. It counts characters, not bytes, and
+            // skips `_`, so this does too; `1979-05-27 07:32:00` (two digits) is valid, a lone digit never is.
+            var chars: [UInt8] = []      // the token's characters (first byte of each), without `_`
+            var at = index
+            scan: while at < bytes.count, chars.count <= 10 {
+                switch bytes[at] {
+                case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), 0x0B, 0x0C,
+                     UInt8(ascii: "]"), UInt8(ascii: "}"), UInt8(ascii: ","), UInt8(ascii: "#"):
+                    break scan
+                case UInt8(ascii: "_"), 0x80...0xBF:
+                    break
+                default:
+                    chars.append(bytes[at])
+                }
+                at += 1
+            }
+            guard chars.count == 10, chars[4] == UInt8(ascii: "-"), chars[7] == UInt8(ascii: "-"), at < bytes.count,
+                  bytes[at] == UInt8(ascii: " "), digit(at + 1), !digit(at + 2) else { return }
+            malformedDateTime = (line, "a date and a 2-digit hour",
+                                 "'" + String(decoding: bytes[index...(at + 1)], as: UTF8.self) + "' then " + describe(at + 2))
         }
 
         /// What stands at `at`, for a syntax error: `'c'` (the whole UTF-8 character) or `the end of the line`.
