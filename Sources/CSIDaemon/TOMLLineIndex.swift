@@ -22,6 +22,20 @@ public struct TOMLLineIndex: Sendable {
     /// asserts in `parse_value` on it (found by `make fuzz`); valid TOML never has one.
     public private(set) var malformedArrayValue: Int?
 
+    /// The first U+0085, U+2028 or U+2029 outside strings and comments: its line and its name. toml++ counts them as
+    /// whitespace that ends a value but does not skip them where an array expects a value (`a = [`, U+2028, `]`),
+    /// and asserts in `parse_value` (found reading toml++); valid TOML never has one there.
+    public private(set) var unicodeLineBreak: (line: Int, name: String)?
+
+    /// The line where a key is more than ``maximumDepth`` parts deep (its table header's and its own dotted parts,
+    /// and those of the inline tables it is in). A dotted key of 8,000 parts overflowed the stack (toml++ and
+    /// ``TOMLReader`` recurse once per part) and a header of 20,000 parts took seconds to index; csihard's keys are
+    /// 3 parts deep. (toml++ itself caps arrays and inline tables nested in each other at 256.)
+    public private(set) var tooDeep: Int?
+
+    /// How many parts deep a key may be (see ``tooDeep``).
+    public static let maximumDepth = 64
+
     /// Indexes `text`.
     public init(_ text: String) {
         var scanner = Scanner(bytes: Array(text.utf8))
@@ -30,6 +44,8 @@ public struct TOMLLineIndex: Sendable {
         malformedHeader = scanner.malformedHeader
         malformedDateTime = scanner.malformedDateTime
         malformedArrayValue = scanner.malformedArrayValue
+        unicodeLineBreak = scanner.unicodeLineBreak
+        tooDeep = scanner.tooDeep
     }
 
     /// The 1-based line of `key`, or of its nearest indexed parent (`a.b[2].c` -> `a.b[2]` -> `a.b` -> `a`); 0 if
@@ -63,6 +79,14 @@ public struct TOMLLineIndex: Sendable {
         var malformedDateTime: (line: Int, expected: String, found: String)?
         /// See ``TOMLLineIndex/malformedArrayValue``.
         var malformedArrayValue: Int?
+        /// See ``TOMLLineIndex/unicodeLineBreak``.
+        var unicodeLineBreak: (line: Int, name: String)?
+        /// See ``TOMLLineIndex/tooDeep``.
+        var tooDeep: Int?
+
+        mutating func noteDepth(_ depth: Int) {
+            if depth > TOMLLineIndex.maximumDepth, tooDeep == nil { tooDeep = line }
+        }
 
         var current: UInt8? { index < bytes.count ? bytes[index] : nil }
 
@@ -119,6 +143,7 @@ public struct TOMLLineIndex: Sendable {
             if isArray { index += 1 }
             checkNameStart(isArray: isArray)
             let parts = key()
+            noteDepth(parts.count)
             if isArray, !parts.isEmpty {
                 var resolved = resolve(Array(parts.dropLast()))
                 let name = (resolved + [parts.last!]).joined(separator: ".")
@@ -153,28 +178,31 @@ public struct TOMLLineIndex: Sendable {
         mutating func keyValue() {
             let parts = key()
             guard !parts.isEmpty else { return }
+            noteDepth(table.count + parts.count)
             let name = (table + parts).joined(separator: ".")
             if lines[name] == nil { lines[name] = line }
             skipSpaces()
             guard current == UInt8(ascii: "=") else { return }
             index += 1
-            skipValue()
+            skipValue(depth: table.count + parts.count)
         }
 
-        /// A dotted key of bare and quoted parts.
+        /// A dotted key of bare and quoted parts (at most ``TOMLLineIndex/maximumDepth`` + 1 kept; more are noted).
         mutating func key() -> [String] {
             var parts: [String] = []
             while true {
                 skipSpaces()
                 guard let byte = current else { return parts }
+                let part: String
                 if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
-                    parts.append(quotedKey(byte))
+                    part = quotedKey(byte)
                 } else {
                     let start = index
                     while let next = current, Self.isBare(next) { index += 1 }
                     guard index > start else { return parts }
-                    parts.append(String(decoding: bytes[start..<index], as: UTF8.self))
+                    part = String(decoding: bytes[start..<index], as: UTF8.self)
                 }
+                if parts.count <= TOMLLineIndex.maximumDepth { parts.append(part) } else { noteDepth(parts.count + 1) }
                 skipSpaces()
                 guard current == UInt8(ascii: ".") else { return parts }
                 index += 1
@@ -215,9 +243,14 @@ public struct TOMLLineIndex: Sendable {
         }
 
         /// A value: to the end of its last line (arrays and inline tables may span lines; strings may be multi-line).
-        mutating func skipValue() {
+        /// `depth`: the levels of the key it is the value of.
+        mutating func skipValue(depth: Int) {
             var open: [UInt8] = []       // the `[` and `{` the scan is inside, innermost last
             var valueExpected = false    // inside an array, after `[` or `,`: a value or `]` must come next
+            // Key depth: the key's, plus each `.` outside strings since the last `,` at each open `[`/`{` (dotted
+            // keys inside inline tables; a float's one dot only over-counts by one). toml++ caps `[`/`{` nesting.
+            var outer: [Int] = []        // the depth at each open `[`/`{`
+            var level = depth            // the depth at the scan
             while let byte = current {
                 switch byte {
                 case UInt8(ascii: "\""), UInt8(ascii: "'"):
@@ -226,14 +259,21 @@ public struct TOMLLineIndex: Sendable {
                 case UInt8(ascii: "["), UInt8(ascii: "{"):
                     open.append(byte); index += 1
                     valueExpected = byte == UInt8(ascii: "[")
+                    outer.append(level)
                 case UInt8(ascii: "]"), UInt8(ascii: "}"):
                     if byte == UInt8(ascii: "}"), valueExpected, open.last == UInt8(ascii: "["), malformedArrayValue == nil {
                         malformedArrayValue = line
                     }
                     _ = open.popLast(); index += 1
                     valueExpected = false
+                    level = outer.popLast() ?? depth
+                case UInt8(ascii: "."):
+                    valueExpected = false
+                    level += 1; index += 1
+                    noteDepth(level)
                 case UInt8(ascii: ","):
                     valueExpected = open.last == UInt8(ascii: "["); index += 1
+                    level = outer.last ?? depth
                 case UInt8(ascii: "#"):
                     skipComment()
                 case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
@@ -242,6 +282,7 @@ public struct TOMLLineIndex: Sendable {
                     if open.isEmpty { return }
                     index += 1; line += 1
                 default:
+                    if unicodeLineBreak == nil { checkUnicodeLineBreak() }
                     valueExpected = false
                     if malformedDateTime == nil { checkDateTime() }
                     index += 1
@@ -264,14 +305,19 @@ public struct TOMLLineIndex: Sendable {
             // toml++ reads a token of 10 characters with `-` 5th and 8th then a space as a date-time with a space for
             // the `T`, and asserts when one digit and a value terminator follow. It counts characters, not bytes, and
             // skips `_`, so this does too; `1979-05-27 07:32:00` (two digits) is valid, a lone digit never is.
+            // With `_` in the token (never valid in a date), toml++ can also read back further than it keeps
+            // (`step_back` asserts when the token is 125-127 characters long), so then any digit after the space is.
             var chars: [UInt8] = []      // the token's characters (first byte of each), without `_`
+            var underscore = false
             var at = index
             scan: while at < bytes.count, chars.count <= 10 {
                 switch bytes[at] {
                 case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), 0x0B, 0x0C,
                      UInt8(ascii: "]"), UInt8(ascii: "}"), UInt8(ascii: ","), UInt8(ascii: "#"):
                     break scan
-                case UInt8(ascii: "_"), 0x80...0xBF:
+                case UInt8(ascii: "_"):
+                    underscore = true
+                case 0x80...0xBF:
                     break
                 default:
                     chars.append(bytes[at])
@@ -279,9 +325,19 @@ public struct TOMLLineIndex: Sendable {
                 at += 1
             }
             guard chars.count == 10, chars[4] == UInt8(ascii: "-"), chars[7] == UInt8(ascii: "-"), at < bytes.count,
-                  bytes[at] == UInt8(ascii: " "), digit(at + 1), !digit(at + 2) else { return }
+                  bytes[at] == UInt8(ascii: " "), digit(at + 1), underscore || !digit(at + 2) else { return }
             malformedDateTime = (line, "a date and a 2-digit hour",
                                  "'" + String(decoding: bytes[index...(at + 1)], as: UTF8.self) + "' then " + describe(at + 2))
+        }
+
+        /// Records U+0085, U+2028 or U+2029 at the scan (see ``TOMLLineIndex/unicodeLineBreak``).
+        mutating func checkUnicodeLineBreak() {
+            switch (bytes[index], peek(1), peek(2)) {
+            case (0xC2, 0x85, _): unicodeLineBreak = (line, "U+0085 (next line)")
+            case (0xE2, 0x80, 0xA8): unicodeLineBreak = (line, "U+2028 (line separator)")
+            case (0xE2, 0x80, 0xA9): unicodeLineBreak = (line, "U+2029 (paragraph separator)")
+            default: break
+            }
         }
 
         /// What stands at `at`, for a syntax error: `'c'` (the whole UTF-8 character) or `the end of the line`.

@@ -35,6 +35,13 @@ public enum TOMLReader {
             throw TOMLSyntaxError(line: dateTime.line, reason: "syntax error in date-time: expected \(dateTime.expected), "
                                   + "saw \(dateTime.found)")
         }
+        if let line = index.tooDeep {
+            throw TOMLSyntaxError(line: line, reason: "key more than \(TOMLLineIndex.maximumDepth) parts deep "
+                                  + "(its table header's, its own and its inline tables' dotted parts together)")
+        }
+        if let lineBreak = index.unicodeLineBreak {
+            throw TOMLSyntaxError(line: lineBreak.line, reason: "syntax error: \(lineBreak.name) outside a string or comment")
+        }
         if let line = index.malformedArrayValue {
             throw TOMLSyntaxError(line: line, reason: "syntax error in array: expected a value or closing ']', saw '}'")
         }

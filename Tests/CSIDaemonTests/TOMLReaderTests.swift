@@ -57,6 +57,8 @@ import Testing
             stamp = 1979-05-27T07:32:00Z
             note = "1980-05-27Tq is only text here"
             spaced = 1979-05-27 07:32:00
+            comment = 1 # a line separator \u{2028} in a comment is fine
+            text = "and in a string \u{2028}"
             day = 1979-05-27 # 1
             [pipeline]
             hop_seconds = 0.5
@@ -74,7 +76,8 @@ import Testing
         #expect(byKey["model.stamp"]?.value.typeName == "date-time")
         #expect(byKey["model.spaced"]?.value.typeName == "date-time", "a space may stand for the T")
         #expect(byKey["model.day"]?.value.typeName == "date")
-        #expect(byKey["pipeline.hop_seconds"]?.line == 15)
+        #expect(byKey["model.text"]?.value == .string("and in a string \u{2028}"))
+        #expect(byKey["pipeline.hop_seconds"]?.line == 17)
     }
 
     @Test(arguments: [
@@ -111,6 +114,15 @@ import Testing
         ("a = 1979-05-2x 1\n", 1, "saw '1979-05-2x 1'"),
         ("a = 1979-05-2_7 1\n", 1, "saw '1979-05-2_7 1'"),
         ("a = 1979-05-2\u{e9} 1\n", 1, "saw '1979-05-2\u{e9} 1'"),
+        ("a = 1" + String(repeating: "_", count: 115) + "979-05-27 12:00:00\n", 1, "expected a date and a 2-digit hour"),
+        ("a = [1,\n\u{2028} 2]\n", 2, "syntax error: U+2028 (line separator) outside a string or comment"),
+        ("a = [\u{2029},1]\n", 1, "U+2029 (paragraph separator)"),
+        ("[t]\nx = [\u{85}]\n", 2, "U+0085 (next line)"),
+        ("a = { b = [\u{2028}] }\n", 1, "U+2028"),
+        (String(repeating: "a.", count: 8000) + "b = 1\n", 1, "key more than 64 parts deep"),
+        ("[" + (0..<20_000).map { "k\($0)" }.joined(separator: ".") + "]\n", 1, "key more than 64 parts deep"),
+        ("a = { " + String(repeating: "b.", count: 8000) + "c = 1 }\n", 1, "key more than 64 parts deep"),
+        ("[" + String(repeating: "t.", count: 40) + "t]\n" + String(repeating: "k.", count: 30) + "k = 1\n", 2, "parts deep"),
         ("a = [1,}]\n", 1, "syntax error in array: expected a value or closing ']', saw '}'"),
         ("route = [{ model = \"a\" },}]\n", 1, "saw '}'"),
         ("a = 1\nb = [ # c\n}\n", 3, "saw '}'"),
