@@ -141,6 +141,11 @@ def main():
         b'smoother = { fall_label = "fall", idle_label = "empty" }\npipeline.hop_seconds = 0.5\n'
         b'route = [{ model = "a" }, { model = "b", chains = 2 }]\n[daemon]\nlog_level = """\ninfo"""\n'
         b"[model]\npath = '''m'''\nwhen = 1979-05-27T07:32:00Z\n[[group]]\nname = \"g\"\n[[group.x]]\ny = 1\n")
+    # Near the inputs toml++ asserted on (BENCHMARKS.md, "Sixth run"): a date-time with a space for the T, a date before
+    # a comment, a line separator in a string and a comment, a dotted key inside an inline table.
+    put(outdir, "fuzz-config", "toml-dates",
+        "a = [1979-05-27 07:32:00, 1979-05-27, 07:32:00.5] # \u2028\nb = 1979-05-27 # 1\n"
+        "c = { d.e = \"\u2028\", f = [1_000, 0.5] }\n".encode())
 
     # Subscriber requests.
     for i, line in enumerate([
