@@ -12,6 +12,7 @@ SECONDS_PER_TARGET=${FUZZ_SECONDS:-30}
 RSS_MB=${FUZZ_RSS_MB:-2048}
 TIMEOUT=${FUZZ_TIMEOUT:-10}
 DIR=${FUZZ_DIR:-.build-fuzz}
+case $DIR in /*) ;; *) DIR=$PWD/$DIR ;; esac   # an absolute FUZZ_DIR stays where it is
 ARTIFACTS=${FUZZ_ARTIFACTS:-fuzz-artifacts}
 SWIFT=${SWIFT:-swift}
 
@@ -27,9 +28,9 @@ TARGETS=("$@")
 
 scripts/install-deps.sh python3 || exit 1
 echo "== building fuzz targets (release, -sanitize=fuzzer,address) into $DIR"
-$SWIFT build --package-path Fuzz -c release --scratch-path "$PWD/$DIR" \
+$SWIFT build --package-path Fuzz -c release --scratch-path "$DIR" \
   -Xswiftc -sanitize=fuzzer,address || exit 1
-BIN=$($SWIFT build --package-path Fuzz -c release --scratch-path "$PWD/$DIR" --show-bin-path)
+BIN=$($SWIFT build --package-path Fuzz -c release --scratch-path "$DIR" --show-bin-path)
 
 rm -rf "$DIR/seeds" && python3 Fuzz/make_seeds.py "$DIR/seeds" || exit 1
 mkdir -p "$ARTIFACTS" "$DIR/logs"
