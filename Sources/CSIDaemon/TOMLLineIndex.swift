@@ -178,16 +178,18 @@ public struct TOMLLineIndex: Sendable {
         mutating func keyValue() {
             let parts = key()
             guard !parts.isEmpty else { return }
-            noteDepth(table.count + parts.count)
+            let depth = table.count + parts.count
+            noteDepth(depth)
             let name = (table + parts).joined(separator: ".")
             if lines[name] == nil { lines[name] = line }
             skipSpaces()
             guard current == UInt8(ascii: "=") else { return }
             index += 1
-            skipValue(depth: table.count + parts.count)
+            skipValue(depth: depth)
         }
 
-        /// A dotted key of bare and quoted parts (at most ``TOMLLineIndex/maximumDepth`` + 1 kept; more are noted).
+        /// A dotted key of bare and quoted parts (at most ``TOMLLineIndex/maximumDepth`` + 1 kept: enough for the
+        /// callers to note a key too deep without resolving thousands of parts).
         mutating func key() -> [String] {
             var parts: [String] = []
             while true {
@@ -202,7 +204,7 @@ public struct TOMLLineIndex: Sendable {
                     guard index > start else { return parts }
                     part = String(decoding: bytes[start..<index], as: UTF8.self)
                 }
-                if parts.count <= TOMLLineIndex.maximumDepth { parts.append(part) } else { noteDepth(parts.count + 1) }
+                if parts.count <= TOMLLineIndex.maximumDepth { parts.append(part) }
                 skipSpaces()
                 guard current == UInt8(ascii: ".") else { return parts }
                 index += 1
