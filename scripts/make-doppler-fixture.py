@@ -9,6 +9,9 @@ Written from the definition in docs/features.md, vectorised NumPy, not a port of
   (with unit_ratio each frame's ratio is divided by its magnitude before the hold);
   amplitude-doppler instead: A[a, s] = |H[a, s]| / sqrt(mean_{a,s} |H[a, s]|^2) over the first min(nrx, 3) chains
   (the "1 chain" fixtures keep receive chain 0 only, as a 1-antenna radio would deliver), a real series per entry;
+  sanitized-doppler instead (receive chain 0): per frame the delay slope b = angle(sum H[k+g] conj H[k]) / g over
+  neighbouring layout subcarriers g apart, g the most common distance (2 on the Intel 20 MHz set, 4 at 40 MHz),
+  V = H exp(-j b k), then Q = V exp(-j angle(sum V)) / sqrt(mean |V|^2), a complex series per subcarrier;
   within a segment, a spectrum every HOP steps once FFT steps are held: per series remove the mean, periodic Hann,
   FFT (numpy.fft), |X|^2 summed over series, fftshift, folded into BINS bands,
   10 log10(band / (N sum w^2 sum_series |mean|^2) + 10^(FLOOR/10)).
@@ -34,7 +37,11 @@ CAPTURES = {
     "doppler-simulated-amplitude.json": (SIM, "amplitude"),
     "doppler-real-intel5300-amplitude.json": (REAL, "amplitude"),
     "doppler-real-intel5300-amplitude-1ch.json": (REAL, "amplitude-1"),
+    "doppler-simulated-sanitized.json": (SIM, "sanitized"),
+    "doppler-real-intel5300-sanitized.json": (REAL, "sanitized"),
 }
+INTEL20 = np.array([*range(-28, -1, 2), -1, 1, *range(3, 28, 2), 28], dtype=np.float64)
+INTEL40 = np.array([*range(-58, -1, 4), *range(2, 59, 4)], dtype=np.float64)
 
 
 def ratios(csi):
@@ -50,6 +57,21 @@ def amplitudes(csi):
     a = np.abs(np.transpose(csi, (0, 2, 1)).astype(np.complex128))      # (frames, nrx, 30)
     rms = np.sqrt(np.mean(a ** 2, axis=(1, 2), keepdims=True))
     return np.where(rms > 0, a / np.where(rms > 0, rms, 1), 0).astype(np.complex128)
+
+
+def sanitized(csi, rate):
+    """(frames, 1, 30) phase-sanitised CSI of receive chain 0 from (frames, 30) CSI and each frame's rate field."""
+    h = csi.astype(np.complex128)                                         # (frames, 30)
+    k = np.where((rate[:, None] & 0x800) != 0, INTEL40, INTEL20)          # tone index per frame and subcarrier
+    gaps = np.diff(k, axis=1)                                             # (frames, 29)
+    modal = np.array([np.bincount(g.astype(int)).argmax() for g in gaps]) # most common distance (smallest on a tie)
+    pairs = h[:, 1:] * np.conj(h[:, :-1])
+    slope = np.angle(np.sum(np.where(gaps == modal[:, None], pairs, 0), axis=1)) / modal
+    v = h * np.exp(-1j * slope[:, None] * k)
+    total = v.sum(axis=1, keepdims=True)
+    rms = np.sqrt(np.mean(np.abs(v) ** 2, axis=1, keepdims=True))
+    q = v * np.exp(-1j * np.angle(total)) / np.where(rms > 0, rms, 1)
+    return np.where(rms > 0, q, 0)[:, None, :]
 
 
 def segment_steps(ts, values, last_segment):
@@ -82,6 +104,7 @@ def spectra(steps, unit):
     return np.array(out).reshape(-1, BINS), ends
 
 
+TRANSFORMS = {"amplitude": "amplitude-doppler", "amplitude-1": "amplitude-doppler", "sanitized": "sanitized-doppler"}
 for name, ((label, path), mode) in CAPTURES.items():
     unit = mode == "unit"
     d = csiread.Intel(path, nrxnum=3, ntxnum=3, pl_size=0, if_report=False)
@@ -89,6 +112,8 @@ for name, ((label, path), mode) in CAPTURES.items():
     ts = d.timestamp_low.astype(np.float64) * 1e-6
     if mode.startswith("amplitude"):
         r = amplitudes(d.csi[:, :, :1 if mode == "amplitude-1" else 3, 0])
+    elif mode == "sanitized":
+        r = sanitized(d.csi[:, :, 0, 0], d.rate.astype(np.int64))
     else:
         r = ratios(d.csi[:, :, :3, 0])
     if unit:                                                                  # phase only, per frame
@@ -110,8 +135,8 @@ for name, ((label, path), mode) in CAPTURES.items():
     with open(out, "w") as f:
         json.dump({"oracle": f"csiread {csiread.__version__} + numpy {np.__version__} fft", "file": label,
                    "rate": RATE, "points": POINTS, "fft": FFT, "hop": HOP, "bins": BINS, "floor_db": FLOOR,
-                   "unit_ratio": unit, "transform": "amplitude-doppler" if mode.startswith("amplitude") else "csi-ratio-doppler",
-                   "chains": 1 if mode == "amplitude-1" else 3,
+                   "unit_ratio": unit, "transform": TRANSFORMS.get(mode, "csi-ratio-doppler"),
+                   "chains": 1 if mode in ("amplitude-1", "sanitized") else 3,
                    "segments": len(bounds) - 1, "frame_count": len(frames),
                    "end_times": [round(t, 6) for t in times],
                    "frames": [round(float(v), 4) for v in frames.reshape(-1)]}, f, separators=(",", ":"))

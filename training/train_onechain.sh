@@ -18,8 +18,10 @@
 #   validation (choosing between models) 54000-54229, 55000-55001: Benchmarks/recognition/validate.sh
 # RATE=50 (2026-12-05): `csihar-1ch50-doppler-gru`, the same sets without those at 20 packets/s, 50 Hz input
 #   (32-point spectra in 32 bands); csihard routes 1-chain streams of >= 40 Hz to it (PROFILE=1ch50 held-out run).
+# TRANSFORM=sanitized-doppler (2026-12-06): the phase-sanitised CSI of chain 0 instead of amplitudes (exports
+#   <set>s-..., docs/features.md); MODEL_OUT (relative to training/) writes the model elsewhere than models/.
 # Environment: PYTHON (default .venv/bin/python), CSIHAR (default: release build), FITION (../shared/data/fition),
-#   RATE (20 or 50), THREADS (torch threads, default 2).
+#   RATE (20 or 50), THREADS (torch threads, default 2), TRANSFORM, MODEL_OUT.
 set -euo pipefail
 if [ $# -gt 1 ]; then for stage in "$@"; do "$0" "$stage"; done; exit 0; fi   # several stages in order
 source "$(dirname "$0")/common.sh"
@@ -37,7 +39,13 @@ case $RATE in
 50) NAME=csihar-1ch50-doppler-gru; X=oc50; PROFILE=1ch50; RUN="RATE=50 "; ABOUT=onechain50.md; FALL_PEAK=0.99; export DOPPLER_RATE=50 FFT_POINTS=32 BINS=32 ;;
 *) echo "RATE must be 20 or 50" >&2; exit 2 ;;
 esac
-export_windows() { export_doppler "$1" amplitude-doppler --background-label idle "${@:2}"; }   # export_windows OUT FILE...
+TRANSFORM=${TRANSFORM:-amplitude-doppler}
+case $TRANSFORM in
+amplitude-doppler) ;;
+sanitized-doppler) X=${X}s ;;
+*) echo "TRANSFORM must be amplitude-doppler or sanitized-doppler" >&2; exit 2 ;;
+esac
+export_windows() { export_doppler "$1" "$TRANSFORM" --background-label idle "${@:2}"; }   # export_windows OUT FILE...
 # The model file then declares its fall threshold (docs/model-format.md, `smoother`): FALL_PEAK was chosen on the
 # validation recordings (Benchmarks/recognition/validate.sh PROFILE=1ch for 50 Hz, 1ch20 for 20 Hz; 2026-12-06) as
 # the value of 0.9 / 0.95 / 0.98 / 0.99 with the fewest false falls in daily life, then the highest fall recall.
@@ -82,7 +90,7 @@ data)
     export_windows $X-fition-u1 $(fition 1)
     export_windows $X-fition-u3 $(fition 3) ;;
 train)
-    train "$NAME" $X-test "../models/$NAME.safetensors" ;;
+    train "$NAME" $X-test "${MODEL_OUT:-../models/$NAME.safetensors}" ;;
 louo)
     # leave one Fition user out: trained without user 3, tested on user 3 (and the other way round)
     train "$NAME-without-user3" $X-fition-u3 "../.build/models/$NAME-without-user3.safetensors" --exclude _user3_

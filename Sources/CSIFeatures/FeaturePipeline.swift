@@ -32,7 +32,7 @@ public struct FeaturePipelineConfig: Sendable, Hashable {
         let resampled = Int((resampler.maxHoldSeconds * resampler.sampleRateHz).rounded(.up)) + 2     // resampled steps
         switch transform {
         case .amplitudeDB: return resampled
-        case .ratioDoppler(let spec), .amplitudeDoppler(let spec): return resampled / max(1, spec.hop) + 2
+        case .ratioDoppler(let spec), .amplitudeDoppler(let spec), .sanitizedDoppler(let spec): return resampled / max(1, spec.hop) + 2
         }
     }
 
@@ -48,7 +48,7 @@ public struct FeaturePipelineConfig: Sendable, Hashable {
         let stepRate: Double, resampleRate: Double
         switch transform {
         case .amplitudeDB: stepRate = sampleRateHz; resampleRate = sampleRateHz
-        case .ratioDoppler(let spec), .amplitudeDoppler(let spec): stepRate = spec.frameRateHz; resampleRate = spec.rateHz
+        case .ratioDoppler(let spec), .amplitudeDoppler(let spec), .sanitizedDoppler(let spec): stepRate = spec.frameRateHz; resampleRate = spec.rateHz
         }
         self.steps = steps
         self.sampleRateHz = stepRate
@@ -125,6 +125,9 @@ public final class FeaturePipeline {
         case .amplitudeDoppler(let spec):
             resampler = Resampler(config: config.resampler, features: FeatureExtractor.amplitudeSeriesFeatures)
             doppler = DopplerSpectrum(spec: spec, series: FeatureExtractor.amplitudeSeriesFeatures / 2)
+        case .sanitizedDoppler(let spec):
+            resampler = Resampler(config: config.resampler, features: FeatureExtractor.sanitizedFeatures)
+            doppler = DopplerSpectrum(spec: spec, series: FeatureExtractor.sanitizedFeatures / 2)
         }
         window = SlidingWindow(steps: config.steps, features: features, hopSteps: config.hopSteps,
                                storesSteps: config.windowValues)
@@ -156,7 +159,7 @@ public final class FeaturePipeline {
         switch config.transform {
         case .amplitudeDB: lastFlags = try extractor.validate(frame)
         case .ratioDoppler: lastFlags = try extractor.checkRatio(frame).flags
-        case .amplitudeDoppler: lastFlags = try extractor.checkAmplitudeSeries(frame).flags
+        case .amplitudeDoppler, .sanitizedDoppler: lastFlags = try extractor.checkAmplitudeSeries(frame).flags
         }
         let outcome = resampler.push(timestamp: frame.timestamp, loadHeld: loadHeld, emit: { time, step in
             accept(stepTime: time, step: step, onWindow: onWindow)
@@ -181,6 +184,7 @@ public final class FeaturePipeline {
                 try extractor.extractRatio(frame, into: out)
                 if spec.unitRatio { Self.normalizeToUnit(out) }
             case .amplitudeDoppler: try extractor.extractAmplitudeSeries(frame, into: out)
+            case .sanitizedDoppler: try extractor.extractSanitizedCSI(frame, into: out)
             }
         } catch {
             for f in 0..<out.count { out[f] = 0 }

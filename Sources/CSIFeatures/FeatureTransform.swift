@@ -10,6 +10,10 @@
 ///   divided by the frame's own RMS (cancels AGC and transmit power), their static part removed, and the Doppler
 ///   power spectrum of these real series (symmetric in frequency) in the same bands and units. Needs one receive
 ///   chain only: the input for 1-antenna radios (Raspberry Pi Nexmon, ESP32), and it accepts any chain count.
+/// * `sanitized-doppler` (layout `doppler-<bins>`): the complex CSI of receive chain 0 with each packet's linear
+///   phase across subcarriers (delay slope and common phase) and gain removed, its static part removed, and its
+///   Doppler power spectrum in the same signed bands and units. One chain is enough, and the sign of the Doppler
+///   (towards or away from the link) survives where `amplitude-doppler` folds it.
 public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
     /// `amplitude-db`, 3 x 30 features per step.
     case amplitudeDB
@@ -17,6 +21,8 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
     case ratioDoppler(DopplerSpec)
     /// `amplitude-doppler` with its spectrum parameters (`unit_ratio` does not apply).
     case amplitudeDoppler(DopplerSpec)
+    /// `sanitized-doppler` with its spectrum parameters (`unit_ratio` does not apply).
+    case sanitizedDoppler(DopplerSpec)
 
     /// `input.transform` names.
     public static let amplitudeDBName = "amplitude-db"
@@ -24,24 +30,27 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
     public static let ratioDopplerName = "csi-ratio-doppler"
     /// `input.transform` name of ``amplitudeDoppler(_:)``.
     public static let amplitudeDopplerName = "amplitude-doppler"
+    /// `input.transform` name of ``sanitizedDoppler(_:)``.
+    public static let sanitizedDopplerName = "sanitized-doppler"
     /// Every transform name this code produces.
-    public static let supportedNames: [String] = [amplitudeDBName, ratioDopplerName, amplitudeDopplerName]
+    public static let supportedNames: [String] = [amplitudeDBName, ratioDopplerName, amplitudeDopplerName,
+                                                  sanitizedDopplerName]
 
     /// The spectrum parameters of the Doppler transforms (`nil` for `amplitude-db`).
     public var doppler: DopplerSpec? {
         switch self {
         case .amplitudeDB: return nil
-        case .ratioDoppler(let spec), .amplitudeDoppler(let spec): return spec
+        case .ratioDoppler(let spec), .amplitudeDoppler(let spec), .sanitizedDoppler(let spec): return spec
         }
     }
 
     /// Receive chains a stream must have (`amplitude-db`: the layout's 3 unless replication is allowed;
-    /// `csi-ratio-doppler`: 2; `amplitude-doppler`: 1).
+    /// `csi-ratio-doppler`: 2; `amplitude-doppler` and `sanitized-doppler`: 1).
     public var minimumChains: Int {
         switch self {
         case .amplitudeDB: return FeatureLayout.antennas
         case .ratioDoppler: return 2
-        case .amplitudeDoppler: return 1
+        case .amplitudeDoppler, .sanitizedDoppler: return 1
         }
     }
 
@@ -51,6 +60,7 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
         case .amplitudeDB: return Self.amplitudeDBName
         case .ratioDoppler: return Self.ratioDopplerName
         case .amplitudeDoppler: return Self.amplitudeDopplerName
+        case .sanitizedDoppler: return Self.sanitizedDopplerName
         }
     }
 
@@ -58,7 +68,7 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
     public var layout: String {
         switch self {
         case .amplitudeDB: return FeatureLayout.name
-        case .ratioDoppler(let spec), .amplitudeDoppler(let spec): return "doppler-\(spec.bins)"
+        case .ratioDoppler(let spec), .amplitudeDoppler(let spec), .sanitizedDoppler(let spec): return "doppler-\(spec.bins)"
         }
     }
 
@@ -66,7 +76,7 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
     public var featureCount: Int {
         switch self {
         case .amplitudeDB: return FeatureLayout.features
-        case .ratioDoppler(let spec), .amplitudeDoppler(let spec): return spec.bins
+        case .ratioDoppler(let spec), .amplitudeDoppler(let spec), .sanitizedDoppler(let spec): return spec.bins
         }
     }
 
@@ -77,7 +87,7 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
     public var parameters: [String: Any] {
         switch self {
         case .amplitudeDB: return [:]
-        case .ratioDoppler(let spec), .amplitudeDoppler(let spec): return ["doppler": spec.json]
+        case .ratioDoppler(let spec), .amplitudeDoppler(let spec), .sanitizedDoppler(let spec): return ["doppler": spec.json]
         }
     }
 
@@ -89,7 +99,7 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
         switch name {
         case Self.amplitudeDBName:
             self = .amplitudeDB
-        case Self.ratioDopplerName, Self.amplitudeDopplerName:
+        case Self.ratioDopplerName, Self.amplitudeDopplerName, Self.sanitizedDopplerName:
             guard let object = input["doppler"] as? [String: Any] else {
                 throw FeatureTransformError(field: "input.doppler", reason: "is missing or not an object (needed by \(name))")
             }
@@ -99,12 +109,12 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
                 throw FeatureTransformError(field: "input.sample_rate_hz", reason: "is \(rate); the doppler spectrum "
                     + "makes \(spec.frameRateHz) frames/s (rate_hz / hop)")
             }
-            if name == Self.amplitudeDopplerName {
+            if name != Self.ratioDopplerName {
                 guard !spec.unitRatio else {
                     throw FeatureTransformError(field: "input.doppler.unit_ratio", reason: "applies to "
-                        + "\(Self.ratioDopplerName) only (\(name) has no phase)")
+                        + "\(Self.ratioDopplerName) only (\(name) has no chain ratio)")
                 }
-                self = .amplitudeDoppler(spec)
+                self = name == Self.amplitudeDopplerName ? .amplitudeDoppler(spec) : .sanitizedDoppler(spec)
             } else {
                 self = .ratioDoppler(spec)
             }
@@ -131,7 +141,8 @@ public struct FeatureTransformError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(field): \(reason)" }
 }
 
-/// Parameters of the Doppler transforms, `csi-ratio-doppler` and `amplitude-doppler` (model file `input.doppler`).
+/// Parameters of the Doppler transforms, `csi-ratio-doppler`, `amplitude-doppler` and `sanitized-doppler` (model
+/// file `input.doppler`).
 public struct DopplerSpec: Sendable, Hashable {
     /// Rate (Hz) the CSI ratio (or the amplitudes) is resampled at before the spectrum (`rate_hz`); Doppler is seen up to +-rate/2.
     public var rateHz: Double

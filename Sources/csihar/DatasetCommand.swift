@@ -30,8 +30,9 @@ struct DatasetExportCommand: AsyncParsableCommand {
             Transforms (--transform): amplitude-db (3x30 amplitudes in dB, the default), csi-ratio-doppler (CSI
             ratio between receive chains, static part removed, Doppler spectrum in --bins bands from --fft-point
             spectra of the ratio resampled at --doppler-rate, one step every 1 / --sample-rate s; defaults 250 Hz,
-            64 points, 32 bands, 10 steps/s, 40 steps = 4 s windows; docs/features.md) or amplitude-doppler (the
-            same spectrum of gain-normalised amplitudes: needs one receive chain only).
+            64 points, 32 bands, 10 steps/s, 40 steps = 4 s windows; docs/features.md), amplitude-doppler (the
+            same spectrum of gain-normalised amplitudes: needs one receive chain only) or sanitized-doppler (the
+            same spectrum of receive chain 0's CSI with each packet's phase line across subcarriers removed).
             """)
 
     @Option(help: "Input format: wiar, capture or ut-har.")
@@ -69,7 +70,7 @@ struct DatasetExportCommand: AsyncParsableCommand {
     @Option(help: "Longest gap (s) a value is held; longer gaps restart the window.")
     var maxHold: Double = 0.5
 
-    @Option(help: "Input transform: amplitude-db, csi-ratio-doppler or amplitude-doppler.")
+    @Option(help: "Input transform: amplitude-db, csi-ratio-doppler, amplitude-doppler or sanitized-doppler.")
     var transform: String = FeatureTransform.amplitudeDBName
 
     @Option(help: "Doppler transforms: rate (Hz) the CSI ratio is resampled at.")
@@ -121,7 +122,7 @@ struct DatasetExportCommand: AsyncParsableCommand {
     func featureTransform() throws -> FeatureTransform {
         switch transform {
         case FeatureTransform.amplitudeDBName: return .amplitudeDB
-        case FeatureTransform.ratioDopplerName, FeatureTransform.amplitudeDopplerName:
+        case FeatureTransform.ratioDopplerName, FeatureTransform.amplitudeDopplerName, FeatureTransform.sanitizedDopplerName:
             let frameRate = sampleRate ?? 10
             let hop = Int((dopplerRate / frameRate).rounded())
             let spec = DopplerSpec(rateHz: dopplerRate, fftSize: fftPoints, hop: max(1, hop), bins: bins,
@@ -130,9 +131,9 @@ struct DatasetExportCommand: AsyncParsableCommand {
             guard abs(spec.frameRateHz - frameRate) < 1e-6 * frameRate else {
                 throw ValidationError("--sample-rate \(frameRate) must divide --doppler-rate \(dopplerRate) evenly")
             }
-            if transform == FeatureTransform.amplitudeDopplerName {
+            if transform != FeatureTransform.ratioDopplerName {
                 guard !unitRatio else { throw ValidationError("--unit-ratio applies to csi-ratio-doppler only") }
-                return .amplitudeDoppler(spec)
+                return transform == FeatureTransform.amplitudeDopplerName ? .amplitudeDoppler(spec) : .sanitizedDoppler(spec)
             }
             return .ratioDoppler(spec)
         default:

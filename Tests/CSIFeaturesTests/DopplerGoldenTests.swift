@@ -32,8 +32,12 @@ private struct DopplerGolden: Decodable {
         let golden = try JSONDecoder().decode(DopplerGolden.self, from: Data(contentsOf: url))
         let spec = DopplerSpec(rateHz: golden.rate, fftSize: golden.fft, hop: golden.hop, bins: golden.bins,
                                floorDB: golden.floor_db, unitRatio: golden.unit_ratio)
-        let transform: FeatureTransform = golden.transform == FeatureTransform.amplitudeDopplerName
-            ? .amplitudeDoppler(spec) : .ratioDoppler(spec)
+        let transform: FeatureTransform
+        switch golden.transform {
+        case FeatureTransform.amplitudeDopplerName: transform = .amplitudeDoppler(spec)
+        case FeatureTransform.sanitizedDopplerName: transform = .sanitizedDoppler(spec)
+        default: transform = .ratioDoppler(spec)
+        }
         let config = FeaturePipelineConfig(steps: 1, sampleRateHz: spec.frameRateHz, hopSeconds: 1 / spec.frameRateHz,
                                            pointsPerStep: golden.points, transform: transform)
         #expect(config.featureCount == golden.bins && config.hopSteps == 1)
@@ -61,18 +65,20 @@ private struct DopplerGolden: Decodable {
         #expect(maxTimeDiff < 2e-6)
     }
 
-    /// The project's simulated capture: a person moving, 250 packets/s (complex ratio, its phase only, and the
-    /// normalised amplitudes).
-    @Test(arguments: ["doppler-simulated.json", "doppler-simulated-unit.json", "doppler-simulated-amplitude.json"])
+    /// The project's simulated capture: a person moving, 250 packets/s (complex ratio, its phase only, the
+    /// normalised amplitudes, and the phase-sanitised CSI of one chain).
+    @Test(arguments: ["doppler-simulated.json", "doppler-simulated-unit.json", "doppler-simulated-amplitude.json",
+                      "doppler-simulated-sanitized.json"])
     func simulatedCaptureMatchesNumPy(fixture: String) throws {
         try compare(fixture: fixture,
                     capture: SharedData.repositoryRoot().appendingPathComponent("samples/living-room-intel5300.dat"))
     }
 
     /// A real CSI Tool capture (3 Rx x 2 Tx, gaps that restart the grid); amplitude-doppler also from its first
-    /// receive chain alone, as a 1-antenna radio delivers it.
+    /// receive chain alone, as a 1-antenna radio delivers it; sanitized-doppler from that chain alone.
     @Test(arguments: ["doppler-real-intel5300.json", "doppler-real-intel5300-unit.json",
-                      "doppler-real-intel5300-amplitude.json", "doppler-real-intel5300-amplitude-1ch.json"])
+                      "doppler-real-intel5300-amplitude.json", "doppler-real-intel5300-amplitude-1ch.json",
+                      "doppler-real-intel5300-sanitized.json"])
     func realIntel5300CaptureMatchesNumPy(fixture: String) throws {
         guard let capture = SharedData.file("captures/intel5300/sample_0x1_ap.dat") else { return }
         try compare(fixture: fixture, capture: capture)
