@@ -9,8 +9,8 @@ Written from the definition in docs/features.md, vectorised NumPy, not a port of
   (with unit_ratio each frame's ratio is divided by its magnitude before the hold);
   amplitude-doppler instead: A[a, s] = |H[a, s]| / sqrt(mean_{a,s} |H[a, s]|^2) over the first min(nrx, 3) chains
   (the "1 chain" fixtures keep receive chain 0 only, as a 1-antenna radio would deliver), a real series per entry;
-  sanitized-doppler instead (receive chain 0): per frame the delay slope b = angle(sum H[k+g] conj H[k]) / g over
-  neighbouring layout subcarriers g apart, g the most common distance (2 on the Intel 20 MHz set, 4 at 40 MHz),
+  sanitized-doppler instead (receive chain 0): per frame the delay slope b refined over lags g, 4g, 16g (g the most
+  common distance between neighbouring subcarriers: 2 on the Intel 20 MHz set, 4 at 40 MHz; delay_slope below),
   V = H exp(-j b k), then Q = V exp(-j angle(sum V)) / sqrt(mean |V|^2), a complex series per subcarrier;
   within a segment, a spectrum every HOP steps once FFT steps are held: per series remove the mean, periodic Hann,
   FFT (numpy.fft), |X|^2 summed over series, fftshift, folded into BINS bands,
@@ -59,19 +59,40 @@ def amplitudes(csi):
     return np.where(rms > 0, a / np.where(rms > 0, rms, 1), 0).astype(np.complex128)
 
 
+def delay_slope(h, k):
+    """Per-frame delay slope (rad per tone) of (frames, n) CSI at tone indices k (n,): lags g, 4g, 16g (g the most
+    common distance between neighbours); each adds angle(sum H[k+L] conj H[k] exp(-j b L)) / L over the pairs
+    exactly L apart, a lag with fewer than max(2, n // 4) pairs ends it."""
+    gaps = np.diff(k).astype(int)
+    g = np.bincount(gaps[(gaps > 0) & (gaps <= 8)]).argmax() if np.any((gaps > 0) & (gaps <= 8)) else gaps[gaps > 0].min()
+    slope = np.zeros(len(h))
+    for m in (1, 4, 16):
+        lag = m * g
+        pos = {int(t): i for i, t in enumerate(k)}
+        pairs = [(i, pos[int(t) + lag]) for i, t in enumerate(k) if int(t) + lag in pos]
+        if len(pairs) < max(2, len(k) // 4):
+            break
+        a, b = np.array(pairs).T
+        z = np.sum(h[:, b] * np.conj(h[:, a]), axis=1) * np.exp(-1j * slope * lag)
+        slope = slope + np.angle(z) / lag
+    return slope
+
+
 def sanitized(csi, rate):
     """(frames, 1, 30) phase-sanitised CSI of receive chain 0 from (frames, 30) CSI and each frame's rate field."""
     h = csi.astype(np.complex128)                                         # (frames, 30)
-    k = np.where((rate[:, None] & 0x800) != 0, INTEL40, INTEL20)          # tone index per frame and subcarrier
-    gaps = np.diff(k, axis=1)                                             # (frames, 29)
-    modal = np.array([np.bincount(g.astype(int)).argmax() for g in gaps]) # most common distance (smallest on a tie)
-    pairs = h[:, 1:] * np.conj(h[:, :-1])
-    slope = np.angle(np.sum(np.where(gaps == modal[:, None], pairs, 0), axis=1)) / modal
-    v = h * np.exp(-1j * slope[:, None] * k)
-    total = v.sum(axis=1, keepdims=True)
-    rms = np.sqrt(np.mean(np.abs(v) ** 2, axis=1, keepdims=True))
-    q = v * np.exp(-1j * np.angle(total)) / np.where(rms > 0, rms, 1)
-    return np.where(rms > 0, q, 0)[:, None, :]
+    out = np.zeros((len(h), 30), dtype=np.complex128)
+    for forty in (False, True):                                           # 20 and 40 MHz frames
+        rows = ((rate & 0x800) != 0) == forty
+        if not rows.any():
+            continue
+        k = INTEL40 if forty else INTEL20
+        slope = delay_slope(h[rows], k)
+        v = h[rows] * np.exp(-1j * slope[:, None] * k)
+        total = v.sum(axis=1, keepdims=True)
+        rms = np.sqrt(np.mean(np.abs(v) ** 2, axis=1, keepdims=True))
+        out[rows] = np.where(rms > 0, v * np.exp(-1j * np.angle(total)) / np.where(rms > 0, rms, 1), 0)
+    return out[:, None, :]
 
 
 def segment_steps(ts, values, last_segment):

@@ -9,9 +9,8 @@ extension FeatureExtractor {
     /// floats), (subcarrier, re/im) row-major, on the 30 layout subcarriers of transmit stream 0 (the `amplitude-db`
     /// plan; wideband plans interpolate the complex neighbours):
     ///
-    /// 1. the per-packet delay slope `b = arg(sum H[k + g] conj(H[k])) / g` over the plan's neighbouring columns `k`
-    ///    that are `g` tones apart, `g` the most common such distance (the smallest on a tie): detection delay and
-    ///    sampling offset turn every packet's phase by a random line across subcarriers;
+    /// 1. the per-packet delay slope `b` (``delaySlope(_:_:base:real:imag:)``) over every usable tone of the grid:
+    ///    detection delay and sampling offset turn every packet's phase by a random line across subcarriers;
     /// 2. `V[s] = H[s] exp(-j b k_s)` at each layout subcarrier's tone position `k_s`, then the common phase
     ///    `c = arg(sum_s V[s])` (carrier offset, PLL) and the gain `g = sqrt(mean_s |V[s]|^2)` (AGC) removed:
     ///    `Q[s] = V[s] exp(-j c) / g`.
@@ -31,24 +30,8 @@ extension FeatureExtractor {
         frame.real.withUnsafeBufferPointer { re in
             frame.imag.withUnsafeBufferPointer { im in
                 let base = frame.index(tx: 0, rx: 0, subcarrier: 0)
-                // 1. the delay slope from neighbouring plan columns: pairs (lower[s], upper[s]) and
-                //    (upper[s], lower[s + 1]), 2 * 30 - 1 at most, their tone distance first
-                let gap = Self.commonGap(plan, tones)
-                var sr = 0.0, si = 0.0
-                if gap > 0 {
-                    @inline(__always) func add(_ a: Int, _ b: Int) {
-                        guard tones[b] - tones[a] == gap else { return }
-                        let ar = Double(re[base + a]), ai = Double(im[base + a])
-                        let br = Double(re[base + b]), bi = Double(im[base + b])
-                        sr += br * ar + bi * ai           // b conj(a)
-                        si += bi * ar - br * ai
-                    }
-                    for s in 0..<subcarriers {
-                        add(plan.lower[s], plan.upper[s])
-                        if s + 1 < subcarriers { add(plan.upper[s], plan.lower[s + 1]) }
-                    }
-                }
-                let slope = (sr == 0 && si == 0) || gap == 0 ? 0 : atan2(si, sr) / Double(gap)
+                // 1. the delay slope, refined over growing lags across every usable column
+                let slope = Self.delaySlope(plan.phaseColumns, tones, base: base, real: re, imag: im)
                 // 2. V[s] = H[s] exp(-j slope k_s), their sum and power
                 var cr = 0.0, ci = 0.0, power = 0.0
                 for s in 0..<subcarriers {
@@ -88,27 +71,53 @@ extension FeatureExtractor {
         return flags
     }
 
-    /// The most common tone distance between neighbouring columns of `plan` (pairs `(lower[s], upper[s])` and
-    /// `(upper[s], lower[s + 1])`, positive distances only; the smallest on a tie), 0 when there is none.
-    static func commonGap(_ plan: SubcarrierPlan, _ tones: [Int]) -> Int {
-        let count = plan.lower.count
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * count) { gaps -> Int in
-            var n = 0
-            for s in 0..<count {
-                let inside = tones[plan.upper[s]] - tones[plan.lower[s]]
-                if inside > 0 { gaps[n] = inside; n += 1 }
-                if s + 1 < count {
-                    let between = tones[plan.lower[s + 1]] - tones[plan.upper[s]]
-                    if between > 0 { gaps[n] = between; n += 1 }
-                }
+    /// Lags of the delay-slope stages, in multiples of the grid's common spacing.
+    static let slopeLags = [1, 4, 16]
+
+    /// The packet's delay slope (rad per tone) from the usable `columns` (ascending by tone) of one chain: with `g`
+    /// the most common distance between neighbouring columns, for each lag `L` of ``slopeLags`` times `g`,
+    /// `b += arg(sum_k H[k + L] conj(H[k]) exp(-j b L)) / L` over the column pairs exactly `L` tones apart (`b` = 0
+    /// at first). The first lag cannot wrap (the slope is below 0.2 rad per tone); each longer lag only corrects
+    /// what is left, with a longer lever arm, so the noise of the estimate falls about as `1 / L`. A lag with fewer
+    /// than `max(2, n / 4)` pairs ends the refinement.
+    static func delaySlope(_ columns: [Int], _ tones: [Int], base: Int,
+                           real re: UnsafeBufferPointer<Float>, imag im: UnsafeBufferPointer<Float>) -> Double {
+        let n = columns.count
+        guard n >= 2 else { return 0 }
+        // the most common distance between neighbouring columns, counted up to 8 (else the smallest)
+        var counts = (0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var smallest = Int.max
+        withUnsafeMutableBytes(of: &counts) { raw in
+            let c = raw.bindMemory(to: Int.self)
+            for i in 1..<n {
+                let d = tones[columns[i]] - tones[columns[i - 1]]
+                if d > 0 { smallest = min(smallest, d); if d <= 8 { c[d] += 1 } }
             }
-            var best = 0, bestCount = 0
-            for i in 0..<n {
-                var c = 0
-                for j in 0..<n where gaps[j] == gaps[i] { c += 1 }
-                if c > bestCount || (c == bestCount && gaps[i] < best) { best = gaps[i]; bestCount = c }
-            }
-            return best
+            var best = 0
+            for d in 1...8 where c[d] > (best == 0 ? 0 : c[best]) { best = d }
+            if best > 0 { smallest = best }
         }
+        guard smallest != Int.max else { return 0 }
+        var slope = 0.0
+        for multiple in slopeLags {
+            let lag = multiple * smallest
+            var zr = 0.0, zi = 0.0, pairs = 0, j = 0
+            for i in 0..<n {
+                let target = tones[columns[i]] + lag
+                while j < n && tones[columns[j]] < target { j += 1 }
+                if j == n { break }
+                guard tones[columns[j]] == target else { continue }
+                let a = base + columns[i], b = base + columns[j]
+                let ar = Double(re[a]), ai = Double(im[a]), br = Double(re[b]), bi = Double(im[b])
+                zr += br * ar + bi * ai            // H[k + L] conj(H[k])
+                zi += bi * ar - br * ai
+                pairs += 1
+            }
+            guard pairs >= max(2, n / 4), zr != 0 || zi != 0 else { break }
+            let turn = -slope * Double(lag)          // Z exp(-j b L)
+            let (c, s) = (cos(turn), sin(turn))
+            slope += atan2(zr * s + zi * c, zr * c - zi * s) / Double(lag)
+        }
+        return slope
     }
 }

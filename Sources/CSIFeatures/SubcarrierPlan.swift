@@ -10,6 +10,9 @@ struct SubcarrierPlan: Sendable {
     var weight: [Float]
     /// What the plan had to do (substitution, interpolation, sub-band).
     var flags: FeatureFlags
+    /// Every usable column of the grid, ascending by tone (the plan's band, pilots and corrupted tones left out):
+    /// where `sanitized-doppler` measures each packet's phase line.
+    var phaseColumns: [Int] = []
 
     /// Magnitude of layout subcarrier `s` read from the CSI columns of one chain that start at `base` in `re`/`im`
     /// (the formula above, in Double).
@@ -26,7 +29,7 @@ struct SubcarrierPlan: Sendable {
 
     /// The identity plan for a frame whose 30 columns are already the layout subcarriers (Intel 5300).
     static let identity = SubcarrierPlan(lower: Array(0..<30), upper: Array(0..<30),
-                                         weight: [Float](repeating: 0, count: 30), flags: [])
+                                         weight: [Float](repeating: 0, count: 30), flags: [], phaseColumns: Array(0..<30))
 
     /// Exact selection of `targets` (signed subcarrier indices) from `subcarriers` (the frame's columns).
     /// A target that is absent or not `usable` is replaced by the nearest usable index on the same side of DC,
@@ -51,7 +54,7 @@ struct SubcarrierPlan: Sendable {
             flags.insert(.substitutedSubcarrier)
         }
         return SubcarrierPlan(lower: picks, upper: picks, weight: [Float](repeating: 0, count: picks.count),
-                              flags: flags)
+                              flags: flags, phaseColumns: subcarriers.indices.filter { usable(subcarriers[$0]) })
     }
 
     /// Linear interpolation of the magnitude at 30 evenly spaced indices from `first` to `last` over the
@@ -71,6 +74,7 @@ struct SubcarrierPlan: Sendable {
             upper.append(b.c)
             weight.append(Float(w))
         }
-        return SubcarrierPlan(lower: lower, upper: upper, weight: weight, flags: [.interpolated])
+        return SubcarrierPlan(lower: lower, upper: upper, weight: weight, flags: [.interpolated],
+                              phaseColumns: points.map(\.c))
     }
 }
