@@ -12,6 +12,7 @@ Written from the definition in docs/features.md, vectorised NumPy, not a port of
   sanitized-doppler instead (receive chain 0): per frame the delay slope b refined over lags g, 4g, 16g (g the most
   common distance between neighbouring subcarriers: 2 on the Intel 20 MHz set, 4 at 40 MHz; delay_slope below),
   V = H exp(-j b k), then Q = V exp(-j angle(sum V)) / sqrt(mean |V|^2), a complex series per subcarrier;
+  amplitude-sanitized-doppler: the amplitude-doppler bands of chain 0 followed by its sanitized-doppler bands;
   within a segment, a spectrum every HOP steps once FFT steps are held: per series remove the mean, periodic Hann,
   FFT (numpy.fft), |X|^2 summed over series, fftshift, folded into BINS bands,
   10 log10(band / (N sum w^2 sum_series |mean|^2) + 10^(FLOOR/10)).
@@ -39,6 +40,7 @@ CAPTURES = {
     "doppler-real-intel5300-amplitude-1ch.json": (REAL, "amplitude-1"),
     "doppler-simulated-sanitized.json": (SIM, "sanitized"),
     "doppler-real-intel5300-sanitized.json": (REAL, "sanitized"),
+    "doppler-real-intel5300-amplitude-sanitized.json": (REAL, "amplitude-sanitized"),
 }
 INTEL20 = np.array([*range(-28, -1, 2), -1, 1, *range(3, 28, 2), 28], dtype=np.float64)
 INTEL40 = np.array([*range(-58, -1, 4), *range(2, 59, 4)], dtype=np.float64)
@@ -125,40 +127,46 @@ def spectra(steps, unit):
     return np.array(out).reshape(-1, BINS), ends
 
 
-TRANSFORMS = {"amplitude": "amplitude-doppler", "amplitude-1": "amplitude-doppler", "sanitized": "sanitized-doppler"}
+TRANSFORMS = {"amplitude": "amplitude-doppler", "amplitude-1": "amplitude-doppler", "sanitized": "sanitized-doppler",
+              "amplitude-sanitized": "amplitude-sanitized-doppler"}
 for name, ((label, path), mode) in CAPTURES.items():
     unit = mode == "unit"
     d = csiread.Intel(path, nrxnum=3, ntxnum=3, pl_size=0, if_report=False)
     d.read()
     ts = d.timestamp_low.astype(np.float64) * 1e-6
-    if mode.startswith("amplitude"):
-        r = amplitudes(d.csi[:, :, :1 if mode == "amplitude-1" else 3, 0])
+    if mode == "amplitude-sanitized":                                      # two halves, spectra side by side
+        parts = [amplitudes(d.csi[:, :, :1, 0]), sanitized(d.csi[:, :, 0, 0], d.rate.astype(np.int64))]
+    elif mode.startswith("amplitude"):
+        parts = [amplitudes(d.csi[:, :, :1 if mode == "amplitude-1" else 3, 0])]
     elif mode == "sanitized":
-        r = sanitized(d.csi[:, :, 0, 0], d.rate.astype(np.int64))
+        parts = [sanitized(d.csi[:, :, 0, 0], d.rate.astype(np.int64))]
     else:
-        r = ratios(d.csi[:, :, :3, 0])
+        parts = [ratios(d.csi[:, :, :3, 0])]
     if unit:                                                                  # phase only, per frame
-        magnitude = np.abs(r)
-        r = np.where(magnitude > 0, r / np.where(magnitude > 0, magnitude, 1), 0)
+        magnitude = np.abs(parts[0])
+        parts = [np.where(magnitude > 0, parts[0] / np.where(magnitude > 0, magnitude, 1), 0)]
     keep = np.concatenate([[True], np.diff(ts) > 0])                         # repeated timestamps dropped
-    ts, r = ts[keep], r[keep]
+    ts, parts = ts[keep], [r[keep] for r in parts]
     cuts = np.nonzero(np.diff(ts) > MAX_HOLD)[0] + 1
     frames, times = [], []
     bounds = [0, *cuts, len(ts)]
     for i in range(len(bounds) - 1):
         a, b = bounds[i], bounds[i + 1]
-        steps, t0 = segment_steps(ts[a:b], r[a:b], i == len(bounds) - 2)
-        spec, ends = spectra(steps, unit)
-        frames.append(spec)
+        halves = []
+        for r in parts:
+            steps, t0 = segment_steps(ts[a:b], r[a:b], i == len(bounds) - 2)
+            spec, ends = spectra(steps, unit)
+            halves.append(spec)
+        frames.append(np.concatenate(halves, axis=1))
         times += [t0 + (e + 1) / RATE for e in ends]                          # window step end times
-    frames = np.concatenate(frames)
+    frames = np.concatenate(frames).reshape(-1)
     out = os.path.join(ROOT, "Tests/CSIFeaturesTests/Fixtures", name)
     with open(out, "w") as f:
         json.dump({"oracle": f"csiread {csiread.__version__} + numpy {np.__version__} fft", "file": label,
                    "rate": RATE, "points": POINTS, "fft": FFT, "hop": HOP, "bins": BINS, "floor_db": FLOOR,
                    "unit_ratio": unit, "transform": TRANSFORMS.get(mode, "csi-ratio-doppler"),
-                   "chains": 1 if mode in ("amplitude-1", "sanitized") else 3,
-                   "segments": len(bounds) - 1, "frame_count": len(frames),
+                   "chains": 1 if mode in ("amplitude-1", "sanitized", "amplitude-sanitized") else 3,
+                   "segments": len(bounds) - 1, "frame_count": len(frames) // (BINS * len(parts)),
                    "end_times": [round(t, 6) for t in times],
-                   "frames": [round(float(v), 4) for v in frames.reshape(-1)]}, f, separators=(",", ":"))
-    print(f"{label} ({mode}): {len(ts)} frames, {len(bounds) - 1} segment(s) -> {len(frames)} spectra; wrote {out}")
+                   "frames": [round(float(v), 4) for v in frames]}, f, separators=(",", ":"))
+    print(f"{label} ({mode}): {len(ts)} frames, {len(bounds) - 1} segment(s) -> {len(frames) // (BINS * len(parts))} spectra; wrote {out}")

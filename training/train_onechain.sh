@@ -19,7 +19,8 @@
 # RATE=50 (2026-12-05): `csihar-1ch50-doppler-gru`, the same sets without those at 20 packets/s, 50 Hz input
 #   (32-point spectra in 32 bands); csihard routes 1-chain streams of >= 40 Hz to it (PROFILE=1ch50 held-out run).
 # TRANSFORM=sanitized-doppler (2026-12-06): the phase-sanitised CSI of chain 0 instead of amplitudes (exports
-#   <set>s-..., docs/features.md); MODEL_OUT (relative to training/) writes the model elsewhere than models/.
+#   <set>s-..., docs/features.md), amplitude-sanitized-doppler both (<set>as-...); MODEL_OUT (relative to
+#   training/) writes the model elsewhere than models/.
 # Environment: PYTHON (default .venv/bin/python), CSIHAR (default: release build), FITION (../shared/data/fition),
 #   RATE (20 or 50), THREADS (torch threads, default 2), TRANSFORM, MODEL_OUT.
 set -euo pipefail
@@ -43,7 +44,8 @@ TRANSFORM=${TRANSFORM:-amplitude-doppler}
 case $TRANSFORM in
 amplitude-doppler) ;;
 sanitized-doppler) X=${X}s ;;
-*) echo "TRANSFORM must be amplitude-doppler or sanitized-doppler" >&2; exit 2 ;;
+amplitude-sanitized-doppler) X=${X}as ;;
+*) echo "TRANSFORM must be amplitude-doppler, sanitized-doppler or amplitude-sanitized-doppler" >&2; exit 2 ;;
 esac
 export_windows() { export_doppler "$1" "$TRANSFORM" --background-label idle "${@:2}"; }   # export_windows OUT FILE...
 # The model file then declares its fall threshold (docs/model-format.md, `smoother`): FALL_PEAK was chosen on the

@@ -4,7 +4,8 @@ import Foundation
 /// What a model needs from a stream, read from its `input` object (docs/model-format.md, "What a model needs"):
 ///
 /// * chains: `amplitude-db` with layout `AxS` (e.g. `3x30`) needs exactly A receive chains; `csi-ratio-doppler`
-///   at least 2 (a ratio between chains); `amplitude-doppler` and `sanitized-doppler` at least 1. Another transform is refused at load,
+///   at least 2 (a ratio between chains); `amplitude-doppler`, `sanitized-doppler` and
+///   `amplitude-sanitized-doppler` at least 1. Another transform is refused at load,
 ///   naming `input.transform`.
 /// * rate: `input.min_rate_hz` when given; else, for the Doppler transforms, 0.8 x `input.doppler.rate_hz` (a
 ///   slower stream would be resampled up far beyond what it measured); no minimum for `amplitude-db`.
@@ -23,7 +24,8 @@ public struct ModelRequirements: Sendable, Equatable, CustomStringConvertible {
     public var minimumRateHz: Double?
 
     /// Transform names and the chains they need (`exact` when the layout fixes the count).
-    public static let knownTransforms = ["amplitude-db", "csi-ratio-doppler", "amplitude-doppler", "sanitized-doppler"]
+    public static let knownTransforms = ["amplitude-db", "csi-ratio-doppler", "amplitude-doppler", "sanitized-doppler",
+                                          "amplitude-sanitized-doppler"]
     /// Share of a Doppler model's `rate_hz` a stream must at least reach when `input.min_rate_hz` is absent.
     public static let dopplerRateShare = 0.8
 
@@ -43,7 +45,7 @@ public struct ModelRequirements: Sendable, Equatable, CustomStringConvertible {
             self.layout = layout ?? FeatureLayout.name
             minimumChains = antennas
             exactChains = true
-        case "csi-ratio-doppler", "amplitude-doppler", "sanitized-doppler":
+        case "csi-ratio-doppler", "amplitude-doppler", "sanitized-doppler", "amplitude-sanitized-doppler":
             guard let layout, layout.hasPrefix("doppler-"), Int(layout.dropFirst("doppler-".count)) != nil else {
                 throw ModelRequirementsError(field: "input.layout", reason: "'\(layout ?? "")' is not doppler-<bins> (needed by \(transform))")
             }

@@ -32,7 +32,7 @@ public struct FeaturePipelineConfig: Sendable, Hashable {
         let resampled = Int((resampler.maxHoldSeconds * resampler.sampleRateHz).rounded(.up)) + 2     // resampled steps
         switch transform {
         case .amplitudeDB: return resampled
-        case .ratioDoppler(let spec), .amplitudeDoppler(let spec), .sanitizedDoppler(let spec): return resampled / max(1, spec.hop) + 2
+        case .ratioDoppler(let spec), .amplitudeDoppler(let spec), .sanitizedDoppler(let spec), .amplitudeSanitizedDoppler(let spec): return resampled / max(1, spec.hop) + 2
         }
     }
 
@@ -48,7 +48,7 @@ public struct FeaturePipelineConfig: Sendable, Hashable {
         let stepRate: Double, resampleRate: Double
         switch transform {
         case .amplitudeDB: stepRate = sampleRateHz; resampleRate = sampleRateHz
-        case .ratioDoppler(let spec), .amplitudeDoppler(let spec), .sanitizedDoppler(let spec): stepRate = spec.frameRateHz; resampleRate = spec.rateHz
+        case .ratioDoppler(let spec), .amplitudeDoppler(let spec), .sanitizedDoppler(let spec), .amplitudeSanitizedDoppler(let spec): stepRate = spec.frameRateHz; resampleRate = spec.rateHz
         }
         self.steps = steps
         self.sampleRateHz = stepRate
@@ -97,6 +97,8 @@ public final class FeaturePipeline {
     public private(set) var lastFlags: FeatureFlags = []
     /// The spectrum stage (Doppler transforms only).
     public private(set) var doppler: DopplerSpectrum?
+    /// The spectrum stage of the sanitised half of `amplitude-sanitized-doppler` (`doppler` makes the amplitude half).
+    private var sanitizedDoppler: DopplerSpectrum?
     /// Called with every window step (features,) before it enters the window (the daemon's streaming engine
     /// keeps its own per-stream state from these).
     public var onStep: ((UnsafeBufferPointer<Float>) -> Void)?
@@ -128,6 +130,11 @@ public final class FeaturePipeline {
         case .sanitizedDoppler(let spec):
             resampler = Resampler(config: config.resampler, features: FeatureExtractor.sanitizedFeatures)
             doppler = DopplerSpectrum(spec: spec, series: FeatureExtractor.sanitizedFeatures / 2)
+        case .amplitudeSanitizedDoppler(let spec):
+            resampler = Resampler(config: config.resampler,
+                                  features: FeatureExtractor.amplitudeSeriesFeatures + FeatureExtractor.sanitizedFeatures)
+            doppler = DopplerSpectrum(spec: spec, series: FeatureExtractor.amplitudeSeriesFeatures / 2)
+            sanitizedDoppler = DopplerSpectrum(spec: spec, series: FeatureExtractor.sanitizedFeatures / 2)
         }
         window = SlidingWindow(steps: config.steps, features: features, hopSteps: config.hopSteps,
                                storesSteps: config.windowValues)
@@ -159,14 +166,15 @@ public final class FeaturePipeline {
         switch config.transform {
         case .amplitudeDB: lastFlags = try extractor.validate(frame)
         case .ratioDoppler: lastFlags = try extractor.checkRatio(frame).flags
-        case .amplitudeDoppler, .sanitizedDoppler: lastFlags = try extractor.checkAmplitudeSeries(frame).flags
+        case .amplitudeDoppler, .sanitizedDoppler, .amplitudeSanitizedDoppler:
+            lastFlags = try extractor.checkAmplitudeSeries(frame).flags
         }
         let outcome = resampler.push(timestamp: frame.timestamp, loadHeld: loadHeld, emit: { time, step in
             accept(stepTime: time, step: step, onWindow: onWindow)
         })
         switch outcome {
         case .duplicate, .outOfOrder: break
-        case .gapReset: heldFrame = frame; window.reset(); motion.reset(); doppler?.reset()
+        case .gapReset: heldFrame = frame; window.reset(); motion.reset(); doppler?.reset(); sanitizedDoppler?.reset()
         case .accepted, .started: heldFrame = frame
         }
         return outcome
@@ -185,6 +193,10 @@ public final class FeaturePipeline {
                 if spec.unitRatio { Self.normalizeToUnit(out) }
             case .amplitudeDoppler: try extractor.extractAmplitudeSeries(frame, into: out)
             case .sanitizedDoppler: try extractor.extractSanitizedCSI(frame, into: out)
+            case .amplitudeSanitizedDoppler:
+                let split = FeatureExtractor.amplitudeSeriesFeatures
+                try extractor.extractAmplitudeSeries(frame, into: UnsafeMutableBufferPointer(rebasing: out[..<split]))
+                try extractor.extractSanitizedCSI(frame, into: UnsafeMutableBufferPointer(rebasing: out[split...]))
             }
         } catch {
             for f in 0..<out.count { out[f] = 0 }
@@ -209,12 +221,22 @@ public final class FeaturePipeline {
         window.reset()
         motion.reset()
         doppler?.reset()
+        sanitizedDoppler?.reset()
     }
 
     /// One resampled step: through the spectrum stage when there is one, then into the window.
     private func accept(stepTime: Double, step: UnsafeBufferPointer<Float>, onWindow: (FeatureWindow) -> Void) {
         guard doppler != nil else { return acceptWindowStep(stepTime: stepTime, step: step, onWindow: onWindow) }
-        let due = frameBuffer.withUnsafeMutableBufferPointer { frame in doppler!.push(step, frame: frame) }
+        let due = frameBuffer.withUnsafeMutableBufferPointer { frame -> Bool in
+            guard sanitizedDoppler != nil else { return doppler!.push(step, frame: frame) }
+            // amplitude-sanitized-doppler: (amplitude series, sanitised series) -> (amplitude bands, sanitised bands)
+            let split = FeatureExtractor.amplitudeSeriesFeatures, bins = frame.count / 2
+            let first = doppler!.push(UnsafeBufferPointer(rebasing: step[..<split]),
+                                      frame: UnsafeMutableBufferPointer(rebasing: frame[..<bins]))
+            let second = sanitizedDoppler!.push(UnsafeBufferPointer(rebasing: step[split...]),
+                                                frame: UnsafeMutableBufferPointer(rebasing: frame[bins...]))
+            return first && second
+        }
         guard due else { return }
         // the frame's step ends where the resampled step that completed it ends
         let frameTime = stepTime + 1 / config.resampler.sampleRateHz - 1 / config.sampleRateHz

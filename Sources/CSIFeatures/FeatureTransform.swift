@@ -14,6 +14,8 @@
 ///   phase across subcarriers (delay slope and common phase) and gain removed, its static part removed, and its
 ///   Doppler power spectrum in the same signed bands and units. One chain is enough, and the sign of the Doppler
 ///   (towards or away from the link) survives where `amplitude-doppler` folds it.
+/// * `amplitude-sanitized-doppler` (layout `doppler-<2 x bins>`): the `amplitude-doppler` bands of a step followed
+///   by its `sanitized-doppler` bands. One chain is enough.
 public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
     /// `amplitude-db`, 3 x 30 features per step.
     case amplitudeDB
@@ -23,6 +25,8 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
     case amplitudeDoppler(DopplerSpec)
     /// `sanitized-doppler` with its spectrum parameters (`unit_ratio` does not apply).
     case sanitizedDoppler(DopplerSpec)
+    /// `amplitude-sanitized-doppler` with the spectrum parameters of each half (`unit_ratio` does not apply).
+    case amplitudeSanitizedDoppler(DopplerSpec)
 
     /// `input.transform` names.
     public static let amplitudeDBName = "amplitude-db"
@@ -32,15 +36,18 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
     public static let amplitudeDopplerName = "amplitude-doppler"
     /// `input.transform` name of ``sanitizedDoppler(_:)``.
     public static let sanitizedDopplerName = "sanitized-doppler"
+    /// `input.transform` name of ``amplitudeSanitizedDoppler(_:)``.
+    public static let amplitudeSanitizedDopplerName = "amplitude-sanitized-doppler"
     /// Every transform name this code produces.
     public static let supportedNames: [String] = [amplitudeDBName, ratioDopplerName, amplitudeDopplerName,
-                                                  sanitizedDopplerName]
+                                                  sanitizedDopplerName, amplitudeSanitizedDopplerName]
 
     /// The spectrum parameters of the Doppler transforms (`nil` for `amplitude-db`).
     public var doppler: DopplerSpec? {
         switch self {
         case .amplitudeDB: return nil
-        case .ratioDoppler(let spec), .amplitudeDoppler(let spec), .sanitizedDoppler(let spec): return spec
+        case .ratioDoppler(let spec), .amplitudeDoppler(let spec), .sanitizedDoppler(let spec),
+             .amplitudeSanitizedDoppler(let spec): return spec
         }
     }
 
@@ -50,7 +57,7 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .amplitudeDB: return FeatureLayout.antennas
         case .ratioDoppler: return 2
-        case .amplitudeDoppler, .sanitizedDoppler: return 1
+        case .amplitudeDoppler, .sanitizedDoppler, .amplitudeSanitizedDoppler: return 1
         }
     }
 
@@ -61,6 +68,7 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
         case .ratioDoppler: return Self.ratioDopplerName
         case .amplitudeDoppler: return Self.amplitudeDopplerName
         case .sanitizedDoppler: return Self.sanitizedDopplerName
+        case .amplitudeSanitizedDoppler: return Self.amplitudeSanitizedDopplerName
         }
     }
 
@@ -69,6 +77,7 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .amplitudeDB: return FeatureLayout.name
         case .ratioDoppler(let spec), .amplitudeDoppler(let spec), .sanitizedDoppler(let spec): return "doppler-\(spec.bins)"
+        case .amplitudeSanitizedDoppler(let spec): return "doppler-\(2 * spec.bins)"
         }
     }
 
@@ -77,6 +86,7 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .amplitudeDB: return FeatureLayout.features
         case .ratioDoppler(let spec), .amplitudeDoppler(let spec), .sanitizedDoppler(let spec): return spec.bins
+        case .amplitudeSanitizedDoppler(let spec): return 2 * spec.bins
         }
     }
 
@@ -87,7 +97,8 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
     public var parameters: [String: Any] {
         switch self {
         case .amplitudeDB: return [:]
-        case .ratioDoppler(let spec), .amplitudeDoppler(let spec), .sanitizedDoppler(let spec): return ["doppler": spec.json]
+        case .ratioDoppler(let spec), .amplitudeDoppler(let spec), .sanitizedDoppler(let spec),
+             .amplitudeSanitizedDoppler(let spec): return ["doppler": spec.json]
         }
     }
 
@@ -99,7 +110,8 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
         switch name {
         case Self.amplitudeDBName:
             self = .amplitudeDB
-        case Self.ratioDopplerName, Self.amplitudeDopplerName, Self.sanitizedDopplerName:
+        case Self.ratioDopplerName, Self.amplitudeDopplerName, Self.sanitizedDopplerName,
+             Self.amplitudeSanitizedDopplerName:
             guard let object = input["doppler"] as? [String: Any] else {
                 throw FeatureTransformError(field: "input.doppler", reason: "is missing or not an object (needed by \(name))")
             }
@@ -114,7 +126,11 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
                     throw FeatureTransformError(field: "input.doppler.unit_ratio", reason: "applies to "
                         + "\(Self.ratioDopplerName) only (\(name) has no chain ratio)")
                 }
-                self = name == Self.amplitudeDopplerName ? .amplitudeDoppler(spec) : .sanitizedDoppler(spec)
+                switch name {
+                case Self.amplitudeDopplerName: self = .amplitudeDoppler(spec)
+                case Self.sanitizedDopplerName: self = .sanitizedDoppler(spec)
+                default: self = .amplitudeSanitizedDoppler(spec)
+                }
             } else {
                 self = .ratioDoppler(spec)
             }
@@ -141,8 +157,8 @@ public struct FeatureTransformError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(field): \(reason)" }
 }
 
-/// Parameters of the Doppler transforms, `csi-ratio-doppler`, `amplitude-doppler` and `sanitized-doppler` (model
-/// file `input.doppler`).
+/// Parameters of the Doppler transforms, `csi-ratio-doppler`, `amplitude-doppler`, `sanitized-doppler` and
+/// `amplitude-sanitized-doppler` (model file `input.doppler`).
 public struct DopplerSpec: Sendable, Hashable {
     /// Rate (Hz) the CSI ratio (or the amplitudes) is resampled at before the spectrum (`rate_hz`); Doppler is seen up to +-rate/2.
     public var rateHz: Double

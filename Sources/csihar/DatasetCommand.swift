@@ -32,7 +32,8 @@ struct DatasetExportCommand: AsyncParsableCommand {
             spectra of the ratio resampled at --doppler-rate, one step every 1 / --sample-rate s; defaults 250 Hz,
             64 points, 32 bands, 10 steps/s, 40 steps = 4 s windows; docs/features.md), amplitude-doppler (the
             same spectrum of gain-normalised amplitudes: needs one receive chain only) or sanitized-doppler (the
-            same spectrum of receive chain 0's CSI with each packet's phase line across subcarriers removed).
+            same spectrum of receive chain 0's CSI with each packet's phase line across subcarriers removed) or
+            amplitude-sanitized-doppler (both, the amplitude bands first: 2 x --bins features).
             """)
 
     @Option(help: "Input format: wiar, capture or ut-har.")
@@ -70,7 +71,7 @@ struct DatasetExportCommand: AsyncParsableCommand {
     @Option(help: "Longest gap (s) a value is held; longer gaps restart the window.")
     var maxHold: Double = 0.5
 
-    @Option(help: "Input transform: amplitude-db, csi-ratio-doppler, amplitude-doppler or sanitized-doppler.")
+    @Option(help: "Input transform: amplitude-db, csi-ratio-doppler, amplitude-doppler, sanitized-doppler or amplitude-sanitized-doppler.")
     var transform: String = FeatureTransform.amplitudeDBName
 
     @Option(help: "Doppler transforms: rate (Hz) the CSI ratio is resampled at.")
@@ -122,7 +123,8 @@ struct DatasetExportCommand: AsyncParsableCommand {
     func featureTransform() throws -> FeatureTransform {
         switch transform {
         case FeatureTransform.amplitudeDBName: return .amplitudeDB
-        case FeatureTransform.ratioDopplerName, FeatureTransform.amplitudeDopplerName, FeatureTransform.sanitizedDopplerName:
+        case FeatureTransform.ratioDopplerName, FeatureTransform.amplitudeDopplerName, FeatureTransform.sanitizedDopplerName,
+             FeatureTransform.amplitudeSanitizedDopplerName:
             let frameRate = sampleRate ?? 10
             let hop = Int((dopplerRate / frameRate).rounded())
             let spec = DopplerSpec(rateHz: dopplerRate, fftSize: fftPoints, hop: max(1, hop), bins: bins,
@@ -133,7 +135,11 @@ struct DatasetExportCommand: AsyncParsableCommand {
             }
             if transform != FeatureTransform.ratioDopplerName {
                 guard !unitRatio else { throw ValidationError("--unit-ratio applies to csi-ratio-doppler only") }
-                return transform == FeatureTransform.amplitudeDopplerName ? .amplitudeDoppler(spec) : .sanitizedDoppler(spec)
+                switch transform {
+                case FeatureTransform.amplitudeDopplerName: return .amplitudeDoppler(spec)
+                case FeatureTransform.sanitizedDopplerName: return .sanitizedDoppler(spec)
+                default: return .amplitudeSanitizedDoppler(spec)
+                }
             }
             return .ratioDoppler(spec)
         default:

@@ -36,11 +36,13 @@ private struct DopplerGolden: Decodable {
         switch golden.transform {
         case FeatureTransform.amplitudeDopplerName: transform = .amplitudeDoppler(spec)
         case FeatureTransform.sanitizedDopplerName: transform = .sanitizedDoppler(spec)
+        case FeatureTransform.amplitudeSanitizedDopplerName: transform = .amplitudeSanitizedDoppler(spec)
         default: transform = .ratioDoppler(spec)
         }
         let config = FeaturePipelineConfig(steps: 1, sampleRateHz: spec.frameRateHz, hopSeconds: 1 / spec.frameRateHz,
                                            pointsPerStep: golden.points, transform: transform)
-        #expect(config.featureCount == golden.bins && config.hopSteps == 1)
+        let width = config.featureCount          // bins, or 2 x bins for amplitude-sanitized-doppler
+        #expect(golden.frames.count == golden.frame_count * width && config.hopSteps == 1)
         let pipeline = FeaturePipeline(config: config)
         let reader = try Intel5300Reader(path: capture.path, hostTimePath: "")
         var frames: [[Float]] = [], ends: [Double] = []
@@ -52,9 +54,9 @@ private struct DopplerGolden: Decodable {
         try #require(frames.count == golden.frame_count, "\(frames.count) spectra, reference \(golden.frame_count)")
         var maxDiff = 0.0, maxTimeDiff = 0.0, worst = (frame: 0, bin: 0, swift: 0.0, reference: 0.0)
         for (n, frame) in frames.enumerated() {
-            for b in 0..<golden.bins {
-                let diff = abs(Double(frame[b]) - golden.frames[n * golden.bins + b])
-                if diff > maxDiff { maxDiff = diff; worst = (n, b, Double(frame[b]), golden.frames[n * golden.bins + b]) }
+            for b in 0..<width {
+                let diff = abs(Double(frame[b]) - golden.frames[n * width + b])
+                if diff > maxDiff { maxDiff = diff; worst = (n, b, Double(frame[b]), golden.frames[n * width + b]) }
             }
             maxTimeDiff = max(maxTimeDiff, abs(ends[n] - golden.end_times[n]))
         }
@@ -75,10 +77,11 @@ private struct DopplerGolden: Decodable {
     }
 
     /// A real CSI Tool capture (3 Rx x 2 Tx, gaps that restart the grid); amplitude-doppler also from its first
-    /// receive chain alone, as a 1-antenna radio delivers it; sanitized-doppler from that chain alone.
+    /// receive chain alone, as a 1-antenna radio delivers it; sanitized-doppler and amplitude-sanitized-doppler
+    /// from that chain alone.
     @Test(arguments: ["doppler-real-intel5300.json", "doppler-real-intel5300-unit.json",
                       "doppler-real-intel5300-amplitude.json", "doppler-real-intel5300-amplitude-1ch.json",
-                      "doppler-real-intel5300-sanitized.json"])
+                      "doppler-real-intel5300-sanitized.json", "doppler-real-intel5300-amplitude-sanitized.json"])
     func realIntel5300CaptureMatchesNumPy(fixture: String) throws {
         guard let capture = SharedData.file("captures/intel5300/sample_0x1_ap.dat") else { return }
         try compare(fixture: fixture, capture: capture)

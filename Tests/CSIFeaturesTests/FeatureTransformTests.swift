@@ -24,6 +24,9 @@ import CSICapture
         let sanitized = try FeatureTransform(input: ["transform": "sanitized-doppler", "layout": "doppler-32",
                                                      "doppler": doppler])
         #expect(sanitized == .sanitizedDoppler(.standard) && sanitized.minimumChains == 1 && sanitized.featureCount == 32)
+        let both = try FeatureTransform(input: ["transform": "amplitude-sanitized-doppler", "layout": "doppler-64",
+                                                "features": 64, "doppler": doppler])
+        #expect(both == .amplitudeSanitizedDoppler(.standard) && both.minimumChains == 1 && both.layout == "doppler-64")
 
         let cases: [([String: Any], String)] = [
             (["transform": "amplitude-db", "layout": "1x64"], "input.layout"),
@@ -43,6 +46,7 @@ import CSICapture
             (["transform": "sanitized-doppler", "doppler": doppler.merging(["unit_ratio": true]) { $1 }],
              "input.doppler.unit_ratio"),
             (["transform": "sanitized-doppler", "doppler": doppler, "layout": "doppler-16"], "input.layout"),
+            (["transform": "amplitude-sanitized-doppler", "doppler": doppler, "layout": "doppler-32"], "input.layout"),
         ]
         for (input, field) in cases {
             let message = error(input)
