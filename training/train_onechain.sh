@@ -40,6 +40,9 @@ case $RATE in
 50) NAME=csihar-1ch50-doppler-gru; X=oc50; PROFILE=1ch50; RUN="RATE=50 "; ABOUT=onechain50.md; FALL_PEAK=0.99; export DOPPLER_RATE=50 FFT_POINTS=32 BINS=32 ;;
 *) echo "RATE must be 20 or 50" >&2; exit 2 ;;
 esac
+# The 50 Hz model's input since 2026-12-06: amplitude-sanitized-doppler (chosen on the validation recordings over
+# amplitude-doppler and sanitized-doppler alone, BENCHMARKS.md), with its fall threshold chosen by the same rule.
+[ "$RATE" = 50 ] && { TRANSFORM=${TRANSFORM:-amplitude-sanitized-doppler}; [ "$TRANSFORM" = amplitude-doppler ] || FALL_PEAK=0.98; }
 TRANSFORM=${TRANSFORM:-amplitude-doppler}
 case $TRANSFORM in
 amplitude-doppler) ;;
