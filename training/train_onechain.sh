@@ -20,7 +20,7 @@
 #   (32-point spectra in 32 bands); csihard routes 1-chain streams of >= 40 Hz to it (PROFILE=1ch50 held-out run).
 # TRANSFORM=sanitized-doppler (2026-12-06): the phase-sanitised CSI of chain 0 instead of amplitudes (exports
 #   <set>s-..., docs/features.md), amplitude-sanitized-doppler both (<set>as-...); MODEL_OUT (relative to
-#   training/) writes the model elsewhere than models/.
+#   training/) writes the model elsewhere than models/; FALL_PEAK_OVERRIDE the declared fall threshold.
 # Environment: PYTHON (default .venv/bin/python), CSIHAR (default: release build), FITION (../shared/data/fition),
 #   RATE (20 or 50), THREADS (torch threads, default 2), TRANSFORM, MODEL_OUT.
 set -euo pipefail
@@ -40,9 +40,9 @@ case $RATE in
 50) NAME=csihar-1ch50-doppler-gru; X=oc50; PROFILE=1ch50; RUN="RATE=50 "; ABOUT=onechain50.md; FALL_PEAK=0.99; export DOPPLER_RATE=50 FFT_POINTS=32 BINS=32 ;;
 *) echo "RATE must be 20 or 50" >&2; exit 2 ;;
 esac
-# The 50 Hz model's input since 2026-12-06: amplitude-sanitized-doppler (chosen on the validation recordings over
-# amplitude-doppler and sanitized-doppler alone, BENCHMARKS.md), with its fall threshold chosen by the same rule.
-[ "$RATE" = 50 ] && { TRANSFORM=${TRANSFORM:-amplitude-sanitized-doppler}; [ "$TRANSFORM" = amplitude-doppler ] || FALL_PEAK=0.98; }
+# The other inputs were tried for both rates on 2026-12-06 and not kept (BENCHMARKS.md, "Tried and not kept: a 1-chain
+# input that keeps the Doppler sign"): FALL_PEAK sets the declared threshold they were scored with (0.98).
+FALL_PEAK=${FALL_PEAK_OVERRIDE:-$FALL_PEAK}
 TRANSFORM=${TRANSFORM:-amplitude-doppler}
 case $TRANSFORM in
 amplitude-doppler) ;;

@@ -12,7 +12,9 @@
 #                          daily life Intel 5300 50/s 53000-53001
 # Usage: Benchmarks/recognition/validate.sh MODEL TAG   env: PROFILE, CSIHAR, PYTHON, OUT (.build/validation-PROFILE),
 #        CONFIG (a csihard.toml whose [smoother] keys apply: how the per-model smoother settings were swept),
-#        ONLY (space-separated family names: score only those, no daily life; e.g. a family added later)
+#        ONLY (space-separated family names: score only those, no daily life; e.g. a family added later),
+#        DAILY_HOURS (hours of daily life, one seed each from the profile's first; default 2; 8 since 2026-12-06 for the
+#        1-chain choices: 2 h held too few false falls to tell models apart)
 # Prints per family event F1, fall recall, false falls per hour and per-activity F1, then the daily false falls;
 # the recordings are kept in OUT/rec for the next model, the reports are OUT/TAG-*.json.
 set -euo pipefail
@@ -43,7 +45,7 @@ for f in $FAMILIES; do
     evaluate_recordings "$MODEL" "$V/rec/$name" "$V/$TAG-$name.json"
 done
 DAYS=""   # the daily-life reports of this run
-for seed in ${DAILY[0]:+${DAILY[0]} $((DAILY[0] + 1))}; do
+for seed in ${DAILY[0]:+$(seq "${DAILY[0]}" $((DAILY[0] + ${DAILY_HOURS:-2} - 1)))}; do
     f=$V/rec/day-$seed.${DAILY[3]}
     simulate_day "$f" "$seed" "${DAILY[1]}" "${DAILY[2]}" "${DAILY[4]:-50}"
     "$CSIHAR" evaluate --events --json --model "$MODEL" ${CONFIG:+--config "$CONFIG"} --capture "$f" > "$V/$TAG-day-$seed.json"
