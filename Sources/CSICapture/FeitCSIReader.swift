@@ -59,7 +59,7 @@ public final class FeitCSIReader: CaptureReader, CaptureProgressReporting {
 
     /// Whether `raw` starts with a plausible FeitCSI record header (see ``IntelMVMCSIHeader/isConsistent``).
     public static func plausibleHeader(_ raw: UnsafeRawBufferPointer) -> Bool {
-        raw.count >= IntelMVMCSIHeader.fieldsSize && IntelMVMCSIHeader(raw).isConsistent
+        IntelMVMCSIHeader.isConsistent(raw)
     }
 
     /// The next frame, or `nil` at the end of the data currently in the file.

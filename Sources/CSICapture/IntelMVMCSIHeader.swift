@@ -81,7 +81,22 @@ public struct IntelMVMCSIHeader: Sendable, Equatable {
     /// Whether the header describes a plausible CSI record: 1...8 rx and tx, 1...4096 tones and a CSI length of
     /// exactly `4 * rx * tx * tones` bytes.
     public var isConsistent: Bool {
-        (1...8).contains(numRx) && (1...8).contains(numTx) && (1...4096).contains(numSubcarriers)
-            && Int(csiLength) == 4 * numRx * numTx * numSubcarriers
+        Self.consistent(csiLength: csiLength, rx: numRx, tx: numTx, tones: numSubcarriers)
+    }
+
+    /// ``isConsistent`` read straight from the first ``fieldsSize`` bytes of `raw` (false when fewer), without
+    /// building a header: what a reader resynchronising byte by byte calls at every offset.
+    public static func isConsistent(_ raw: UnsafeRawBufferPointer) -> Bool {
+        guard raw.count >= fieldsSize else { return false }
+        @inline(__always) func u32(_ at: Int) -> UInt32 {
+            UInt32(raw[at]) | UInt32(raw[at + 1]) << 8 | UInt32(raw[at + 2]) << 16 | UInt32(raw[at + 3]) << 24
+        }
+        return consistent(csiLength: u32(0), rx: Int(raw[46]), tx: Int(raw[47]), tones: Int(u32(52)))
+    }
+
+    /// The rule of ``isConsistent``.
+    @inline(__always)
+    static func consistent(csiLength: UInt32, rx: Int, tx: Int, tones: Int) -> Bool {
+        (1...8).contains(rx) && (1...8).contains(tx) && (1...4096).contains(tones) && Int(csiLength) == 4 * rx * tx * tones
     }
 }

@@ -50,6 +50,26 @@ struct FeitCSIReaderTests {
         }
     }
 
+    /// The allocation-free check a resynchronising reader makes at every offset gives the header's own verdict:
+    /// on real records, on corrupted ones and on every offset of random bytes.
+    @Test func rawConsistencyCheckAgreesWithTheHeader() {
+        var bytes = FeitCSIBuilder.record(tones: 56) + FeitCSIBuilder.record(tones: 242, csiLengthOverride: 7)
+        var generator = SystemRandomNumberGenerator()
+        bytes += (0..<4096).map { _ in UInt8.random(in: 0...3, using: &generator) }   // small values: near-plausible
+        var agree = 0, consistent = 0
+        bytes.withUnsafeBytes { all in
+            for at in 0...(all.count - IntelMVMCSIHeader.fieldsSize) {
+                let raw = UnsafeRawBufferPointer(rebasing: all[at...])
+                let header = IntelMVMCSIHeader(raw).isConsistent
+                if header == IntelMVMCSIHeader.isConsistent(raw) { agree += 1 }
+                if header { consistent += 1 }
+            }
+            #expect(!IntelMVMCSIHeader.isConsistent(UnsafeRawBufferPointer(rebasing: all[..<(IntelMVMCSIHeader.fieldsSize - 1)])))
+        }
+        print("raw header check: \(agree) offsets agree, \(consistent) consistent")
+        #expect(agree == bytes.count - IntelMVMCSIHeader.fieldsSize + 1 && consistent >= 1)
+    }
+
     @Test func badHeadersAreSkippedAndTheClockUnwraps() throws {
         let first = FeitCSIBuilder.record(tones: 56, muClock: UInt32.max - 10)
         let corrupt = FeitCSIBuilder.record(tones: 56, csiLengthOverride: 0x8000_0000)        // claims 2 GB
