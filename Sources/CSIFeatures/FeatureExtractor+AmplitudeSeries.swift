@@ -19,10 +19,7 @@ extension FeatureExtractor {
     /// once the grid's plan is built.
     @discardableResult
     public func extractAmplitudeSeries(_ frame: CSIFrame, into out: UnsafeMutableBufferPointer<Float>) throws(FeatureError) -> FeatureFlags {
-        guard out.count >= Self.amplitudeSeriesFeatures else {
-            throw .malformedFrame(device: frame.device.description,
-                                  reason: "output holds \(out.count) < \(Self.amplitudeSeriesFeatures) values")
-        }
+        try requireOutput(out, Self.amplitudeSeriesFeatures, for: frame)
         let (plan, flags) = try checkAmplitudeSeries(frame)
         let subcarriers = FeatureLayout.subcarriersPerAntenna
         let chains = min(frame.nrx, Self.amplitudeSeriesChains)

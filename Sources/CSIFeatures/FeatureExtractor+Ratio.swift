@@ -18,9 +18,7 @@ extension FeatureExtractor {
     /// linear interpolation of the complex neighbours. No allocation once the grid's plan is built.
     @discardableResult
     public func extractRatio(_ frame: CSIFrame, into out: UnsafeMutableBufferPointer<Float>) throws(FeatureError) -> FeatureFlags {
-        guard out.count >= Self.ratioFeatures else {
-            throw .malformedFrame(device: frame.device.description, reason: "output holds \(out.count) < \(Self.ratioFeatures) values")
-        }
+        try requireOutput(out, Self.ratioFeatures, for: frame)
         let (plan, flags) = try checkRatio(frame)
         let subcarriers = FeatureLayout.subcarriersPerAntenna
         frame.real.withUnsafeBufferPointer { re in

@@ -20,10 +20,7 @@ extension FeatureExtractor {
     /// zeros. No allocation once the grid's plan is built.
     @discardableResult
     public func extractSanitizedCSI(_ frame: CSIFrame, into out: UnsafeMutableBufferPointer<Float>) throws(FeatureError) -> FeatureFlags {
-        guard out.count >= Self.sanitizedFeatures else {
-            throw .malformedFrame(device: frame.device.description,
-                                  reason: "output holds \(out.count) < \(Self.sanitizedFeatures) values")
-        }
+        try requireOutput(out, Self.sanitizedFeatures, for: frame)
         let (plan, flags) = try checkAmplitudeSeries(frame)
         let subcarriers = FeatureLayout.subcarriersPerAntenna
         let tones = frame.subcarriers

@@ -111,6 +111,13 @@ public final class FeatureExtractor {
         try check(frame).flags
     }
 
+    /// Throws ``FeatureError/malformedFrame(device:reason:)`` when `out` holds fewer than `count` values.
+    func requireOutput(_ out: UnsafeMutableBufferPointer<Float>, _ count: Int, for frame: CSIFrame) throws(FeatureError) {
+        guard out.count >= count else {
+            throw .malformedFrame(device: frame.device.description, reason: "output holds \(out.count) < \(count) values")
+        }
+    }
+
     /// The checks every transform makes: the CSI arrays match the declared shape; notes the transmit stream used.
     func checkShape(_ frame: CSIFrame) throws(FeatureError) -> FeatureFlags {
         let nsub = frame.nsub
