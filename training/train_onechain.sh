@@ -50,6 +50,22 @@ sanitized-doppler) X=${X}s ;;
 amplitude-sanitized-doppler) X=${X}as ;;
 *) echo "TRANSFORM must be amplitude-doppler, sanitized-doppler or amplitude-sanitized-doppler" >&2; exit 2 ;;
 esac
+# DAILY=N (2026-12-06 experiment): N hours of simulated daily life (no fall; Benchmarks/recognition/daily_life.py)
+#   added to the training set, alternately Nexmon 43455c0 80 MHz and ESP32 at the RATE (seeds 56000..; exports
+#   <set>d<N>-...): more stillness to learn from, against fall-class bursts in long idle periods.
+DAILY=${DAILY:-0}
+[ "$DAILY" -gt 0 ] && X=${X}d$DAILY
+daily_files() {  # the DAILY training days, simulated on first use
+    local seed dev bw ext
+    for ((i = 0; i < DAILY; i++)); do
+        seed=$((56000 + i))
+        if ((i % 2 == 0)); then dev=nexmon-43455c0 bw=80 ext=pcap; else dev=esp32 bw=20 ext=csv; fi
+        f=$DATA/oc-day-$RATE/day-$seed.$ext
+        [ -f "$f" ] || { mkdir -p "$DATA/oc-day-$RATE"; "$CSIHAR" simulate --device $dev --bandwidth $bw --rate "$RATE" \
+            --seed $seed --script "$("$PYTHON" Benchmarks/recognition/daily_life.py $seed 3600)" --output "$f" >/dev/null; }
+        echo "$f"
+    done
+}
 export_windows() { export_doppler "$1" "$TRANSFORM" --background-label idle "${@:2}"; }   # export_windows OUT FILE...
 # The model file then declares its fall threshold (docs/model-format.md, `smoother`): FALL_PEAK was chosen on the
 # validation recordings (Benchmarks/recognition/validate.sh PROFILE=1ch for 50 Hz, 1ch20 for 20 Hz; 2026-12-06) as
@@ -90,7 +106,7 @@ data)
     sim oc-test-n80-50-snr15 10 41065 nexmon-43455c0 50 80 15
     (cd training && "$PYTHON" -m csihar_train.fition --fition "$FITION" --out "../$DATA/fition" --users 1,3)
     fition() { ls "$DATA"/fition/train/*_user"$1"_*.pcap; }
-    export_windows $X-train $(sim_files $TRAIN_SETS) $(fition 1) $(fition 3)
+    export_windows $X-train $(sim_files $TRAIN_SETS) $(fition 1) $(fition 3) $(daily_files)
     export_windows $X-test $(sim_files $TEST_SETS)
     export_windows $X-fition-u1 $(fition 1)
     export_windows $X-fition-u3 $(fition 3) ;;
