@@ -25,11 +25,7 @@ extension FeatureExtractor {
             frame.imag.withUnsafeBufferPointer { im in
                 // complex H at the planned subcarrier s of receive chain a (tx 0)
                 @inline(__always) func value(_ a: Int, _ s: Int) -> (Double, Double) {
-                    let base = frame.index(tx: 0, rx: a, subcarrier: 0)
-                    let l = base + plan.lower[s], u = base + plan.upper[s]
-                    let w = Double(plan.weight[s])
-                    if w == 0 { return (Double(re[l]), Double(im[l])) }
-                    return ((1 - w) * Double(re[l]) + w * Double(re[u]), (1 - w) * Double(im[l]) + w * Double(im[u]))
+                    plan.complexValue(s, base: frame.index(tx: 0, rx: a, subcarrier: 0), real: re, imag: im)
                 }
                 var referencePower = 0.0
                 for s in 0..<subcarriers {

@@ -32,16 +32,8 @@ extension FeatureExtractor {
                 // 2. V[s] = H[s] exp(-j slope k_s), their sum and power
                 var cr = 0.0, ci = 0.0, power = 0.0
                 for s in 0..<subcarriers {
-                    let l = base + plan.lower[s], u = base + plan.upper[s]
-                    let w = Double(plan.weight[s])
-                    var hr = Double(re[l]), hi = Double(im[l])
-                    var position = Double(tones[plan.lower[s]])
-                    if w != 0 {
-                        hr = (1 - w) * hr + w * Double(re[u])
-                        hi = (1 - w) * hi + w * Double(im[u])
-                        position = (1 - w) * position + w * Double(tones[plan.upper[s]])
-                    }
-                    let angle = -slope * position
+                    let (hr, hi) = plan.complexValue(s, base: base, real: re, imag: im)
+                    let angle = -slope * plan.position(s, tones: tones)
                     let (cs, sn) = (cos(angle), sin(angle))
                     let vr = hr * cs - hi * sn, vi = hr * sn + hi * cs
                     out[2 * s] = Float(vr)

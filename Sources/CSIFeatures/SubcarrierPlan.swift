@@ -27,6 +27,24 @@ struct SubcarrierPlan: Sendable {
         return (1 - w) * lowerMagnitude + w * upperMagnitude
     }
 
+    /// Complex value `(re, im)` of layout subcarrier `s` from the CSI columns of one chain that start at `base`: the
+    /// linear interpolation of the complex neighbours, `(1 - weight[s]) * H[lower[s]] + weight[s] * H[upper[s]]`.
+    @inline(__always)
+    func complexValue(_ s: Int, base: Int, real re: UnsafeBufferPointer<Float>, imag im: UnsafeBufferPointer<Float>) -> (Double, Double) {
+        let l = base + lower[s]
+        let w = Double(weight[s])
+        guard w != 0 else { return (Double(re[l]), Double(im[l])) }
+        let u = base + upper[s]
+        return ((1 - w) * Double(re[l]) + w * Double(re[u]), (1 - w) * Double(im[l]) + w * Double(im[u]))
+    }
+
+    /// Tone position of layout subcarrier `s` given the frame's column indices `tones` (interpolated like the value).
+    @inline(__always)
+    func position(_ s: Int, tones: [Int]) -> Double {
+        let w = Double(weight[s])
+        return (1 - w) * Double(tones[lower[s]]) + w * Double(tones[upper[s]])
+    }
+
     /// The identity plan for a frame whose 30 columns are already the layout subcarriers (Intel 5300).
     static let identity = SubcarrierPlan(lower: Array(0..<30), upper: Array(0..<30),
                                          weight: [Float](repeating: 0, count: 30), flags: [], phaseColumns: Array(0..<30))
