@@ -74,10 +74,9 @@ extension FeatureExtractor {
         let n = columns.count
         guard n >= 2 else { return 0 }
         // the most common distance between neighbouring columns, counted up to 8 (else the smallest)
-        var counts = (0, 0, 0, 0, 0, 0, 0, 0, 0)
         var smallest = Int.max
-        withUnsafeMutableBytes(of: &counts) { raw in
-            let c = raw.bindMemory(to: Int.self)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 9) { c in     // c[d]: neighbours d tones apart
+            c.initialize(repeating: 0)
             for i in 1..<n {
                 let d = tones[columns[i]] - tones[columns[i - 1]]
                 if d > 0 { smallest = min(smallest, d); if d <= 8 { c[d] += 1 } }
