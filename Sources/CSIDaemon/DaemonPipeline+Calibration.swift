@@ -74,15 +74,23 @@ extension DaemonPipeline {
         }
     }
 
-    /// Loads the stream's file (when it comes up, and after a model reload) and applies it; a file that cannot be
-    /// used is logged once, published as `stream.error` kind `calibration`, and ignored.
+    /// Loads the stream's file (when it comes up, and after a model reload) and applies it, else the ``presetHead``
+    /// if there is one; a file or preset that cannot be used is logged once, published as `stream.error` kind
+    /// `calibration`, and ignored.
     func loadCalibration(_ stream: Stream) {
-        guard let store = calibrationStore, let model = stream.lane?.classifier as? any CalibratableClassifier else { return }
+        guard let model = stream.lane?.classifier as? any CalibratableClassifier else { return }
         do {
-            guard let data = try store.read(key: stream.key) else { return }
-            let calibration = try StreamCalibration.parse(data: data, path: store.path(for: stream.key), stream: stream.key,
-                                                          model: model.model, modelSHA256: model.modelSHA256)
-            apply(calibration, to: stream, restartSmoother: false)
+            if let store = calibrationStore, let data = try store.read(key: stream.key) {
+                let calibration = try StreamCalibration.parse(data: data, path: store.path(for: stream.key),
+                                                              stream: stream.key, model: model.model,
+                                                              modelSHA256: model.modelSHA256)
+                apply(calibration, to: stream, restartSmoother: false)
+            } else if let presetHead {
+                try presetHead.validate(for: model.model, modelSHA256: model.modelSHA256, path: "preset head")
+                apply(StreamCalibration(stream: stream.key, model: model.model.config.name,
+                                        modelSHA256: model.modelSHA256, created: presetHead.created, head: presetHead),
+                      to: stream, restartSmoother: false)
+            }
         } catch {
             let message = "\(error); ignored, the stream runs uncalibrated"
             if loggedCalibrationProblems.insert(message).inserted { log("\(stream.key): calibration: \(message)") }

@@ -1,6 +1,7 @@
 import CSICapture
 import CSIEvents
 import CSIFeatures
+import CSIInference
 
 /// The daemon's core, with no sockets and no threads: frames in, events out.
 ///
@@ -38,6 +39,10 @@ public final class DaemonPipeline {
 
     /// Where per-stream calibration files live (`nil`: calibration requests are refused, streams run uncalibrated).
     public var calibrationStore: CalibrationStore?
+    /// A few-shot head every stream uses unless its own calibration file says otherwise (`csihar evaluate --events
+    /// --head FILE`: a head fitted by `csihar calibrate head`, scored through the daemon's path). Checked against the
+    /// stream's model when the stream comes up; one that does not fit is reported like a bad calibration file.
+    public var presetHead: HeadCalibration?
     /// Calibration file problems already logged (each is logged once; the `stream.error` comes at every stream.up).
     var loggedCalibrationProblems: Set<String> = []
 

@@ -1,6 +1,7 @@
 import CSICapture
 import CSIDaemon
 import CSIEvents
+import CSIInference
 import Foundation
 
 /// The events one capture file gave when replayed through the daemon's pipeline core.
@@ -33,9 +34,9 @@ enum CaptureEventReplay {
     /// for a subscriber that asked for them; they do not change the other events). Corrupt records are published as `stream.error`, like the
     /// daemon's replay source does; a reader failure mid-file ends the stream with `source-lost` and is passed to
     /// `warn`. Throws when the file cannot be opened. `tick` is called every 16 bursts with the share of the file
-    /// read so far (nil when the reader cannot tell).
+    /// read so far (nil when the reader cannot tell). `head`: a few-shot head every stream uses (``DaemonPipeline/presetHead``).
     static func run(path: String, classifier: any CSIDaemon.WindowClassifier, config: PipelineConfig,
-                    predictions: Bool = false, warn: (String) -> Void = { _ in },
+                    head: HeadCalibration? = nil, predictions: Bool = false, warn: (String) -> Void = { _ in },
                     tick: ((Double?) -> Void)? = nil) throws -> CaptureEventRun {
         let source = "replay:\(path)"
         let reader = try CaptureFile.open(path: path, options: CaptureOptions(follow: false))
@@ -52,6 +53,7 @@ enum CaptureEventReplay {
         let pipeline = DaemonPipeline(config: config, classifier: classifier, monotonic: { clock.now },
                                       wallClock: { clock.wall }, emit: { sink.events.append($0) })
         pipeline.wantsPredictions = { predictions }
+        pipeline.presetHead = head
 
         var run = CaptureEventRun(source: source, events: [])
         var reason = "source-ended"

@@ -26,6 +26,8 @@ struct EvaluateCommand: AsyncParsableCommand {
             scored against the sidecar's non-idle segments: a segment is found by a span of the same activity whose
             reported start (activity.started start_time) lies within --tolerance-seconds of its start; falls by
             a fall.detected between 1.5 s before and 3 s after the fall segment (others are false falls).
+            --head FILE (with --events): every stream uses that few-shot head (from `csihar calibrate head` or
+            --calibration-out), as csihard does once it is installed; it must fit the model that serves the capture.
             --calibration-shots K: K recordings per activity of the --wiar folders (drawn with --calibration-seed;
             at most all but one) calibrate the model's final classifier layer (docs/calibration.md); accuracy and
             window_accuracy are then those of the calibrated head on the other recordings, *_uncalibrated those of
@@ -47,6 +49,9 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     @Option(help: "--events: write every emitted event (predictions included) to this file as NDJSON.")
     var eventsOut: String?
+
+    @Option(help: "--events: a few-shot head (csihar calibrate head -o FILE) every stream uses, as csihard would once it is installed.")
+    var head: String?
 
     @Option(help: "--events: csihard config file whose [pipeline], [smoother] and model.path apply.")
     var config: String?
@@ -102,7 +107,9 @@ struct EvaluateCommand: AsyncParsableCommand {
             guard wiar.isEmpty else { throw ValidationError("--events scores captures with label sidecars, not --wiar folders") }
             guard toleranceSeconds >= 0 && toleranceSeconds.isFinite else { throw ValidationError("--tolerance-seconds must be >= 0") }
         } else {
-            guard eventsOut == nil && config == nil else { throw ValidationError("--events-out and --config need --events") }
+            guard eventsOut == nil && config == nil && head == nil else {
+                throw ValidationError("--events-out, --config and --head need --events")
+            }
         }
         guard !wiar.isEmpty || !capture.isEmpty else { throw ValidationError("give --wiar DIR or --capture FILE") }
         guard labels.count <= capture.count else { throw ValidationError("more --labels than --capture files") }
@@ -129,7 +136,7 @@ struct EvaluateCommand: AsyncParsableCommand {
     func run() async throws {
         if events {
             var evaluation = EventEvaluation(captures: capture, labels: labels, model: model, configPath: config,
-                                             toleranceSeconds: toleranceSeconds, eventsOut: eventsOut)
+                                             toleranceSeconds: toleranceSeconds, eventsOut: eventsOut, headPath: head)
             evaluation.progress = ProgressReporter(task: "evaluate", unit: "captures", total: capture.count,
                                                    mode: ProgressReporter.automaticMode(disabled: noProgress))
             print(json ? try evaluation.runJSON() : try evaluation.runText())

@@ -1,6 +1,7 @@
 import CSIDaemon
 import CSIEvents
 import CSIFeatures
+import CSIInference
 import Foundation
 
 /// `csihar evaluate --events`: replays each labelled capture through the daemon's pipeline
@@ -16,6 +17,8 @@ struct EventEvaluation {
     var toleranceSeconds: Double
     /// Where to write every emitted event as NDJSON (`prediction` events included), if anywhere.
     var eventsOut: String?
+    /// A few-shot head file (`csihar calibrate head`) every stream uses, as a stream calibrated with it would.
+    var headPath: String?
     /// Progress over the captures (stderr), if shown; warnings go through it.
     var progress: ProgressReporter?
 
@@ -48,8 +51,10 @@ struct EventEvaluation {
     /// (`model`, else the settings' model.path, else the routed one), loaded fresh (no state of one replay reaches
     /// the next), `settings.pipeline` (smoother included); `predictions` keeps the per-window `prediction` events.
     /// `note` gets each warning line (`warning: ...`; default: standard error), `tick` the fraction of the capture
-    /// read. Shared by `evaluate --events` and `plot`.
+    /// read; `head` (from `headPath`) is checked against the model and used for every stream. Shared by
+    /// `evaluate --events` and `plot`.
     static func replay(capture: String, model: String?, settings: DaemonSettings, predictions: Bool,
+                       head: (calibration: HeadCalibration, path: String)? = nil,
                        searchPath: ModelSearchPath = .standard(configPath: nil),
                        note: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) },
                        tick: ((Double?) -> Void)? = nil) throws
@@ -62,9 +67,21 @@ struct EventEvaluation {
         } catch {
             throw EventEvaluationError("\(error)")
         }
+        if let head {
+            // A head for another model would be reported by the pipeline and ignored; here it is an error.
+            guard let calibratable = classifier as? any CalibratableClassifier else {
+                throw EventEvaluationError("\(head.path): the model \(modelPath) cannot be calibrated")
+            }
+            do {
+                try head.calibration.validate(for: calibratable.model, modelSHA256: calibratable.modelSHA256, path: head.path)
+            } catch {
+                throw EventEvaluationError("\(error) (serving model: \(modelPath))")
+            }
+        }
         do {
             let run = try CaptureEventReplay.run(path: capture, classifier: classifier, config: settings.pipeline,
-                                                 predictions: predictions, warn: { note("warning: " + $0) }, tick: tick)
+                                                 head: head?.calibration, predictions: predictions,
+                                                 warn: { note("warning: " + $0) }, tick: tick)
             return (run, modelPath, classifier)
         } catch {
             throw EventEvaluationError("\(error)")
@@ -89,6 +106,10 @@ struct EventEvaluation {
             }
             do { tracks.append(try LabelTrack(contentsOf: sidecar)) } catch { throw EventEvaluationError("\(error)") }
         }
+        var head: (calibration: HeadCalibration, path: String)?
+        if let headPath {
+            do { head = (try HeadCalibration.load(path: headPath), headPath) } catch { throw EventEvaluationError("\(error)") }
+        }
         var output: FileHandle?
         if let eventsOut {
             guard FileManager.default.createFile(atPath: eventsOut, contents: nil),
@@ -112,7 +133,7 @@ struct EventEvaluation {
         for (index, (capture, track)) in zip(captures, tracks).enumerated() {
             let count = Double(captures.count)
             let (run, modelPath, _) = try Self.replay(
-                capture: capture, model: model, settings: settings, predictions: output != nil,
+                capture: capture, model: model, settings: settings, predictions: output != nil, head: head,
                 searchPath: .standard(configPath: configPath), note: note) { within in
                 progress?.update(done: index, fraction: within.map { (Double(index) + $0) / count })
             }

@@ -79,4 +79,63 @@ import Testing
                 "\(noSidecar.stderr)")
         #expect(!line.contains("Foundation") && !line.contains("NSCocoaErrorDomain"))
     }
+    /// `--head FILE` puts a few-shot head on every stream, through the daemon's calibration path: a head whose
+    /// weights are zero and whose bias favours walk must give softmax(bias) for every window, and no fall; a head
+    /// fitted for another model is a one-line error naming the file.
+    @Test func aHeadFileIsUsedForEveryStream() throws {
+        let model = "models/csihar-doppler-gru.safetensors", capture = "samples/fall-1khz-intel5300.dat"
+        for path in [model, capture, "samples/living-room-intel5300.dat"]
+        where !FileManager.default.fileExists(atPath: Self.root.appendingPathComponent(path).path) {
+            print("SKIP: \(path) is missing"); return
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("csihar-head-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let fitted = directory + "/fitted.json", biased = directory + "/biased.json", events = directory + "/events.ndjson"
+        guard let fit = try csihar(["calibrate", "head", "--model", model, "--capture", "samples/living-room-intel5300.dat",
+                                    "-o", fitted]) else { return }
+        #expect(fit.status == 0, "\(fit.stderr)")
+
+        // The fitted file with its weights zeroed and a bias of 8 on walk: every window is softmax(bias).
+        var head = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fitted))) as? [String: Any])
+        let classes = try #require(head["classes"] as? [String])
+        let walk = try #require(classes.firstIndex(of: "walk"))
+        let weights = try #require(head["weight"] as? [Any]).count
+        head["weight"] = [Double](repeating: 0, count: weights)
+        var bias = [Double](repeating: 0, count: classes.count)
+        bias[walk] = 8
+        head["bias"] = bias
+        try JSONSerialization.data(withJSONObject: head).write(to: URL(fileURLWithPath: biased))
+        let expected = bias.map { exp($0) / bias.map(exp).reduce(0, +) }
+
+        guard let run = try csihar(["evaluate", "--events", "--json", "--model", model, "--capture", capture,
+                                    "--head", biased, "--events-out", events]) else { return }
+        #expect(run.status == 0, "\(run.stderr)")
+        var windows = 0, maxDifference = 0.0, falls = 0, walks = 0
+        for line in try String(contentsOfFile: events, encoding: .utf8).split(separator: "\n") {
+            let event = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            switch event["type"] as? String {
+            case "prediction":
+                let probabilities = try #require(event["probabilities"] as? [String: Double])
+                for (c, label) in classes.enumerated() {
+                    maxDifference = max(maxDifference, abs((probabilities[label] ?? .nan) - expected[c]))
+                }
+                windows += 1
+            case "fall.detected": falls += 1
+            case "activity.started": walks += event["activity"] as? String == "walk" ? 1 : 0
+            default: break
+            }
+        }
+        print("evaluate --events --head: \(windows) windows, max |probability - softmax(bias)| = \(maxDifference)")
+        #expect(windows > 20)
+        #expect(maxDifference <= 1e-5)
+        #expect(falls == 0 && walks >= 1)
+
+        guard let other = try csihar(["evaluate", "--events", "--model", "models/ut-har-gru.safetensors",
+                                      "--capture", capture, "--head", biased]) else { return }
+        #expect(other.status != 0)
+        let message = other.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(message.split(separator: "\n").count == 1 && message.contains(biased) && message.contains("model"),
+                "\(other.stderr)")
+    }
 }
