@@ -20,7 +20,7 @@ extension FeatureExtractor {
     @discardableResult
     public func extractAmplitudeSeries(_ frame: CSIFrame, into out: UnsafeMutableBufferPointer<Float>) throws(FeatureError) -> FeatureFlags {
         try requireOutput(out, Self.amplitudeSeriesFeatures, for: frame)
-        let (plan, flags) = try checkAmplitudeSeries(frame)
+        let (plan, flags) = try checkChainGrid(frame)
         let subcarriers = FeatureLayout.subcarriersPerAntenna
         let chains = min(frame.nrx, Self.amplitudeSeriesChains)
         var power = 0.0
@@ -50,9 +50,9 @@ extension FeatureExtractor {
         return flags
     }
 
-    /// Checks that `frame` can supply gain-normalised amplitudes (shape, grid) and returns its plan; any number of
-    /// receive chains will do.
-    func checkAmplitudeSeries(_ frame: CSIFrame) throws(FeatureError) -> (plan: SubcarrierPlan, flags: FeatureFlags) {
+    /// Checks that `frame`'s shape and subcarrier grid can be read (any number of receive chains will do) and returns
+    /// its plan: the check of every transform that reads chains one by one (amplitude series, sanitised CSI).
+    func checkChainGrid(_ frame: CSIFrame) throws(FeatureError) -> (plan: SubcarrierPlan, flags: FeatureFlags) {
         var flags = try checkShape(frame)
         let plan = try plan(for: frame)
         flags.formUnion(plan.flags)

@@ -12,7 +12,7 @@ extension FeatureExtractor {
     /// substituted or interpolated), for any number of chains and without scaling to SNR units, so the AGC and the
     /// transmitter's power stay visible. A zero magnitude gives `-infinity`. What `csihar plot` draws per chain.
     public func chainAmplitudesDB(_ frame: CSIFrame) throws(FeatureError) -> [Float] {
-        let (plan, _) = try checkAmplitudeSeries(frame)
+        let (plan, _) = try checkChainGrid(frame)
         let subcarriers = FeatureLayout.subcarriersPerAntenna
         var out = [Float](repeating: 0, count: frame.nrx * subcarriers)
         frame.real.withUnsafeBufferPointer { re in

@@ -21,7 +21,7 @@ extension FeatureExtractor {
     @discardableResult
     public func extractSanitizedCSI(_ frame: CSIFrame, into out: UnsafeMutableBufferPointer<Float>) throws(FeatureError) -> FeatureFlags {
         try requireOutput(out, Self.sanitizedFeatures, for: frame)
-        let (plan, flags) = try checkAmplitudeSeries(frame)
+        let (plan, flags) = try checkChainGrid(frame)
         let subcarriers = FeatureLayout.subcarriersPerAntenna
         let tones = frame.subcarriers
         frame.real.withUnsafeBufferPointer { re in
@@ -29,31 +29,33 @@ extension FeatureExtractor {
                 let base = frame.index(tx: 0, rx: 0, subcarrier: 0)
                 // 1. the delay slope, refined over growing lags across every usable column
                 let slope = Self.delaySlope(plan.phaseColumns, tones, base: base, real: re, imag: im)
-                // 2. V[s] = H[s] exp(-j slope k_s), their sum and power
-                var cr = 0.0, ci = 0.0, power = 0.0
-                for s in 0..<subcarriers {
-                    let (hr, hi) = plan.complexValue(s, base: base, real: re, imag: im)
-                    let angle = -slope * plan.position(s, tones: tones)
-                    let (cs, sn) = (cos(angle), sin(angle))
-                    let vr = hr * cs - hi * sn, vi = hr * sn + hi * cs
-                    out[2 * s] = Float(vr)
-                    out[2 * s + 1] = Float(vi)
-                    cr += vr
-                    ci += vi
-                    power += vr * vr + vi * vi
-                }
-                let rms = (power / Double(subcarriers)).squareRoot()
-                let magnitude = (cr * cr + ci * ci).squareRoot()
-                guard rms > 0 else {
-                    for f in 0..<Self.sanitizedFeatures { out[f] = 0 }
-                    return
-                }
-                // exp(-j c) / g, with exp(-j c) = conj(sum) / |sum| (1 when the sum is 0)
-                let (ur, ui) = magnitude > 0 ? (cr / magnitude / rms, -ci / magnitude / rms) : (1 / rms, 0)
-                for s in 0..<subcarriers {
-                    let vr = Double(out[2 * s]), vi = Double(out[2 * s + 1])
-                    out[2 * s] = Float(vr * ur - vi * ui)
-                    out[2 * s + 1] = Float(vr * ui + vi * ur)
+                // 2. V[s] = H[s] exp(-j slope k_s), (subcarriers, re/im) in doubles, their sum and power
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * subcarriers) { v in
+                    var cr = 0.0, ci = 0.0, power = 0.0
+                    for s in 0..<subcarriers {
+                        let (hr, hi) = plan.complexValue(s, base: base, real: re, imag: im)
+                        let angle = -slope * plan.position(s, tones: tones)
+                        let (cs, sn) = (cos(angle), sin(angle))
+                        let vr = hr * cs - hi * sn, vi = hr * sn + hi * cs
+                        v[2 * s] = vr
+                        v[2 * s + 1] = vi
+                        cr += vr
+                        ci += vi
+                        power += vr * vr + vi * vi
+                    }
+                    let rms = (power / Double(subcarriers)).squareRoot()
+                    let magnitude = (cr * cr + ci * ci).squareRoot()
+                    guard rms > 0 else {
+                        for f in 0..<Self.sanitizedFeatures { out[f] = 0 }
+                        return
+                    }
+                    // exp(-j c) / g, with exp(-j c) = conj(sum) / |sum| (1 when the sum is 0)
+                    let (ur, ui) = magnitude > 0 ? (cr / magnitude / rms, -ci / magnitude / rms) : (1 / rms, 0)
+                    for s in 0..<subcarriers {
+                        let vr = v[2 * s], vi = v[2 * s + 1]
+                        out[2 * s] = Float(vr * ur - vi * ui)
+                        out[2 * s + 1] = Float(vr * ui + vi * ur)
+                    }
                 }
             }
         }

@@ -167,7 +167,7 @@ public final class FeaturePipeline {
         case .amplitudeDB: lastFlags = try extractor.validate(frame)
         case .ratioDoppler: lastFlags = try extractor.checkRatio(frame).flags
         case .amplitudeDoppler, .sanitizedDoppler, .amplitudeSanitizedDoppler:
-            lastFlags = try extractor.checkAmplitudeSeries(frame).flags
+            lastFlags = try extractor.checkChainGrid(frame).flags
         }
         let outcome = resampler.push(timestamp: frame.timestamp, loadHeld: loadHeld, emit: { time, step in
             accept(stepTime: time, step: step, onWindow: onWindow)
