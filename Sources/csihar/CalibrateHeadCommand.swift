@@ -51,7 +51,11 @@ struct CalibrateHeadCommand: ParsableCommand {
         let result = try Calibration.fitHead(runner, lambda: lambda)
         let head = HeadCalibration(model: classifier.model, modelSHA256: classifier.modelSHA256, result: result)
         try head.save(path: output)
+        // Classes the captures never showed keep weights fitted elsewhere: on real Raspberry Pi recordings without
+        // running, an uncalibrated "run" row went on claiming the new room's falls (BENCHMARKS.md, Fition calibration).
+        let missing = classifier.model.config.labels.filter { (head.perClassWindows[$0] ?? 0) == 0 }
         let summary: [String: Any] = [
+            "missing_classes": missing,
             "file": output, "model": modelPath, "windows": head.windows, "per_class_windows": head.perClassWindows,
             "lambda": lambda, "iterations": result.iterations, "objective_initial": result.initialObjective,
             "objective": result.objective,
@@ -62,6 +66,10 @@ struct CalibrateHeadCommand: ParsableCommand {
             let classes = head.perClassWindows.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             print(String(format: "%@: head for %@ from %d windows (%@); objective %.5f -> %.5f in %d iterations",
                          output, modelPath, head.windows, classes, result.initialObjective, result.objective, result.iterations))
+            if !missing.isEmpty {
+                print("note: no calibration windows of \(missing.joined(separator: ", ")): those classes keep the model's own "
+                      + "weights; record them in the room too if they happen there")
+            }
         }
     }
 }
