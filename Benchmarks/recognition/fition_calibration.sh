@@ -20,7 +20,7 @@ FITION=${FITION:-../shared/data/fition}
 OUT=${OUT:-.build/fition-calibration}
 source Benchmarks/recognition/common.sh   # CSIHAR (default: the release build)
 [ -d "$FITION" ] || { echo "SKIP: $FITION not found (the real Raspberry Pi recordings)" >&2; exit 0; }
-V=$OUT/views
+V=$OUT/views-user$USER_ID
 [ -d "$V/whole" ] || (cd training && "$PYTHON" -m csihar_train.fition --fition "$(cd "$OLDPWD" && cd "$FITION" && pwd)" \
     --out "$(cd "$OLDPWD" && mkdir -p "$V" && cd "$V" && pwd)" --users "$USER_ID" >/dev/null)
 R=$OUT/$(basename "${MODEL%.safetensors}")-k$SHOTS
@@ -39,6 +39,7 @@ for activity in sorted(by):
     for name in by[activity]:
         print(("cal" if name in chosen else "test"), name)
 PY
+    [ -s "$R/draw-$draw.txt" ] || { echo "no recordings of user $USER_ID in $FITION" >&2; exit 1; }
     cal=() test=()
     while read -r kind name; do
         if [ "$kind" = cal ]; then cal+=(--capture "$V/train/$name"); else test+=("$name"); fi
