@@ -15,11 +15,11 @@ extension CalibrateCommand {
         while true {
             let remaining = deadline.timeIntervalSinceNow
             guard remaining > 0, let line = connection.nextLine(timeout: remaining) else {
-                throw ValidationError("no calibration reply from \(socket) within \(Int(timeout)) s")
+                throw CommandFailure("no calibration reply from \(socket) within \(Int(timeout)) s")
             }
             guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else { continue }
             switch object["type"] as? String {
-            case "error": throw ValidationError(object["message"] as? String ?? line)
+            case "error": throw CommandFailure(object["message"] as? String ?? line)
             case "calibration":
                 if object["status"] as? String == "recording" { progress(object); continue }
                 return (line, object)

@@ -47,7 +47,7 @@ struct CalibrateHeadCommand: ParsableCommand {
             try runner.evaluate(input)
         }
         try runner.flush()
-        if let failure = runner.report.failures.first { throw ValidationError("\(failure.0): \(failure.1)") }
+        if let failure = runner.report.failures.first { throw CommandFailure("\(failure.0): \(failure.1)") }
         let result = try Calibration.fitHead(runner, lambda: lambda)
         let head = HeadCalibration(model: classifier.model, modelSHA256: classifier.modelSHA256, result: result)
         try head.save(path: output)

@@ -90,7 +90,7 @@ enum Calibration {
             return try ClassifierHeadAdapter(lambda: lambda).adapt(embeddings: set.embeddings, labels: set.labels,
                                                                    original: runner.head)
         } catch {
-            throw EvaluationError("calibration (\(set.recordings) recordings, \(set.labels.count) windows): \(error)")
+            throw CommandFailure("calibration (\(set.recordings) recordings, \(set.labels.count) windows): \(error)")
         }
     }
 

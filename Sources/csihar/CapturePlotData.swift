@@ -65,25 +65,25 @@ struct CapturePlotData {
     /// `maxColumns` heatmap time columns at most. Errors are one line naming the path.
     static func load(capture: String, labels: String?, model: String?, settings: DaemonSettings,
                      maxColumns: Int) throws -> CapturePlotData {
-        guard FileManager.default.fileExists(atPath: capture) else { throw PlotCommand.Failure("capture not found: \(capture)") }
+        guard FileManager.default.fileExists(atPath: capture) else { throw CommandFailure("capture not found: \(capture)") }
         let defaultSidecar = EventEvaluation.sidecar(of: capture, index: 0, labels: [])
         let labelsPath = labels ?? (FileManager.default.fileExists(atPath: defaultSidecar) ? defaultSidecar : nil)
         var truth: LabelTrack?
         if let labelsPath {
             guard FileManager.default.fileExists(atPath: labelsPath) else {
-                throw PlotCommand.Failure("label sidecar not found: \(labelsPath)")
+                throw CommandFailure("label sidecar not found: \(labelsPath)")
             }
-            do { truth = try LabelTrack(contentsOf: labelsPath) } catch { throw PlotCommand.Failure("\(error)") }
+            do { truth = try LabelTrack(contentsOf: labelsPath) } catch { throw CommandFailure("\(error)") }
         }
-        if let model, !FileManager.default.fileExists(atPath: model) { throw PlotCommand.Failure("model not found: \(model)") }
+        if let model, !FileManager.default.fileExists(atPath: model) { throw CommandFailure("model not found: \(model)") }
 
         let (run, modelPath, classifier) = try EventEvaluation.replay(capture: capture, model: model, settings: settings,
                                                                        predictions: true)
-        guard let origin = run.firstTimestamp else { throw PlotCommand.Failure("\(capture): no frames") }
+        guard let origin = run.firstTimestamp else { throw CommandFailure("\(capture): no frames") }
         guard let (stream, device) = run.events.lazy.compactMap({ event -> (String, String)? in
             guard case .streamUp(_, let device) = event.payload, let stream = event.stream else { return nil }
             return (stream, device)
-        }).first else { throw PlotCommand.Failure("\(capture): the daemon saw no stream in it") }
+        }).first else { throw CommandFailure("\(capture): the daemon saw no stream in it") }
 
         let windowSeconds = Double(classifier.steps) / classifier.sampleRateHz
         var data = CapturePlotData(capture: capture, stream: stream, device: device, duration: run.duration, rate: 0,

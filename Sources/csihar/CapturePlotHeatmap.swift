@@ -42,7 +42,7 @@ struct CapturePlotHeatmap {
         do {
             reader = try CaptureFile.open(path: capture, options: CaptureOptions(follow: false))
         } catch {
-            throw PlotCommand.Failure("\(capture): \(error)")
+            throw CommandFailure("\(capture): \(error)")
         }
         let source = "replay:\(capture)"
         let placing = StreamGrouping(config: grouping)
@@ -94,7 +94,7 @@ struct CapturePlotHeatmap {
             // The replay already warned about a reader failure; plot what was read.
         }
         guard heatmap.chains > 0 else {
-            throw PlotCommand.Failure("\(capture): no amplitudes of \(stream) could be read (\(refusal ?? "no measurement"))")
+            throw CommandFailure("\(capture): no amplitudes of \(stream) could be read (\(refusal ?? "no measurement"))")
         }
         heatmap.span = max(0, last - (first ?? last))
         heatmap.values = [Float](repeating: .nan, count: sums.count)

@@ -14,8 +14,8 @@ enum CaptureRouting {
         if let path = settings.modelPath { return searchPath.resolveOrKeep(path) }
         let router = try ModelLoader.router(settings: settings, searchPath: searchPath, warn: warn)
         guard !router.isEmpty else {
-            throw EventEvaluationError("no --model given and none of the daemon's routed models is installed "
-                                       + "(run from the repository root, or pass --model FILE)")
+            throw CommandFailure("no --model given and none of the daemon's routed models is installed "
+                                 + "(run from the repository root, or pass --model FILE)")
         }
         final class Sink { var problem: String? }
         let sink = Sink()
@@ -31,13 +31,13 @@ enum CaptureRouting {
             if let label = pipeline.streamSnapshots().first?.route { return try path(of: label, in: router, problem: sink.problem) }
         }
         pipeline.sourceEnded(source, reason: "source-ended")
-        throw EventEvaluationError(sink.problem ?? "\(capture): no stream could be routed (too few frames)")
+        throw CommandFailure(sink.problem ?? "\(capture): no stream could be routed (too few frames)")
     }
 
     /// The model file of route `label` (as found along the search path).
     private static func path(of label: String, in router: ModelRouter, problem: String?) throws -> String {
         guard let route = router.routes.first(where: { $0.label == label }) else {
-            throw EventEvaluationError(problem ?? "no model fits (\(label))")
+            throw CommandFailure(problem ?? "no model fits (\(label))")
         }
         return route.file
     }

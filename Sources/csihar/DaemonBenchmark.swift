@@ -29,7 +29,7 @@ struct DaemonBenchmark {
     /// Runs the benchmark and returns its figures.
     func run() throws -> [String: Any] {
         let pool = try Self.loadFrames(capturePath)
-        guard !pool.isEmpty else { throw BenchError("\(capturePath): no frames") }
+        guard !pool.isEmpty else { throw CommandFailure("\(capturePath): no frames") }
         var macs: [[UInt8]] = []
         for index in 0..<streams {
             let high = UInt8(truncatingIfNeeded: index >> 16), middle = UInt8(truncatingIfNeeded: index >> 8)
@@ -123,12 +123,6 @@ struct DaemonBenchmark {
 /// Events counted by the emitter (called under its lock, from any worker's thread).
 final class EventCount: @unchecked Sendable {
     var value = 0
-}
-
-/// A benchmark that cannot run.
-struct BenchError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Hides a classifier's streaming interface, so the pipeline copies windows and the engine recomputes every

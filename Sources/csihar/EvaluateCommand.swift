@@ -181,7 +181,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             }
             if runner.report.recordings.isEmpty {
                 let first = runner.report.failures.first.map { "\($0.0): \($0.1)" } ?? "no labelled windows"
-                throw EvaluationError("no recording could be evaluated with \(model) (\(first))")
+                throw CommandFailure("no recording could be evaluated with \(model) (\(first))")
             }
             return
         }

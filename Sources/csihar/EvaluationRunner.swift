@@ -21,7 +21,7 @@ struct EvaluationInput {
     /// The WiAR files (`csi_a{activity}_{trial}.dat`) under `directory`, sorted, labelled by activity.
     static func wiar(directory: String) throws -> [EvaluationInput] {
         guard let enumerator = FileManager.default.enumerator(atPath: directory) else {
-            throw EvaluationError("\(directory): cannot list the directory")
+            throw CommandFailure("\(directory): cannot list the directory")
         }
         var inputs: [EvaluationInput] = []
         for case let relative as String in enumerator where relative.hasSuffix(".dat") {
@@ -34,13 +34,6 @@ struct EvaluationInput {
         }
         return inputs.sorted { $0.path < $1.path }
     }
-}
-
-/// An error of `csihar evaluate` with its message.
-struct EvaluationError: Error, CustomStringConvertible {
-    /// The message.
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Runs labelled recordings through the daemon's feature code (``FeaturePipeline``) and the daemon's classifier
@@ -104,8 +97,8 @@ final class EvaluationRunner {
     init(classifier: any WindowClassifier, hopSeconds: Double, minimumCoverage: Double = 0.6,
          batchSize: Int = 256) throws {
         guard classifier.features == classifier.transform.featureCount else {
-            throw EvaluationError("model input.features is \(classifier.features); \(classifier.transform) makes "
-                                  + "\(classifier.transform.featureCount)")
+            throw CommandFailure("model input.features is \(classifier.features); \(classifier.transform) makes "
+                                 + "\(classifier.transform.featureCount)")
         }
         self.classifier = classifier
         self.config = FeaturePipelineConfig(steps: classifier.steps, sampleRateHz: classifier.sampleRateHz,
@@ -202,7 +195,7 @@ final class EvaluationRunner {
         let classes = classifier.labels.count
         let width = embeddingSize
         guard head.classes == classes, head.inputs == width else {
-            throw EvaluationError("head is \(head.classes) classes x \(head.inputs) inputs; the model has \(classes) x \(width)")
+            throw CommandFailure("head is \(head.classes) classes x \(head.inputs) inputs; the model has \(classes) x \(width)")
         }
         var probabilities = [Float](repeating: 0, count: classes)        // (classes,)
         var logits = [Float](repeating: 0, count: batchSize * classes)   // (batchSize, classes)

@@ -41,8 +41,8 @@ struct EventEvaluation {
         }
         let path = DaemonSettings.defaultModelPath
         guard let found = searchPath.resolve(path) else {
-            throw EventEvaluationError("no --model given and the daemon's default model \(searchPath.describe(path)) is "
-                                       + "not there (run from the repository root, install it, or pass --model FILE)")
+            throw CommandFailure("no --model given and the daemon's default model \(searchPath.describe(path)) is "
+                                 + "not there (run from the repository root, install it, or pass --model FILE)")
         }
         return found
     }
@@ -65,17 +65,17 @@ struct EventEvaluation {
         do {
             classifier = try ModelLoader.load(path: modelPath, maxBatch: settings.pipeline.maxBatch)
         } catch {
-            throw EventEvaluationError("\(error)")
+            throw CommandFailure("\(error)")
         }
         if let head {
             // A head for another model would be reported by the pipeline and ignored; here it is an error.
             guard let calibratable = classifier as? any CalibratableClassifier else {
-                throw EventEvaluationError("\(head.path): the model \(modelPath) cannot be calibrated")
+                throw CommandFailure("\(head.path): the model \(modelPath) cannot be calibrated")
             }
             do {
                 try head.calibration.validate(for: calibratable.model, modelSHA256: calibratable.modelSHA256, path: head.path)
             } catch {
-                throw EventEvaluationError("\(error) (serving model: \(modelPath))")
+                throw CommandFailure("\(error) (serving model: \(modelPath))")
             }
         }
         do {
@@ -84,7 +84,7 @@ struct EventEvaluation {
                                                  warn: { note("warning: " + $0) }, tick: tick)
             return (run, modelPath, classifier)
         } catch {
-            throw EventEvaluationError("\(error)")
+            throw CommandFailure("\(error)")
         }
     }
 
@@ -92,29 +92,29 @@ struct EventEvaluation {
     func score() throws -> (score: EventScore, model: String) {
         var settings = DaemonSettings()
         if let configPath {
-            do { settings = try DaemonConfigFile.load(path: configPath) } catch { throw EventEvaluationError("\(error)") }
+            do { settings = try DaemonConfigFile.load(path: configPath) } catch { throw CommandFailure("\(error)") }
         }
         // Every input is checked before the first (slow) replay.
         var tracks: [LabelTrack] = []
         for (index, capture) in captures.enumerated() {
             guard FileManager.default.fileExists(atPath: capture) else {
-                throw EventEvaluationError("capture not found: \(capture)")
+                throw CommandFailure("capture not found: \(capture)")
             }
             let sidecar = Self.sidecar(of: capture, index: index, labels: labels)
             guard FileManager.default.fileExists(atPath: sidecar) else {
-                throw EventEvaluationError("label sidecar not found: \(sidecar) (for \(capture); give --labels FILE)")
+                throw CommandFailure("label sidecar not found: \(sidecar) (for \(capture); give --labels FILE)")
             }
-            do { tracks.append(try LabelTrack(contentsOf: sidecar)) } catch { throw EventEvaluationError("\(error)") }
+            do { tracks.append(try LabelTrack(contentsOf: sidecar)) } catch { throw CommandFailure("\(error)") }
         }
         var head: (calibration: HeadCalibration, path: String)?
         if let headPath {
-            do { head = (try HeadCalibration.load(path: headPath), headPath) } catch { throw EventEvaluationError("\(error)") }
+            do { head = (try HeadCalibration.load(path: headPath), headPath) } catch { throw CommandFailure("\(error)") }
         }
         var output: FileHandle?
         if let eventsOut {
             guard FileManager.default.createFile(atPath: eventsOut, contents: nil),
                   let handle = FileHandle(forWritingAtPath: eventsOut) else {
-                throw EventEvaluationError("cannot write the events file \(eventsOut)")
+                throw CommandFailure("cannot write the events file \(eventsOut)")
             }
             output = handle
         }
@@ -163,11 +163,3 @@ struct EventEvaluation {
     }
 }
 
-/// A `csihar evaluate --events` problem, printed as one line (`Error: ...`).
-struct EventEvaluationError: Error, CustomStringConvertible {
-    /// The message.
-    var description: String
-
-    /// Creates an error with `message`.
-    init(_ message: String) { description = message }
-}

@@ -57,14 +57,14 @@ struct PlotCommand: AsyncParsableCommand {
         var converter: String?
         if isPNG {
             guard let path = Self.executable(named: "rsvg-convert") else {
-                throw Failure("rsvg-convert not found: install the Debian package librsvg2-bin to write PNG (or write .svg)")
+                throw CommandFailure("rsvg-convert not found: install the Debian package librsvg2-bin to write PNG (or write .svg)")
             }
             converter = path
         }
         var settings = DaemonSettings()
         if let config {
-            guard FileManager.default.fileExists(atPath: config) else { throw Failure("config not found: \(config)") }
-            do { settings = try DaemonConfigFile.load(path: config) } catch { throw Failure("\(error)") }
+            guard FileManager.default.fileExists(atPath: config) else { throw CommandFailure("config not found: \(config)") }
+            do { settings = try DaemonConfigFile.load(path: config) } catch { throw CommandFailure("\(error)") }
         }
         let data = try CapturePlotData.load(capture: capture, labels: labels, model: model, settings: settings,
                                             maxColumns: maxColumns)
@@ -82,7 +82,7 @@ struct PlotCommand: AsyncParsableCommand {
 
     /// Writes `bytes` to `path`, failing with one line naming it.
     private func write(_ bytes: Data, to path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: bytes) else { throw Failure("cannot write \(path)") }
+        guard FileManager.default.createFile(atPath: path, contents: bytes) else { throw CommandFailure("cannot write \(path)") }
     }
 
     /// Runs `rsvg-convert` on `svg`, writing `png`; its own message on failure.
@@ -92,12 +92,12 @@ struct PlotCommand: AsyncParsableCommand {
         process.arguments = ["--format", "png", "--background-color", "white", "--output", png, svg]
         let errors = Pipe()
         process.standardError = errors
-        do { try process.run() } catch { throw Failure("cannot run \(converter): \((error as NSError).localizedDescription)") }
+        do { try process.run() } catch { throw CommandFailure("cannot run \(converter): \((error as NSError).localizedDescription)") }
         let message = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             let text = String(decoding: message, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-            throw Failure("rsvg-convert could not write \(png) (exit \(process.terminationStatus)): \(text)")
+            throw CommandFailure("rsvg-convert could not write \(png) (exit \(process.terminationStatus)): \(text)")
         }
     }
 
@@ -111,12 +111,4 @@ struct PlotCommand: AsyncParsableCommand {
         return nil
     }
 
-    /// A `csihar plot` problem, printed as one line (`Error: ...`, exit 1).
-    struct Failure: Error, CustomStringConvertible {
-        /// The message.
-        var description: String
-
-        /// Creates a failure with `message`.
-        init(_ message: String) { description = message }
-    }
 }

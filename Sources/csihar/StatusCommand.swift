@@ -39,7 +39,7 @@ struct StatusCommand: ParsableCommand {
             guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else { return line }
             return Self.render(object)
         }
-        throw SubscriberConnectionError("no status reply from \(socket) within 3 s (is csihard still running?)")
+        throw CommandFailure("no status reply from \(socket) within 3 s (is csihard still running?)")
     }
 
     static func render(_ status: [String: Any]) -> String {

@@ -8,13 +8,13 @@ final class SubscriberConnection {
     /// Connects to `path`; the error says whether the daemon is not running or the path is wrong.
     init(path: String) throws {
         descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { throw SubscriberConnectionError("socket: \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw CommandFailure("socket: \(String(cString: strerror(errno)))") }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
             close(descriptor)
-            throw SubscriberConnectionError("\(path): socket path too long")
+            throw CommandFailure("\(path): socket path too long")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: bytes)
@@ -26,7 +26,7 @@ final class SubscriberConnection {
         if result != 0 {
             let reason = String(cString: strerror(errno))
             close(descriptor)
-            throw SubscriberConnectionError("cannot connect to \(path): \(reason) (is csihard running? try --socket)")
+            throw CommandFailure("cannot connect to \(path): \(reason) (is csihard running? try --socket)")
         }
     }
 
@@ -36,7 +36,7 @@ final class SubscriberConnection {
     func send(line: String) throws {
         let bytes = Array((line + "\n").utf8)
         let sent = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        guard sent == bytes.count else { throw SubscriberConnectionError("send failed: \(String(cString: strerror(errno)))") }
+        guard sent == bytes.count else { throw CommandFailure("send failed: \(String(cString: strerror(errno)))") }
     }
 
     /// The next line, `nil` at EOF (daemon stopped) or after `timeout` seconds without one.
@@ -65,8 +65,3 @@ final class SubscriberConnection {
     }
 }
 
-/// A connection problem.
-struct SubscriberConnectionError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

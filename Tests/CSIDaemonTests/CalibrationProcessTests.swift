@@ -59,6 +59,8 @@ import Testing
         let unknown = try runProcess(csihar, ["calibrate", "reset", "--socket", socket, "--stream", "replay:nope|unknown"])
         print("unknown stream: \(unknown.output.trimmingCharacters(in: .whitespacesAndNewlines))")
         #expect(unknown.status != 0 && unknown.output.contains("unknown stream"))
+        // A refusal is a run-time failure: one Error line, not the usage text of a wrong option.
+        #expect(!unknown.output.contains("Usage:") && unknown.output.split(separator: "\n").count == 1, "\(unknown.output)")
         let file = CalibrationStore(stateDirectory: directory + "/state").path(for: stream)
         #expect(FileManager.default.fileExists(atPath: file))
         let reset = try runProcess(csihar, ["calibrate", "reset", "--socket", socket, "--stream", stream])
