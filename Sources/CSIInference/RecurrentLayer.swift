@@ -86,14 +86,16 @@ struct RecurrentLayer: Sendable {
         let width = gateWidth
         let size = hiddenSize
         // recurrent (batch, gates*hidden) = previous (batch, hidden) · W_hhᵀ
-        if batch < LinearAlgebra.smallestGEMMRows {
-            // a few rows: one sgemv per row, recurrent (gates*hidden) = W_hhᵀᵀ · h, streaming W_hhᵀ (OpenBLAS's
-            // sgemm would pack all of W_hh for them at every step: 2-3x slower than the sgemvs below 8 rows)
-            for row in 0..<batch {
-                LinearAlgebra.multiplyTransposedLeft(weightHiddenTransposed.pointer, rows: size, columns: width,
-                                                     rowStride: width, vector: previous + row * previousStride,
-                                                     into: recurrent + row * width)
-            }
+        if batch == 1 {
+            // one row: sgemv, recurrent (gates*hidden) = W_hhᵀᵀ · h, streaming W_hhᵀ
+            LinearAlgebra.multiplyTransposedLeft(weightHiddenTransposed.pointer, rows: size, columns: width,
+                                                 rowStride: width, vector: previous, into: recurrent)
+        } else if batch < LinearAlgebra.smallestGEMMRows {
+            // a few rows (the daemon's per-tick batches): W_hhᵀ read once per four rows (OpenBLAS's sgemm would
+            // pack all of W_hh for them at every step, and one sgemv per row reads it once per row)
+            LinearAlgebra.multiplyTransposedLeft(weightHiddenTransposed.pointer, rows: size, columns: width,
+                                                 rowStride: width, vectors: previous, count: batch,
+                                                 vectorStride: previousStride, into: recurrent, outputStride: width)
         } else {
             LinearAlgebra.multiplyTransposed(previous, rows: batch, inputs: size, inputStride: previousStride,
                                              weight: weightHidden.pointer, outputs: width,

@@ -1,0 +1,65 @@
+import Testing
+@testable import CSIInference
+
+/// The recurrent product of 2...7 rows (``LinearAlgebra/multiplyTransposedLeft(_:rows:columns:rowStride:vectors:count:vectorStride:into:outputStride:)``,
+/// the daemon's per-tick batches) against a double-precision reference computed here, on the engine's shapes and on
+/// ragged ones (columns not a multiple of 16, strides wider than the rows); then a whole model: windows of a small
+/// batch equal the same windows one at a time (one `sgemv` each).
+struct SmallBatchProductTests {
+    @Test(arguments: [(200, 800), (64, 192), (128, 384), (7, 37), (3, 9), (90, 24)])
+    func productMatchesADoubleReference(shape: (rows: Int, columns: Int)) {
+        let (rows, columns) = shape
+        let rowStride = columns + 3, vectorStride = rows + 5, outputStride = columns + 2
+        let matrix = TestModels.windows(count: rows * rowStride, seed: 21)
+        var maxdiff: Float = 0
+        for count in 2...7 {
+            let vectors = TestModels.windows(count: count * vectorStride, seed: UInt64(30 + count))
+            var output = [Float](repeating: .nan, count: count * outputStride)
+            matrix.withUnsafeBufferPointer { m in
+                vectors.withUnsafeBufferPointer { v in
+                    output.withUnsafeMutableBufferPointer { o in
+                        LinearAlgebra.multiplyTransposedLeft(m.baseAddress!, rows: rows, columns: columns, rowStride: rowStride,
+                                                             vectors: v.baseAddress!, count: count, vectorStride: vectorStride,
+                                                             into: o.baseAddress!, outputStride: outputStride)
+                    }
+                }
+            }
+            for r in 0..<count {
+                for c in 0..<columns {
+                    var sum = 0.0
+                    for i in 0..<rows { sum += Double(matrix[i * rowStride + c]) * Double(vectors[r * vectorStride + i]) }
+                    maxdiff = max(maxdiff, abs(output[r * outputStride + c] - Float(sum)))
+                }
+                // the padding between output rows is never written
+                for c in columns..<outputStride { #expect(output[r * outputStride + c].isNaN) }
+            }
+        }
+        print("small-batch product \(rows) x \(columns), 2...7 vectors: maxdiff \(maxdiff) to a double reference (tolerance 1e-4)")
+        #expect(maxdiff <= 1e-4)
+    }
+
+    @Test(arguments: ["gru", "lstm", "ablstm"]) func smallBatchEqualsOneWindowAtATime(architecture: String) throws {
+        let steps = 12, features = 6, hidden = 40, classes = 4
+        let json = TestModels.configJSON(architecture: architecture, hidden: hidden, layers: 1,
+                                         bidirectional: architecture != "gru", attention: architecture == "ablstm" ? 8 : nil,
+                                         classes: classes, steps: steps, features: features)
+        let model = try CSIModel(file: TestModels.file(configJSON: json), source: "t")
+        var maxdiff: Float = 0
+        for batch in 2...7 {
+            let windows = TestModels.windows(count: batch * steps * features, seed: UInt64(40 + batch))
+            var together = [Float](repeating: .nan, count: batch * classes)
+            let batched = InferenceSession(model: model, maxBatch: batch)
+            windows.withUnsafeBufferPointer { input in
+                together.withUnsafeMutableBufferPointer { batched.logits(windows: input, batch: batch, into: $0) }
+            }
+            var alone = [Float](repeating: .nan, count: batch * classes)
+            let single = InferenceSession(model: model, maxBatch: 1)
+            windows.withUnsafeBufferPointer { input in
+                alone.withUnsafeMutableBufferPointer { single.logits(windows: input, batch: batch, into: $0) }
+            }
+            maxdiff = max(maxdiff, zip(together, alone).map { abs($0 - $1) }.max() ?? .infinity)
+        }
+        print("\(architecture): batches of 2...7 windows vs one at a time: logits maxdiff \(maxdiff) (tolerance 1e-4)")
+        #expect(maxdiff <= 1e-4)
+    }
+}
