@@ -7,6 +7,11 @@ enum LinearAlgebra {
     /// 64-800 outputs: sgemm at 2-4 rows 9-38 GFLOP/s and erratic, sgemv 20-30 for every row count).
     static let smallestGEMMRows = 8
 
+    /// Up to this many rows the recurrent product uses ``multiplyTransposedLeft(_:rows:columns:rowStride:vectors:count:vectorStride:into:outputStride:)``
+    /// instead of `sgemm`: measured on the engine's shapes (GRU64, GRU128, ABLSTM200, one thread), it is 1.5-1.6x
+    /// `sgemm` at 8 rows, 1.1-1.3x at 16, and 1.0-1.08x at 64; at 256 rows they tie.
+    static let largestRecurrentKernelRows = 64
+
     /// `output (rows, outputs) = input (rows, inputs) · weight (outputs, inputs)ᵀ (+ output if accumulate)`.
     ///
     /// `inputStride` / `outputStride` are the row strides (elements) of `input` / `output`, so a block of
@@ -47,9 +52,9 @@ enum LinearAlgebra {
                     vector, 1, 0, output, 1)
     }
 
-    /// `output[r] (columns) = matrix (rows, columns)ᵀ · vectors[r] (rows)` for `count` vectors (2...7 rows of a
-    /// batch), reading `matrix` once per group of vectors instead of once per vector as one `sgemv` each would: the
-    /// recurrent product of the daemon's small per-tick batches. Vectors go in groups of four (a last group of
+    /// `output[r] (columns) = matrix (rows, columns)ᵀ · vectors[r] (rows)` for `count` vectors (the rows of a
+    /// batch), reading `matrix` once per group of vectors instead of once per vector as one `sgemv` each would, and
+    /// without the packing `sgemm` does at every call: the recurrent product of batches of 2-64 rows. Vectors go in groups of four (a last group of
     /// three too) or two (a last one alone too), each with eight `SIMD8` accumulators: four vectors x 16 columns
     /// or two vectors x 32 columns per block; each block walks down the matrix's rows, broadcasting one element of
     /// each vector against the row's columns. A group's unused slots repeat its first vector and are not stored.

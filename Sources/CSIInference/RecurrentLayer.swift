@@ -90,9 +90,9 @@ struct RecurrentLayer: Sendable {
             // one row: sgemv, recurrent (gates*hidden) = W_hhᵀᵀ · h, streaming W_hhᵀ
             LinearAlgebra.multiplyTransposedLeft(weightHiddenTransposed.pointer, rows: size, columns: width,
                                                  rowStride: width, vector: previous, into: recurrent)
-        } else if batch < LinearAlgebra.smallestGEMMRows {
-            // a few rows (the daemon's per-tick batches): W_hhᵀ read once per four rows (OpenBLAS's sgemm would
-            // pack all of W_hh for them at every step, and one sgemv per row reads it once per row)
+        } else if batch <= LinearAlgebra.largestRecurrentKernelRows {
+            // 2-64 rows (the daemon's per-tick batches, evaluation batches): W_hhᵀ read once per four rows, from
+            // cache; one sgemv per row reads it once per row, and OpenBLAS's sgemm packs all of W_hh at every step
             LinearAlgebra.multiplyTransposedLeft(weightHiddenTransposed.pointer, rows: size, columns: width,
                                                  rowStride: width, vectors: previous, count: batch,
                                                  vectorStride: previousStride, into: recurrent, outputStride: width)
