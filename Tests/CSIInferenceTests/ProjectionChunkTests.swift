@@ -16,16 +16,8 @@ struct ProjectionChunkTests {
         #expect(chunk < steps && steps % chunk != 0, "the test must cover several chunks and a short last one")
         #expect(RecurrentStack.projectionChunk(batch: 1, width: width, steps: steps) == steps)
         let windows = TestModels.windows(count: batch * steps * features, seed: 11)
-        var together = [Float](repeating: .nan, count: batch * classes)
-        let batched = InferenceSession(model: model, maxBatch: batch)
-        windows.withUnsafeBufferPointer { input in
-            together.withUnsafeMutableBufferPointer { batched.logits(windows: input, batch: batch, into: $0) }
-        }
-        var alone = [Float](repeating: .nan, count: batch * classes)
-        let single = InferenceSession(model: model, maxBatch: 1)
-        windows.withUnsafeBufferPointer { input in
-            alone.withUnsafeMutableBufferPointer { single.logits(windows: input, batch: batch, into: $0) }
-        }
+        let together = TestModels.logits(model, windows: windows, batch: batch, maxBatch: batch)
+        let alone = TestModels.logits(model, windows: windows, batch: batch, maxBatch: 1)
         let maxdiff = zip(together, alone).map { abs($0 - $1) }.max() ?? .infinity
         print("\(architecture) (bidirectional, hidden \(hidden)): chunks of \(chunk) of \(steps) steps, batch \(batch) "
               + "vs one at a time, maxdiff \(maxdiff)")

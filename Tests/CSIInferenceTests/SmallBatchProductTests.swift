@@ -50,16 +50,8 @@ struct SmallBatchProductTests {
         var maxdiff: Float = 0
         for batch in Array(2...7) + [16, 64] {
             let windows = TestModels.windows(count: batch * steps * features, seed: UInt64(40 + batch))
-            var together = [Float](repeating: .nan, count: batch * classes)
-            let batched = InferenceSession(model: model, maxBatch: batch)
-            windows.withUnsafeBufferPointer { input in
-                together.withUnsafeMutableBufferPointer { batched.logits(windows: input, batch: batch, into: $0) }
-            }
-            var alone = [Float](repeating: .nan, count: batch * classes)
-            let single = InferenceSession(model: model, maxBatch: 1)
-            windows.withUnsafeBufferPointer { input in
-                alone.withUnsafeMutableBufferPointer { single.logits(windows: input, batch: batch, into: $0) }
-            }
+            let together = TestModels.logits(model, windows: windows, batch: batch, maxBatch: batch)
+            let alone = TestModels.logits(model, windows: windows, batch: batch, maxBatch: 1)
             maxdiff = max(maxdiff, zip(together, alone).map { abs($0 - $1) }.max() ?? .infinity)
         }
         print("\(architecture): batches of 2...7, 16 and 64 windows vs one at a time: logits maxdiff \(maxdiff) (tolerance 1e-4)")

@@ -37,4 +37,15 @@ enum TestModels {
         var generator = SplitMix(seed: seed)
         return (0..<count).map { _ in generator.nextFloat() }
     }
+
+    /// Logits of `batch` windows of `model` (classes per window, in order), computed by a session of `maxBatch`:
+    /// `maxBatch` 1 runs them one at a time, `batch` all at once.
+    static func logits(_ model: CSIModel, windows: [Float], batch: Int, maxBatch: Int) -> [Float] {
+        var logits = [Float](repeating: .nan, count: batch * model.config.labels.count)
+        let session = InferenceSession(model: model, maxBatch: maxBatch)
+        windows.withUnsafeBufferPointer { input in
+            logits.withUnsafeMutableBufferPointer { session.logits(windows: input, batch: batch, into: $0) }
+        }
+        return logits
+    }
 }
