@@ -26,6 +26,7 @@
 set -euo pipefail
 if [ $# -gt 1 ]; then for stage in "$@"; do "$0" "$stage"; done; exit 0; fi   # several stages in order
 source "$(dirname "$0")/common.sh"
+source Benchmarks/recognition/common.sh   # simulate_day (CSIHAR is set above, so it builds nothing)
 FITION=${FITION:-$ROOT/../shared/data/fition}
 # RATE=50 makes the 50 Hz variant `csihar-1ch50-doppler-gru` for streams of >= 40 packets/s (csihard routes slower
 # ones to the 20 Hz model): the same recordings without the 20/s sets, 32-point spectra (0.64 s) at 50 Hz in 32
@@ -61,8 +62,8 @@ daily_files() {  # the DAILY training days, simulated on first use
         seed=$((56000 + i))
         if ((i % 2 == 0)); then dev=nexmon-43455c0 bw=80 ext=pcap; else dev=esp32 bw=20 ext=csv; fi
         f=$DATA/oc-day-$RATE/day-$seed.$ext
-        [ -f "$f" ] || { mkdir -p "$DATA/oc-day-$RATE"; "$CSIHAR" simulate --device $dev --bandwidth $bw --rate "$RATE" \
-            --seed $seed --script "$("$PYTHON" Benchmarks/recognition/daily_life.py $seed 3600)" --output "$f" >/dev/null; }
+        mkdir -p "$DATA/oc-day-$RATE"
+        simulate_day "$f" $seed $dev $bw "$RATE"    # the benchmarks' daily-life hour (Benchmarks/recognition/common.sh)
         echo "$f"
     done
 }
