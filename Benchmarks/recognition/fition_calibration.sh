@@ -46,24 +46,27 @@ PY
     done < "$R/draw-$draw.txt"
     "$CSIHAR" calibrate head --model "$MODEL" --min-coverage "$MIN_COVERAGE" "${cal[@]}" -o "$R/head-$draw.json" > /dev/null
     for name in "${test[@]}"; do
-        for mode in calibrated uncalibrated; do
-            out=$R/$mode-$draw-${name%.pcap}.json
-            "$CSIHAR" evaluate --events --json --model "$MODEL" --capture "$V/whole/$name" \
-                $([ $mode = calibrated ] && echo --head "$R/head-$draw.json") > "$out"
-        done
+        "$CSIHAR" evaluate --events --json --model "$MODEL" --capture "$V/whole/$name" --head "$R/head-$draw.json" \
+            > "$R/calibrated-$draw-${name%.pcap}.json"
+        # the model's own head gives the same events in every draw: scored once per recording
+        own=$R/uncalibrated-${name%.pcap}.json
+        [ -f "$own" ] || "$CSIHAR" evaluate --events --json --model "$MODEL" --capture "$V/whole/$name" > "$own"
     done
 done
 "$PYTHON" - "$R" "$DRAWS" <<'PY'
-import glob, json, os, re, sys
+import json, os, sys
 r, draws = sys.argv[1], int(sys.argv[2])
 total = {}
 for draw in range(draws):
     line = []
+    tested = [n for kind, n in (l.split() for l in open(os.path.join(r, f"draw-{draw}.txt"))) if kind == "test"]
     for mode in ("calibrated", "uncalibrated"):
         falls = fall_recs = false = others = 0
-        for p in glob.glob(os.path.join(r, f"{mode}-{draw}-*.json")):
-            d = json.load(open(p))
-            is_fall = os.path.basename(p).split("-", 2)[2].startswith("falling_")
+        for name in tested:
+            stem = name[:-len(".pcap")]
+            d = json.load(open(os.path.join(r, f"calibrated-{draw}-{stem}.json" if mode == "calibrated"
+                                            else f"uncalibrated-{stem}.json")))
+            is_fall = name.startswith("falling_")
             # as devices.sh counts the uncalibrated Fition figures
             reported = d["per_activity"].get("fall", {}).get("found", 0) > 0 if is_fall else d["false_falls"] > 0
             if is_fall:
