@@ -7,9 +7,10 @@ enum LinearAlgebra {
     /// 64-800 outputs: sgemm at 2-4 rows 9-38 GFLOP/s and erratic, sgemv 20-30 for every row count).
     static let smallestGEMMRows = 8
 
-    /// Up to this many rows the recurrent product uses ``multiplyTransposedLeft(_:rows:columns:rowStride:vectors:count:vectorStride:into:outputStride:)``
-    /// instead of `sgemm`: measured on the engine's shapes (GRU64, GRU128, ABLSTM200, one thread), it is 1.5-1.6x
-    /// `sgemm` at 8 rows, 1.1-1.3x at 16, and 1.0-1.08x at 64; at 256 rows they tie.
+    /// Up to this many rows the recurrent product uses
+    /// ``multiplyTransposedLeft(_:rows:columns:rowStride:vectors:count:vectorStride:into:outputStride:)`` instead of
+    /// `sgemm`: measured on the engine's shapes (GRU64, GRU128, ABLSTM200, one thread), it is 1.5-1.6x `sgemm` at 8
+    /// rows, 1.1-1.3x at 16, and 1.0-1.08x at 64; at 256 rows they tie.
     static let largestRecurrentKernelRows = 64
 
     /// `output (rows, outputs) = input (rows, inputs) · weight (outputs, inputs)ᵀ (+ output if accumulate)`.
@@ -54,11 +55,12 @@ enum LinearAlgebra {
 
     /// `output[r] (columns) = matrix (rows, columns)ᵀ · vectors[r] (rows)` for `count` vectors (the rows of a
     /// batch), reading `matrix` once per group of vectors instead of once per vector as one `sgemv` each would, and
-    /// without the packing `sgemm` does at every call: the recurrent product of batches of 2-64 rows. Vectors go in groups of four (a last group of
-    /// three too) or two (a last one alone too), each with eight `SIMD8` accumulators: four vectors x 16 columns
-    /// or two vectors x 32 columns per block; each block walks down the matrix's rows, broadcasting one element of
-    /// each vector against the row's columns. A group's unused slots repeat its first vector and are not stored.
-    /// Vector `r` starts at `vectors + r * vectorStride`, its output at `output + r * outputStride`.
+    /// without the packing `sgemm` does at every call: the recurrent product of batches of 2-64 rows. Vectors go in
+    /// groups of four (a last group of three too) or two (a last one alone too), each with eight `SIMD8`
+    /// accumulators: four vectors x 16 columns or two vectors x 32 columns per block; each block walks down the
+    /// matrix's rows, broadcasting one element of each vector against the row's columns. A group's unused slots
+    /// repeat its first vector and are not stored. Vector `r` starts at `vectors + r * vectorStride`, its output at
+    /// `output + r * outputStride`.
     static func multiplyTransposedLeft(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int,
                                        vectors: UnsafePointer<Float>, count: Int, vectorStride: Int,
                                        into output: UnsafeMutablePointer<Float>, outputStride: Int) {
@@ -148,7 +150,8 @@ enum LinearAlgebra {
                 }
             } else {
                 for i in 0..<rows {
-                    accumulate(i, block(row, lanes, 0), block(row, lanes, 8), block(row, lanes, 16), block(row, lanes, 24))
+                    accumulate(i, block(row, lanes, 0), block(row, lanes, 8), block(row, lanes, 16),
+                               block(row, lanes, 24))
                     row += rowStride
                 }
             }
@@ -171,7 +174,8 @@ enum LinearAlgebra {
 
     /// Stores the first `lanes` (up to 16; none when <= 0) of `low` then `high` at `target`.
     @inline(__always)
-    private static func store(_ low: SIMD8<Float>, _ high: SIMD8<Float>, _ target: UnsafeMutablePointer<Float>, _ lanes: Int) {
+    private static func store(_ low: SIMD8<Float>, _ high: SIMD8<Float>, _ target: UnsafeMutablePointer<Float>,
+                              _ lanes: Int) {
         guard lanes > 0 else { return }
         VectorMath.store(low, target, count: min(8, lanes))
         if lanes > 8 { VectorMath.store(high, target + 8, count: min(8, lanes - 8)) }
