@@ -46,6 +46,20 @@ public struct CSISourceID: Sendable, Hashable, CustomStringConvertible {
         self.spatialStream = spatialStream
     }
 
+    /// Hashes the address as one word instead of byte by byte (the daemon hashes every frame's source twice: to
+    /// pick its worker and to find its stream).
+    public func hash(into hasher: inout Hasher) {
+        if let transmitter {
+            var packed = UInt64(transmitter.count) << 56
+            for (index, byte) in transmitter.prefix(7).enumerated() { packed |= UInt64(byte) << (8 * index) }
+            hasher.combine(packed)
+            if transmitter.count > 7 { hasher.combine(transmitter[7...]) }
+        } else {
+            hasher.combine(UInt64.max)
+        }
+        hasher.combine(UInt16(core ?? 0xFF) << 8 | UInt16(spatialStream ?? 0xFF))
+    }
+
     /// The transmitter as `aa:bb:cc:dd:ee:ff`, or `"unknown"`.
     public var transmitterString: String {
         guard let mac = transmitter else { return "unknown" }

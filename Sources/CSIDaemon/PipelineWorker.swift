@@ -115,13 +115,14 @@ final class PipelineWorker: @unchecked Sendable {
         while running {
             inbox.take(into: &batch, timeout: Self.reportSeconds)
             var skipFrames = false
-            for (index, message) in batch.enumerated() where running {
+            // by index: each message is borrowed from the batch, not copied (a frame holds six arrays)
+            for index in batch.indices where running {
                 if index & 63 == 0 { skipFrames = abandoning.withLockedValue { $0 } }
-                if skipFrames, case .frame = message {
+                if skipFrames, case .frame = batch[index] {
                     framesAbandoned += 1
                     continue
                 }
-                running = handle(message)
+                running = handle(batch[index])
                 // A long batch (a backlog after a stall) still refreshes the figures status shows.
                 if index & 1023 == 1023 {
                     progress.withLockedValue { $0 = MonotonicClock.now() }

@@ -96,10 +96,7 @@ public final class FeatureExtractor {
         }
 
         // 20 log10 |H_scaled|, -inf -> 0
-        for f in 0..<FeatureLayout.features {
-            let scaled = magnitude[f] * factor
-            out[f] = scaled > 0 ? Float(20 * log10(scaled)) : 0
-        }
+        Decibels.amplitude(magnitude, count: FeatureLayout.features, factor: factor, into: out)
         return flags
     }
 
