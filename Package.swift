@@ -7,13 +7,17 @@ import PackageDescription
 // The inference kernels are vectorised with SIMD8<Float>; on x86-64 they are compiled for x86-64-v3 (AVX2, FMA:
 // every x86 server CPU since 2013-2015) so that one SIMD8 is one ymm register instead of two SSE halves,
 // and without overflow checks in release builds. The rest of the package keeps the default baseline.
+// The feature stage (SIMD8 decibels and spectra for every sampled frame) gets the same instruction set, with its
+// overflow checks kept.
 #if arch(x86_64)
 let inferenceSettings: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", "haswell"]),
     .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
 ]
+let featureSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
 #else
 let inferenceSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+let featureSettings: [SwiftSetting] = []
 #endif
 
 let package = Package(
@@ -47,7 +51,7 @@ let package = Package(
         // Frames and capture readers (Intel 5300, Nexmon pcap, ESP32 CSV, Atheros; live libpcap and netlink).
         .target(name: "CSICapture", dependencies: ["CPcap"]),
         // Frame -> 90-feature vector, resampling on capture timestamps, normalisation, sliding windows.
-        .target(name: "CSIFeatures", dependencies: ["CSICapture"]),
+        .target(name: "CSIFeatures", dependencies: ["CSICapture"], swiftSettings: featureSettings),
         // Recurrent inference engine on OpenBLAS, safetensors model files.
         .target(name: "CSIInference", dependencies: ["COpenBLAS"], swiftSettings: inferenceSettings),
         // Smoothing of window probabilities into activity events; event types and NDJSON encoding.

@@ -15,19 +15,14 @@ enum Decibels {
         guard factor > 0, factor.isFinite else { return scalar(magnitude, 0..<count, factor: factor, into: out) }
         let offset = 20 * log10Double(factor)
         var start = 0
+        let smallest = SIMD8<Double>(repeating: Double(Float.leastNormalMagnitude))
+        let largest = SIMD8<Double>(repeating: Double(Float.greatestFiniteMagnitude))
         while start + 8 <= count {
-            var m = SIMD8<Float>()
-            var normal = true
-            for lane in 0..<8 {
-                let value = Float(magnitude[start + lane])
-                normal = normal && value.isNormal && value > 0
-                m[lane] = value
-            }
-            if normal {
-                let (exponent, fraction) = Self.decibelParts(m)
-                for lane in 0..<8 {
-                    out[start + lane] = Float(Double(exponent[lane]) * Self.twentyLog10Of2 + Double(fraction[lane]) + offset)
-                }
+            let wide = UnsafeRawPointer(magnitude + start).loadUnaligned(as: SIMD8<Double>.self)
+            if all((wide .>= smallest) .& (wide .<= largest)) {
+                let (exponent, fraction) = Self.decibelParts(SIMD8<Float>(wide))
+                let decibels = SIMD8<Double>(exponent) * Self.twentyLog10Of2 + SIMD8<Double>(fraction) + offset
+                UnsafeMutableRawPointer(out.baseAddress! + start).storeBytes(of: SIMD8<Float>(decibels), as: SIMD8<Float>.self)
             } else {
                 scalar(magnitude, start..<(start + 8), factor: factor, into: out)
             }
