@@ -115,14 +115,17 @@ final class PipelineWorker: @unchecked Sendable {
         while running {
             inbox.take(into: &batch, timeout: Self.reportSeconds)
             var skipFrames = false
-            // by index: each message is borrowed from the batch, not copied (a frame holds six arrays)
+            // each message is moved out of the batch (swapped with a `flush` placeholder), not copied: a frame holds
+            // six arrays, and a copy costs an atomic reference count for each
             for index in batch.indices where running {
                 if index & 63 == 0 { skipFrames = abandoning.withLockedValue { $0 } }
-                if skipFrames, case .frame = batch[index] {
+                var message = Message.flush
+                swap(&message, &batch[index])
+                if skipFrames, case .frame = message {
                     framesAbandoned += 1
                     continue
                 }
-                running = handle(batch[index])
+                running = handle(message)
                 // A long batch (a backlog after a stall) still refreshes the figures status shows.
                 if index & 1023 == 1023 {
                     progress.withLockedValue { $0 = MonotonicClock.now() }
