@@ -109,11 +109,11 @@ final class PipelineWorker: @unchecked Sendable {
     var latest: Report { report.withLockedValue { $0 } }
 
     private func run() {
-        var batch: [Message] = []
+        var batches: [[Message]] = []
         var running = true
         var nextReport = MonotonicClock.now() + Self.reportSeconds
         while running {
-            inbox.take(into: &batch, timeout: Self.reportSeconds)
+            inbox.take(into: &batches, timeout: Self.reportSeconds)
             var skipFrames = false
             // A `flush` is put off while frames follow it in the batch: it is carried out at the next message that is
             // not a frame or at the end of the batch. A worker that falls behind then puts the windows of several
@@ -122,39 +122,42 @@ final class PipelineWorker: @unchecked Sendable {
             // before (the same p99 latency at 80% load). The lanes' `maxBatch` and the streaming rings' slack
             // still force a classification in between (`DaemonPipeline.makeRoom(for:)`).
             var flushDue = false
-            // each message is moved out of the batch (swapped with a `flush` placeholder), not copied: a frame holds
-            // six arrays, and a copy costs an atomic reference count for each
-            for index in batch.indices where running {
-                if index & 63 == 0 { skipFrames = abandoning.withLockedValue { $0 } }
-                var message = Message.flush
-                swap(&message, &batch[index])
-                if skipFrames, case .frame = message {
-                    framesAbandoned += 1
-                    continue
-                }
-                switch message {
-                case .flush:
-                    flushDue = true
-                    continue
-                case .frame:
-                    break
-                default:
-                    if flushDue { pipeline.flush(); flushDue = false }
-                }
-                running = handle(message)
-                // A long batch (a backlog after a stall) still refreshes the figures status shows.
-                if index & 1023 == 1023 {
-                    progress.withLockedValue { $0 = MonotonicClock.now() }
-                    if MonotonicClock.now() >= nextReport {
-                        publishReport()
-                        nextReport = MonotonicClock.now() + Self.reportSeconds
+            var handled = 0
+            for chunk in batches.indices where running {
+                // each message is moved out of its array (swapped with a `flush` placeholder), not copied: a frame
+                // holds six arrays, and a copy costs an atomic reference count for each
+                for index in batches[chunk].indices where running {
+                    if handled & 63 == 0 { skipFrames = abandoning.withLockedValue { $0 } }
+                    handled += 1
+                    var message = Message.flush
+                    swap(&message, &batches[chunk][index])
+                    if skipFrames, case .frame = message {
+                        framesAbandoned += 1
+                        continue
+                    }
+                    switch message {
+                    case .flush:
+                        flushDue = true
+                        continue
+                    case .frame:
+                        break
+                    default:
+                        if flushDue { pipeline.flush(); flushDue = false }
+                    }
+                    running = handle(message)
+                    // A long batch (a backlog after a stall) still refreshes the figures status shows.
+                    if handled & 1023 == 1023 {
+                        progress.withLockedValue { $0 = MonotonicClock.now() }
+                        if MonotonicClock.now() >= nextReport {
+                            publishReport()
+                            nextReport = MonotonicClock.now() + Self.reportSeconds
+                        }
                     }
                 }
             }
             if flushDue { pipeline.flush() }
-            batch.removeAll(keepingCapacity: true)
             progress.withLockedValue { $0 = MonotonicClock.now() }
-            inbox.finished()
+            inbox.finished(&batches)
             if MonotonicClock.now() >= nextReport {
                 publishReport()
                 nextReport = MonotonicClock.now() + Self.reportSeconds
