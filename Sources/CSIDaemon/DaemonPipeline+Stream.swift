@@ -39,6 +39,9 @@ extension DaemonPipeline {
         }
         /// Monotonic time of the last frame, and capture time of the last frame.
         var lastSeen: Double, lastCaptureTime: Double
+        /// Whether its frames come from a source that waits for the pipeline (a replayed file): the reader holds such
+        /// sources back while a worker is backed up, and that time is not silence (``expireSilentStreams(now:replaysHeld:)``).
+        var fromReplay = false
         /// Frames and windows since it came up.
         var frames = 0, windows = 0
         /// Monotonic time it came up.

@@ -161,6 +161,7 @@ public final class DaemonPipeline {
                                smoother: EventSmoother(config: smootherConfig(for: nil, idleMotionEnergy: nil)),
                                now: now, captureTime: stream.lastCaptureTime)
             fresh.frames = stream.frames
+            fresh.fromReplay = stream.fromReplay
             fresh.lastSequence = stream.lastSequence
             fresh.lostFrames = stream.lostFrames
             streams[key] = fresh
@@ -168,8 +169,10 @@ public final class DaemonPipeline {
         }
     }
 
-    /// Feeds one frame from `source` that arrived at monotonic time `arrival` (default: now).
-    public func ingest(_ frame: CSIFrame, source: String, arrival: Double? = nil) {
+    /// Feeds one frame from `source` that arrived at monotonic time `arrival` (default: now). `live`: false for a
+    /// source that waits for the pipeline (a replayed file), whose streams ``expireSilentStreams(now:replaysHeld:)``
+    /// treats apart.
+    public func ingest(_ frame: CSIFrame, source: String, arrival: Double? = nil, live: Bool = true) {
         let now = arrival ?? monotonic()
         currentArrival = now
         counters.frames += 1
@@ -192,6 +195,7 @@ public final class DaemonPipeline {
                             probeSeconds: config.rateProbeSeconds,
                             smoother: EventSmoother(config: smootherConfig(for: nil, idleMotionEnergy: nil)),
                             now: now, captureTime: frame.timestamp)
+            stream.fromReplay = !live
             streams[key] = stream
             counters.streams = streams.count
             publish(time: frame.timestamp, stream: key, payload: .streamUp(source: placement.source, device: frame.device.description))
@@ -257,8 +261,15 @@ public final class DaemonPipeline {
     /// Ends streams silent for longer than `silenceSeconds` at monotonic time `now` (default: now) (`stream.down`,
     /// reason `silence`). A worker is given the time the reader asked, so frames read before it but still queued
     /// for the worker count as heard.
-    public func expireSilentStreams(now: Double? = nil) {
+    ///
+    /// `replaysHeld`: the reader held its replayed files back at some time since the previous call (a worker was
+    /// backed up). Their streams were not read then, which is not silence: their silence starts again at `now`, so
+    /// a replay that waits for a slow worker keeps its streams (and a fall in progress) instead of losing them.
+    public func expireSilentStreams(now: Double? = nil, replaysHeld: Bool = false) {
         let now = now ?? monotonic()
+        if replaysHeld {
+            for stream in streams.values where stream.fromReplay { stream.lastSeen = max(stream.lastSeen, now) }
+        }
         for stream in streams.values where now - stream.lastSeen > config.silenceSeconds {
             down(stream, reason: "silence")
         }

@@ -210,6 +210,8 @@ public final class DaemonRunner: @unchecked Sendable {
     private func run() {
         runStarted = MonotonicClock.now()
         var nextMaintenance = MonotonicClock.now() + 0.5
+        // whether replayed files were held back for a backed-up worker since the last maintenance (not silence)
+        var replaysHeld = false
         var nextHeartbeat = MonotonicClock.now() + options.heartbeatSeconds
         var active = sources
         publishStatus()
@@ -243,6 +245,7 @@ public final class DaemonRunner: @unchecked Sendable {
             // sheds its own oldest live frames, so the other workers' streams go on.
             let backedUp = pipeline.isBackedUp
             if backedUp { wait = 0.001 }
+            if backedUp && active.contains(where: { !$0.isLive }) { replaysHeld = true }
             while index < active.count {
                 let source = active[index]
                 if backedUp && !source.isLive {
@@ -289,7 +292,8 @@ public final class DaemonRunner: @unchecked Sendable {
             pipeline.flush()
             if now >= nextMaintenance {
                 nextMaintenance = now + 0.5
-                pipeline.maintenance(now: MonotonicClock.now())
+                pipeline.maintenance(now: MonotonicClock.now(), replaysHeld: replaysHeld)
+                replaysHeld = false
                 publishStatus()
             }
             if now >= nextHeartbeat {

@@ -16,8 +16,9 @@ final class PipelineWorker: @unchecked Sendable {
         case frame(CSIFrame, source: String, arrival: Double, live: Bool)
         /// End of a burst: classify the pending windows.
         case flush
-        /// Expire streams silent at the reader's monotonic time `now`, and refresh the ``Report``.
-        case maintenance(now: Double)
+        /// Expire streams silent at the reader's monotonic time `now` (`replaysHeld`: it held its replays back since
+        /// the previous one, see ``DaemonPipeline/expireSilentStreams(now:replaysHeld:)``), and refresh the ``Report``.
+        case maintenance(now: Double, replaysHeld: Bool)
         /// A capture source ended or was lost: its streams go down with `reason`.
         case sourceEnded(String, reason: String)
         /// New models and settings (SIGHUP).
@@ -170,12 +171,12 @@ final class PipelineWorker: @unchecked Sendable {
     /// Applies one message; false for `stop`.
     private func handle(_ message: Message) -> Bool {
         switch message {
-        case .frame(let frame, let source, let arrival, _):
-            pipeline.ingest(frame, source: source, arrival: arrival)
+        case .frame(let frame, let source, let arrival, let live):
+            pipeline.ingest(frame, source: source, arrival: arrival, live: live)
         case .flush:
             pipeline.flush()
-        case .maintenance(let now):
-            pipeline.expireSilentStreams(now: now)
+        case .maintenance(let now, let replaysHeld):
+            pipeline.expireSilentStreams(now: now, replaysHeld: replaysHeld)
             publishReport()
         case .sourceEnded(let source, let reason):
             pipeline.sourceEnded(source, reason: reason)

@@ -121,7 +121,7 @@ public final class ShardedPipeline {
     /// its worker backed up pushes out that worker's oldest waiting live frames (``shedMessages`` at a time, counted
     /// in ``framesShed``); a replayed frame is never shed (the reader stops reading replays instead).
     public func ingest(_ frame: CSIFrame, source: String, arrival: Double, live: Bool = false) {
-        guard workerCount > 1 else { return primary.ingest(frame, source: source, arrival: arrival) }
+        guard workerCount > 1 else { return primary.ingest(frame, source: source, arrival: arrival, live: live) }
         let identity = DaemonPipeline.StreamIdentity(source: source, link: frame.source)
         let shard: Int
         if let cached = shards[identity] {
@@ -173,10 +173,11 @@ public final class ShardedPipeline {
     }
 
     /// Expires streams silent at monotonic time `now` (the frames read before it count, although a worker may
-    /// still have them queued) and refreshes the workers' reports.
-    public func maintenance(now: Double) {
-        guard workerCount > 1 else { return primary.expireSilentStreams(now: now) }
-        broadcast(.maintenance(now: now))
+    /// still have them queued) and refreshes the workers' reports. `replaysHeld`: the reader held its replayed files
+    /// back since the previous call (``DaemonPipeline/expireSilentStreams(now:replaysHeld:)``).
+    public func maintenance(now: Double, replaysHeld: Bool = false) {
+        guard workerCount > 1 else { return primary.expireSilentStreams(now: now, replaysHeld: replaysHeld) }
+        broadcast(.maintenance(now: now, replaysHeld: replaysHeld))
     }
 
     /// Swaps the models (SIGHUP) in every worker, between two bursts (see ``DaemonPipeline/replace(router:config:)``).

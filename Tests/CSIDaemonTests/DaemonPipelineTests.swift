@@ -79,6 +79,33 @@ import Testing
         #expect(summary(events()) == ["up", "start walk", "end walk", "down silence", "up"])
     }
 
+    /// A replayed file the reader held back for a backed-up worker was not silent: its streams stay up (and keep
+    /// their smoother) through the hold, a live stream silent as long does not, and a replay still expires once it
+    /// is silent while read.
+    @Test func heldBackReplayIsNotSilence() {
+        let classifier = AntennaClassifier()
+        let clock = Clock()
+        let (pipeline, events) = makePipeline(classifier: classifier, clock: clock)   // silence_seconds 2
+        for index in 0..<300 {
+            clock.now = Double(index) / 100
+            pipeline.ingest(syntheticFrame(time: Double(index) / 100, loud: 0, mac: 1), source: "file", live: false)
+            pipeline.ingest(syntheticFrame(time: Double(index) / 100, loud: 0, mac: 2), source: "radio", live: true)
+        }
+        pipeline.flush()
+        let replay = "file|00:11:22:33:44:01", live = "radio|00:11:22:33:44:02"
+        clock.now = 8                                          // 5 s without a frame of either, replays held back
+        pipeline.expireSilentStreams(replaysHeld: true)
+        #expect(summary(events(), stream: replay).last == "start walk")
+        #expect(summary(events(), stream: live).last == "down silence")
+        clock.now = 9.5                                        // read again, 1.5 s without a frame: not yet
+        pipeline.expireSilentStreams()
+        #expect(pipeline.streamCount == 1)
+        clock.now = 10.5                                       // 2.5 s silent while read
+        pipeline.expireSilentStreams()
+        #expect(pipeline.streamCount == 0)
+        #expect(summary(events(), stream: replay) == ["up", "start walk", "end walk", "down silence"])
+    }
+
     @Test func predictionsOnlyWhenWanted() {
         let classifier = AntennaClassifier()
         let clock = Clock()
