@@ -1,3 +1,4 @@
+import CSITestSupport
 import Foundation
 import Testing
 @testable import CSIFeatures
@@ -8,7 +9,7 @@ struct DecibelsTests {
     @Test func matchesLog10InDoubleOverTheWholeRange() {
         var generator = SplitMix(seed: 7)
         let count = 90 * 2_000
-        let magnitudes = (0..<count).map { _ in pow(10, generator.unit() * 60 - 30) }
+        let magnitudes = (0..<count).map { _ in pow(10, generator.nextUnit() * 60 - 30) }
         var worst = 0.0, worstExcess = -Double.infinity
         for factor in [1.0, 0.00137, 412.5] {
             var out = [Float](repeating: .nan, count: count)
@@ -55,18 +56,4 @@ struct DecibelsTests {
         }
         #expect(zero == [Float](repeating: 0, count: 8))
     }
-}
-
-/// A small deterministic generator for test data.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
