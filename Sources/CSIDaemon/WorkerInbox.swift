@@ -23,8 +23,9 @@ final class WorkerInbox<Message>: @unchecked Sendable {
     private var inFlight = 0
     /// The backlog at which the reader stops reading sources.
     let capacity: Int
-    /// Emptied arrays kept for reuse.
-    private static var spareLimit: Int { 8 }
+    /// Emptied arrays kept for reuse: enough for a full backlog of the reader's usual batches (8192 / 256), so a
+    /// worker that catches up does not free what the reader then allocates again.
+    private static var spareLimit: Int { 32 }
 
     /// Creates an empty inbox whose reader holds back at `capacity` messages.
     init(capacity: Int) {
@@ -44,6 +45,7 @@ final class WorkerInbox<Message>: @unchecked Sendable {
         guard !messages.isEmpty else { return }
         condition.lock()
         var batch = spare.popLast() ?? []
+        if batch.capacity < messages.count { batch.reserveCapacity(messages.count) }   // the reader's next batch
         swap(&batch, &messages)
         waiting += batch.count
         chunks.append(batch)
