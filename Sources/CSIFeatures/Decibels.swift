@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// `20 log10` of CSI magnitudes eight at a time: the last step of every `amplitude-db` feature vector, which the
 /// daemon makes for every sampled frame of every stream (90 logarithms a frame; one call of the C library's
 /// `log10` each took about a third of the feature time).
@@ -13,7 +19,7 @@ enum Decibels {
     static func amplitude(_ magnitude: UnsafePointer<Double>, count: Int, factor: Double,
                           into out: UnsafeMutableBufferPointer<Float>) {
         guard factor > 0, factor.isFinite else { return scalar(magnitude, 0..<count, factor: factor, into: out) }
-        let offset = 20 * log10Double(factor)
+        let offset = 20 * log10(factor)
         var start = 0
         let smallest = SIMD8<Double>(repeating: Double(Float.leastNormalMagnitude))
         let largest = SIMD8<Double>(repeating: Double(Float.greatestFiniteMagnitude))
@@ -57,22 +63,12 @@ enum Decibels {
         return (exponent, lnM * Float(20 / 2.302585092994045684))
     }
 
-    /// The reference: one `log10` per value in double.
+    /// The scalar rule (and the reference): one `log10` per value in double.
     static func scalar(_ magnitude: UnsafePointer<Double>, _ range: Range<Int>, factor: Double,
                        into out: UnsafeMutableBufferPointer<Float>) {
         for index in range {
             let scaled = magnitude[index] * factor
-            out[index] = scaled > 0 ? Float(20 * log10Double(scaled)) : 0
+            out[index] = scaled > 0 ? Float(20 * log10(scaled)) : 0
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// The C library's `log10` (named apart from the `Decibels` members).
-@inline(__always)
-private func log10Double(_ value: Double) -> Double { log10(value) }
