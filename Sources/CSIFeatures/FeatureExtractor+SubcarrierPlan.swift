@@ -108,14 +108,35 @@ extension FeatureExtractor {
         -bandwidth * 16 / 10 + 32 + 64 * index
     }
 
-    /// The 20 MHz sub-band holding at least ``FeatureOptions/subBandEnergyFraction`` of the frame's energy, or -1.
+    /// The 20 MHz sub-band of `frame` to read the layout from, or -1 for the whole band. A stream enters a sub-band
+    /// when one holds at least ``FeatureOptions/subBandEnergyFraction`` of a frame's energy and stays in it while
+    /// it holds at least ``subBandKeepFraction`` (hysteresis): a Raspberry Pi capturing 20 MHz packets in an
+    /// 80 MHz channel has 1-13% of its packets below 0.9 (real Fition recordings), and every switch to the
+    /// interpolated whole band would read other subcarriers and show as a burst of motion; full 80 MHz packets
+    /// stay below 0.8 (simulated, p99.9 0.72).
+    /// The bins Nexmon firmware overwrites with PhyRxStatus (0, +1, +2 of a wideband grid) are not CSI and are left
+    /// out: their values can hold most of a packet's "energy" and would pin every frame to the sub-band above DC.
     func activeSubBand(_ frame: CSIFrame) -> Int {
+        let (band, fraction) = strongestSubBand(frame)
+        if heldSubBand >= 0, band == heldSubBand, fraction >= Self.subBandKeepFraction { return band }
+        heldSubBand = band >= 0 && fraction >= options.subBandEnergyFraction ? band : -1
+        return heldSubBand
+    }
+
+    /// Fraction of a frame's energy that keeps a stream in the sub-band it entered (see ``activeSubBand(_:)``).
+    static let subBandKeepFraction = 0.5
+
+    /// The 20 MHz sub-band with the most of `frame`'s energy and its fraction of it; (-1, 0) when there is none.
+    func strongestSubBand(_ frame: CSIFrame) -> (band: Int, fraction: Double) {
         let count = frame.bandwidthMHz / 20
-        guard count >= 2, count <= 8 else { return -1 }
+        guard count >= 2, count <= 8 else { return (-1, 0) }
         let scale = toneScale(frame)
         let shift = scale > 1 ? 8 : 6           // 64 legacy tones (256 HE tones) per 20 MHz sub-band
+        // (NexmonPayloadDecoder.phyStatusSubcarriers: 0...2 on every grid wider than 20 MHz)
+        let phyStatus: Range<Int>
+        if case .nexmon = frame.device { phyStatus = 0..<3 } else { phyStatus = 0..<0 }
         // energy per sub-band, (count,) on the stack
-        return withUnsafeTemporaryAllocation(of: Double.self, capacity: count) { energy -> Int in
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: count) { energy -> (band: Int, fraction: Double) in
             for i in 0..<count { energy[i] = 0 }
             var total = 0.0
             let low = -frame.bandwidthMHz * 16 / 10 * scale
@@ -125,7 +146,7 @@ extension FeatureExtractor {
                         let base = frame.index(tx: 0, rx: r, subcarrier: 0)
                         for (c, k) in frame.subcarriers.enumerated() {
                             let band = (k - low) >> shift
-                            guard band >= 0, band < count else { continue }
+                            guard band >= 0, band < count, !phyStatus.contains(k) else { continue }
                             let p = Double(re[base + c]) * Double(re[base + c]) + Double(im[base + c]) * Double(im[base + c])
                             energy[band] += p
                             total += p
@@ -133,9 +154,10 @@ extension FeatureExtractor {
                     }
                 }
             }
-            guard total > 0 else { return -1 }
-            for i in 0..<count where energy[i] >= options.subBandEnergyFraction * total { return i }
-            return -1
+            guard total > 0 else { return (-1, 0) }
+            var best = 0
+            for i in 1..<count where energy[i] > energy[best] { best = i }
+            return (best, energy[best] / total)
         }
     }
 

@@ -42,6 +42,9 @@ public final class FeatureExtractor {
 
     /// Cached plans per subcarrier grid.
     var plans: [PlanKey: SubcarrierPlan] = [:]
+    /// The 20 MHz sub-band of a wideband grid the stream's frames are read from, -1 for the whole band
+    /// (``activeSubBand(_:)``: entered at ``FeatureOptions/subBandEnergyFraction``, kept while above one half).
+    var heldSubBand = -1
     /// Magnitudes of the selected entries, (3, 30); allocated once, written through its pointer.
     private let magnitude = UnsafeMutablePointer<Double>.allocate(capacity: FeatureLayout.features)
 

@@ -151,6 +151,44 @@ func syntheticFrame(device: CSIDevice, subcarriers: [Int], bandwidth: Int, rows:
         #expect(wideFlags.contains(.interpolated))
         #expect(abs(out[0] - 20 * log10(Float(300 - 122))) < 1e-4)
         #expect(abs(out[29] - 20 * log10(Float(300 + 122))) < 1e-4)
+        // Nexmon firmware writes PhyRxStatus into bins 0, +1, +2: values far larger than the CSI there (95% of the
+        // packet's squares in the simulator, 81% in nexmon_csi's example_43455c0.pcap) must not make a full-band
+        // packet look like a 20 MHz one in the sub-band above DC
+        let overwritten = syntheticFrame(device: .nexmon(chip: 101), subcarriers: grid, bandwidth: 80, rows: 1) { _, k in
+            (0...2).contains(k) ? 16_000 : (abs(k) >= 2 && abs(k) <= 122 ? Float(300 + k) : 0)
+        }
+        let onePlan = FeatureExtractor(options: FeatureOptions(allowReplicatedAntenna: true, rssScaling: false))
+        let overwrittenFlags = try out.withUnsafeMutableBufferPointer { try onePlan.extract(overwritten, into: $0) }
+        #expect(overwrittenFlags.contains(.interpolated) && !overwrittenFlags.contains(.subBand))
+        #expect(abs(out[0] - 20 * log10(Float(300 - 122))) < 1e-4)
+        // the same bins on another device's grid count as CSI (only Nexmon overwrites them)
+        let other = syntheticFrame(device: .feitCSI, subcarriers: grid, bandwidth: 80, rows: 2) { _, k in
+            (0...2).contains(k) ? 16_000 : (abs(k) >= 2 && abs(k) <= 122 ? Float(300 + k) : 0)
+        }
+        #expect(onePlan.strongestSubBand(other).band == 2)
+        #expect(onePlan.strongestSubBand(overwritten).fraction < 0.5)
+    }
+
+    @Test func subBandDecisionHasHysteresis() throws {
+        let grid = Array(-128...127)
+        // share `inBand` of the energy in sub-band 1 (tones -64..-1), the rest spread over the other three
+        func frame(_ inBand: Double) -> CSIFrame {
+            syntheticFrame(device: .nexmon(chip: 106), subcarriers: grid, bandwidth: 80, rows: 1) { _, k in
+                let band = (k + 128) >> 6
+                let count = band == 1 ? 64 : 192 - 3   // the phy-status bins 0...2 are not counted
+                let share = band == 1 ? inBand : 1 - inBand
+                return (0...2).contains(k) ? 0 : Float((share / Double(count)).squareRoot() * 1000)
+            }
+        }
+        let extractor = FeatureExtractor()
+        let fractions = [0.8, 0.95, 0.7, 0.55, 0.4, 0.85, 0.92]
+        let expected = [-1, 1, 1, 1, -1, -1, 1]   // enter at >= 0.9, stay while >= 0.5
+        for (fraction, band) in zip(fractions, expected) {
+            let f = frame(fraction)
+            #expect(abs(extractor.strongestSubBand(f).fraction - fraction) < 1e-6)
+            #expect(extractor.activeSubBand(f) == band, "fraction \(fraction)")
+            #expect(extractor.activeSubBand(f) == band, "deciding twice on one frame changes nothing")
+        }
     }
 
     @Test func esp32LegacyUsesNearestValidForGuards() throws {

@@ -21,7 +21,7 @@ from torch import nn
 
 from . import data, metrics
 
-from .models import build_model, export_model
+from .models import build_model, export_model, load_model
 
 MODELS_SOURCE = "csihar_train.models"
 
@@ -76,6 +76,9 @@ def parse_args(argv=None):
     p.add_argument("--normalization", choices=["standard", "window-centered"], default="standard",
                    help="standard: per-feature mean/std of the training split; window-centered: each window's "
                         "per-feature mean removed (the room's static multipath level), then per-feature std")
+    p.add_argument("--init-from", metavar="MODEL",
+                   help="fine-tune: start from this model file's weights and keep its input normalisation (the "
+                        "architecture options must describe the same network)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--max-minutes", type=float, default=30.0, help="stop training after this long")
     return p.parse_args(argv)
@@ -198,7 +201,13 @@ def main(argv=None):
           f"{len(split['test'])} (duplicates dropped: {len(duplicates)}); windows {len(train_index)} / "
           f"{len(val_index)} / {len(test_index)}", flush=True)
 
-    if args.normalization == "window-centered":
+    start_from = None
+    if args.init_from:
+        # fine-tuning: the weights were learnt on inputs normalised by the file's statistics, so those stay
+        start_from, start_config = load_model(args.init_from)
+        normalization = start_config["input"]["normalization"]
+        print(f"--init-from {args.init_from}: its weights and normalisation ({normalization['kind']})", flush=True)
+    elif args.normalization == "window-centered":
         normalization = data.window_centered_normalization(export.X, train_index)
     else:
         normalization = data.standard_normalization(export.X, train_index)
@@ -209,6 +218,8 @@ def main(argv=None):
         if len(idle):
             config["input"]["idle_reference"] = data.standard_normalization(export.X, idle)["mean"]
     model = build_model(config)
+    if start_from is not None:
+        model.load_state_dict(start_from.state_dict(), strict=True)   # a different network fails here, by name
     parameters = sum(p.numel() for p in model.parameters())
 
     # training windows in memory, normalised: (n_train, steps, features)
