@@ -29,11 +29,14 @@ public struct SimulationConfig: Sendable, Hashable {
     public var agcJitterDB: Double
     /// AX210 packet format; `nil`: ``AX210PHYFormat/default(bandwidthMHz:)``. Ignored for other devices.
     public var phyFormat: AX210PHYFormat?
+    /// Nexmon at 40/80 MHz: the packets are 20 MHz ones sent in this 20 MHz sub-band of the channel (0 = lowest), as
+    /// a Raspberry Pi often captures them; the other sub-bands carry only noise. `nil`: packets fill the channel.
+    public var packetSubBand: Int?
 
     /// Creates a configuration (defaults: Intel 5300 at 1 kHz like UT-HAR, 1% loss, 10% jitter, 30 dB SNR).
     public init(device: SimulatedDevice = .intel5300, seed: UInt64 = 1, rateHz: Double = 1000, jitter: Double = 0.1,
                 packetLoss: Double = 0.01, snrDB: Double = 30, bandwidthMHz: Int = 20, txPowerDBm: Double = 15,
-                agcJitterDB: Double = 0.5, phyFormat: AX210PHYFormat? = nil) {
+                agcJitterDB: Double = 0.5, phyFormat: AX210PHYFormat? = nil, packetSubBand: Int? = nil) {
         self.device = device
         self.seed = seed
         self.rateHz = rateHz
@@ -44,6 +47,16 @@ public struct SimulationConfig: Sendable, Hashable {
         self.txPowerDBm = txPowerDBm
         self.agcJitterDB = agcJitterDB
         self.phyFormat = phyFormat
+        self.packetSubBand = packetSubBand
+    }
+
+    /// Whether signed subcarrier `k` carries the packet: the device's occupied tones, and with ``packetSubBand``
+    /// only the +-1..+-28 tones around that sub-band's centre (-96, -32, +32, +96 at 80 MHz; -32, +32 at 40 MHz).
+    public func carriesPacket(_ k: Int) -> Bool {
+        guard device.isUsed(k, bandwidthMHz: bandwidthMHz) else { return false }
+        guard let band = packetSubBand else { return true }
+        let centre = -bandwidthMHz * 16 / 10 + 32 + 64 * band
+        return (1...28).contains(abs(k - centre))
     }
 
     /// The AX210 packet format in force: ``phyFormat`` or the default for ``bandwidthMHz``.
@@ -140,7 +153,7 @@ public final class Simulator {
         var noise = SimulatorRandom(seed: noiseSeed)
         var t = 0.0
         var sequence = firstSequence
-        let used = channel.subcarriers.map { config.device.isUsed($0, bandwidthMHz: config.bandwidthMHz) }
+        let used = channel.subcarriers.map { config.carriesPacket($0) }
         // the delay slopes are per legacy (312.5 kHz) index: HE indices are 4 times denser
         let indexScale = channel.spacingHz / 312_500
         var chainGainDB = [Double](repeating: 0, count: antennas)    // per-chain gain steps, random walk in +-6 dB

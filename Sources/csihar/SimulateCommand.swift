@@ -63,6 +63,10 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "ax210 packet format: ht (20/40 MHz), vht or he (20-160 MHz); default ht at 20/40 MHz, he at 80/160.")
     var phyFormat: String?
 
+    @Option(help: ArgumentHelp("Nexmon at 40/80 MHz: send 20 MHz packets in this 20 MHz sub-band of the channel (0 = "
+                               + "lowest), as a Raspberry Pi often captures them; default: packets fill the channel."))
+    var packetSubBand: Int?
+
     @Flag(help: "No progress line on stderr for --count (shown on a terminal; elsewhere one line every 10 s).")
     var noProgress = false
 
@@ -85,6 +89,14 @@ struct SimulateCommand: AsyncParsableCommand {
         guard simulatedDevice.bandwidthsMHz.contains(bandwidth) else {
             throw ValidationError("--bandwidth for \(device) must be "
                                   + simulatedDevice.bandwidthsMHz.map(String.init).joined(separator: ", ") + " MHz")
+        }
+        if let packetSubBand {
+            guard [.nexmon43455c0, .nexmon4366c0].contains(simulatedDevice), bandwidth > 20 else {
+                throw ValidationError("--packet-sub-band is for a Nexmon device at --bandwidth 40 or 80")
+            }
+            guard (0..<(bandwidth / 20)).contains(packetSubBand) else {
+                throw ValidationError("--packet-sub-band must be 0...\(bandwidth / 20 - 1) at \(bandwidth) MHz")
+            }
         }
         if let phyFormat {
             guard simulatedDevice == .ax210 else { throw ValidationError("--phy-format is for --device ax210") }
@@ -134,7 +146,8 @@ struct SimulateCommand: AsyncParsableCommand {
             }
             let config = SimulationConfig(device: simulatedDevice, seed: recordingSeed, rateHz: rate, jitter: jitter,
                                           packetLoss: loss, snrDB: snr, bandwidthMHz: bandwidth,
-                                          agcJitterDB: agcJitter, phyFormat: phyFormat.flatMap(AX210PHYFormat.init(rawValue:)))
+                                          agcJitterDB: agcJitter, phyFormat: phyFormat.flatMap(AX210PHYFormat.init(rawValue:)),
+                                          packetSubBand: packetSubBand)
             let simulator = Simulator(config: config, script: recordingScript)
             let result = try simulator.write(to: path, labelsPath: paths.count == 1 ? labels : nil)
             progress.interrupt {

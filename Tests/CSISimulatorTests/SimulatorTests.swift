@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import CSITestSupport
 import CSICapture
-import CSIFeatures
+@testable import CSIFeatures
 @testable import CSISimulator
 
 @Suite struct SimulatorTests {
@@ -64,6 +64,28 @@ import CSIFeatures
         #expect(walk > 5 * idle)
         #expect(fall > 3 * idle)
         #expect(median > 5 && median < 30)
+    }
+
+    /// `packetSubBand`: 20 MHz packets in one sub-band of an 80 MHz Nexmon capture (how a Raspberry Pi often records),
+    /// the rest noise; the feature code reads such frames from that sub-band, full-channel packets over the whole band.
+    @Test func nexmonPacketsInOneSubBand() throws {
+        let script = try ActivityScript(parsing: "walk 0.5s")
+        for band in 0..<4 {
+            var config = SimulationConfig(device: .nexmon43455c0, seed: 7, rateHz: 50, bandwidthMHz: 80)
+            config.packetSubBand = band
+            let frames = Simulator(config: config, script: script).frames()
+            let extractor = FeatureExtractor(options: FeatureOptions(allowReplicatedAntenna: true))
+            for frame in frames {
+                let (strongest, fraction) = extractor.strongestSubBand(frame)
+                #expect(strongest == band && fraction > 0.95, "sub-band \(band): \(strongest) holds \(fraction)")
+                #expect(extractor.activeSubBand(frame) == band)
+            }
+            print("packet sub-band \(band): \(frames.count) frames, sub-band share \(extractor.strongestSubBand(frames[0]).fraction)")
+        }
+        let whole = Simulator(config: SimulationConfig(device: .nexmon43455c0, seed: 7, rateHz: 50, bandwidthMHz: 80),
+                              script: script).frames()
+        let extractor = FeatureExtractor(options: FeatureOptions(allowReplicatedAntenna: true))
+        #expect(whole.allSatisfy { extractor.activeSubBand($0) == -1 })
     }
 
     @Test func randomScriptsAreConsistent() {
