@@ -12,7 +12,9 @@
 # about 50 packets/s; the movement located by training/csihar_train/fition.py). Users 2 and 4 are not here.
 # Seeds (never shared with other sets or models):
 #   training  40000-40669 and 42000-42449 (device/rate mix below; 42000-42449 added on 2026-12-04: 42000-42039 and
-#             42100 had been the validation rooms of an earlier smoother experiment, BENCHMARKS.md)
+#             42100 had been the validation rooms of an earlier smoother experiment, BENCHMARKS.md); RATE=50 since
+#             2026-12-07 also 42500-42599 (Nexmon 43455c0 80 MHz at 50/s, 20 MHz packets in sub-band 0..3, 25 each:
+#             how a Raspberry Pi such as Fition's records; `csihar simulate --packet-sub-band`)
 #   test (unseen rooms)  41000-41074
 #   held out  43000-... (Benchmarks/recognition/devices.sh; looked at only for the final figures)
 #   validation (choosing between models) 54000-54229, 55000-55001: Benchmarks/recognition/validate.sh
@@ -38,7 +40,8 @@ TEST_SETS="oc-test-n80-50 oc-test-e-50 oc-test-e-100 oc-test-n80-50-snr15"
 case $RATE in
 20) NAME=csihar-1ch-doppler-gru; X=oc; PROFILE=1ch; RUN=""; ABOUT=onechain.md; FALL_PEAK=0.95
     TRAIN_SETS="$TRAIN_SETS oc-n20-20 oc-e-20 oc-n20-20-snr20 oc-n20-20-more"; TEST_SETS="$TEST_SETS oc-test-n20-20" ;;
-50) NAME=csihar-1ch50-doppler-gru; X=oc50; PROFILE=1ch50; RUN="RATE=50 "; ABOUT=onechain50.md; FALL_PEAK=0.9; export DOPPLER_RATE=50 FFT_POINTS=32 BINS=32 ;;
+50) NAME=csihar-1ch50-doppler-gru; X=oc50; PROFILE=1ch50; RUN="RATE=50 "; ABOUT=onechain50.md; FALL_PEAK=0.9; export DOPPLER_RATE=50 FFT_POINTS=32 BINS=32
+    TRAIN_SETS="$TRAIN_SETS oc-n80s-50" ;;
 *) echo "RATE must be 20 or 50" >&2; exit 2 ;;
 esac
 # The other inputs were tried for both rates on 2026-12-06 and not kept (BENCHMARKS.md, "Tried and not kept: a 1-chain
@@ -103,6 +106,15 @@ data)
     sim oc-n20-20-more 100 42150 nexmon-43455c0 20 20
     sim oc-e-50-more 100 42250 esp32 50 20
     sim oc-e-100-more 100 42350 esp32 100 20
+    # 20 MHz packets in one 20 MHz sub-band of an 80 MHz capture (2026-12-07, RATE=50): 25 rooms per sub-band
+    case " $TRAIN_SETS " in *" oc-n80s-50 "*)
+        if [ ! -d "$DATA/oc-n80s-50" ] || [ "$(ls "$DATA/oc-n80s-50" | grep -vc labels)" -lt 100 ]; then
+            for band in 0 1 2 3; do
+                "$CSIHAR" simulate --random 8 --count 25 --seed $((42500 + 25 * band)) --device nexmon-43455c0 --rate 50 \
+                    --bandwidth 80 --snr 30 --packet-sub-band $band --output-dir "$DATA/oc-n80s-50" >/dev/null
+            done
+        fi ;;
+    esac
     sim oc-test-n80-50 20 41000 nexmon-43455c0 50 80
     sim oc-test-n20-20 15 41020 nexmon-43455c0 20 20
     sim oc-test-e-50 20 41035 esp32 50 20

@@ -7,11 +7,11 @@ fi
 
 # simulate_recordings DIR COUNT SEED DEVICE RATE BANDWIDTH: COUNT seeded recordings of 8 random activities each (3 s
 # of idle before and after) in DIR, unless DIR already holds them (the recordings are deterministic)
-simulate_recordings() {
+simulate_recordings() {   # simulate_recordings DIR COUNT SEED DEVICE RATE BANDWIDTH [SIMULATE_ARG...]
     mkdir -p "$1"
     [ "$(ls "$1" | grep -vc labels)" -ge "$2" ] ||
         "$CSIHAR" simulate --random 8 --count "$2" --seed "$3" --device "$4" --rate "$5" --bandwidth "$6" \
-            --pad 3 --output-dir "$1" >/dev/null
+            --pad 3 "${@:7}" --output-dir "$1" >/dev/null
 }
 
 # evaluate_recordings MODEL DIR OUT: csihar evaluate --events --json of every recording in DIR, pooled, into OUT

@@ -15,7 +15,9 @@
 #                 with one. NB users 1 and 3 are in the model's training data unless the model was trained without
 #                 them (training/train_onechain.sh louo): the card says which figure is which.
 #   1ch50 (models/csihar-1ch50-doppler-gru.safetensors) the 1ch families of >= 40 packets/s
-#                 (the same held-out seeds), daily life at 50/s (seeds 44000..), Fition, the ESP32 sample (50/s)
+#                 (the same held-out seeds), daily life at 50/s (seeds 44000..), Fition, the ESP32 sample (50/s);
+#                 since 2026-12-07 also nexmon-43455c0 80 MHz 50/s of 20 MHz packets in sub-band 0 (how Fition's
+#                 Raspberry Pi records; `csihar simulate --packet-sub-band 0`), seeds 44200..
 #   2ch (models/csihar-2ch-doppler-gru.safetensors)
 #     simulated   intel5300 20 MHz 50/s 47000..; nexmon-4366c0 (3 cores) 80 MHz 50/s 47300..; ax210 (FeitCSI,
 #                 2 chains) 80 MHz 100/s 47600.. when the simulator has it; nexmon-4366c0 80 MHz 20/s
@@ -43,9 +45,9 @@ source Benchmarks/recognition/common.sh   # CSIHAR (default: the release build) 
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 ROOT=$(pwd)
-family() {  # family NAME SEED DEVICE RATE BANDWIDTH
+family() {  # family NAME SEED DEVICE RATE BANDWIDTH [PACKET_SUB_BAND]
     local d="$DIR/$1"
-    simulate_recordings "$d" "$COUNT" "$2" "$3" "$4" "$5"
+    simulate_recordings "$d" "$COUNT" "$2" "$3" "$4" "$5" ${6:+--packet-sub-band "$6"}
     evaluate_recordings "$MODEL" "$d" "$DIR/$1.json"
     # the recordings are deterministic (seeded): dropped after scoring unless KEEP_RECORDINGS is set (200 AX210
     # HE80 recordings at 100/s take about 7 GB)
@@ -59,7 +61,8 @@ if [ "$PROFILE" = 1ch ]; then
     DAILY=(44100 nexmon-43455c0 80 pcap 20)
     SAMPLES="kitchen-nexmon43455c0-80mhz.pcap hallway-esp32.csv"
 elif [ "$PROFILE" = 1ch50 ]; then   # the 1-chain model for >= 40 packets/s: the 1ch families it can take
-    FAMILIES="nexmon80-50:43000:nexmon-43455c0:50:80 esp32-50:43600:esp32:50:20 esp32-100:43900:esp32:100:20"
+    FAMILIES="nexmon80-50:43000:nexmon-43455c0:50:80 esp32-50:43600:esp32:50:20 esp32-100:43900:esp32:100:20
+              nexmon80s0-50:44200:nexmon-43455c0:50:80:0"
     DAILY=(44000 nexmon-43455c0 80 pcap)
     SAMPLES="hallway-esp32.csv"
 else   # 2ch, 2ch50
@@ -71,8 +74,8 @@ else   # 2ch, 2ch50
 fi
 if part sim; then
     for f in $FAMILIES; do
-        IFS=: read -r name seed device rate bandwidth <<< "$f"
-        family "$name" "$seed" "$device" "$rate" "$bandwidth"
+        IFS=: read -r name seed device rate bandwidth subband <<< "$f"
+        family "$name" "$seed" "$device" "$rate" "$bandwidth" "$subband"
     done
 fi
 part daily && echo "## daily life: $HOURS x 1 h, ${DAILY[1]} at ${DAILY[4]:-50}/s, seeds ${DAILY[0]}-$((DAILY[0] + HOURS - 1)), no fall"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Scores a device model on the VALIDATION seeds used to choose between models of one profile (never the held-out
 # seeds of devices.sh), csihar evaluate --events, 8 random activities per recording:
-#   PROFILE=1ch (default)  Nexmon 43455c0 80 MHz 50/s 54000-54039, ESP32 50/s 54100-54139, ESP32 100/s 54200-54229;
+#   PROFILE=1ch (default)  Nexmon 43455c0 80 MHz 50/s 54000-54039, ESP32 50/s 54100-54139, ESP32 100/s 54200-54229,
+#                          Nexmon 43455c0 80 MHz 50/s of 20 MHz packets in sub-band 0 54600-54629 (as Fition's Raspberry
+#                          Pi records; added 2026-12-07);
 #                          daily life Nexmon 80 MHz 50/s 55000-55001 (2 h, no fall)
 #   PROFILE=1ch20          the 20 packets/s streams route[5]'s model serves (added 2026-12-06): Nexmon 43455c0 20 MHz
 #                          20/s 54300-54339, ESP32 20/s 54400-54429; daily life Nexmon 80 MHz 20/s 55100-55101
@@ -25,7 +27,8 @@ PYTHON=${PYTHON:-python3}
 PROFILE=${PROFILE:-1ch}
 V=${OUT:-.build/validation-$PROFILE}
 case $PROFILE in
-1ch) FAMILIES="nexmon80-50:54000:nexmon-43455c0:50:80:40 esp32-50:54100:esp32:50:20:40 esp32-100:54200:esp32:100:20:30"
+1ch) FAMILIES="nexmon80-50:54000:nexmon-43455c0:50:80:40 esp32-50:54100:esp32:50:20:40 esp32-100:54200:esp32:100:20:30
+               nexmon80s0-50:54600:nexmon-43455c0:50:80:30:0"
      DAILY=(55000 nexmon-43455c0 80 pcap) ;;
 1ch20) FAMILIES="nexmon20-20:54300:nexmon-43455c0:20:20:40 esp32-20:54400:esp32:20:20:30"
      DAILY=(55100 nexmon-43455c0 80 pcap 20) ;;
@@ -40,8 +43,8 @@ if [ -n "${ONLY:-}" ]; then
     DAILY=()
 fi
 for f in $FAMILIES; do
-    IFS=: read -r name seed device rate bandwidth count <<< "$f"
-    simulate_recordings "$V/rec/$name" "$count" "$seed" "$device" "$rate" "$bandwidth"
+    IFS=: read -r name seed device rate bandwidth count subband <<< "$f"
+    simulate_recordings "$V/rec/$name" "$count" "$seed" "$device" "$rate" "$bandwidth" ${subband:+--packet-sub-band "$subband"}
     evaluate_recordings "$MODEL" "$V/rec/$name" "$V/$TAG-$name.json"
 done
 DAYS=""   # the daily-life reports of this run
