@@ -14,7 +14,8 @@
 #   training  40000-40669 and 42000-42449 (device/rate mix below; 42000-42449 added on 2026-12-04: 42000-42039 and
 #             42100 had been the validation rooms of an earlier smoother experiment, BENCHMARKS.md); RATE=50 since
 #             2026-12-07 also 42500-42599 (Nexmon 43455c0 80 MHz at 50/s, 20 MHz packets in sub-band 0..3, 25 each:
-#             how a Raspberry Pi such as Fition's records; `csihar simulate --packet-sub-band`)
+#             how a Raspberry Pi such as Fition's records; `csihar simulate --packet-sub-band`); the same at 20/s,
+#             42600-42699 (`oc-n80s-20`), was tried for RATE=20 and not kept (BENCHMARKS.md)
 #   test (unseen rooms)  41000-41074
 #   held out  43000-... (Benchmarks/recognition/devices.sh; looked at only for the final figures)
 #   validation (choosing between models) 54000-54229, 55000-55001: Benchmarks/recognition/validate.sh
@@ -106,15 +107,17 @@ data)
     sim oc-n20-20-more 100 42150 nexmon-43455c0 20 20
     sim oc-e-50-more 100 42250 esp32 50 20
     sim oc-e-100-more 100 42350 esp32 100 20
-    # 20 MHz packets in one 20 MHz sub-band of an 80 MHz capture (2026-12-07, RATE=50): 25 rooms per sub-band
-    case " $TRAIN_SETS " in *" oc-n80s-50 "*)
-        if [ ! -d "$DATA/oc-n80s-50" ] || [ "$(ls "$DATA/oc-n80s-50" | grep -vc labels)" -lt 100 ]; then
-            for band in 0 1 2 3; do
-                "$CSIHAR" simulate --random 8 --count 25 --seed $((42500 + 25 * band)) --device nexmon-43455c0 --rate 50 \
-                    --bandwidth 80 --snr 30 --packet-sub-band $band --output-dir "$DATA/oc-n80s-50" >/dev/null
-            done
-        fi ;;
-    esac
+    # 20 MHz packets in one 20 MHz sub-band of an 80 MHz capture (2026-12-07): 25 rooms per sub-band, at the RATE
+    subband_rooms() {   # subband_rooms SET FIRST_SEED PACKETS_PER_SECOND
+        case " $TRAIN_SETS " in *" $1 "*) ;; *) return 0 ;; esac
+        [ -d "$DATA/$1" ] && [ "$(ls "$DATA/$1" | grep -vc labels)" -ge 100 ] && return 0
+        for band in 0 1 2 3; do
+            "$CSIHAR" simulate --random 8 --count 25 --seed $(($2 + 25 * band)) --device nexmon-43455c0 --rate "$3" \
+                --bandwidth 80 --snr 30 --packet-sub-band $band --output-dir "$DATA/$1" >/dev/null
+        done
+    }
+    subband_rooms oc-n80s-50 42500 50
+    subband_rooms oc-n80s-20 42600 20
     sim oc-test-n80-50 20 41000 nexmon-43455c0 50 80
     sim oc-test-n20-20 15 41020 nexmon-43455c0 20 20
     sim oc-test-e-50 20 41035 esp32 50 20

@@ -6,7 +6,8 @@
 #                          Pi records; added 2026-12-07);
 #                          daily life Nexmon 80 MHz 50/s 55000-55001 (2 h, no fall)
 #   PROFILE=1ch20          the 20 packets/s streams route[5]'s model serves (added 2026-12-06): Nexmon 43455c0 20 MHz
-#                          20/s 54300-54339, ESP32 20/s 54400-54429; daily life Nexmon 80 MHz 20/s 55100-55101
+#                          20/s 54300-54339, ESP32 20/s 54400-54429, Nexmon 80 MHz 20/s of 20 MHz packets in sub-band 0
+#                          54700-54729 (added 2026-12-07); daily life Nexmon 80 MHz 20/s 55100-55101
 #   PROFILE=2ch            Intel 5300 50/s 52000-52029, Nexmon 4366c0 (3 cores) 80 MHz 50/s 52100-52129, AX210
 #                          FeitCSI 80 MHz 100/s 52200-52219, AX210 20 MHz 100/s 52300-52339 (the bundled AX210
 #                          sample's bandwidth; added 2026-12-05), Intel 5300 20/s 52500-52529 and Nexmon 4366c0
@@ -30,7 +31,7 @@ case $PROFILE in
 1ch) FAMILIES="nexmon80-50:54000:nexmon-43455c0:50:80:40 esp32-50:54100:esp32:50:20:40 esp32-100:54200:esp32:100:20:30
                nexmon80s0-50:54600:nexmon-43455c0:50:80:30:0"
      DAILY=(55000 nexmon-43455c0 80 pcap) ;;
-1ch20) FAMILIES="nexmon20-20:54300:nexmon-43455c0:20:20:40 esp32-20:54400:esp32:20:20:30"
+1ch20) FAMILIES="nexmon20-20:54300:nexmon-43455c0:20:20:40 esp32-20:54400:esp32:20:20:30 nexmon80s0-20:54700:nexmon-43455c0:20:80:30:0"
      DAILY=(55100 nexmon-43455c0 80 pcap 20) ;;
 2ch) FAMILIES="intel5300-50:52000:intel5300:50:20:30 nexmon4366c0-80-50:52100:nexmon-4366c0:50:80:30 ax210-80-100:52200:ax210:100:80:20 ax210-20-100:52300:ax210:100:20:40 intel5300-20:52500:intel5300:20:20:30 nexmon4366c0-80-20:52600:nexmon-4366c0:20:80:30"
      DAILY=(53000 intel5300 20 dat) ;;
