@@ -31,8 +31,11 @@ public struct NexmonPayloadDecoder: Sendable {
     /// PhyRxStatus (csi-formats.md §2.4): +28, +29, +30 at 20 MHz (NFFT 64), else 0, +1, +2. Consumers should mask
     /// them for frames with `extras["format"] == 1` (+28 and +2 are real data subcarriers).
     public static func phyStatusSubcarriers(nfft: Int) -> [Int] {
-        nfft == 64 ? [28, 29, 30] : [0, 1, 2]
+        nfft == 64 ? [28, 29, 30] : Array(widebandPhyStatusSubcarriers)
     }
+
+    /// ``phyStatusSubcarriers(nfft:)`` of every grid wider than 20 MHz (NFFT 128, 256, 512): 0, +1, +2.
+    public static let widebandPhyStatusSubcarriers = 0..<3
 
     /// Decodes a payload given as an array.
     public func decode(_ payload: [UInt8], timestamp: Double) throws -> CSIFrame {

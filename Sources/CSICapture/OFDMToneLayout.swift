@@ -26,6 +26,12 @@ public struct OFDMToneLayout: Sendable, Equatable {
     /// Tone spacing in Hz: 78 125 for HE layouts (names starting `HE`), otherwise 312 500.
     public var spacingHz: Double { name.hasPrefix("HE") ? 78_125 : 312_500 }
 
+    /// Centre (legacy tone index) of 20 MHz sub-band `index` (0 = lowest) of a `bandwidthMHz` channel: -32/+32 at
+    /// 40 MHz, -96/-32/+32/+96 at 80 MHz.
+    public static func subBandCentre(bandwidthMHz: Int, index: Int) -> Int {
+        -bandwidthMHz * 16 / 10 + 32 + 64 * index
+    }
+
     /// Number of raw entries per chain: kept tones plus the gap.
     public var rawCount: Int { indices.count + gap.count }
 

@@ -245,10 +245,10 @@ public final class DaemonRunner: @unchecked Sendable {
             // sheds its own oldest live frames, so the other workers' streams go on.
             let backedUp = pipeline.isBackedUp
             if backedUp { wait = 0.001 }
-            if backedUp && active.contains(where: { !$0.isLive }) { replaysHeld = true }
             while index < active.count {
                 let source = active[index]
                 if backedUp && !source.isLive {
+                    replaysHeld = true
                     index += 1
                     continue
                 }

@@ -47,7 +47,7 @@ extension FeatureExtractor {
             }
         } else if subBand >= 0 {
             // A 20 MHz frame inside a wider channel: the Intel set around that sub-band's centre.
-            let centre = subBandCentre(bandwidth: frame.bandwidthMHz, index: subBand) * scale
+            let centre = OFDMToneLayout.subBandCentre(bandwidthMHz: frame.bandwidthMHz, index: subBand) * scale
             plan = SubcarrierPlan.exact(targets: FeatureLayout.intelSubcarriers20MHz.map { $0 * scale + centre },
                                         subcarriers: subcarriers) { k in
                 (scale...(28 * scale)).contains(abs(k - centre)) && !pilots.contains(k)
@@ -65,7 +65,8 @@ extension FeatureExtractor {
                 inner = 2
             }
             let usable: (Int) -> Bool = { k in
-                (inner...edge).contains(abs(k)) && !(isNexmon && k == 2) && !pilots.contains(k)
+                (inner...edge).contains(abs(k)) && !(isNexmon && NexmonPayloadDecoder.widebandPhyStatusSubcarriers.contains(k))
+                    && !pilots.contains(k)
             }
             if frame.bandwidthMHz == 40 {
                 plan = SubcarrierPlan.exact(targets: FeatureLayout.intelSubcarriers40MHz.map { $0 * scale },
@@ -102,12 +103,6 @@ extension FeatureExtractor {
         return Set(layout.pilots)
     }
 
-    /// Centre subcarrier of 20 MHz sub-band `index` (0 = lowest) of a `bandwidth` MHz channel: -32/+32 at 40 MHz,
-    /// -96/-32/+32/+96 at 80 MHz.
-    func subBandCentre(bandwidth: Int, index: Int) -> Int {
-        -bandwidth * 16 / 10 + 32 + 64 * index
-    }
-
     /// The 20 MHz sub-band of `frame` to read the layout from, or -1 for the whole band. A stream enters a sub-band
     /// when one holds at least ``FeatureOptions/subBandEnergyFraction`` of a frame's energy and stays in it while
     /// it holds at least ``subBandKeepFraction`` (hysteresis): a Raspberry Pi capturing 20 MHz packets in an
@@ -132,9 +127,8 @@ extension FeatureExtractor {
         guard count >= 2, count <= 8 else { return (-1, 0) }
         let scale = toneScale(frame)
         let shift = scale > 1 ? 8 : 6           // 64 legacy tones (256 HE tones) per 20 MHz sub-band
-        // (NexmonPayloadDecoder.phyStatusSubcarriers: 0...2 on every grid wider than 20 MHz)
         let phyStatus: Range<Int>
-        if case .nexmon = frame.device { phyStatus = 0..<3 } else { phyStatus = 0..<0 }
+        if case .nexmon = frame.device { phyStatus = NexmonPayloadDecoder.widebandPhyStatusSubcarriers } else { phyStatus = 0..<0 }
         // energy per sub-band, (count,) on the stack
         return withUnsafeTemporaryAllocation(of: Double.self, capacity: count) { energy -> (band: Int, fraction: Double) in
             for i in 0..<count { energy[i] = 0 }

@@ -55,7 +55,7 @@ public struct SimulationConfig: Sendable, Hashable {
     public func carriesPacket(_ k: Int) -> Bool {
         guard device.isUsed(k, bandwidthMHz: bandwidthMHz) else { return false }
         guard let band = packetSubBand else { return true }
-        let centre = -bandwidthMHz * 16 / 10 + 32 + 64 * band
+        let centre = OFDMToneLayout.subBandCentre(bandwidthMHz: bandwidthMHz, index: band)
         return (1...28).contains(abs(k - centre))
     }
 
@@ -258,7 +258,7 @@ public final class Simulator {
             let k = 300 / rms * pow(10, config.agcJitterDB * random.gaussian() / 20)
             let chanspec = Self.chanspec(bandwidthMHz: config.bandwidthMHz)
             // the firmware overwrites 3 CSI words with phy status: +28..+30 at 20 MHz, bins 0..2 otherwise
-            let corrupted: Set<Int> = config.bandwidthMHz == 20 ? [28, 29, 30] : [0, 1, 2]
+            let corrupted = Set(NexmonPayloadDecoder.phyStatusSubcarriers(nfft: nsub))
             return (0..<antennas).map { a in
                 var outReal = [Float](repeating: 0, count: nsub)   // (1, 1, nfft)
                 var outImag = [Float](repeating: 0, count: nsub)
