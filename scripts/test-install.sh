@@ -101,7 +101,7 @@ log=$tmp/daemon.log
 if (cd "$tmp/elsewhere" && OPENBLAS_NUM_THREADS=1 timeout 120 "$dest$prefix/bin/csihard" --config "$dest/etc/csihard/csihard.toml" \
       --source "replay:$repo/samples/kitchen-nexmon43455c0-80mhz.pcap" --speed max --exit-when-done \
       --socket "$tmp/events.sock" --log-level info) > /dev/null 2> "$log"; then
-  for model in csihar-doppler-gru csihar-2ch50-doppler-gru csihar-2ch-doppler-gru csihar-1ch50-doppler-gru csihar-1ch-doppler-gru; do
+  for model in csihar-doppler-gru csihar-2ch100-doppler-gru csihar-2ch50-doppler-gru csihar-2ch-doppler-gru csihar-1ch50-doppler-gru csihar-1ch-doppler-gru; do
     grep -q "route\[[0-9]\] \[.*\]: .*$dest$prefix/share/csihar/models/$model.safetensors" "$log" \
       || fail "the installed daemon did not load the installed $model (log: $(tail -c 2000 "$log"))"
   done

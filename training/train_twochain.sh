@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces `csihar-2ch-doppler-gru`, the recogniser for 2- and 3-chain radios at 16-40 packets/s (route[3]; Intel AX200/
+# Reproduces `csihar-2ch-doppler-gru`, the recogniser for 2- and 3-chain radios at 16-40 packets/s (route[4]; Intel AX200/
 # AX210 through FeitCSI or PicoScenes, Nexmon 4366c0 cores, an Intel 5300 at low rates), and its card.
 #   training/train_twochain.sh data    -> simulated recordings + exported windows (.build/datasets/)
 #   training/train_twochain.sh train   -> models/csihar-2ch-doppler-gru.safetensors + training/reports/...
@@ -11,7 +11,7 @@
 # exported with only their first 2 receive chains (`dataset export --max-chains 2`: a 2-chain radio), half with 3;
 # AX210 FeitCSI recordings when the simulator has them (`csihar simulate --device ax210`).
 # Seeds (never shared with other sets or models): training 45000-45999 (45460-45909 added on 2026-12-04; 45910-45999,
-# Nexmon 4366c0 at 20/s and AX210 at 30/s, the rates route[3] sends to the 20 Hz model, added on 2026-12-05), test
+# Nexmon 4366c0 at 20/s and AX210 at 30/s, the rates route[4] sends to the 20 Hz model, added on 2026-12-05), test
 # (unseen rooms) 46000-46079,
 # (RATE=50 only: AX210 at 100/s, 49000-49079 at 20 MHz and 49100-49179 at 80 MHz, added on 2026-12-06),
 # held out 47000-... (Benchmarks/recognition/devices.sh with PROFILE=2ch; looked at only for the final figures).
@@ -19,7 +19,7 @@
 set -euo pipefail
 if [ $# -gt 1 ]; then for stage in "$@"; do "$0" "$stage"; done; exit 0; fi   # several stages in order
 source "$(dirname "$0")/common.sh"
-# RATE=50: `csihar-2ch50-doppler-gru` (chosen on validation, shipped 2026-12-05 as built-in route[2], before the 20 Hz
+# RATE=50: `csihar-2ch50-doppler-gru` (chosen on validation, shipped 2026-12-05 as built-in route[2] (route[3] since 2026-12-07), before the 20 Hz
 # one), the same sets without the 20/s one,
 # 50 Hz input (32-point spectra in 32 signed bands up to +-25 Hz), for streams of >= 40 packets/s; datasets tc50-*,
 # held-out run PROFILE=2ch50 (the same seeds as the 20 Hz model's), card text cards/twochain50.md.
@@ -28,12 +28,51 @@ case $RATE in
 20) NAME=csihar-2ch-doppler-gru; X=tc; THREE="tc-i-20 "; PROFILE=2ch; RUN=""; ABOUT=twochain.md ;;
 50) NAME=csihar-2ch50-doppler-gru; X=tc50; THREE=""; PROFILE=2ch50; RUN="RATE=50 "; ABOUT=twochain50.md
     export DOPPLER_RATE=50 FFT_POINTS=32 BINS=32 ;;
-*) echo "RATE must be 20 or 50" >&2; exit 2 ;;
+100) NAME=csihar-2ch100-doppler-gru; X=tc100; PROFILE=2ch100; RUN="RATE=100 "; ABOUT=twochain100.md
+    export DOPPLER_RATE=100 FFT_POINTS=64 BINS=32 ;;
+*) echo "RATE must be 20, 50 or 100" >&2; exit 2 ;;
 esac
 export_windows() { export_doppler "$1" csi-ratio-doppler --max-chains "$2" --background-label idle "${@:3}"; }   # export_windows OUT CHAINS FILE...
 supports_ax210() { "$CSIHAR" simulate --help | grep -q ax210; }
 case "${1:-}" in
 data)
+    if [ "$RATE" = 100 ]; then
+        # RATE=100 (2026-12-07): `csihar-2ch100-doppler-gru` for >= 2-chain streams of 80-199 packets/s (AX210 at
+        # 100/s and more): 64-point spectra (0.64 s) in 32 signed bands of 3.1 Hz up to +-50 Hz, where the 50 Hz
+        # model folds walking (+-45 Hz at 5 GHz) and running (+-100 Hz) onto the same +-25 Hz and splits runs into
+        # walks. Only the rooms recorded at >= 100/s of the sets above, and 800 more (seeds 49200-49999): Nexmon
+        # 4366c0 80 MHz at 100 and 150/s (3 cores), Intel 5300 at 100 and 150/s (2 chains), AX210 20, 40 and 80 MHz
+        # at 100-150/s; test: the AX210 test rooms and Intel 5300 at 100/s, seeds 46080-46099.
+        supports_ax210 || { echo "RATE=100 needs csihar simulate --device ax210" >&2; exit 2; }
+        simulate_device tc-i-100 60 45100 intel5300 100 20
+        simulate_device tc-i-200 40 45160 intel5300 200 20
+        simulate_device tc-n3-100 40 45260 nexmon-4366c0 100 20
+        simulate_device tc-i-100-more 100 45710 intel5300 100 20
+        simulate_device tc-ax-100 60 45400 ax210 100 80
+        simulate_device tc-ax-100-more 100 45810 ax210 100 80
+        simulate_device tc-ax20-100-x 80 49000 ax210 100 20
+        simulate_device tc-ax-100-x 80 49100 ax210 100 80
+        simulate_device tc-n3-100-x 100 49200 nexmon-4366c0 100 80
+        simulate_device tc-i-150-x 100 49300 intel5300 150 20
+        simulate_device tc-ax40-150-x 100 49400 ax210 150 40
+        simulate_device tc-ax-100-y 150 49500 ax210 100 80
+        simulate_device tc-ax20-100-y 100 49650 ax210 100 20
+        simulate_device tc-i-100-y 150 49750 intel5300 100 20
+        simulate_device tc-n3-150-y 100 49900 nexmon-4366c0 150 80
+        simulate_device tc-test-i-100 20 46080 intel5300 100 20
+        simulate_device tc-test-ax-100 20 46060 ax210 100 80
+        export_windows $X-train-3 3 $(sim_files tc-i-100 tc-i-100-more tc-n3-100-x tc-n3-150-y)
+        export_windows $X-train-2 2 $(sim_files tc-i-200 tc-n3-100 tc-i-150-x tc-ax-100 tc-ax-100-more \
+            tc-ax20-100-x tc-ax-100-x tc-ax40-150-x tc-ax-100-y tc-ax20-100-y tc-i-100-y)
+        export_windows $X-test-3 3 $(sim_files tc-test-i-100)
+        export_windows $X-test-2 2 $(sim_files tc-test-ax-100)
+        (cd training
+         [ -f "../$DATA/$X-train/meta.json" ] || "$PYTHON" -m csihar_train.merge_exports "../$DATA/$X-train" \
+             "../$DATA/$X-train-3" "../$DATA/$X-train-2"
+         [ -f "../$DATA/$X-test/meta.json" ] || "$PYTHON" -m csihar_train.merge_exports "../$DATA/$X-test" \
+             "../$DATA/$X-test-3" "../$DATA/$X-test-2")
+        exit 0
+    fi
     [ "$RATE" = 20 ] && simulate_device tc-i-20 40 45000 intel5300 20 20
     simulate_device tc-i-50 60 45040 intel5300 50 20
     simulate_device tc-i-100 60 45100 intel5300 100 20
@@ -112,7 +151,7 @@ card)
     (cd training && "$PYTHON" parity.py --model "../models/$NAME.safetensors" --report "reports/$NAME.json" \
         --out "reports/$NAME-parity.json" --csihar "$CSIHAR")
     (cd training && "$PYTHON" -m csihar_train.card --report "reports/$NAME.json" --model "../models/$NAME.safetensors" \
-        --reproduce "${RUN}training/train_twochain.sh data train card${RUN:+ (the shipped file: the file of commit bcda59a, then RATE=50 training/train_twochain.sh data finetune card)}" \
+        --reproduce "${RUN}training/train_twochain.sh data train card$( [ "$RATE" = 50 ] && echo " (the shipped file: the file of commit bcda59a, then RATE=50 training/train_twochain.sh data finetune card)")" \
         --about "cards/$ABOUT" --parity "reports/$NAME-parity.json" \
         --device-events "../.build/recognition-$PROFILE/summary.json" --out "../models/$NAME.md") ;;
 *)

@@ -21,11 +21,14 @@
 #   2ch (models/csihar-2ch-doppler-gru.safetensors)
 #     simulated   intel5300 20 MHz 50/s 47000..; nexmon-4366c0 (3 cores) 80 MHz 50/s 47300..; ax210 (FeitCSI,
 #                 2 chains) 80 MHz 100/s 47600.. when the simulator has it; nexmon-4366c0 80 MHz 20/s
-#                 47800.. (the rate route[3] sends to this model; added 2026-12-05)
+#                 47800.. (the rate route[4] sends to this model; added 2026-12-05)
 #     daily life  intel5300 at 50/s, seeds 48000.., no fall
 #     samples     samples/office-nexmon4366c0.pcap and the AX210 sample when present
 #   2ch50 (models/csihar-2ch50-doppler-gru.safetensors) the 2ch families of >= 40 packets/s (the same held-out
 #                 seeds), the same daily life and samples
+#   2ch100 (models/csihar-2ch100-doppler-gru.safetensors, added 2026-12-07) >= 2-chain streams of >= 80 packets/s:
+#                 the 2ch AX210 family (80 MHz 100/s, 47600..), ax210 20 MHz 100/s 48400.., intel5300 20 MHz
+#                 100/s 48200..; daily life intel5300 at 100/s, seeds 48100..; the AX210 sample (100/s)
 # Usage: Benchmarks/recognition/devices.sh [MODEL]   env: PROFILE, CSIHAR, COUNT, HOURS, PYTHON, FITION, OUT,
 #        PARTS (default "sim daily samples fition"; e.g. PARTS=fition for the leave-one-user-out models),
 #        KEEP_RECORDINGS (keep the simulated recordings after scoring)
@@ -65,6 +68,10 @@ elif [ "$PROFILE" = 1ch50 ]; then   # the 1-chain model for >= 40 packets/s: the
               nexmon80s0-50:44200:nexmon-43455c0:50:80:0"
     DAILY=(44000 nexmon-43455c0 80 pcap)
     SAMPLES="hallway-esp32.csv"
+elif [ "$PROFILE" = 2ch100 ]; then   # the 2-chain model for >= 80 packets/s
+    FAMILIES="ax210-80-100:47600:ax210:100:80 ax210-20-100:48400:ax210:100:20 intel5300-100:48200:intel5300:100:20"
+    DAILY=(48100 intel5300 20 dat 100)
+    SAMPLES="$(cd samples && ls *ax210*.csi 2>/dev/null | head -1)"
 else   # 2ch, 2ch50
     FAMILIES="intel5300-50:47000:intel5300:50:20 nexmon4366c0-80-50:47300:nexmon-4366c0:50:80"
     "$CSIHAR" simulate --help | grep -q ax210 && FAMILIES="$FAMILIES ax210-80-100:47600:ax210:100:80"

@@ -5,14 +5,17 @@
 #                          Nexmon 43455c0 80 MHz 50/s of 20 MHz packets in sub-band 0 54600-54629 (as Fition's Raspberry
 #                          Pi records; added 2026-12-07);
 #                          daily life Nexmon 80 MHz 50/s 55000-55001 (2 h, no fall)
-#   PROFILE=1ch20          the 20 packets/s streams route[5]'s model serves (added 2026-12-06): Nexmon 43455c0 20 MHz
+#   PROFILE=1ch20          the 20 packets/s streams route[6]'s model serves (added 2026-12-06): Nexmon 43455c0 20 MHz
 #                          20/s 54300-54339, ESP32 20/s 54400-54429, Nexmon 80 MHz 20/s of 20 MHz packets in sub-band 0
 #                          54700-54729 (added 2026-12-07); daily life Nexmon 80 MHz 20/s 55100-55101
 #   PROFILE=2ch            Intel 5300 50/s 52000-52029, Nexmon 4366c0 (3 cores) 80 MHz 50/s 52100-52129, AX210
 #                          FeitCSI 80 MHz 100/s 52200-52219, AX210 20 MHz 100/s 52300-52339 (the bundled AX210
 #                          sample's bandwidth; added 2026-12-05), Intel 5300 20/s 52500-52529 and Nexmon 4366c0
-#                          80 MHz 20/s 52600-52629 (the rates route[3]'s 20 Hz model serves; added 2026-12-05);
+#                          80 MHz 20/s 52600-52629 (the rates route[4]'s 20 Hz model serves; added 2026-12-05);
 #                          daily life Intel 5300 50/s 53000-53001
+#   PROFILE=2ch100         the >= 80 packets/s streams the 50 Hz 2-chain model served until 2026-12-07: AX210 80 MHz
+#                          100/s 52200-52259 and 20 MHz 100/s 52300-52359 (2ch's AX210 families and 40 / 20 more
+#                          rooms each), Intel 5300 100/s 52800-52859; daily life Intel 5300 100/s 53100-53101
 # Usage: Benchmarks/recognition/validate.sh MODEL TAG   env: PROFILE, CSIHAR, PYTHON, OUT (.build/validation-PROFILE),
 #        CONFIG (a csihard.toml whose [smoother] keys apply: how the per-model smoother settings were swept),
 #        ONLY (space-separated family names: score only those, no daily life; e.g. a family added later),
@@ -35,7 +38,9 @@ case $PROFILE in
      DAILY=(55100 nexmon-43455c0 80 pcap 20) ;;
 2ch) FAMILIES="intel5300-50:52000:intel5300:50:20:30 nexmon4366c0-80-50:52100:nexmon-4366c0:50:80:30 ax210-80-100:52200:ax210:100:80:20 ax210-20-100:52300:ax210:100:20:40 intel5300-20:52500:intel5300:20:20:30 nexmon4366c0-80-20:52600:nexmon-4366c0:20:80:30"
      DAILY=(53000 intel5300 20 dat) ;;
-*) echo "PROFILE must be 1ch, 1ch20 or 2ch" >&2; exit 2 ;;
+2ch100) FAMILIES="ax210-80-100:52200:ax210:100:80:60 ax210-20-100:52300:ax210:100:20:60 intel5300-100:52800:intel5300:100:20:60"
+     DAILY=(53100 intel5300 20 dat 100) ;;
+*) echo "PROFILE must be 1ch, 1ch20, 2ch or 2ch100" >&2; exit 2 ;;
 esac
 source Benchmarks/recognition/common.sh   # CSIHAR (default: the release build) and the helpers
 if [ -n "${ONLY:-}" ]; then

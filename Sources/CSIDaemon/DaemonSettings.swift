@@ -70,12 +70,14 @@ public struct DaemonSettings: Sendable, Equatable {
     public static let defaultModelPath = "models/csihar-doppler-gru.safetensors"
 
     /// The built-in routes (the same as systemd/csihard.toml): the default recogniser for >= 2 chains at >= 200 Hz
-    /// (Intel 5300 at 250 Hz-1 kHz), the 50 Hz CSI-ratio model for slower >= 2-chain streams of >= 40 Hz (grouped
-    /// Nexmon cores, AX210, an Intel 5300 at 50-199 Hz), the 20 Hz one for >= 2-chain streams of 16-40 Hz, the 50 Hz
+    /// (Intel 5300 at 250 Hz-1 kHz), the 100 Hz CSI-ratio model for >= 2-chain streams of 80-199 Hz (AX210 at
+    /// 100 packets/s and more), the 50 Hz one for >= 2-chain streams of 40-79 Hz (grouped Nexmon cores, AX210, an
+    /// Intel 5300 at 50 Hz), the 20 Hz one for >= 2-chain streams of 16-40 Hz, the 50 Hz
     /// amplitude model for 1-chain streams at >= 40 Hz and the 20 Hz one for slower 1-chain streams (single-core
     /// Nexmon, ESP32). Rules whose file is not installed are skipped (with a warning at startup).
     public static let defaultRoutes: [RouteRule] = [
         RouteRule(model: defaultModelPath),
+        RouteRule(model: "models/csihar-2ch100-doppler-gru.safetensors"),
         RouteRule(model: "models/csihar-2ch50-doppler-gru.safetensors"),
         RouteRule(model: "models/csihar-2ch-doppler-gru.safetensors"),
         RouteRule(chains: 1, model: "models/csihar-1ch50-doppler-gru.safetensors"),

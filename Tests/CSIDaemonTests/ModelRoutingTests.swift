@@ -212,9 +212,9 @@ final class RequirementsClassifier: WindowClassifier, @unchecked Sendable {
         #expect { _ = try ModelLoader.router(settings: settings) } throws: { "\($0)".hasPrefix("route[1].model: \(bad)") }
     }
 
-    /// The built-in routes with the shipped models: each radio gets the model made for it; a stream of >= 40 Hz
-    /// (under 200 Hz with >= 2 chains) the 50 Hz model of its chain count, a slower one the 20 Hz model, one under
-    /// 16 Hz `rate-too-low`.
+    /// The built-in routes with the shipped models: each radio gets the model made for it; a >= 2-chain stream of
+    /// 80-199 Hz the 100 Hz model; a stream of >= 40 Hz (under 80 Hz with >= 2 chains) the 50 Hz model of its chain
+    /// count, a slower one the 20 Hz model, one under 16 Hz `rate-too-low`.
     @Test func builtInRoutesGiveEachRadioItsModel() throws {
         var settings = DaemonSettings()
         settings.routes = DaemonSettings.defaultRoutes.map { rule in
@@ -233,15 +233,17 @@ final class RequirementsClassifier: WindowClassifier, @unchecked Sendable {
         slowNexmon4366.chip = "bcm4366c0"
         let cases: [(StreamProfile, String)] = [
             (profile(rate: 1000), "route[1] csihar-doppler-gru"),
-            (profile(rate: 199), "route[2] csihar-2ch50-doppler-gru"),
-            (nexmon4366, "route[2] csihar-2ch50-doppler-gru"),
-            (profile("feitcsi", chains: 2, rate: 41), "route[2] csihar-2ch50-doppler-gru"),
-            (slowNexmon4366, "route[3] csihar-2ch-doppler-gru"),
-            (profile("feitcsi", chains: 2, rate: 39), "route[3] csihar-2ch-doppler-gru"),
-            (profile("esp32", chains: 1, rate: 48.3), "route[4] csihar-1ch50-doppler-gru"),
-            (profile("nexmon", chains: 1, rate: 200), "route[4] csihar-1ch50-doppler-gru"),
-            (profile("nexmon", chains: 1, rate: 19.8), "route[5] csihar-1ch-doppler-gru"),
-            (profile("esp32", chains: 1, rate: 39), "route[5] csihar-1ch-doppler-gru"),
+            (profile(rate: 199), "route[2] csihar-2ch100-doppler-gru"),
+            (profile("feitcsi", chains: 2, rate: 99.2), "route[2] csihar-2ch100-doppler-gru"),
+            (profile("feitcsi", chains: 2, rate: 79), "route[3] csihar-2ch50-doppler-gru"),
+            (nexmon4366, "route[3] csihar-2ch50-doppler-gru"),
+            (profile("feitcsi", chains: 2, rate: 41), "route[3] csihar-2ch50-doppler-gru"),
+            (slowNexmon4366, "route[4] csihar-2ch-doppler-gru"),
+            (profile("feitcsi", chains: 2, rate: 39), "route[4] csihar-2ch-doppler-gru"),
+            (profile("esp32", chains: 1, rate: 48.3), "route[5] csihar-1ch50-doppler-gru"),
+            (profile("nexmon", chains: 1, rate: 200), "route[5] csihar-1ch50-doppler-gru"),
+            (profile("nexmon", chains: 1, rate: 19.8), "route[6] csihar-1ch-doppler-gru"),
+            (profile("esp32", chains: 1, rate: 39), "route[6] csihar-1ch-doppler-gru"),
             (profile("esp32", chains: 1, rate: 10), "rate-too-low"),
         ]
         for (stream, expected) in cases {
