@@ -3,7 +3,7 @@
 # AX210 through FeitCSI or PicoScenes, Nexmon 4366c0 cores, an Intel 5300 at low rates), and its card.
 #   training/train_twochain.sh data    -> simulated recordings + exported windows (.build/datasets/)
 #   training/train_twochain.sh train   -> models/csihar-2ch-doppler-gru.safetensors + training/reports/...
-#   training/train_twochain.sh finetune -> the same file fine-tuned in place (2026-12-07: how the 50 Hz file was made)
+#   training/train_twochain.sh finetune -> the same file fine-tuned in place (how the 50 Hz file of the morning of 2026-12-07 was made)
 #   training/train_twochain.sh card    -> parity report, benchmark, models/csihar-2ch-doppler-gru.md
 # Input `csi-ratio-doppler` at 20 Hz (docs/features.md): CSI ratio between receive chains (per-packet phase and
 # gain cancel), static part removed, 16-point spectra (0.8 s) in 16 signed bands every 0.1 s; windows of 30 steps =
@@ -92,6 +92,18 @@ data)
         simulate_device tc-n3-20 60 45910 nexmon-4366c0 20 80
         export_windows $X-train-low3 3 $(sim_files tc-n3-20)
         LOW=($X-train-low3)
+        # Tried and not kept (2026-12-07): 450 more rooms at 20-30/s, seeds 58500-58949 (Nexmon 4366c0 3 cores at
+        # 20/s 80 MHz and 30/s 40 MHz, AX210 80 MHz at 30/s, Intel 5300 at 25/s): more daily false falls
+        # (BENCHMARKS.md, "The 20 Hz 2-chain model: 450 more rooms, not kept"). EXTRA_ROOMS=1 simulates and adds them.
+        if [ -n "${EXTRA_ROOMS:-}" ]; then
+            simulate_device tc-n3-20-z 150 58500 nexmon-4366c0 20 80
+            simulate_device tc-n3-30-z40 100 58650 nexmon-4366c0 30 40
+            simulate_device tc-i-25-z 100 58850 intel5300 25 20
+            simulate_device tc-ax-30-z 100 58750 ax210 30 80
+            export_windows $X-train-z3 3 $(sim_files tc-n3-20-z tc-n3-30-z40)
+            export_windows $X-train-z2 2 $(sim_files tc-ax-30-z tc-i-25-z)
+            LOW+=($X-train-z3 $X-train-z2)
+        fi
     fi
     extra=()
     if supports_ax210; then
@@ -109,6 +121,16 @@ data)
             simulate_device tc-ax-100-x 80 49100 ax210 100 80
             export_windows $X-train-ax 2 $(sim_files tc-ax20-100-x tc-ax-100-x)
             LOW+=($X-train-ax)
+            # 450 more rooms at the rates this model serves since route[2] takes 80-199/s (added 2026-12-07, seeds
+            # 58000-58449): Nexmon 4366c0 3 cores at 50/s 80 MHz and 60/s 40 MHz, AX210 80 MHz and Intel 5300 at
+            # 60/s (2 chains)
+            simulate_device tc-n3-50-z 150 58000 nexmon-4366c0 50 80
+            simulate_device tc-n3-60-z40 100 58150 nexmon-4366c0 60 40
+            simulate_device tc-ax-60-z 100 58250 ax210 60 80
+            simulate_device tc-i-60-z 100 58350 intel5300 60 20
+            export_windows $X-train-z3 3 $(sim_files tc-n3-50-z tc-n3-60-z40)
+            export_windows $X-train-z2 2 $(sim_files tc-ax-60-z tc-i-60-z)
+            LOW+=($X-train-z3 $X-train-z2)
         fi
     fi
     export_windows $X-train-3 3 $(sim_files $THREE)
@@ -136,7 +158,8 @@ finetune)
     # every simulated 4366c0 frame in one 20 MHz sub-band; docs/features.md), so the file in models/ (trained before
     # that) is fine-tuned on the re-exported windows: 3 epochs from its own weights and normalisation, cosine from
     # 5e-4. RATE=50: chosen on the validation seeds over the file as it was and over a model trained afresh by
-    # `train`, so the shipped 50 Hz file is the file of commit bcda59a after this stage. RATE=20: neither the
+    # `train`, so the 50 Hz file shipped that day was the file of commit bcda59a after this stage (replaced later the
+    # same day by `train` on 450 more rooms, seeds 58000-58449). RATE=20: neither the
     # fine-tuned nor a fresh model beat the file as it was, which stays (BENCHMARKS.md, "Nexmon wideband frames read
     # over the whole band").
     (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/$X-train" \
@@ -151,7 +174,7 @@ card)
     (cd training && "$PYTHON" parity.py --model "../models/$NAME.safetensors" --report "reports/$NAME.json" \
         --out "reports/$NAME-parity.json" --csihar "$CSIHAR")
     (cd training && "$PYTHON" -m csihar_train.card --report "reports/$NAME.json" --model "../models/$NAME.safetensors" \
-        --reproduce "${RUN}training/train_twochain.sh data train card$( [ "$RATE" = 50 ] && echo " (the shipped file: the file of commit bcda59a, then RATE=50 training/train_twochain.sh data finetune card)")" \
+        --reproduce "${RUN}training/train_twochain.sh data train card" \
         --about "cards/$ABOUT" --parity "reports/$NAME-parity.json" \
         --device-events "../.build/recognition-$PROFILE/summary.json" --out "../models/$NAME.md") ;;
 *)

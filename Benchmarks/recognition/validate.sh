@@ -13,6 +13,12 @@
 #                          sample's bandwidth; added 2026-12-05), Intel 5300 20/s 52500-52529 and Nexmon 4366c0
 #                          80 MHz 20/s 52600-52629 (the rates route[4]'s 20 Hz model serves; added 2026-12-05);
 #                          daily life Intel 5300 50/s 53000-53001
+#   PROFILE=2ch20          the 16-39 packets/s streams route[4]'s model serves (added 2026-12-07): 2ch's Intel 5300 and
+#                          Nexmon 4366c0 20/s families with 30 more rooms each (52500-52559, 52600-52659); daily
+#                          life Intel 5300 at 20/s 53200.. (DAILY_HOURS=4 for its choice on 2026-12-07)
+#   PROFILE=2ch50          the 40-79 packets/s streams route[3]'s model serves since 2026-12-07: 2ch's Intel 5300 and
+#                          Nexmon 4366c0 50/s families with 30 more rooms each (52000-52059, 52100-52159); daily life
+#                          as 2ch (DAILY_HOURS=4 for its choice on 2026-12-07: 53000-53003)
 #   PROFILE=2ch100         the >= 80 packets/s streams the 50 Hz 2-chain model served until 2026-12-07: AX210 80 MHz
 #                          100/s 52200-52259 and 20 MHz 100/s 52300-52359 (2ch's AX210 families and 40 / 20 more
 #                          rooms each), Intel 5300 100/s 52800-52859; daily life Intel 5300 100/s 53100-53101
@@ -38,9 +44,13 @@ case $PROFILE in
      DAILY=(55100 nexmon-43455c0 80 pcap 20) ;;
 2ch) FAMILIES="intel5300-50:52000:intel5300:50:20:30 nexmon4366c0-80-50:52100:nexmon-4366c0:50:80:30 ax210-80-100:52200:ax210:100:80:20 ax210-20-100:52300:ax210:100:20:40 intel5300-20:52500:intel5300:20:20:30 nexmon4366c0-80-20:52600:nexmon-4366c0:20:80:30"
      DAILY=(53000 intel5300 20 dat) ;;
+2ch20) FAMILIES="intel5300-20:52500:intel5300:20:20:60 nexmon4366c0-80-20:52600:nexmon-4366c0:20:80:60"
+     DAILY=(53200 intel5300 20 dat 20) ;;
+2ch50) FAMILIES="intel5300-50:52000:intel5300:50:20:60 nexmon4366c0-80-50:52100:nexmon-4366c0:50:80:60"
+     DAILY=(53000 intel5300 20 dat) ;;
 2ch100) FAMILIES="ax210-80-100:52200:ax210:100:80:60 ax210-20-100:52300:ax210:100:20:60 intel5300-100:52800:intel5300:100:20:60"
      DAILY=(53100 intel5300 20 dat 100) ;;
-*) echo "PROFILE must be 1ch, 1ch20, 2ch or 2ch100" >&2; exit 2 ;;
+*) echo "PROFILE must be 1ch, 1ch20, 2ch, 2ch20, 2ch50 or 2ch100" >&2; exit 2 ;;
 esac
 source Benchmarks/recognition/common.sh   # CSIHAR (default: the release build) and the helpers
 if [ -n "${ONLY:-}" ]; then
