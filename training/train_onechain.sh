@@ -42,7 +42,8 @@ case $RATE in
 20) NAME=csihar-1ch-doppler-gru; X=oc; PROFILE=1ch; RUN=""; ABOUT=onechain.md; FALL_PEAK=0.95
     TRAIN_SETS="$TRAIN_SETS oc-n20-20 oc-e-20 oc-n20-20-snr20 oc-n20-20-more"; TEST_SETS="$TEST_SETS oc-test-n20-20" ;;
 50) NAME=csihar-1ch50-doppler-gru; X=oc50; PROFILE=1ch50; RUN="RATE=50 "; ABOUT=onechain50.md; FALL_PEAK=0.9; export DOPPLER_RATE=50 FFT_POINTS=32 BINS=32
-    TRAIN_SETS="$TRAIN_SETS oc-n80s-50" ;;
+    TRAIN_SETS="$TRAIN_SETS oc-n80s-50${MORE_ROOMS:+ oc-n80-50-w oc-n80s-50-w oc-e-50-w oc-e-100-w}"
+    [ -n "${MORE_ROOMS:-}" ] && X=${X}w ;;
 *) echo "RATE must be 20 or 50" >&2; exit 2 ;;
 esac
 # The other inputs were tried for both rates on 2026-12-06 and not kept (BENCHMARKS.md, "Tried and not kept: a 1-chain
@@ -117,6 +118,12 @@ data)
         done
     }
     subband_rooms oc-n80s-50 42500 50
+    # MORE_ROOMS=1 (RATE=50, 2026-12-07): 500 more rooms, seeds 59000-59499 (exports oc50w-...); tried and not
+    # kept (worse on validation; BENCHMARKS.md, "The 50 Hz 1-chain model: 500 more rooms, not kept")
+    sim oc-n80-50-w 150 59000 nexmon-43455c0 50 80
+    subband_rooms oc-n80s-50-w 59150 50
+    sim oc-e-50-w 150 59250 esp32 50 20
+    sim oc-e-100-w 100 59400 esp32 100 20
     subband_rooms oc-n80s-20 42600 20
     sim oc-test-n80-50 20 41000 nexmon-43455c0 50 80
     sim oc-test-n20-20 15 41020 nexmon-43455c0 20 20
