@@ -28,7 +28,9 @@
 #                 seeds), the same daily life and samples
 #   2ch100 (models/csihar-2ch100-doppler-gru.safetensors, added 2026-12-07) >= 2-chain streams of >= 80 packets/s:
 #                 the 2ch AX210 family (80 MHz 100/s, 47600..), ax210 20 MHz 100/s 48400.., intel5300 20 MHz
-#                 100/s 48200..; daily life intel5300 at 100/s, seeds 48100..; the AX210 sample (100/s)
+#                 100/s 48200..; ax210 20 MHz 250/s 48600.. (2-chain streams route[1] takes: checks the default
+#                 model against this one there, BENCHMARKS.md); daily life intel5300 at 100/s, seeds 48100..; the
+#                 AX210 sample (100/s)
 # Usage: Benchmarks/recognition/devices.sh [MODEL]   env: PROFILE, CSIHAR, COUNT, HOURS, PYTHON, FITION, OUT,
 #        PARTS (default "sim daily samples fition"; e.g. PARTS=fition for the leave-one-user-out models),
 #        KEEP_RECORDINGS (keep the simulated recordings after scoring)
@@ -69,7 +71,8 @@ elif [ "$PROFILE" = 1ch50 ]; then   # the 1-chain model for >= 40 packets/s: the
     DAILY=(44000 nexmon-43455c0 80 pcap)
     SAMPLES="hallway-esp32.csv"
 elif [ "$PROFILE" = 2ch100 ]; then   # the 2-chain model for >= 80 packets/s
-    FAMILIES="ax210-80-100:47600:ax210:100:80 ax210-20-100:48400:ax210:100:20 intel5300-100:48200:intel5300:100:20"
+    FAMILIES="ax210-80-100:47600:ax210:100:80 ax210-20-100:48400:ax210:100:20 intel5300-100:48200:intel5300:100:20
+              ax210-20-250:48600:ax210:250:20"
     DAILY=(48100 intel5300 20 dat 100)
     SAMPLES="$(cd samples && ls *ax210*.csi 2>/dev/null | head -1)"
 else   # 2ch, 2ch50

@@ -22,8 +22,9 @@
 #   PROFILE=2ch100         the >= 80 packets/s streams the 50 Hz 2-chain model served until 2026-12-07: AX210 80 MHz
 #                          100/s 52200-52259 and 20 MHz 100/s 52300-52359 (2ch's AX210 families and 40 / 20 more
 #                          rooms each), Intel 5300 100/s 52800-52859, Nexmon 4366c0 80 MHz 100/s 52900-52939 (added
-#                          after the choice, to check the 4366c0 streams the new route also takes); daily life Intel
-#                          5300 100/s 53100-53101
+#                          after the choice, to check the 4366c0 streams the new route also takes), AX210 20 MHz
+#                          250/s 52940-52979 (2-chain streams route[1] takes; daily life for them at 250/s
+#                          53300-53301, scored by hand); daily life Intel 5300 100/s 53100-53101
 # Usage: Benchmarks/recognition/validate.sh MODEL TAG   env: PROFILE, CSIHAR, PYTHON, OUT (.build/validation-PROFILE),
 #        CONFIG (a csihard.toml whose [smoother] keys apply: how the per-model smoother settings were swept),
 #        ONLY (space-separated family names: score only those, no daily life; e.g. a family added later),
@@ -51,7 +52,7 @@ case $PROFILE in
 2ch50) FAMILIES="intel5300-50:52000:intel5300:50:20:60 nexmon4366c0-80-50:52100:nexmon-4366c0:50:80:60"
      DAILY=(53000 intel5300 20 dat) ;;
 2ch100) FAMILIES="ax210-80-100:52200:ax210:100:80:60 ax210-20-100:52300:ax210:100:20:60 intel5300-100:52800:intel5300:100:20:60
-        nexmon4366c0-80-100:52900:nexmon-4366c0:100:80:40"
+        nexmon4366c0-80-100:52900:nexmon-4366c0:100:80:40 ax210-20-250:52940:ax210:250:20:40"
      DAILY=(53100 intel5300 20 dat 100) ;;
 *) echo "PROFILE must be 1ch, 1ch20, 2ch, 2ch20, 2ch50 or 2ch100" >&2; exit 2 ;;
 esac
