@@ -28,7 +28,7 @@ case $RATE in
 20) NAME=csihar-2ch-doppler-gru; X=tc; THREE="tc-i-20 "; PROFILE=2ch; RUN=""; ABOUT=twochain.md ;;
 50) NAME=csihar-2ch50-doppler-gru; X=tc50; THREE=""; PROFILE=2ch50; RUN="RATE=50 "; ABOUT=twochain50.md
     export DOPPLER_RATE=50 FFT_POINTS=32 BINS=32 ;;
-100) NAME=csihar-2ch100-doppler-gru; X=tc100; PROFILE=2ch100; RUN="RATE=100 "; ABOUT=twochain100.md
+100) NAME=csihar-2ch100-doppler-gru; X=tc100v; PROFILE=2ch100; RUN="RATE=100 "; ABOUT=twochain100.md
     export DOPPLER_RATE=100 FFT_POINTS=64 BINS=32 ;;
 *) echo "RATE must be 20, 50 or 100" >&2; exit 2 ;;
 esac
@@ -61,9 +61,16 @@ data)
         simulate_device tc-n3-150-y 100 49900 nexmon-4366c0 150 80
         simulate_device tc-test-i-100 20 46080 intel5300 100 20
         simulate_device tc-test-ax-100 20 46060 ax210 100 80
-        export_windows $X-train-3 3 $(sim_files tc-i-100 tc-i-100-more tc-n3-100-x tc-n3-150-y)
+        # 640 more rooms (added 2026-12-07 with the file shipped that afternoon; 2000 in all), seeds 57100-57739:
+        # AX210 80 MHz 100/s, AX210 20 MHz 120/s, Intel 5300 100/s (2 chains), Nexmon 4366c0 80 MHz 100/s (3 cores)
+        simulate_device tc-ax-100-v 160 57100 ax210 100 80
+        simulate_device tc-ax20-120-v 160 57260 ax210 120 20
+        simulate_device tc-i-100-v 160 57420 intel5300 100 20
+        simulate_device tc-n3-100-v 160 57580 nexmon-4366c0 100 80
+        V3="tc-n3-100-v" V2="tc-ax-100-v tc-ax20-120-v tc-i-100-v"
+        export_windows $X-train-3 3 $(sim_files tc-i-100 tc-i-100-more tc-n3-100-x tc-n3-150-y $V3)
         export_windows $X-train-2 2 $(sim_files tc-i-200 tc-n3-100 tc-i-150-x tc-ax-100 tc-ax-100-more \
-            tc-ax20-100-x tc-ax-100-x tc-ax40-150-x tc-ax-100-y tc-ax20-100-y tc-i-100-y)
+            tc-ax20-100-x tc-ax-100-x tc-ax40-150-x tc-ax-100-y tc-ax20-100-y tc-i-100-y $V2)
         export_windows $X-test-3 3 $(sim_files tc-test-i-100)
         export_windows $X-test-2 2 $(sim_files tc-test-ax-100)
         (cd training

@@ -33,7 +33,8 @@
 #                 AX210 sample (100/s)
 # Usage: Benchmarks/recognition/devices.sh [MODEL]   env: PROFILE, CSIHAR, COUNT, HOURS, PYTHON, FITION, OUT,
 #        PARTS (default "sim daily samples fition"; e.g. PARTS=fition for the leave-one-user-out models),
-#        KEEP_RECORDINGS (keep the simulated recordings after scoring)
+#        KEEP_RECORDINGS (keep the simulated recordings after scoring),
+#        ONLY (space-separated family names: score only those, e.g. a model's own streams)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PROFILE=${PROFILE:-1ch}
@@ -81,6 +82,10 @@ else   # 2ch, 2ch50
     [ "$PROFILE" = 2ch ] && FAMILIES="$FAMILIES nexmon4366c0-80-20:47800:nexmon-4366c0:20:80"
     DAILY=(48000 intel5300 20 dat)
     SAMPLES="office-nexmon4366c0.pcap $(cd samples && ls *ax210*.csi 2>/dev/null | head -1)"
+fi
+if [ -n "${ONLY:-}" ]; then
+    FAMILIES=$(for f in $FAMILIES; do case " $ONLY " in *" ${f%%:*} "*) echo "$f" ;; esac; done)
+    [ -n "$FAMILIES" ] || { echo "ONLY names no family of PROFILE=$PROFILE" >&2; exit 2; }
 fi
 if part sim; then
     for f in $FAMILIES; do
