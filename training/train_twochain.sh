@@ -32,7 +32,16 @@ case $RATE in
     export DOPPLER_RATE=100 FFT_POINTS=64 BINS=32 ;;
 *) echo "RATE must be 20, 50 or 100" >&2; exit 2 ;;
 esac
+SET=$X   # the merged training / test sets the train stage reads
+if [ "$RATE" = 50 ]; then SET=${X}w; fi   # tc50w-*: with the 600 rooms of 2026-12-07 (late), seeds 62000-62599
 export_windows() { export_doppler "$1" csi-ratio-doppler --max-chains "$2" --background-label idle "${@:3}"; }   # export_windows OUT CHAINS FILE...
+# more_rooms TAG "3-CHAIN SETS" "2-CHAIN SETS": export added simulated sets as $X-train-TAG3 / -TAG2 (3 / 2 chains)
+# and add them to LOW, the exports merged into the training set
+more_rooms() {
+    export_windows "$X-train-${1}3" 3 $(sim_files $2)
+    export_windows "$X-train-${1}2" 2 $(sim_files $3)
+    LOW+=("$X-train-${1}3" "$X-train-${1}2")
+}
 supports_ax210() { "$CSIHAR" simulate --help | grep -q ax210; }
 case "${1:-}" in
 data)
@@ -107,9 +116,7 @@ data)
             simulate_device tc-n3-30-z40 100 58650 nexmon-4366c0 30 40
             simulate_device tc-i-25-z 100 58850 intel5300 25 20
             simulate_device tc-ax-30-z 100 58750 ax210 30 80
-            export_windows $X-train-z3 3 $(sim_files tc-n3-20-z tc-n3-30-z40)
-            export_windows $X-train-z2 2 $(sim_files tc-ax-30-z tc-i-25-z)
-            LOW+=($X-train-z3 $X-train-z2)
+            more_rooms z "tc-n3-20-z tc-n3-30-z40" "tc-ax-30-z tc-i-25-z"
         fi
     fi
     extra=()
@@ -135,9 +142,14 @@ data)
             simulate_device tc-n3-60-z40 100 58150 nexmon-4366c0 60 40
             simulate_device tc-ax-60-z 100 58250 ax210 60 80
             simulate_device tc-i-60-z 100 58350 intel5300 60 20
-            export_windows $X-train-z3 3 $(sim_files tc-n3-50-z tc-n3-60-z40)
-            export_windows $X-train-z2 2 $(sim_files tc-ax-60-z tc-i-60-z)
-            LOW+=($X-train-z3 $X-train-z2)
+            more_rooms z "tc-n3-50-z tc-n3-60-z40" "tc-ax-60-z tc-i-60-z"
+            # 600 more (added 2026-12-07 late with the file shipped then, 2020 rooms in all; seeds 62000-62599):
+            # Nexmon 4366c0 3 cores at 50/s 80 MHz and 70/s 40 MHz, Intel 5300 at 50/s (3 chains), AX210 40 MHz at 50/s
+            simulate_device tc-n3-50-w 200 62000 nexmon-4366c0 50 80
+            simulate_device tc-n3-70-w40 100 62200 nexmon-4366c0 70 40
+            simulate_device tc-i-50-w 200 62300 intel5300 50 20
+            simulate_device tc-ax40-50-w 100 62500 ax210 50 40
+            more_rooms w "tc-n3-50-w tc-n3-70-w40 tc-i-50-w" "tc-ax40-50-w"
         fi
     fi
     export_windows $X-train-3 3 $(sim_files $THREE)
@@ -145,15 +157,15 @@ data)
     export_windows $X-test-3 3 $(sim_files tc-test-i-50)
     export_windows $X-test-2 2 $(sim_files tc-test-n3-50 $(supports_ax210 && echo tc-test-ax-100))
     (cd training
-     [ -f "../$DATA/$X-train/meta.json" ] || "$PYTHON" -m csihar_train.merge_exports "../$DATA/$X-train" \
+     [ -f "../$DATA/$SET-train/meta.json" ] || "$PYTHON" -m csihar_train.merge_exports "../$DATA/$SET-train" \
          "../$DATA/$X-train-3" "../$DATA/$X-train-2" ${LOW[@]+"${LOW[@]/#/../$DATA/}"}
-     [ -f "../$DATA/$X-test/meta.json" ] || "$PYTHON" -m csihar_train.merge_exports "../$DATA/$X-test" \
+     [ -f "../$DATA/$SET-test/meta.json" ] || "$PYTHON" -m csihar_train.merge_exports "../$DATA/$SET-test" \
          "../$DATA/$X-test-3" "../$DATA/$X-test-2") ;;
 train)
     # since 2026-12-06, both rates: 12 epochs on a cosine learning-rate schedule with weight decay 1e-4, chosen on
     # the validation seeds against the constant rate with early stopping (BENCHMARKS.md)
-    (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/$X-train" \
-        --test-data "../$DATA/$X-test" --split random --arch gru --hidden 128 --name "$NAME" \
+    (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/$SET-train" \
+        --test-data "../$DATA/$SET-test" --split random --arch gru --hidden 128 --name "$NAME" \
         --normalization standard --epochs 12 --lr-schedule cosine --patience 12 --weight-decay 1e-4 --batch 128 \
         --lr 3e-3 --noise 0.05 --max-minutes 40 \
         --report "reports/$NAME.json" --out "../models/$NAME.safetensors")
@@ -169,8 +181,8 @@ finetune)
     # same day by `train` on 450 more rooms, seeds 58000-58449). RATE=20: neither the
     # fine-tuned nor a fresh model beat the file as it was, which stays (BENCHMARKS.md, "Nexmon wideband frames read
     # over the whole band").
-    (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/$X-train" \
-        --test-data "../$DATA/$X-test" --split random --arch gru --hidden 128 --name "$NAME" \
+    (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/$SET-train" \
+        --test-data "../$DATA/$SET-test" --split random --arch gru --hidden 128 --name "$NAME" \
         --normalization standard --epochs 3 --lr-schedule cosine --patience 3 --weight-decay 1e-4 --batch 128 \
         --lr 5e-4 --noise 0.05 --max-minutes 40 --init-from "../models/$NAME.safetensors" \
         --report "reports/$NAME.json" --out "../models/$NAME.safetensors")
