@@ -34,6 +34,7 @@ case $RATE in
 esac
 SET=$X   # the merged training / test sets the train stage reads
 if [ "$RATE" = 50 ]; then SET=${X}w; fi   # tc50w-*: with the 600 rooms of 2026-12-07 (late), seeds 62000-62599
+if [ "$RATE" = 20 ]; then SET=${X}w; fi   # tcw-*: with the 1050 rooms of 2026-12-07 (late), seeds 58500-58949, 62600-63199
 export_windows() { export_doppler "$1" csi-ratio-doppler --max-chains "$2" --background-label idle "${@:3}"; }   # export_windows OUT CHAINS FILE...
 # more_rooms TAG "3-CHAIN SETS" "2-CHAIN SETS": export added simulated sets as $X-train-TAG3 / -TAG2 (3 / 2 chains)
 # and add them to LOW, the exports merged into the training set
@@ -108,16 +109,20 @@ data)
         simulate_device tc-n3-20 60 45910 nexmon-4366c0 20 80
         export_windows $X-train-low3 3 $(sim_files tc-n3-20)
         LOW=($X-train-low3)
-        # Tried and not kept (2026-12-07): 450 more rooms at 20-30/s, seeds 58500-58949 (Nexmon 4366c0 3 cores at
-        # 20/s 80 MHz and 30/s 40 MHz, AX210 80 MHz at 30/s, Intel 5300 at 25/s): more daily false falls
-        # (BENCHMARKS.md, "The 20 Hz 2-chain model: 450 more rooms, not kept"). EXTRA_ROOMS=1 simulates and adds them.
-        if [ -n "${EXTRA_ROOMS:-}" ]; then
-            simulate_device tc-n3-20-z 150 58500 nexmon-4366c0 20 80
-            simulate_device tc-n3-30-z40 100 58650 nexmon-4366c0 30 40
-            simulate_device tc-i-25-z 100 58850 intel5300 25 20
-            simulate_device tc-ax-30-z 100 58750 ax210 30 80
-            more_rooms z "tc-n3-20-z tc-n3-30-z40" "tc-ax-30-z tc-i-25-z"
-        fi
+        # 1050 more rooms at 20-30/s (2026-12-07, late; 1990 in all, merged as tcw-*): 450 first tried alone and not
+        # kept (seeds 58500-58949: Nexmon 4366c0 3 cores at 20/s 80 MHz and 30/s 40 MHz, AX210 80 MHz at 30/s, Intel
+        # 5300 at 25/s; BENCHMARKS.md, "The 20 Hz 2-chain model: 450 more rooms, not kept"), then with 600 more
+        # (seeds 62600-63199: the same 4366c0 rates, Intel 5300 at 25/s with 3 chains, AX210 20 MHz at 30/s): kept
+        simulate_device tc-n3-20-z 150 58500 nexmon-4366c0 20 80
+        simulate_device tc-n3-30-z40 100 58650 nexmon-4366c0 30 40
+        simulate_device tc-i-25-z 100 58850 intel5300 25 20
+        simulate_device tc-ax-30-z 100 58750 ax210 30 80
+        more_rooms z "tc-n3-20-z tc-n3-30-z40" "tc-ax-30-z tc-i-25-z"
+        simulate_device tc-n3-20-w 200 62600 nexmon-4366c0 20 80
+        simulate_device tc-n3-30-w40 100 62800 nexmon-4366c0 30 40
+        simulate_device tc-i-25-w 150 62900 intel5300 25 20
+        simulate_device tc-ax20-30-w 150 63050 ax210 30 20
+        more_rooms w "tc-n3-20-w tc-n3-30-w40 tc-i-25-w" "tc-ax20-30-w"
     fi
     extra=()
     if supports_ax210; then

@@ -21,7 +21,8 @@
 #   2ch (models/csihar-2ch-doppler-gru.safetensors)
 #     simulated   intel5300 20 MHz 50/s 47000..; nexmon-4366c0 (3 cores) 80 MHz 50/s 47300..; ax210 (FeitCSI,
 #                 2 chains) 80 MHz 100/s 47600.. when the simulator has it; nexmon-4366c0 80 MHz 20/s
-#                 47800.. (the rate route[4] sends to this model; added 2026-12-05)
+#                 47800.. (the rate route[4] sends to this model; added 2026-12-05); intel5300 20 MHz 20/s
+#                 48800.. (added 2026-12-07)
 #     daily life  intel5300 at 50/s, seeds 48000.., no fall
 #     samples     samples/office-nexmon4366c0.pcap and the AX210 sample when present
 #   2ch50 (models/csihar-2ch50-doppler-gru.safetensors) the 2ch families of >= 40 packets/s (the same held-out
@@ -80,6 +81,8 @@ else   # 2ch, 2ch50
     FAMILIES="intel5300-50:47000:intel5300:50:20 nexmon4366c0-80-50:47300:nexmon-4366c0:50:80"
     "$CSIHAR" simulate --help | grep -q ax210 && FAMILIES="$FAMILIES ax210-80-100:47600:ax210:100:80"
     [ "$PROFILE" = 2ch ] && FAMILIES="$FAMILIES nexmon4366c0-80-20:47800:nexmon-4366c0:20:80"
+    # Intel 5300 at 20/s (added 2026-12-07 late, the second family at the rates route[4]'s 20 Hz model serves)
+    [ "$PROFILE" = 2ch ] && FAMILIES="$FAMILIES intel5300-20:48800:intel5300:20:20"
     DAILY=(48000 intel5300 20 dat)
     SAMPLES="office-nexmon4366c0.pcap $(cd samples && ls *ax210*.csi 2>/dev/null | head -1)"
 fi
