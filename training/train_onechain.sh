@@ -49,6 +49,10 @@ esac
 # The other inputs were tried for both rates on 2026-12-06 and not kept (BENCHMARKS.md, "Tried and not kept: a 1-chain
 # input that keeps the Doppler sign"): FALL_PEAK sets the declared threshold they were scored with (0.98).
 FALL_PEAK=${FALL_PEAK_OVERRIDE:-$FALL_PEAK}
+# STEPS=N (2026-12-07 experiment, not kept: BENCHMARKS.md "The 50 Hz 1-chain model with 5 s windows"): windows of
+# N spectra (N/10 s) instead of 30 (3 s); exports <set>t<N>-...
+if [ -n "${STEPS:-}" ] && [ "$STEPS" != 30 ]; then X=${X}t$STEPS; fi
+if [ -n "${MIN_COVERAGE:-}" ]; then X=${X}c${MIN_COVERAGE#0.}; fi   # MIN_COVERAGE (default 0.4): exports <set>c<digits>-...
 TRANSFORM=${TRANSFORM:-amplitude-doppler}
 case $TRANSFORM in
 amplitude-doppler) ;;
