@@ -36,12 +36,17 @@ SET=$X   # the merged training / test sets the train stage reads
 if [ "$RATE" = 50 ]; then SET=${X}w; fi   # tc50w-*: with the 600 rooms of 2026-12-07 (late), seeds 62000-62599
 if [ "$RATE" = 20 ]; then SET=${X}w; fi   # tcw-*: with the 1050 rooms of 2026-12-07 (late), seeds 58500-58949, 62600-63199
 export_windows() { export_doppler "$1" csi-ratio-doppler --max-chains "$2" --background-label idle "${@:3}"; }   # export_windows OUT CHAINS FILE...
-# more_rooms TAG "3-CHAIN SETS" "2-CHAIN SETS": export added simulated sets as $X-train-TAG3 / -TAG2 (3 / 2 chains)
-# and add them to LOW, the exports merged into the training set
+# more_rooms TAG "3-CHAIN SETS" "2-CHAIN SETS": simulate added sets, each DIR:COUNT:SEED:DEVICE:RATE:BANDWIDTH, export
+# them as $X-train-TAG3 / -TAG2 (3 / 2 chains) and add them to LOW, the exports merged into the training set
 more_rooms() {
-    export_windows "$X-train-${1}3" 3 $(sim_files $2)
-    export_windows "$X-train-${1}2" 2 $(sim_files $3)
-    LOW+=("$X-train-${1}3" "$X-train-${1}2")
+    local tag=$1 chains spec dirs f
+    for chains in 3 2; do
+        dirs=""
+        for spec in ${2}; do IFS=: read -r -a f <<< "$spec"; simulate_device "${f[@]}"; dirs="$dirs ${f[0]}"; done
+        export_windows "$X-train-$tag$chains" "$chains" $(sim_files $dirs)
+        LOW+=("$X-train-$tag$chains")
+        shift
+    done
 }
 supports_ax210() { "$CSIHAR" simulate --help | grep -q ax210; }
 case "${1:-}" in
@@ -113,16 +118,10 @@ data)
         # kept (seeds 58500-58949: Nexmon 4366c0 3 cores at 20/s 80 MHz and 30/s 40 MHz, AX210 80 MHz at 30/s, Intel
         # 5300 at 25/s; BENCHMARKS.md, "The 20 Hz 2-chain model: 450 more rooms, not kept"), then with 600 more
         # (seeds 62600-63199: the same 4366c0 rates, Intel 5300 at 25/s with 3 chains, AX210 20 MHz at 30/s): kept
-        simulate_device tc-n3-20-z 150 58500 nexmon-4366c0 20 80
-        simulate_device tc-n3-30-z40 100 58650 nexmon-4366c0 30 40
-        simulate_device tc-i-25-z 100 58850 intel5300 25 20
-        simulate_device tc-ax-30-z 100 58750 ax210 30 80
-        more_rooms z "tc-n3-20-z tc-n3-30-z40" "tc-ax-30-z tc-i-25-z"
-        simulate_device tc-n3-20-w 200 62600 nexmon-4366c0 20 80
-        simulate_device tc-n3-30-w40 100 62800 nexmon-4366c0 30 40
-        simulate_device tc-i-25-w 150 62900 intel5300 25 20
-        simulate_device tc-ax20-30-w 150 63050 ax210 30 20
-        more_rooms w "tc-n3-20-w tc-n3-30-w40 tc-i-25-w" "tc-ax20-30-w"
+        more_rooms z "tc-n3-20-z:150:58500:nexmon-4366c0:20:80 tc-n3-30-z40:100:58650:nexmon-4366c0:30:40" \
+            "tc-ax-30-z:100:58750:ax210:30:80 tc-i-25-z:100:58850:intel5300:25:20"
+        more_rooms w "tc-n3-20-w:200:62600:nexmon-4366c0:20:80 tc-n3-30-w40:100:62800:nexmon-4366c0:30:40
+            tc-i-25-w:150:62900:intel5300:25:20" "tc-ax20-30-w:150:63050:ax210:30:20"
     fi
     extra=()
     if supports_ax210; then
@@ -143,18 +142,12 @@ data)
             # 450 more rooms at the rates this model serves since route[2] takes 80-199/s (added 2026-12-07, seeds
             # 58000-58449): Nexmon 4366c0 3 cores at 50/s 80 MHz and 60/s 40 MHz, AX210 80 MHz and Intel 5300 at
             # 60/s (2 chains)
-            simulate_device tc-n3-50-z 150 58000 nexmon-4366c0 50 80
-            simulate_device tc-n3-60-z40 100 58150 nexmon-4366c0 60 40
-            simulate_device tc-ax-60-z 100 58250 ax210 60 80
-            simulate_device tc-i-60-z 100 58350 intel5300 60 20
-            more_rooms z "tc-n3-50-z tc-n3-60-z40" "tc-ax-60-z tc-i-60-z"
+            more_rooms z "tc-n3-50-z:150:58000:nexmon-4366c0:50:80 tc-n3-60-z40:100:58150:nexmon-4366c0:60:40" \
+                "tc-ax-60-z:100:58250:ax210:60:80 tc-i-60-z:100:58350:intel5300:60:20"
             # 600 more (added 2026-12-07 late with the file shipped then, 2020 rooms in all; seeds 62000-62599):
             # Nexmon 4366c0 3 cores at 50/s 80 MHz and 70/s 40 MHz, Intel 5300 at 50/s (3 chains), AX210 40 MHz at 50/s
-            simulate_device tc-n3-50-w 200 62000 nexmon-4366c0 50 80
-            simulate_device tc-n3-70-w40 100 62200 nexmon-4366c0 70 40
-            simulate_device tc-i-50-w 200 62300 intel5300 50 20
-            simulate_device tc-ax40-50-w 100 62500 ax210 50 40
-            more_rooms w "tc-n3-50-w tc-n3-70-w40 tc-i-50-w" "tc-ax40-50-w"
+            more_rooms w "tc-n3-50-w:200:62000:nexmon-4366c0:50:80 tc-n3-70-w40:100:62200:nexmon-4366c0:70:40
+                tc-i-50-w:200:62300:intel5300:50:20" "tc-ax40-50-w:100:62500:ax210:50:40"
         fi
     fi
     export_windows $X-train-3 3 $(sim_files $THREE)
