@@ -34,7 +34,7 @@ case $RATE in
 esac
 SET=$X   # the merged training / test sets the train stage reads
 if [ "$RATE" = 50 ]; then SET=${X}w; fi   # tc50w-*: with the 600 rooms of 2026-12-07 (late), seeds 62000-62599
-if [ "$RATE" = 20 ]; then SET=${X}w; fi   # tcw-*: with the 1050 rooms of 2026-12-07 (late), seeds 58500-58949, 62600-63199
+if [ "$RATE" = 20 ]; then SET=${X}w${MORE_ROOMS:+v}; fi   # tcw-*: with the 1050 rooms of 2026-12-07 (late), seeds 58500-58949, 62600-63199
 export_windows() { export_doppler "$1" csi-ratio-doppler --max-chains "$2" --background-label idle "${@:3}"; }   # export_windows OUT CHAINS FILE...
 # more_rooms TAG "3-CHAIN SETS" "2-CHAIN SETS": simulate added sets, each DIR:COUNT:SEED:DEVICE:RATE:BANDWIDTH, export
 # them as $X-train-TAG3 / -TAG2 (3 / 2 chains) and add them to LOW, the exports merged into the training set
@@ -122,6 +122,12 @@ data)
             "tc-ax-30-z:100:58750:ax210:30:80 tc-i-25-z:100:58850:intel5300:25:20"
         more_rooms w "tc-n3-20-w:200:62600:nexmon-4366c0:20:80 tc-n3-30-w40:100:62800:nexmon-4366c0:30:40
             tc-i-25-w:150:62900:intel5300:25:20" "tc-ax20-30-w:150:63050:ax210:30:20"
+        # MORE_ROOMS=1: 600 more (seeds 63200-63799, merged as tcwv-*), tried 2026-12-07 and not kept (BENCHMARKS.md,
+        # "The 20 Hz 2-chain model: 1050 more rooms, kept")
+        if [ -n "${MORE_ROOMS:-}" ]; then
+            more_rooms v "tc-n3-20-v:200:63200:nexmon-4366c0:20:80 tc-n3-25-v40:100:63400:nexmon-4366c0:25:40
+                tc-i-20-v:150:63500:intel5300:20:20" "tc-ax40-20-v:150:63650:ax210:20:40"
+        fi
     fi
     extra=()
     if supports_ax210; then
