@@ -25,16 +25,16 @@ source "$(dirname "$0")/common.sh"
 # held-out run PROFILE=2ch50 (the same seeds as the 20 Hz model's), card text cards/twochain50.md.
 RATE=${RATE:-20}
 case $RATE in
-20) NAME=csihar-2ch-doppler-gru; X=tc; THREE="tc-i-20 "; PROFILE=2ch; RUN=""; ABOUT=twochain.md ;;
-50) NAME=csihar-2ch50-doppler-gru; X=tc50; THREE=""; PROFILE=2ch50; RUN="RATE=50 "; ABOUT=twochain50.md
+# X names the exports of one set of rooms, SET the merged training / test sets the train stage reads (tcw-*, tc50w-*:
+# with the rooms added late on 2026-12-07; tcwv-*: RATE=20 MORE_ROOMS=1)
+20) NAME=csihar-2ch-doppler-gru; X=tc; SET=tcw${MORE_ROOMS:+v}; THREE="tc-i-20 "; PROFILE=2ch; RUN=""
+    ABOUT=twochain.md ;;
+50) NAME=csihar-2ch50-doppler-gru; X=tc50; SET=tc50w; THREE=""; PROFILE=2ch50; RUN="RATE=50 "; ABOUT=twochain50.md
     export DOPPLER_RATE=50 FFT_POINTS=32 BINS=32 ;;
-100) NAME=csihar-2ch100-doppler-gru; X=tc100v; PROFILE=2ch100; RUN="RATE=100 "; ABOUT=twochain100.md
+100) NAME=csihar-2ch100-doppler-gru; X=tc100v; SET=$X; PROFILE=2ch100; RUN="RATE=100 "; ABOUT=twochain100.md
     export DOPPLER_RATE=100 FFT_POINTS=64 BINS=32 ;;
 *) echo "RATE must be 20, 50 or 100" >&2; exit 2 ;;
 esac
-SET=$X   # the merged training / test sets the train stage reads
-if [ "$RATE" = 50 ]; then SET=${X}w; fi   # tc50w-*: with the 600 rooms of 2026-12-07 (late), seeds 62000-62599
-if [ "$RATE" = 20 ]; then SET=${X}w${MORE_ROOMS:+v}; fi   # tcw-*: with the 1050 rooms of 2026-12-07 (late), seeds 58500-58949, 62600-63199
 export_windows() { export_doppler "$1" csi-ratio-doppler --max-chains "$2" --background-label idle "${@:3}"; }   # export_windows OUT CHAINS FILE...
 # more_rooms TAG "3-CHAIN SETS" "2-CHAIN SETS": simulate added sets, each DIR:COUNT:SEED:DEVICE:RATE:BANDWIDTH, export
 # them as $X-train-TAG3 / -TAG2 (3 / 2 chains) and add them to LOW, the exports merged into the training set
@@ -82,10 +82,10 @@ data)
         simulate_device tc-ax20-120-v 160 57260 ax210 120 20
         simulate_device tc-i-100-v 160 57420 intel5300 100 20
         simulate_device tc-n3-100-v 160 57580 nexmon-4366c0 100 80
-        V3="tc-n3-100-v" V2="tc-ax-100-v tc-ax20-120-v tc-i-100-v"
-        export_windows $X-train-3 3 $(sim_files tc-i-100 tc-i-100-more tc-n3-100-x tc-n3-150-y $V3)
+        export_windows $X-train-3 3 $(sim_files tc-i-100 tc-i-100-more tc-n3-100-x tc-n3-150-y tc-n3-100-v)
         export_windows $X-train-2 2 $(sim_files tc-i-200 tc-n3-100 tc-i-150-x tc-ax-100 tc-ax-100-more \
-            tc-ax20-100-x tc-ax-100-x tc-ax40-150-x tc-ax-100-y tc-ax20-100-y tc-i-100-y $V2)
+            tc-ax20-100-x tc-ax-100-x tc-ax40-150-x tc-ax-100-y tc-ax20-100-y tc-i-100-y tc-ax-100-v tc-ax20-120-v \
+            tc-i-100-v)
         export_windows $X-test-3 3 $(sim_files tc-test-i-100)
         export_windows $X-test-2 2 $(sim_files tc-test-ax-100)
         (cd training
@@ -184,7 +184,7 @@ finetune)
     # `train`, so the 50 Hz file shipped that day was the file of commit bcda59a after this stage (replaced later the
     # same day by `train` on 450 more rooms, seeds 58000-58449). RATE=20: neither the
     # fine-tuned nor a fresh model beat the file as it was, which stays (BENCHMARKS.md, "Nexmon wideband frames read
-    # over the whole band").
+    # over the whole band"). It reads today's merged set ($SET), larger than the one that morning's file was tuned on.
     (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/$SET-train" \
         --test-data "../$DATA/$SET-test" --split random --arch gru --hidden 128 --name "$NAME" \
         --normalization standard --epochs 3 --lr-schedule cosine --patience 3 --weight-decay 1e-4 --batch 128 \

@@ -21,6 +21,15 @@ evaluate_recordings() {
         $(ls "$2"/sim-* | grep -v labels | sed 's/^/--capture /') > "$3"
 }
 
+# only_families FAMILY...: the FAMILY specs (NAME:...) whose NAME is in ONLY (space-separated), or all of them when
+# ONLY is unset; stops the script when ONLY names none of them
+only_families() {
+    local f picked=""
+    for f in "$@"; do case " ${ONLY:-${f%%:*}} " in *" ${f%%:*} "*) picked="$picked $f" ;; esac; done
+    [ -n "$picked" ] || { echo "ONLY names no family of PROFILE=$PROFILE" >&2; exit 2; }
+    echo $picked
+}
+
 # simulate_day OUT SEED DEVICE BANDWIDTH [RATE]: one hour of simulated daily life (no fall) at RATE (default 50)
 # packets/s, unless OUT exists
 simulate_day() {

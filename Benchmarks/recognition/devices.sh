@@ -86,10 +86,7 @@ else   # 2ch, 2ch50
     DAILY=(48000 intel5300 20 dat)
     SAMPLES="office-nexmon4366c0.pcap $(cd samples && ls *ax210*.csi 2>/dev/null | head -1)"
 fi
-if [ -n "${ONLY:-}" ]; then
-    FAMILIES=$(for f in $FAMILIES; do case " $ONLY " in *" ${f%%:*} "*) echo "$f" ;; esac; done)
-    [ -n "$FAMILIES" ] || { echo "ONLY names no family of PROFILE=$PROFILE" >&2; exit 2; }
-fi
+FAMILIES=$(only_families $FAMILIES)
 if part sim; then
     for f in $FAMILIES; do
         IFS=: read -r name seed device rate bandwidth subband <<< "$f"

@@ -57,11 +57,8 @@ case $PROFILE in
 *) echo "PROFILE must be 1ch, 1ch20, 2ch, 2ch20, 2ch50 or 2ch100" >&2; exit 2 ;;
 esac
 source Benchmarks/recognition/common.sh   # CSIHAR (default: the release build) and the helpers
-if [ -n "${ONLY:-}" ]; then
-    FAMILIES=$(for f in $FAMILIES; do case " $ONLY " in *" ${f%%:*} "*) echo "$f" ;; esac; done)
-    [ -n "$FAMILIES" ] || { echo "ONLY names no family of PROFILE=$PROFILE" >&2; exit 2; }
-    DAILY=()
-fi
+FAMILIES=$(only_families $FAMILIES)
+[ -z "${ONLY:-}" ] || DAILY=()   # ONLY: no daily life
 for f in $FAMILIES; do
     IFS=: read -r name seed device rate bandwidth count subband <<< "$f"
     simulate_recordings "$V/rec/$name" "$count" "$seed" "$device" "$rate" "$bandwidth" ${subband:+--packet-sub-band "$subband"}
