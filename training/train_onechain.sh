@@ -25,7 +25,7 @@
 #   <set>s-..., docs/features.md), amplitude-sanitized-doppler both (<set>as-...); MODEL_OUT (relative to
 #   training/) writes the model elsewhere than models/; FALL_PEAK_OVERRIDE the declared fall threshold.
 # Environment: PYTHON (default .venv/bin/python), CSIHAR (default: release build), FITION (../shared/data/fition),
-#   RATE (20 or 50), THREADS (torch threads, default 2), TRANSFORM, MODEL_OUT.
+#   RATE (20 or 50), THREADS (torch threads, default 2), TRANSFORM, MODEL_OUT, HIDDEN (GRU units, default 64).
 set -euo pipefail
 if [ $# -gt 1 ]; then for stage in "$@"; do "$0" "$stage"; done; exit 0; fi   # several stages in order
 source "$(dirname "$0")/common.sh"
@@ -87,7 +87,7 @@ train() {  # train NAME TEST_EXPORT OUT [--exclude TEXT]: the real recordings co
             # relative to training/
     local name=$1 test=$2 out=$3; shift 3
     (cd training && PYTHONHASHSEED=0 "$PYTHON" -m csihar_train.train --data "../$DATA/$X-train" \
-        --test-data "../$DATA/$test" --split random --arch gru --hidden 64 --name "$name" --repeat fition/=8 \
+        --test-data "../$DATA/$test" --split random --arch gru --hidden "${HIDDEN:-64}" --name "$name" --repeat fition/=8 \
         --normalization standard --epochs 40 --patience 6 --batch 128 --lr 3e-3 --noise 0.05 --max-minutes 25 \
         --report "reports/$name.json" ${THREADS:+--threads "$THREADS"} "$@" --out "$out")
     (cd training && "$PYTHON" -m csihar_train.declare_smoother "$out" --fall-peak-confidence "$FALL_PEAK")
