@@ -25,6 +25,9 @@
 #                          after the choice, to check the 4366c0 streams the new route also takes), AX210 20 MHz
 #                          250/s 52940-52979 (2-chain streams route[1] takes; daily life for them at 250/s
 #                          53300-53301, scored by hand); daily life Intel 5300 100/s 53100-53101
+#   PROFILE=3ch            the default recogniser (route[1], >= 3 chains at >= 200 packets/s; added 2026-12-07): Intel
+#                          5300 500/s 50000-50059, 250/s 50200-50229, 1000/s 50400-50429, from the validation seeds of
+#                          its fall rules (2026-12-04: 50000-50599, 51000-51023); daily life at 250/s 51000..
 # Usage: Benchmarks/recognition/validate.sh MODEL TAG   env: PROFILE, CSIHAR, PYTHON, OUT (.build/validation-PROFILE),
 #        CONFIG (a csihard.toml whose [smoother] keys apply: how the per-model smoother settings were swept),
 #        ONLY (space-separated family names: score only those, no daily life; e.g. a family added later),
@@ -54,7 +57,10 @@ case $PROFILE in
 2ch100) FAMILIES="ax210-80-100:52200:ax210:100:80:60 ax210-20-100:52300:ax210:100:20:60 intel5300-100:52800:intel5300:100:20:60
         nexmon4366c0-80-100:52900:nexmon-4366c0:100:80:40 ax210-20-250:52940:ax210:250:20:40"
      DAILY=(53100 intel5300 20 dat 100) ;;
-*) echo "PROFILE must be 1ch, 1ch20, 2ch, 2ch20, 2ch50 or 2ch100" >&2; exit 2 ;;
+3ch) FAMILIES="intel5300-500:50000:intel5300:500:20:60 intel5300-250:50200:intel5300:250:20:30
+              intel5300-1000:50400:intel5300:1000:20:30"
+     DAILY=(51000 intel5300 20 dat 250) ;;
+*) echo "PROFILE must be 1ch, 1ch20, 2ch, 2ch20, 2ch50, 2ch100 or 3ch" >&2; exit 2 ;;
 esac
 source Benchmarks/recognition/common.sh   # CSIHAR (default: the release build) and the helpers
 FAMILIES=$(only_families $FAMILIES)

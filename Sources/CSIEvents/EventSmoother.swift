@@ -162,10 +162,17 @@ public struct EventSmoother: Sendable {
             }
         }
 
-        // Entering a new activity: it must lead, above the enter threshold, for the minimum duration.
-        if let next = observed, next != current, average[next] >= config.enterConfidence {
-            if candidate != next { candidate = next; candidateSince = time }
-            if time - candidateSince >= config.minimumSeconds - Self.tolerance {
+        // Entering a new activity: it must lead for the minimum duration, counted from when it first led at or
+        // above the enter threshold, and be at or above that threshold when it starts. A dip under the threshold
+        // while it still leads does not restart the count (the same hysteresis as for leaving); another class
+        // leading, or idle, does.
+        if let next = observed, next != current {
+            if candidate != next {
+                candidate = average[next] >= config.enterConfidence ? next : nil
+                candidateSince = time
+            }
+            if candidate == next, average[next] >= config.enterConfidence,
+               time - candidateSince >= config.minimumSeconds - Self.tolerance {
                 if current != nil { end(time: time, endedAt: candidateSince, emit: emit) }
                 current = next
                 currentStart = candidateSince - config.onsetLeadSeconds

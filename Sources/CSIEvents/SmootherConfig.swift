@@ -9,7 +9,9 @@ public struct SmootherConfig: Sendable, Hashable {
     public var enterConfidence: Double = 0.6
     /// ... and ends when it stays below this (hysteresis: `exitConfidence < enterConfidence`).
     public var exitConfidence: Double = 0.4
-    /// A new activity must lead for this long before `activity.started` (flicker suppression).
+    /// A new activity must lead for this long before `activity.started` (flicker suppression), counted from when it
+    /// first led at or above `enterConfidence`; a dip under `enterConfidence` while it still leads does not restart
+    /// the count, but it must be at or above `enterConfidence` again to start.
     public var minimumSeconds: Double = 0.6
     /// How long before a window's end the activity it shows is taken to have begun: `activity.started` reports
     /// `start_time` = (time the activity first led) - this; its end is estimated the same way (the time it fell

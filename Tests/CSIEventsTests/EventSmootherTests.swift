@@ -136,6 +136,31 @@ private func summary(_ events: [(Double, EventPayload)]) -> [String] {
         #expect(summary(alternating).isEmpty)
     }
 
+    @Test func aDipUnderTheEnterThresholdWhileLeadingDoesNotRestartTheCount() {
+        var config = SmootherConfig(labels: labels)
+        config.averagingSeconds = 0.05   // one window: the script's confidences are the averages
+        config.minimumSeconds = 1.3
+        // idle-like (all 1/7) until 1 s; stand up leads from 1 s, at 0.55 (under enter 0.6, still leading) for
+        // 1.5-1.7 s, back at 0.9 after: it starts at 2.3 s (1.3 s after 1 s), not 1.3 s after the dip.
+        let dip = run(config, rate: 10, duration: 4) { time in
+            if time < 1 - 1e-9 { return [Float](repeating: 1 / 7, count: 7) }
+            return (1.5 - 1e-9...1.7 + 1e-9).contains(time) ? oneHot("stand up", 0.55) : oneHot("stand up", 0.9)
+        }
+        let starts = dip.filter { if case .activityStarted = $0.1 { return true }; return false }
+        #expect(starts.count == 1)
+        #expect(abs((starts.first?.0 ?? -1) - 2.3) < 1e-6, "started at \(starts.first?.0 ?? -1)")
+        // Another class leading in between does restart it: stand up 1-1.6 s, walk 1.6-1.8 s, stand up after.
+        let interrupted = run(config, rate: 10, duration: 4) { time in
+            if time < 1 - 1e-9 { return [Float](repeating: 1 / 7, count: 7) }
+            return (1.6 - 1e-9...1.8 + 1e-9).contains(time) ? oneHot("walk", 0.9) : oneHot("stand up", 0.9)
+        }
+        let firstStart = interrupted.first { if case .activityStarted = $0.1 { return true }; return false }
+        #expect(abs((firstStart?.0 ?? -1) - 3.2) < 1e-6, "started at \(firstStart?.0 ?? -1)")
+        // A class that never reaches the enter threshold never starts, however long it leads.
+        let weak = run(config, rate: 10, duration: 4) { _ in oneHot("stand up", 0.55) }
+        #expect(summary(weak).isEmpty)
+    }
+
     @Test func hysteresisKeepsAnActivityThroughAShortDip() {
         let config = SmootherConfig(labels: labels)
         // walk confidence dips to 0.5 (between exit 0.4 and enter 0.6) for 2 s: still walking.
