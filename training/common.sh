@@ -31,3 +31,19 @@ export_doppler() {
 }
 
 sim_files() { for d in "$@"; do ls "$DATA/$d"/sim-*.* | grep -v labels; done; }  # the captures of simulated sets
+
+# parity_report NAME: training/parity.py (csihar against PyTorch on the training run's test windows) into
+# training/reports/NAME-parity.json. The test windows come from the data stage; on a checkout without them (a card
+# regenerated after a change outside the model, e.g. the smoother) the committed parity report of the same model
+# file is kept, and this says so.
+parity_report() {
+    local test
+    test=$("$PYTHON" -c "import json, sys; print(json.load(open(sys.argv[1]))['test_data'])" "training/reports/$1.json")
+    if [ -f "training/$test/meta.json" ]; then
+        (cd training && "$PYTHON" parity.py --model "../models/$1.safetensors" --report "reports/$1.json" \
+            --out "reports/$1-parity.json" --csihar "$CSIHAR")
+    else
+        echo "parity: $test (the data stage's test windows) is not here; training/reports/$1-parity.json kept" >&2
+        [ -f "training/reports/$1-parity.json" ]
+    fi
+}

@@ -49,8 +49,7 @@ train)
         --max-minutes 60 \
         --report "reports/$NAME.json" --out "../models/$NAME.safetensors") ;;
 card)
-    (cd training && "$PYTHON" parity.py --model "../models/$NAME.safetensors" --report "reports/$NAME.json" \
-        --out "reports/$NAME-parity.json" --csihar "$CSIHAR")
+    parity_report "$NAME"
     [ -f .build/recognition/summary.json ] || CSIHAR="$CSIHAR" PYTHON="$PYTHON" Benchmarks/recognition/run.sh "models/$NAME.safetensors"
     cp .build/recognition/summary.json "training/reports/$NAME-events.json"
     (cd training && "$PYTHON" -m csihar_train.card --report "reports/$NAME.json" --model "../models/$NAME.safetensors" \

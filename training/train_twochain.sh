@@ -194,8 +194,7 @@ finetune)
 card)
     [ -f ".build/recognition-$PROFILE/summary.json" ] || PROFILE=$PROFILE PYTHON="$PYTHON" CSIHAR="$CSIHAR" \
         Benchmarks/recognition/devices.sh "models/$NAME.safetensors"
-    (cd training && "$PYTHON" parity.py --model "../models/$NAME.safetensors" --report "reports/$NAME.json" \
-        --out "reports/$NAME-parity.json" --csihar "$CSIHAR")
+    parity_report "$NAME"
     (cd training && "$PYTHON" -m csihar_train.card --report "reports/$NAME.json" --model "../models/$NAME.safetensors" \
         --reproduce "${RUN}training/train_twochain.sh data train card" \
         --about "cards/$ABOUT" --parity "reports/$NAME-parity.json" \
