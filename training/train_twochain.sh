@@ -26,13 +26,14 @@ source "$(dirname "$0")/common.sh"
 RATE=${RATE:-20}
 case $RATE in
 # X names the exports of one set of rooms, SET the merged training / test sets the train stage reads (tcw-*, tc50w-*:
-# with the rooms added late on 2026-12-07; tcwv-*: RATE=20 MORE_ROOMS=1)
+# with the rooms added late on 2026-12-07; tcwv-*: RATE=20 MORE_ROOMS=1); SERVED the held-out families of the
+# PROFILE whose streams csihard routes to this model (the card scores only those; ONLY= overrides)
 20) NAME=csihar-2ch-doppler-gru; X=tc; SET=tcw${MORE_ROOMS:+v}; THREE="tc-i-20 "; PROFILE=2ch; RUN=""
-    ABOUT=twochain.md ;;
+    ABOUT=twochain.md; SERVED="nexmon4366c0-80-20 intel5300-20" ;;
 50) NAME=csihar-2ch50-doppler-gru; X=tc50; SET=tc50w; THREE=""; PROFILE=2ch50; RUN="RATE=50 "; ABOUT=twochain50.md
-    export DOPPLER_RATE=50 FFT_POINTS=32 BINS=32 ;;
+    SERVED="intel5300-50 nexmon4366c0-80-50"; export DOPPLER_RATE=50 FFT_POINTS=32 BINS=32 ;;
 100) NAME=csihar-2ch100-doppler-gru; X=tc100v; SET=$X; PROFILE=2ch100; RUN="RATE=100 "; ABOUT=twochain100.md
-    export DOPPLER_RATE=100 FFT_POINTS=64 BINS=32 ;;
+    SERVED="ax210-80-100 ax210-20-100 intel5300-100"; export DOPPLER_RATE=100 FFT_POINTS=64 BINS=32 ;;
 *) echo "RATE must be 20, 50 or 100" >&2; exit 2 ;;
 esac
 export_windows() { export_doppler "$1" csi-ratio-doppler --max-chains "$2" --background-label idle "${@:3}"; }   # export_windows OUT CHAINS FILE...
@@ -192,7 +193,7 @@ finetune)
         --report "reports/$NAME.json" --out "../models/$NAME.safetensors")
     (cd training && "$PYTHON" -m csihar_train.declare_smoother "../models/$NAME.safetensors" --minimum-seconds 1.3) ;;
 card)
-    [ -f ".build/recognition-$PROFILE/summary.json" ] || PROFILE=$PROFILE PYTHON="$PYTHON" CSIHAR="$CSIHAR" \
+    [ -f ".build/recognition-$PROFILE/summary.json" ] || ONLY=${ONLY-$SERVED} PROFILE=$PROFILE PYTHON="$PYTHON" CSIHAR="$CSIHAR" \
         Benchmarks/recognition/devices.sh "models/$NAME.safetensors"
     parity_report "$NAME"
     (cd training && "$PYTHON" -m csihar_train.card --report "reports/$NAME.json" --model "../models/$NAME.safetensors" \
