@@ -58,7 +58,7 @@ public struct ModelRequirements: Sendable, Equatable, CustomStringConvertible {
         }
         self.transform = transform
         if let value = input["min_rate_hz"] {
-            guard let rate = (value as? NSNumber)?.doubleValue, rate.isFinite, rate > 0, !(value is Bool) else {
+            guard let rate = JSONNumber.finite(value), rate > 0 else {
                 throw ModelRequirementsError(field: "input.min_rate_hz", reason: "must be a number > 0")
             }
             minimumRateHz = rate

@@ -35,10 +35,10 @@ public struct ModelSmootherDefaults: Sendable, Equatable, CustomStringConvertibl
             guard Self.keys.contains(key) else {
                 throw ClassifierError("\(path): smoother.\(key): not a setting a model may declare (\(Self.keys.joined(separator: ", ")))")
             }
-            guard let number = item as? NSNumber, !(item is Bool), number.doubleValue.isFinite else {
+            guard let number = JSONNumber.finite(item) else {
                 throw ClassifierError("\(path): smoother.\(key): must be a number")
             }
-            values[key] = number.doubleValue
+            values[key] = number
         }
         do {
             try Self.set(values, on: SmootherConfig(labels: labels.isEmpty ? ["check"] : labels)).validate()

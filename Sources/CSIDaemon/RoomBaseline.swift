@@ -50,10 +50,10 @@ public struct RoomBaseline: Sendable, Equatable {
     static func parse(_ value: Any, features: Int, fail: (String, String) -> Error) throws -> RoomBaseline {
         guard let object = value as? [String: Any] else { throw fail("baseline", "is not an object") }
         func number(_ key: String) throws -> Double {
-            guard let value = object[key] as? NSNumber, !(object[key] is Bool), value.doubleValue.isFinite else {
+            guard let value = JSONNumber.finite(object[key]) else {
                 throw fail("baseline." + key, object[key] == nil ? "is missing" : "is not a finite number")
             }
-            return value.doubleValue
+            return value
         }
         guard let created = object["created"] as? String, ISO8601DateFormatter().date(from: created) != nil else {
             throw fail("baseline.created", "is missing or not an ISO 8601 time")

@@ -36,10 +36,10 @@ extension SubscriberRequest {
         case "calibration.baseline":
             var seconds = 20.0
             if let value = fields["seconds"] {
-                guard let number = value as? NSNumber, !(value is Bool), number.doubleValue.isFinite else {
+                guard let number = JSONNumber.finite(value) else {
                     throw Invalid(description: "\(name): seconds must be a number")
                 }
-                seconds = number.doubleValue
+                seconds = number
             }
             let range = CalibrationRequest.baselineSeconds
             guard range.contains(seconds) else {

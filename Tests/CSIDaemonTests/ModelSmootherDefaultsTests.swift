@@ -30,6 +30,25 @@ import Testing
         #expect(error(#"{"fall_confidence": "high"}"#).contains("smoother.fall_confidence: must be a number"))
         #expect(error(#"{"fall_confidence": true}"#).contains("smoother.fall_confidence: must be a number"))
         #expect(error("[0.9]").contains("m.safetensors: smoother: must be an object"))
+        #expect(error(#"{"exit_seconds": false}"#).contains("smoother.exit_seconds: must be a number"))
+    }
+
+    @Test func wholeNumbersAreNumbersNotBooleans() throws {
+        // JSON 1, 1.0, 0 and 0.0 are numbers (on Linux, Foundation's `is Bool` holds for them: that test refused
+        // a model declaring `minimum_seconds: 1.0`).
+        let whole = try ModelSmootherDefaults(
+            configJSON: #"{"smoother": {"minimum_seconds": 1.0, "averaging_seconds": 1, "fall_peak_confidence": 1, "exit_seconds": 0.0}}"#,
+            labels: ["fall", "idle"], path: "m.safetensors")
+        #expect(whole == ModelSmootherDefaults(["minimum_seconds": 1, "averaging_seconds": 1, "fall_peak_confidence": 1,
+                                                "exit_seconds": 0]))
+        for text in ["1", "1.0", "0", "0.0", "0.9", "-2"] {
+            let value = try JSONSerialization.jsonObject(with: Data("[\(text)]".utf8)) as! [Any]
+            #expect(JSONNumber.finite(value[0]) == Double(text), "\(text)")
+        }
+        for text in ["true", "false", "\"1\"", "null"] {
+            let value = try JSONSerialization.jsonObject(with: Data("[\(text)]".utf8)) as! [Any]
+            #expect(JSONNumber.finite(value[0]) == nil, "\(text)")
+        }
     }
 
     @Test func configFileKeysWinOverTheModelsValues() throws {
