@@ -15,7 +15,10 @@ Written from the definition in docs/features.md, vectorised NumPy, not a port of
   amplitude-sanitized-doppler: the amplitude-doppler bands of chain 0 followed by its sanitized-doppler bands;
   within a segment, a spectrum every HOP steps once FFT steps are held: per series remove the mean, periodic Hann,
   FFT (numpy.fft), |X|^2 summed over series, fftshift, folded into BINS bands,
-  10 log10(band / (N sum w^2 sum_series |mean|^2) + 10^(FLOOR/10)).
+  10 log10(band / (N sum w^2 sum_series |mean|^2) + 10^(FLOOR/10));
+  with drift lags (the "-drift" fixtures, lags DRIFT in spectrum frames) each frame goes on with, per lag L,
+  10 log10(sum_series |mean_t - mean_(t-L)|^2 / sum_series |mean_t|^2 + 10^(FLOOR/10)), FLOOR while the segment
+  holds fewer than L earlier frames.
 Two captures: the project's simulated samples/living-room-intel5300.dat (a moving person, 250 packets/s) and a
 real CSI Tool capture from ../shared/data (only its spectra are stored, never its CSI).
 Run with the project venv: .venv/bin/python scripts/make-doppler-fixture.py
@@ -26,6 +29,7 @@ import csiread
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RATE, POINTS, FFT, HOP, BINS, FLOOR, MAX_HOLD, TOL = 250.0, 2, 64, 25, 32, -60.0, 0.5, 1e-9
+DRIFT = [3, 10, 20]
 SIM = ("samples/living-room-intel5300.dat", os.path.join(ROOT, "samples/living-room-intel5300.dat"))
 REAL = ("../shared/data/captures/intel5300/sample_0x1_ap.dat",
         os.path.join(ROOT, "../shared/data/captures/intel5300/sample_0x1_ap.dat"))
@@ -41,6 +45,8 @@ CAPTURES = {
     "doppler-simulated-sanitized.json": (SIM, "sanitized"),
     "doppler-real-intel5300-sanitized.json": (REAL, "sanitized"),
     "doppler-real-intel5300-amplitude-sanitized.json": (REAL, "amplitude-sanitized"),
+    "doppler-simulated-amplitude-drift.json": (SIM, "amplitude-drift"),
+    "doppler-real-intel5300-amplitude-1ch-drift.json": (REAL, "amplitude-1-drift"),
 }
 INTEL20 = np.array([*range(-28, -1, 2), -1, 1, *range(3, 28, 2), 28], dtype=np.float64)
 INTEL40 = np.array([*range(-58, -1, 4), *range(2, 59, 4)], dtype=np.float64)
@@ -109,27 +115,33 @@ def segment_steps(ts, values, last_segment):
     return values[index].reshape(-1, POINTS, *values.shape[1:]).mean(axis=1), t0
 
 
-def spectra(steps, unit):
-    """(frames, BINS) spectrum frames and their step indices for (M, 2, 30) steps."""
+def spectra(steps, unit, drift=()):
+    """(frames, BINS + len(drift)) spectrum frames and their step indices for (M, 2, 30) steps."""
     window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(FFT) / FFT)
     energy = FFT * np.sum(window ** 2)
-    out, ends = [], []
+    out, ends, means = [], [], []
     for end in range(FFT - 1, len(steps), HOP):
         block = steps[end - FFT + 1:end + 1].reshape(FFT, -1)                # (FFT, series)
         mean = block.mean(axis=0)
+        means.append(mean)
         static = np.sum(np.abs(mean) ** 2)
         x = np.fft.fft((block - mean) * window[:, None], axis=0)
         power = np.fft.fftshift(np.sum(np.abs(x) ** 2, axis=1))              # signed order, -N/2 first
         bands = power.reshape(BINS, FFT // BINS).sum(axis=1)
         scale = 1 / (energy * static) if static > 0 else 0.0
-        out.append(10 * np.log10(bands * scale + 10 ** (FLOOR / 10)))
+        moved = np.array([np.sum(np.abs(mean - means[-1 - lag]) ** 2) if lag < len(means) else 0.0 for lag in drift])
+        ratio = moved / static if static > 0 else np.zeros(len(drift))
+        out.append(np.concatenate([10 * np.log10(bands * scale + 10 ** (FLOOR / 10)),
+                                   10 * np.log10(ratio + 10 ** (FLOOR / 10))]))
         ends.append(end)
-    return np.array(out).reshape(-1, BINS), ends
+    return np.array(out).reshape(-1, BINS + len(drift)), ends
 
 
 TRANSFORMS = {"amplitude": "amplitude-doppler", "amplitude-1": "amplitude-doppler", "sanitized": "sanitized-doppler",
               "amplitude-sanitized": "amplitude-sanitized-doppler"}
 for name, ((label, path), mode) in CAPTURES.items():
+    drift = DRIFT if mode.endswith("-drift") else []
+    mode = mode.removesuffix("-drift")
     unit = mode == "unit"
     d = csiread.Intel(path, nrxnum=3, ntxnum=3, pl_size=0, if_report=False)
     d.read()
@@ -155,7 +167,7 @@ for name, ((label, path), mode) in CAPTURES.items():
         halves = []
         for r in parts:
             steps, t0 = segment_steps(ts[a:b], r[a:b], i == len(bounds) - 2)
-            spec, ends = spectra(steps, unit)
+            spec, ends = spectra(steps, unit, drift)
             halves.append(spec)
         frames.append(np.concatenate(halves, axis=1))
         times += [t0 + (e + 1) / RATE for e in ends]                          # window step end times
@@ -166,7 +178,9 @@ for name, ((label, path), mode) in CAPTURES.items():
                    "rate": RATE, "points": POINTS, "fft": FFT, "hop": HOP, "bins": BINS, "floor_db": FLOOR,
                    "unit_ratio": unit, "transform": TRANSFORMS.get(mode, "csi-ratio-doppler"),
                    "chains": 1 if mode in ("amplitude-1", "sanitized", "amplitude-sanitized") else 3,
-                   "segments": len(bounds) - 1, "frame_count": len(frames) // (BINS * len(parts)),
+                   "drift_lags": drift,
+                   "segments": len(bounds) - 1, "frame_count": len(frames) // (BINS * len(parts) + len(drift)),
                    "end_times": [round(t, 6) for t in times],
                    "frames": [round(float(v), 4) for v in frames]}, f, separators=(",", ":"))
-    print(f"{label} ({mode}): {len(ts)} frames, {len(bounds) - 1} segment(s) -> {len(frames) // (BINS * len(parts))} spectra; wrote {out}")
+    print(f"{label} ({mode}{', drift' if drift else ''}): {len(ts)} frames, {len(bounds) - 1} segment(s) -> "
+          f"{len(frames) // (BINS * len(parts) + len(drift))} spectra; wrote {out}")

@@ -54,6 +54,9 @@ FALL_PEAK=${FALL_PEAK_OVERRIDE:-$FALL_PEAK}
 # N spectra (N/10 s) instead of 30 (3 s); exports <set>t<N>-...
 if [ -n "${STEPS:-}" ] && [ "$STEPS" != 30 ]; then X=${X}t$STEPS; fi
 if [ -n "${MIN_COVERAGE:-}" ]; then X=${X}c${MIN_COVERAGE#0.}; fi   # MIN_COVERAGE (default 0.4): exports <set>c<digits>-...
+# DRIFT_LAGS=5,10,20,30 (2026-12-07 experiment): static-change features after the bands (docs/features.md,
+# `drift_lags`); exports <set>dr<lags>-...
+if [ -n "${DRIFT_LAGS:-}" ]; then X=${X}dr${DRIFT_LAGS//,/-}; export DRIFT_LAGS; fi
 TRANSFORM=${TRANSFORM:-amplitude-doppler}
 case $TRANSFORM in
 amplitude-doppler) ;;

@@ -15,6 +15,12 @@ import Darwin
 /// `fft / bins` bins each. Summed over the bands (before the log) this is the dynamic-to-static power ratio, so
 /// the figure does not depend on the room's gain; its shape is the distribution of path-length speeds.
 ///
+/// With `drift_lags`, the frame goes on with one value per lag `L` (in frames): with `m_t` the per-series means of
+/// this frame (the static part removed above) and `m_{t-L}` those of the frame `L` frames earlier,
+/// `10 log10(sum_series |m_t - m_{t-L}|^2 / S + 10^(floor_db / 10))`: how far the static channel moved in `L`
+/// frames, relative to its power (a posture change moves it and leaves it moved). Until `L` earlier frames are held
+/// (after the start or a ``reset()``) the value is `floor_db`.
+///
 /// Preallocated: `push` does not allocate. Doubles inside (the reference in scripts/ uses float64 too). A radix-2
 /// FFT for power-of-two `fft` (the default 64), a direct DFT otherwise.
 public struct DopplerSpectrum {
@@ -37,6 +43,10 @@ public struct DopplerSpectrum {
     private let bitReversed: [Int], twiddleCos: [Double], twiddleSin: [Double]
     /// Scratch: one windowed series, (fft,) re and im; the power spectrum, (fft,).
     private var scratchRe: [Double], scratchIm: [Double], power: [Double]
+    /// Per-series means of the last `longest lag + 1` frames, (lag + 1, series, re/im); row
+    /// `(meansHead + i) % rows` is the i-th oldest (drift lags only; empty without).
+    private var means: [Double]
+    private var meansHead = 0, meansCount = 0
 
     /// Creates the stage for steps of `2 * series` floats, (series, re/im) row-major.
     public init(spec: DopplerSpec, series: Int) {
@@ -72,13 +82,14 @@ public struct DopplerSpectrum {
         scratchRe = [Double](repeating: 0, count: n)
         scratchIm = scratchRe
         power = scratchRe
+        means = [Double](repeating: 0, count: spec.driftLags.isEmpty ? 0 : (spec.driftLags.last! + 1) * 2 * series)
     }
 
     /// Floats per input step.
     public var inputWidth: Int { 2 * series }
 
     /// Appends one step `(series, re/im)`; when a frame is due (the ring is full and `hop` steps arrived since the
-    /// previous one), writes its `bins` values into `frame` and returns true.
+    /// previous one), writes its `spec.frameWidth` values (bands, then drift) into `frame` and returns true.
     public mutating func push(_ step: UnsafeBufferPointer<Float>, frame: UnsafeMutableBufferPointer<Float>) -> Bool {
         let width = inputWidth, n = spec.fftSize
         let row = (head + count) % n
@@ -99,6 +110,8 @@ public struct DopplerSpectrum {
         head = 0
         count = 0
         sinceFrame = 0
+        meansHead = 0
+        meansCount = 0
     }
 
     /// Iterative radix-2 decimation-in-time FFT of `scratch` (already in bit-reversed order), in place:
@@ -130,6 +143,10 @@ public struct DopplerSpectrum {
         let n = spec.fftSize, width = inputWidth
         for k in 0..<n { power[k] = 0 }
         var staticPower = 0.0
+        // this frame's row of means (drift lags): the oldest row is overwritten once the history is full
+        let rows = spec.driftLags.isEmpty ? 0 : spec.driftLags.last! + 1
+        let meansRow = rows == 0 ? 0 : (meansHead + meansCount) % rows
+        if rows > 0 { if meansCount == rows { meansHead = (meansHead + 1) % rows } else { meansCount += 1 } }
         ring.withUnsafeBufferPointer { ring in
             for c in 0..<series {
                 @inline(__always) func value(_ t: Int) -> (Double, Double) {
@@ -145,6 +162,10 @@ public struct DopplerSpectrum {
                 meanRe /= Double(n)
                 meanIm /= Double(n)
                 staticPower += meanRe * meanRe + meanIm * meanIm
+                if rows > 0 {
+                    means[(meansRow * series + c) * 2] = meanRe
+                    means[(meansRow * series + c) * 2 + 1] = meanIm
+                }
                 let fast = !bitReversed.isEmpty
                 for t in 0..<n {
                     let (re, im) = value(t)
@@ -181,6 +202,19 @@ public struct DopplerSpectrum {
                 sum += power[(signed + n) % n]
             }
             frame[b] = Float(10 * log10(sum * scale + floor))
+        }
+        // drift: this frame's means (row meansRow, the newest) against those `lag` frames earlier
+        for (i, lag) in spec.driftLags.enumerated() {
+            var moved = 0.0
+            if lag < meansCount {
+                let earlier = (meansRow - lag + rows) % rows
+                for v in 0..<(2 * series) {
+                    let d = means[meansRow * 2 * series + v] - means[earlier * 2 * series + v]
+                    moved += d * d
+                }
+            }
+            let ratio = staticPower > 0 ? moved / staticPower : 0
+            frame[spec.bins + i] = Float(10 * log10(ratio + floor))
         }
     }
 }

@@ -110,7 +110,7 @@ public final class FeaturePipeline {
     public private(set) var featurisedFrames = 0
     /// The window handed to callbacks, (steps, features).
     private var windowBuffer: [Float]
-    /// The latest spectrum frame, (bins,) (Doppler transforms).
+    /// The latest spectrum frame, (bins + drift lags,) (Doppler transforms).
     private var frameBuffer: [Float]
 
     /// Creates a pipeline.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The input transform a model declares in `input.transform` (docs/features.md): what one window step holds.
 ///
 /// * `amplitude-db` (layout `3x30`, 90 features): `20 log10 |H_scaled|` per antenna and subcarrier, one step per
@@ -14,6 +16,8 @@
 ///   phase across subcarriers (delay slope and common phase) and gain removed, its static part removed, and its
 ///   Doppler power spectrum in the same signed bands and units. One chain is enough, and the sign of the Doppler
 ///   (towards or away from the link) survives where `amplitude-doppler` folds it.
+/// * With `doppler.drift_lags` (not for `amplitude-sanitized-doppler`) each step also holds one static-change value
+///   per lag after its bands, and the layout is `doppler-<bins + lags>`.
 /// * `amplitude-sanitized-doppler` (layout `doppler-<2 x bins>`): the `amplitude-doppler` bands of a step followed
 ///   by its `sanitized-doppler` bands. One chain is enough.
 public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
@@ -76,7 +80,7 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
     public var layout: String {
         switch self {
         case .amplitudeDB: return FeatureLayout.name
-        case .ratioDoppler(let spec), .amplitudeDoppler(let spec), .sanitizedDoppler(let spec): return "doppler-\(spec.bins)"
+        case .ratioDoppler(let spec), .amplitudeDoppler(let spec), .sanitizedDoppler(let spec): return "doppler-\(spec.frameWidth)"
         case .amplitudeSanitizedDoppler(let spec): return "doppler-\(2 * spec.bins)"
         }
     }
@@ -85,7 +89,7 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
     public var featureCount: Int {
         switch self {
         case .amplitudeDB: return FeatureLayout.features
-        case .ratioDoppler(let spec), .amplitudeDoppler(let spec), .sanitizedDoppler(let spec): return spec.bins
+        case .ratioDoppler(let spec), .amplitudeDoppler(let spec), .sanitizedDoppler(let spec): return spec.frameWidth
         case .amplitudeSanitizedDoppler(let spec): return 2 * spec.bins
         }
     }
@@ -116,6 +120,9 @@ public enum FeatureTransform: Sendable, Hashable, CustomStringConvertible {
                 throw FeatureTransformError(field: "input.doppler", reason: "is missing or not an object (needed by \(name))")
             }
             let spec = try DopplerSpec(json: object)
+            if name == Self.amplitudeSanitizedDopplerName && !spec.driftLags.isEmpty {
+                throw FeatureTransformError(field: "input.doppler.drift_lags", reason: "does not apply to \(name)")
+            }
             if let rate = (input["sample_rate_hz"] as? Double) ?? (input["sample_rate_hz"] as? Int).map(Double.init),
                abs(rate - spec.frameRateHz) > 1e-6 * spec.frameRateHz {
                 throw FeatureTransformError(field: "input.sample_rate_hz", reason: "is \(rate); the doppler spectrum "
@@ -174,17 +181,27 @@ public struct DopplerSpec: Sendable, Hashable {
     /// a gain step on one receive chain then leaves no trace; the rotation that carries the Doppler is kept.
     /// Default false.
     public var unitRatio: Bool
+    /// Static-change features after the bands (`drift_lags`, spectrum frames, ascending; default none): for each lag
+    /// `L`, how far the static part (the per-series mean the spectrum removes) moved since the frame `L` frames
+    /// earlier, in dB relative to the static power (``DopplerSpectrum``). A posture change (sitting down, lying,
+    /// falling) leaves the static channel changed; a movement that returns (picking something up) does not, and the
+    /// Doppler bands alone, static part removed, cannot tell them apart. Not for `amplitude-sanitized-doppler`.
+    public var driftLags: [Int]
 
     /// Creates a spec; ``validate()`` checks it.
     public init(rateHz: Double = 250, fftSize: Int = 64, hop: Int = 25, bins: Int = 32, floorDB: Double = -60,
-                unitRatio: Bool = false) {
+                unitRatio: Bool = false, driftLags: [Int] = []) {
         self.rateHz = rateHz
         self.fftSize = fftSize
         self.hop = hop
         self.bins = bins
         self.floorDB = floorDB
         self.unitRatio = unitRatio
+        self.driftLags = driftLags
     }
+
+    /// Values per spectrum frame: the bands, then one static-change value per drift lag.
+    public var frameWidth: Int { bins + driftLags.count }
 
     /// The default: 250 Hz, 64-point spectra (0.256 s, 3.9 Hz resolution) every 0.1 s, folded into 32 bands.
     public static let standard = DopplerSpec()
@@ -192,8 +209,8 @@ public struct DopplerSpec: Sendable, Hashable {
     /// Spectrum frames per second (the window's step rate, the model's `sample_rate_hz`).
     public var frameRateHz: Double { rateHz / Double(hop) }
 
-    /// Reads `{"rate_hz", "fft", "hop", "bins", "floor_db", "unit_ratio"}`; every key is required except `floor_db`
-    /// and `unit_ratio`.
+    /// Reads `{"rate_hz", "fft", "hop", "bins", "floor_db", "unit_ratio", "drift_lags"}`; every key is required
+    /// except `floor_db`, `unit_ratio` and `drift_lags`.
     public init(json: [String: Any]) throws(FeatureTransformError) {
         func number(_ key: String) throws(FeatureTransformError) -> Double {
             guard let value = json[key] as? Double ?? (json[key] as? Int).map(Double.init), value.isFinite else {
@@ -215,9 +232,28 @@ public struct DopplerSpec: Sendable, Hashable {
             }
             unit = flag
         }
+        var lags: [Int] = []
+        if let value = json["drift_lags"] {
+            guard let items = value as? [Any] else {
+                throw FeatureTransformError(field: "input.doppler.drift_lags", reason: "must be an array of whole numbers")
+            }
+            for (i, item) in items.enumerated() {
+                // a JSON boolean is an NSNumber too: told apart by its `c` encoding
+                var value: Double?
+                if let number = item as? NSNumber {
+                    value = String(cString: number.objCType) == "c" ? nil : number.doubleValue
+                } else if let integer = item as? Int {
+                    value = Double(integer)
+                }
+                guard let value, value == value.rounded(), abs(value) < 1e6 else {
+                    throw FeatureTransformError(field: "input.doppler.drift_lags", reason: "value \(i) is not a whole number")
+                }
+                lags.append(Int(value))
+            }
+        }
         self.init(rateHz: try number("rate_hz"), fftSize: try integer("fft"), hop: try integer("hop"),
                   bins: try integer("bins"), floorDB: json["floor_db"] == nil ? -60 : try number("floor_db"),
-                  unitRatio: unit)
+                  unitRatio: unit, driftLags: lags)
         try validate()
     }
 
@@ -225,6 +261,7 @@ public struct DopplerSpec: Sendable, Hashable {
     public var json: [String: Any] {
         var object: [String: Any] = ["rate_hz": rateHz, "fft": fftSize, "hop": hop, "bins": bins, "floor_db": floorDB]
         if unitRatio { object["unit_ratio"] = true }
+        if !driftLags.isEmpty { object["drift_lags"] = driftLags }
         return object
     }
 
@@ -238,5 +275,12 @@ public struct DopplerSpec: Sendable, Hashable {
         try require(hop >= 1 && hop <= fftSize, "hop", "must be 1...fft")
         try require(bins >= 1 && fftSize % bins == 0, "bins", "must divide fft (\(fftSize))")
         try require(floorDB >= -200 && floorDB <= 0, "floor_db", "must be in -200...0")
+        try require(driftLags.allSatisfy { (1...Self.longestDriftLag).contains($0) }, "drift_lags",
+                    "must be in 1...\(Self.longestDriftLag)")
+        try require(zip(driftLags, driftLags.dropFirst()).allSatisfy { $0 < $1 }, "drift_lags", "must be ascending, no repeats")
+        try require(driftLags.count <= 16, "drift_lags", "at most 16 lags")
     }
+
+    /// The longest drift lag, in spectrum frames.
+    public static let longestDriftLag = 1000
 }

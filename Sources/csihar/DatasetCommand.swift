@@ -86,6 +86,9 @@ struct DatasetExportCommand: AsyncParsableCommand {
     @Flag(help: "csi-ratio-doppler: use only the phase of the CSI ratio (unit magnitude; per-chain gain steps vanish).")
     var unitRatio = false
 
+    @Option(help: "Doppler transforms except amplitude-sanitized-doppler: static-change features after the bands, one per lag in spectrum frames (e.g. 5,10,20).")
+    var driftLags: String?
+
     @Flag(help: "Allow single-antenna sources by replicating the antenna (flagged; not UT-HAR-like).")
     var allowReplicatedAntenna = false
 
@@ -127,8 +130,18 @@ struct DatasetExportCommand: AsyncParsableCommand {
              FeatureTransform.amplitudeSanitizedDopplerName:
             let frameRate = sampleRate ?? 10
             let hop = Int((dopplerRate / frameRate).rounded())
+            var lags: [Int] = []
+            for item in (driftLags ?? "").split(separator: ",", omittingEmptySubsequences: false) where driftLags != nil {
+                guard let lag = Int(item.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("--drift-lags: '\(item)' is not a whole number")
+                }
+                lags.append(lag)
+            }
+            if !lags.isEmpty && transform == FeatureTransform.amplitudeSanitizedDopplerName {
+                throw ValidationError("--drift-lags does not apply to \(transform)")
+            }
             let spec = DopplerSpec(rateHz: dopplerRate, fftSize: fftPoints, hop: max(1, hop), bins: bins,
-                                   unitRatio: unitRatio)
+                                   unitRatio: unitRatio, driftLags: lags)
             do { try spec.validate() } catch { throw ValidationError("\(error)") }
             guard abs(spec.frameRateHz - frameRate) < 1e-6 * frameRate else {
                 throw ValidationError("--sample-rate \(frameRate) must divide --doppler-rate \(dopplerRate) evenly")

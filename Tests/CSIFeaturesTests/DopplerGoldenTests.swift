@@ -15,6 +15,7 @@ private struct DopplerGolden: Decodable {
     var floor_db: Double
     var unit_ratio: Bool
     var transform: String
+    var drift_lags: [Int]
     var chains: Int
     var segments: Int
     var frame_count: Int
@@ -31,7 +32,7 @@ private struct DopplerGolden: Decodable {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)")
         let golden = try JSONDecoder().decode(DopplerGolden.self, from: Data(contentsOf: url))
         let spec = DopplerSpec(rateHz: golden.rate, fftSize: golden.fft, hop: golden.hop, bins: golden.bins,
-                               floorDB: golden.floor_db, unitRatio: golden.unit_ratio)
+                               floorDB: golden.floor_db, unitRatio: golden.unit_ratio, driftLags: golden.drift_lags)
         let transform: FeatureTransform
         switch golden.transform {
         case FeatureTransform.amplitudeDopplerName: transform = .amplitudeDoppler(spec)
@@ -41,7 +42,7 @@ private struct DopplerGolden: Decodable {
         }
         let config = FeaturePipelineConfig(steps: 1, sampleRateHz: spec.frameRateHz, hopSeconds: 1 / spec.frameRateHz,
                                            pointsPerStep: golden.points, transform: transform)
-        let width = config.featureCount          // bins, or 2 x bins for amplitude-sanitized-doppler
+        let width = config.featureCount          // bins (+ drift lags), or 2 x bins for amplitude-sanitized-doppler
         #expect(golden.frames.count == golden.frame_count * width && config.hopSteps == 1)
         let pipeline = FeaturePipeline(config: config)
         let reader = try Intel5300Reader(path: capture.path, hostTimePath: "")
@@ -61,7 +62,8 @@ private struct DopplerGolden: Decodable {
             maxTimeDiff = max(maxTimeDiff, abs(ends[n] - golden.end_times[n]))
         }
         print("  largest difference at frame \(worst.frame) band \(worst.bin): \(worst.swift) vs \(worst.reference) dB")
-        print("\(golden.file) \(golden.transform)\(golden.unit_ratio ? " (unit_ratio)" : ""), \(golden.chains) chain(s): \(frames.count) doppler spectra (\(golden.segments) segment(s)) vs \(golden.oracle): "
+        print("\(golden.file) \(golden.transform)\(golden.unit_ratio ? " (unit_ratio)" : "")"
+              + "\(golden.drift_lags.isEmpty ? "" : " drift lags \(golden.drift_lags)"), \(golden.chains) chain(s): \(frames.count) doppler spectra (\(golden.segments) segment(s)) vs \(golden.oracle): "
               + "maxdiff = \(maxDiff) dB, end-time maxdiff = \(maxTimeDiff) s")
         #expect(maxDiff < 2e-3)          // float32 CSI ratios vs float64; 4-decimal rounding of the fixture
         #expect(maxTimeDiff < 2e-6)
@@ -70,7 +72,7 @@ private struct DopplerGolden: Decodable {
     /// The project's simulated capture: a person moving, 250 packets/s (complex ratio, its phase only, the
     /// normalised amplitudes, and the phase-sanitised CSI of one chain).
     @Test(arguments: ["doppler-simulated.json", "doppler-simulated-unit.json", "doppler-simulated-amplitude.json",
-                      "doppler-simulated-sanitized.json"])
+                      "doppler-simulated-sanitized.json", "doppler-simulated-amplitude-drift.json"])
     func simulatedCaptureMatchesNumPy(fixture: String) throws {
         try compare(fixture: fixture,
                     capture: SharedData.repositoryRoot().appendingPathComponent("samples/living-room-intel5300.dat"))
@@ -81,10 +83,36 @@ private struct DopplerGolden: Decodable {
     /// from that chain alone.
     @Test(arguments: ["doppler-real-intel5300.json", "doppler-real-intel5300-unit.json",
                       "doppler-real-intel5300-amplitude.json", "doppler-real-intel5300-amplitude-1ch.json",
-                      "doppler-real-intel5300-sanitized.json", "doppler-real-intel5300-amplitude-sanitized.json"])
+                      "doppler-real-intel5300-sanitized.json", "doppler-real-intel5300-amplitude-sanitized.json",
+                      "doppler-real-intel5300-amplitude-1ch-drift.json"])
     func realIntel5300CaptureMatchesNumPy(fixture: String) throws {
         guard let capture = SharedData.file("captures/intel5300/sample_0x1_ap.dat") else { return }
         try compare(fixture: fixture, capture: capture)
+    }
+
+    /// Drift: a static level that steps from 1 to 1.1 moves by 0.01 of the static power (-20 dB, the fft-point means
+    /// then straddle nothing) once both frames compared lie on either side of the step, and stays at the floor
+    /// before the history holds the lag and while both frames lie on one side.
+    @Test func driftFollowsAStepInTheStaticPart() {
+        let spec = DopplerSpec(rateHz: 16, fftSize: 16, hop: 16, bins: 4, driftLags: [1, 2])
+        var stage = DopplerSpectrum(spec: spec, series: 1)
+        var frame = [Float](repeating: 0, count: spec.frameWidth)
+        var frames: [[Float]] = []
+        for n in 0..<(16 * 5) {
+            let step: [Float] = [n < 32 ? 1 : 1.1, 0]          // frames 0, 1 at 1; frames 2, 3, 4 at 1.1
+            let due = step.withUnsafeBufferPointer { input in frame.withUnsafeMutableBufferPointer { stage.push(input, frame: $0) } }
+            if due { frames.append(frame) }
+        }
+        let drift = frames.map { Array($0[spec.bins...]) }
+        print("drift per frame (lags 1, 2): \(drift)")
+        #expect(frames.count == 5)
+        let stepped = Float(10 * log10(0.01 / 1.21 + 1e-6))
+        #expect(drift[0] == [-60, -60])                                   // nothing held yet
+        #expect(abs(drift[1][0] - Float(10 * log10(1e-6))) < 1e-3 && drift[1][1] == -60)
+        #expect(abs(drift[2][0] - stepped) < 1e-3 && abs(drift[2][1] - stepped) < 1e-3)
+        #expect(abs(drift[3][0] - Float(10 * log10(1e-6))) < 1e-3 && abs(drift[3][1] - stepped) < 1e-3)
+        stage.reset()
+        #expect(spec.frameWidth == 6 && FeatureTransform.amplitudeDoppler(spec).layout == "doppler-6")
     }
 
     /// A tone in the ratio lands in its band, on the FFT path (64 points) and the direct DFT (48 points).

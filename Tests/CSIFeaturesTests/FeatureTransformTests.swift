@@ -27,6 +27,10 @@ import CSICapture
         let both = try FeatureTransform(input: ["transform": "amplitude-sanitized-doppler", "layout": "doppler-64",
                                                 "features": 64, "doppler": doppler])
         #expect(both == .amplitudeSanitizedDoppler(.standard) && both.minimumChains == 1 && both.layout == "doppler-64")
+        let drift = try FeatureTransform(input: ["transform": "amplitude-doppler", "layout": "doppler-35", "features": 35,
+                                                 "doppler": doppler.merging(["drift_lags": [5, 10, 20]]) { $1 }])
+        #expect(drift.doppler?.driftLags == [5, 10, 20] && drift.featureCount == 35)
+        #expect(drift.parameters["doppler"].flatMap { ($0 as? [String: Any])?["drift_lags"] as? [Int] } == [5, 10, 20])
 
         let cases: [([String: Any], String)] = [
             (["transform": "amplitude-db", "layout": "1x64"], "input.layout"),
@@ -47,6 +51,18 @@ import CSICapture
              "input.doppler.unit_ratio"),
             (["transform": "sanitized-doppler", "doppler": doppler, "layout": "doppler-16"], "input.layout"),
             (["transform": "amplitude-sanitized-doppler", "doppler": doppler, "layout": "doppler-32"], "input.layout"),
+            (["transform": "amplitude-doppler", "doppler": doppler.merging(["drift_lags": [10, 5]]) { $1 }],
+             "input.doppler.drift_lags"),
+            (["transform": "amplitude-doppler", "doppler": doppler.merging(["drift_lags": [0]]) { $1 }],
+             "input.doppler.drift_lags"),
+            (["transform": "amplitude-doppler", "doppler": doppler.merging(["drift_lags": [true]]) { $1 }],
+             "input.doppler.drift_lags"),
+            (["transform": "amplitude-doppler", "doppler": doppler.merging(["drift_lags": 5]) { $1 }],
+             "input.doppler.drift_lags"),
+            (["transform": "amplitude-doppler", "doppler": doppler.merging(["drift_lags": [5]]) { $1 }, "layout": "doppler-32"],
+             "input.layout"),
+            (["transform": "amplitude-sanitized-doppler", "doppler": doppler.merging(["drift_lags": [5]]) { $1 }],
+             "input.doppler.drift_lags"),
         ]
         for (input, field) in cases {
             let message = error(input)
