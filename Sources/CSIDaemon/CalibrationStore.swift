@@ -1,3 +1,4 @@
+import CSICapture
 import CSIInference
 import Foundation
 
@@ -63,7 +64,7 @@ public struct CalibrationStore: Sendable {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
         } catch {
-            throw HeadCalibrationError(path: directory, field: "file", reason: "cannot create the directory (\(error.localizedDescription))")
+            throw HeadCalibrationError(path: directory, field: "file", reason: "cannot create the directory (\(FileErrorReason.describe(error)))")
         }
         try HeadCalibration.writeJSON(calibration.jsonObject, to: path, permissions: 0o600)
     }

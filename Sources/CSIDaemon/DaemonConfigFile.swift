@@ -1,3 +1,4 @@
+import CSICapture
 import Foundation
 import Logging
 
@@ -11,7 +12,7 @@ public enum DaemonConfigFile {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw ConfigError(path: path, line: 0, key: nil, reason: "cannot read the config file (\(error.localizedDescription))")
+            throw ConfigError(path: path, line: 0, key: nil, reason: "cannot read the config file (\(FileErrorReason.describe(error)))")
         }
         return try parse(text, path: path, base: base)
     }

@@ -73,7 +73,9 @@ public final class DatasetExporter {
         self.minimumCoverage = minimumCoverage
         self.unlabeled = unlabeled
         output = outputDirectory
-        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) } catch {
+            throw NumpyFile.FormatError(path: outputDirectory, reason: "cannot create the output directory (\(FileErrorReason.describe(error)))")
+        }
         xWriter = try NumpyFloatStreamWriter(path: outputDirectory + "/X.npy",
                                              innerShape: [config.steps, config.featureCount])
     }
@@ -179,6 +181,8 @@ public final class DatasetExporter {
         if let backgroundLabel { meta["background_label"] = backgroundLabel }
         for (key, value) in extra { meta[key] = value }
         let data = try JSONSerialization.data(withJSONObject: meta, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        try data.write(to: URL(fileURLWithPath: output + "/meta.json"))
+        do { try data.write(to: URL(fileURLWithPath: output + "/meta.json")) } catch {
+            throw NumpyFile.FormatError(path: output + "/meta.json", reason: "cannot write (\(FileErrorReason.describe(error)))")
+        }
     }
 }

@@ -1,3 +1,4 @@
+import CSICapture
 import Foundation
 
 /// The labelled intervals of one recording, from a `start,end,activity` sidecar CSV (seconds from the capture's
@@ -41,7 +42,7 @@ public struct LabelTrack: Sendable, Hashable {
     public init(contentsOf path: String) throws {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw NumpyFile.FormatError(path: path, reason: "cannot read label sidecar")
+            throw NumpyFile.FormatError(path: path, reason: "cannot read label sidecar (\(FileErrorReason.describe(error)))")
         }
         try self.init(csv: text, path: path)
     }

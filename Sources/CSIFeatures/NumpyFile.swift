@@ -1,3 +1,4 @@
+import CSICapture
 import Foundation
 
 /// Minimal `.npy` (NumPy format 1.0/2.0) reading and streaming writing for datasets: little-endian numeric dtypes,
@@ -44,7 +45,9 @@ public enum NumpyFile {
     public static func write(path: String, descr: String, shape: [Int], data: Data) throws {
         var file = Data(header(descr: descr, shape: shape))
         file.append(data)
-        try file.write(to: URL(fileURLWithPath: path))
+        do { try file.write(to: URL(fileURLWithPath: path)) } catch {
+            throw FormatError(path: path, reason: "cannot write (\(FileErrorReason.describe(error)))")
+        }
     }
 
     /// Writes Int64 values as `<i8`.
@@ -61,7 +64,10 @@ public enum NumpyFile {
 
     /// Reads a numeric array (`<f4 <f8 <i1 <i2 <i4 <i8 |u1 <u2 <u4 <u8 |b1`, C order) as Double values.
     public static func read(path: String) throws -> Array {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw FormatError(path: path, reason: "cannot read (\(FileErrorReason.describe(error)))")
+        }
         let bytes = [UInt8](data)
         guard bytes.count >= 10, bytes[0] == 0x93, Swift.Array(bytes[1..<6]) == Swift.Array("NUMPY".utf8) else {
             throw FormatError(path: path, reason: "not a .npy file (missing \\x93NUMPY magic)")

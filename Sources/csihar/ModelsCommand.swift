@@ -1,6 +1,7 @@
 import ArgumentParser
 import CSIDaemon
 import CSIEvents
+import CSICapture
 import CSIInference
 import Foundation
 
@@ -42,8 +43,14 @@ struct ModelsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let directory = self.directory ?? ModelSearchPath.standard(configPath: nil).resolveOrKeep("models")
-            let names = try FileManager.default.contentsOfDirectory(atPath: directory)
-                .filter { $0.hasSuffix(".safetensors") }.sorted()
+            let names: [String]
+            do {
+                names = try FileManager.default.contentsOfDirectory(atPath: directory)
+                    .filter { $0.hasSuffix(".safetensors") }.sorted()
+            } catch {
+                throw CommandFailure("csihar models list: \(directory): cannot list (\(FileErrorReason.describe(error))); "
+                                     + "give a directory of .safetensors files, or `csihar models show FILE`")
+            }
             for name in names {
                 let path = (directory as NSString).appendingPathComponent(name)
                 do {

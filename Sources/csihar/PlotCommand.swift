@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSICapture
 import CSIDaemon
 import Foundation
 
@@ -92,7 +93,7 @@ struct PlotCommand: AsyncParsableCommand {
         process.arguments = ["--format", "png", "--background-color", "white", "--output", png, svg]
         let errors = Pipe()
         process.standardError = errors
-        do { try process.run() } catch { throw CommandFailure("cannot run \(converter): \((error as NSError).localizedDescription)") }
+        do { try process.run() } catch { throw CommandFailure("cannot run \(converter): \(FileErrorReason.describe(error))") }
         let message = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
