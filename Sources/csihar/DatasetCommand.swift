@@ -182,7 +182,7 @@ struct DatasetExportCommand: AsyncParsableCommand {
 
     private func exportRecordings(_ recordings: [DatasetRecording], labels: [String],
                                   defaults: (rate: Double, steps: Int, hop: Double)) throws {
-        guard !recordings.isEmpty else { throw ValidationError("no recordings found in \(inputs.joined(separator: ", "))") }
+        guard !recordings.isEmpty else { throw CommandFailure("no recordings found in \(inputs.joined(separator: ", "))") }
         let config = pipelineConfig(defaults: defaults)
         let exporter = try DatasetExporter(outputDirectory: output, config: config, labels: labels,
                                            minimumCoverage: minCoverage, unlabeled: unlabeled)

@@ -150,7 +150,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             let sidecar = EventEvaluation.sidecar(of: path, index: i, labels: labels)
             inputs.append(EvaluationInput(path: path, track: try LabelTrack(contentsOf: sidecar)))
         }
-        guard !inputs.isEmpty else { throw ValidationError("no recordings found") }
+        guard !inputs.isEmpty else { throw CommandFailure("no recordings to evaluate (give --wiar DIR or --capture FILE)") }
         if let shots = calibrationShots { inputs = Calibration.pickShots(inputs, shots: shots, seed: calibrationSeed) }
         for (i, path) in calibrationCapture.enumerated() {
             let sidecar = EventEvaluation.sidecar(of: path, index: i, labels: calibrationLabels)

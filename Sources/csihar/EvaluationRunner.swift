@@ -20,6 +20,13 @@ struct EvaluationInput {
 
     /// The WiAR files (`csi_a{activity}_{trial}.dat`) under `directory`, sorted, labelled by activity.
     static func wiar(directory: String) throws -> [EvaluationInput] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            throw CommandFailure("\(directory): no such directory (--wiar takes a folder of WiAR recordings)")
+        }
+        guard isDirectory.boolValue else {
+            throw CommandFailure("\(directory): not a directory (--wiar takes a folder of WiAR recordings)")
+        }
         guard let enumerator = FileManager.default.enumerator(atPath: directory) else {
             throw CommandFailure("\(directory): cannot list the directory")
         }
@@ -31,6 +38,9 @@ struct EvaluationInput {
                   (1...DatasetExportCommand.wiarLabels.count).contains(activity) else { continue }
             inputs.append(EvaluationInput(path: directory + "/" + relative,
                                           label: DatasetExportCommand.wiarLabels[activity - 1], ignoreHostTime: true))
+        }
+        guard !inputs.isEmpty else {
+            throw CommandFailure("\(directory): no WiAR recordings (csi_a<activity>_<trial>.dat) in this folder or below")
         }
         return inputs.sorted { $0.path < $1.path }
     }

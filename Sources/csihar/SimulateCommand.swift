@@ -164,7 +164,7 @@ struct SimulateCommand: AsyncParsableCommand {
         for part in path.split(separator: "/") {
             current += "/" + part
             if mkdir(current, 0o755) != 0 && errno != EEXIST {
-                throw ValidationError("cannot create directory \(current)")
+                throw CommandFailure("\(current): cannot create the directory (\(String(cString: strerror(errno))))")
             }
         }
     }

@@ -72,6 +72,26 @@ final class RecordingClassifier: WindowClassifier {
         return dir
     }
 
+    /// A `--wiar` folder that is missing, a file, or holds no WiAR recording is a one-line error naming it, not an
+    /// empty evaluation.
+    @Test func wiarFolderThatHoldsNothingNamesThePath() throws {
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("csihar-eval-empty-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        let file = empty + "/notes.txt"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        for (path, reason) in [(empty + "/missing", "no such directory"), (file, "not a directory"),
+                               (empty, "no WiAR recordings")] {
+            do {
+                _ = try EvaluationInput.wiar(directory: path)
+                Issue.record("\(path) gave no error")
+            } catch {
+                print("--wiar \(path): \(error)")
+                #expect("\(error)".hasPrefix(path + ": " + reason))
+            }
+        }
+    }
+
     @Test func wiarFolderThroughTheDaemonsWindowsAndNormalisation() throws {
         guard let dir = try wiarFolder() else { return }
         defer { try? FileManager.default.removeItem(atPath: dir) }
