@@ -31,10 +31,12 @@ public final class DaemonPipeline {
     }
     /// Whether anybody wants `prediction` events (checked per batch; encoding them is skipped otherwise).
     public var wantsPredictions: () -> Bool = { true }
-    /// Receives a log line for each problem published once (a failed batch, a lost or missing device).
+    /// Receives an information line (the model a stream gets, a calibration file applied or refused).
     public var log: (String) -> Void = { _ in }
     /// Receives a log line, once per stream, for a stream that cannot be classified (no model fits, too slow, its
-    /// frames cannot supply the model's input); the daemon logs these at warning.
+    /// frames cannot supply the model's input), one for each source-level problem that is not a bad record (a
+    /// capture device missing or lost, with its retry) and one for each batch the engine failed on; the daemon logs
+    /// these at warning.
     public var warn: (String) -> Void = { _ in }
 
     /// Where per-stream calibration files live (`nil`: calibration requests are refused, streams run uncalibrated).
@@ -230,7 +232,7 @@ public final class DaemonPipeline {
         do {
             try lane.classify()
         } catch {
-            log("inference failed for a batch of \(count) windows: \(error)")
+            warn("inference failed for a batch of \(count) windows: \(error)")
             publish(time: lane.endTimes[0], stream: nil, payload: .streamError(kind: "inference", message: "\(error)"))
             return
         }
@@ -292,7 +294,7 @@ public final class DaemonPipeline {
 
     /// Publishes a `stream.error` for a source-level problem (corrupt record, interface gone).
     public func report(source: String, kind: String, message: String, countsAsRecordIssue: Bool = true) {
-        if countsAsRecordIssue { counters.recordIssues += 1 } else { log("\(source): \(kind): \(message)") }
+        if countsAsRecordIssue { counters.recordIssues += 1 } else { warn("\(source): \(kind): \(message)") }
         publish(time: 0, stream: source, payload: .streamError(kind: kind, message: message))
     }
 

@@ -168,7 +168,7 @@ public final class ShardedPipeline {
         guard workerCount > 1 else {
             return primary.report(source: source, kind: kind, message: message, countsAsRecordIssue: countsAsRecordIssue)
         }
-        if countsAsRecordIssue { ownRecordIssues += 1 } else { primary.log("\(source): \(kind): \(message)") }
+        if countsAsRecordIssue { ownRecordIssues += 1 } else { primary.warn("\(source): \(kind): \(message)") }
         publishOwn(Event(time: 0, wallTime: wallClock(), stream: source, payload: .streamError(kind: kind, message: message)))
     }
 
