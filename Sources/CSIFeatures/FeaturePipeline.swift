@@ -133,8 +133,10 @@ public final class FeaturePipeline {
         case .amplitudeSanitizedDoppler(let spec):
             resampler = Resampler(config: config.resampler,
                                   features: FeatureExtractor.amplitudeSeriesFeatures + FeatureExtractor.sanitizedFeatures)
-            doppler = DopplerSpectrum(spec: spec, series: FeatureExtractor.amplitudeSeriesFeatures / 2)
-            sanitizedDoppler = DopplerSpectrum(spec: spec, series: FeatureExtractor.sanitizedFeatures / 2)
+            var halves = spec
+            halves.driftLags = []          // not for this transform (refused when read; never written past a half)
+            doppler = DopplerSpectrum(spec: halves, series: FeatureExtractor.amplitudeSeriesFeatures / 2)
+            sanitizedDoppler = DopplerSpectrum(spec: halves, series: FeatureExtractor.sanitizedFeatures / 2)
         }
         window = SlidingWindow(steps: config.steps, features: features, hopSteps: config.hopSteps,
                                storesSteps: config.windowValues)
