@@ -1,4 +1,5 @@
 import CSIEvents
+import CSIFeatures
 import Foundation
 
 /// Smoother values a model file declares for its own probabilities (the optional top-level `smoother` object of its

@@ -1,3 +1,4 @@
+import CSIFeatures
 import Foundation
 
 /// An empty-room baseline of one stream (`calibration.baseline`): the room's noise floor per feature and the

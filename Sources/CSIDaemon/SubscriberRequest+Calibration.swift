@@ -1,3 +1,4 @@
+import CSIFeatures
 import CSIInference
 import Foundation
 

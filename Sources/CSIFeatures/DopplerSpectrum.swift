@@ -43,8 +43,10 @@ public struct DopplerSpectrum {
     private let bitReversed: [Int], twiddleCos: [Double], twiddleSin: [Double]
     /// Scratch: one windowed series, (fft,) re and im; the power spectrum, (fft,).
     private var scratchRe: [Double], scratchIm: [Double], power: [Double]
-    /// Per-series means of the last `longest lag + 1` frames, (lag + 1, series, re/im); row
-    /// `(meansHead + i) % rows` is the i-th oldest (drift lags only; empty without).
+    /// Frames of means kept for the drift lags: the longest lag + 1 (0 without drift lags).
+    private let meansRows: Int
+    /// Per-series means of the last `meansRows` frames, (meansRows, series, re/im); row
+    /// `(meansHead + i) % meansRows` is the i-th oldest.
     private var means: [Double]
     private var meansHead = 0, meansCount = 0
 
@@ -82,7 +84,8 @@ public struct DopplerSpectrum {
         scratchRe = [Double](repeating: 0, count: n)
         scratchIm = scratchRe
         power = scratchRe
-        means = [Double](repeating: 0, count: spec.driftLags.isEmpty ? 0 : (spec.driftLags.last! + 1) * 2 * series)
+        meansRows = spec.driftLags.last.map { $0 + 1 } ?? 0
+        means = [Double](repeating: 0, count: meansRows * 2 * series)
     }
 
     /// Floats per input step.
@@ -144,7 +147,7 @@ public struct DopplerSpectrum {
         for k in 0..<n { power[k] = 0 }
         var staticPower = 0.0
         // this frame's row of means (drift lags): the oldest row is overwritten once the history is full
-        let rows = spec.driftLags.isEmpty ? 0 : spec.driftLags.last! + 1
+        let rows = meansRows
         let meansRow = rows == 0 ? 0 : (meansHead + meansCount) % rows
         if rows > 0 { if meansCount == rows { meansHead = (meansHead + 1) % rows } else { meansCount += 1 } }
         ring.withUnsafeBufferPointer { ring in

@@ -238,14 +238,7 @@ public struct DopplerSpec: Sendable, Hashable {
                 throw FeatureTransformError(field: "input.doppler.drift_lags", reason: "must be an array of whole numbers")
             }
             for (i, item) in items.enumerated() {
-                // a JSON boolean is an NSNumber too: told apart by its `c` encoding
-                var value: Double?
-                if let number = item as? NSNumber {
-                    value = String(cString: number.objCType) == "c" ? nil : number.doubleValue
-                } else if let integer = item as? Int {
-                    value = Double(integer)
-                }
-                guard let value, value == value.rounded(), abs(value) < 1e6 else {
+                guard let value = JSONNumber.finite(item), value == value.rounded(), abs(value) < 1e6 else {
                     throw FeatureTransformError(field: "input.doppler.drift_lags", reason: "value \(i) is not a whole number")
                 }
                 lags.append(Int(value))

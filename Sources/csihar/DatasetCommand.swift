@@ -130,12 +130,11 @@ struct DatasetExportCommand: AsyncParsableCommand {
              FeatureTransform.amplitudeSanitizedDopplerName:
             let frameRate = sampleRate ?? 10
             let hop = Int((dopplerRate / frameRate).rounded())
-            var lags: [Int] = []
-            for item in (driftLags ?? "").split(separator: ",", omittingEmptySubsequences: false) where driftLags != nil {
+            let lags = try (driftLags?.split(separator: ",", omittingEmptySubsequences: false) ?? []).map { item in
                 guard let lag = Int(item.trimmingCharacters(in: .whitespaces)) else {
                     throw ValidationError("--drift-lags: '\(item)' is not a whole number")
                 }
-                lags.append(lag)
+                return lag
             }
             if !lags.isEmpty && transform == FeatureTransform.amplitudeSanitizedDopplerName {
                 throw ValidationError("--drift-lags does not apply to \(transform)")

@@ -1,5 +1,6 @@
 @testable import CSIDaemon
 import CSIEvents
+import CSIFeatures
 import CSIInference
 import Foundation
 import Testing
