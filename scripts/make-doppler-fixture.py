@@ -18,7 +18,10 @@ Written from the definition in docs/features.md, vectorised NumPy, not a port of
   10 log10(band / (N sum w^2 sum_series |mean|^2) + 10^(FLOOR/10));
   with drift lags (the "-drift" fixtures, lags DRIFT in spectrum frames) each frame goes on with, per lag L,
   10 log10(sum_series |mean_t - mean_(t-L)|^2 / sum_series |mean_t|^2 + 10^(FLOOR/10)), FLOOR while the segment
-  holds fewer than L earlier frames.
+  holds fewer than L earlier frames;
+  with a running median (the "-median" fixtures, MEDIAN instants) each block's real and imaginary parts are first
+  replaced by their centred running median over MEDIAN instants, the block's first and last instant repeated past its
+  ends (numpy sliding_window_view + median), before the mean is removed.
 Two captures: the project's simulated samples/living-room-intel5300.dat (a moving person, 250 packets/s) and a
 real CSI Tool capture from ../shared/data (only its spectra are stored, never its CSI).
 Run with the project venv: .venv/bin/python scripts/make-doppler-fixture.py
@@ -30,6 +33,7 @@ import csiread
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RATE, POINTS, FFT, HOP, BINS, FLOOR, MAX_HOLD, TOL = 250.0, 2, 64, 25, 32, -60.0, 0.5, 1e-9
 DRIFT = [3, 10, 20]
+MEDIAN = 5
 SIM = ("samples/living-room-intel5300.dat", os.path.join(ROOT, "samples/living-room-intel5300.dat"))
 REAL = ("../shared/data/captures/intel5300/sample_0x1_ap.dat",
         os.path.join(ROOT, "../shared/data/captures/intel5300/sample_0x1_ap.dat"))
@@ -47,6 +51,8 @@ CAPTURES = {
     "doppler-real-intel5300-amplitude-sanitized.json": (REAL, "amplitude-sanitized"),
     "doppler-simulated-amplitude-drift.json": (SIM, "amplitude-drift"),
     "doppler-real-intel5300-amplitude-1ch-drift.json": (REAL, "amplitude-1-drift"),
+    "doppler-simulated-amplitude-median.json": (SIM, "amplitude-median"),
+    "doppler-real-intel5300-amplitude-1ch-median.json": (REAL, "amplitude-1-median"),
 }
 INTEL20 = np.array([*range(-28, -1, 2), -1, 1, *range(3, 28, 2), 28], dtype=np.float64)
 INTEL40 = np.array([*range(-58, -1, 4), *range(2, 59, 4)], dtype=np.float64)
@@ -115,13 +121,23 @@ def segment_steps(ts, values, last_segment):
     return values[index].reshape(-1, POINTS, *values.shape[1:]).mean(axis=1), t0
 
 
-def spectra(steps, unit, drift=()):
+def running_median(block, k):
+    """(FFT, series) block with each column replaced by its centred running median over k rows, ends repeated."""
+    def real(x):
+        padded = np.pad(x, ((k // 2, k // 2), (0, 0)), mode="edge")
+        return np.median(np.lib.stride_tricks.sliding_window_view(padded, k, axis=0), axis=-1)
+    return real(block.real) + 1j * real(block.imag) if np.iscomplexobj(block) else real(block)
+
+
+def spectra(steps, unit, drift=(), median=1):
     """(frames, BINS + len(drift)) spectrum frames and their step indices for (M, 2, 30) steps."""
     window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(FFT) / FFT)
     energy = FFT * np.sum(window ** 2)
     out, ends, means = [], [], []
     for end in range(FFT - 1, len(steps), HOP):
         block = steps[end - FFT + 1:end + 1].reshape(FFT, -1)                # (FFT, series)
+        if median > 1:
+            block = running_median(block, median)
         mean = block.mean(axis=0)
         means.append(mean)
         static = np.sum(np.abs(mean) ** 2)
@@ -141,7 +157,8 @@ TRANSFORMS = {"amplitude": "amplitude-doppler", "amplitude-1": "amplitude-dopple
               "amplitude-sanitized": "amplitude-sanitized-doppler"}
 for name, ((label, path), mode) in CAPTURES.items():
     drift = DRIFT if mode.endswith("-drift") else []
-    mode = mode.removesuffix("-drift")
+    median = MEDIAN if mode.endswith("-median") else 1
+    mode = mode.removesuffix("-drift").removesuffix("-median")
     unit = mode == "unit"
     d = csiread.Intel(path, nrxnum=3, ntxnum=3, pl_size=0, if_report=False)
     d.read()
@@ -167,7 +184,7 @@ for name, ((label, path), mode) in CAPTURES.items():
         halves = []
         for r in parts:
             steps, t0 = segment_steps(ts[a:b], r[a:b], i == len(bounds) - 2)
-            spec, ends = spectra(steps, unit, drift)
+            spec, ends = spectra(steps, unit, drift, median)
             halves.append(spec)
         frames.append(np.concatenate(halves, axis=1))
         times += [t0 + (e + 1) / RATE for e in ends]                          # window step end times
@@ -178,9 +195,9 @@ for name, ((label, path), mode) in CAPTURES.items():
                    "rate": RATE, "points": POINTS, "fft": FFT, "hop": HOP, "bins": BINS, "floor_db": FLOOR,
                    "unit_ratio": unit, "transform": TRANSFORMS.get(mode, "csi-ratio-doppler"),
                    "chains": 1 if mode in ("amplitude-1", "sanitized", "amplitude-sanitized") else 3,
-                   "drift_lags": drift,
+                   "drift_lags": drift, "median_steps": median,
                    "segments": len(bounds) - 1, "frame_count": len(frames) // (BINS * len(parts) + len(drift)),
                    "end_times": [round(t, 6) for t in times],
                    "frames": [round(float(v), 4) for v in frames]}, f, separators=(",", ":"))
-    print(f"{label} ({mode}{', drift' if drift else ''}): {len(ts)} frames, {len(bounds) - 1} segment(s) -> "
+    print(f"{label} ({mode}{', drift' if drift else ''}{', median' if median > 1 else ''}): {len(ts)} frames, {len(bounds) - 1} segment(s) -> "
           f"{len(frames) // (BINS * len(parts) + len(drift))} spectra; wrote {out}")

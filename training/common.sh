@@ -21,14 +21,15 @@ simulate_device() {  # simulate_device DIR COUNT SEED DEVICE RATE BANDWIDTH [SNR
 # export_doppler OUT TRANSFORM ARG...: Doppler windows (3 s of 10 spectra/s, hop 0.2 s) by the daemon's code; the
 # spectrum stage: DOPPLER_RATE Hz (default 20), FFT_POINTS points (16), BINS bands (16); STEPS spectra a window (30),
 # MIN_COVERAGE the share of a window one activity must cover to label it (0.4), DRIFT_LAGS the static-change lags in
-# spectrum frames (e.g. 5,10,20,30; default none)
+# spectrum frames (e.g. 5,10,20,30; default none), MEDIAN_STEPS the running median before the spectrum (default 1, none)
 export_doppler() {
     local out=$1 transform=$2; shift 2
     [ -f "$DATA/$out/meta.json" ] && return
     "$CSIHAR" dataset export --format capture -o "$DATA/$out" --labels "$LABELS" --transform "$transform" \
         --doppler-rate "${DOPPLER_RATE:-20}" --fft-points "${FFT_POINTS:-16}" --bins "${BINS:-16}" --sample-rate 10 \
         --steps "${STEPS:-30}" --hop-seconds 0.2 \
-        --min-coverage "${MIN_COVERAGE:-0.4}" ${DRIFT_LAGS:+--drift-lags "$DRIFT_LAGS"} "$@" 2>/dev/null
+        --min-coverage "${MIN_COVERAGE:-0.4}" ${DRIFT_LAGS:+--drift-lags "$DRIFT_LAGS"} \
+        ${MEDIAN_STEPS:+--median-steps "$MEDIAN_STEPS"} "$@" 2>/dev/null
 }
 
 sim_files() { for d in "$@"; do ls "$DATA/$d"/sim-*.* | grep -v labels; done; }  # the captures of simulated sets

@@ -61,6 +61,9 @@ if [ -n "${MIN_COVERAGE:-}" ]; then X=${X}c${MIN_COVERAGE#0.}; fi   # MIN_COVERA
 # DRIFT_LAGS=5,10,20,30 (2026-12-07 experiment): static-change features after the bands (docs/features.md,
 # `drift_lags`); exports <set>dr<lags>-...
 if [ -n "${DRIFT_LAGS:-}" ]; then X=${X}dr${DRIFT_LAGS//,/-}; export DRIFT_LAGS; fi
+# MEDIAN_STEPS=K (2026-12-07 experiment): running median over K resampled instants before the spectrum
+# (docs/features.md, `median_steps`); exports <set>m<K>-...
+if [ -n "${MEDIAN_STEPS:-}" ] && [ "$MEDIAN_STEPS" != 1 ]; then X=${X}m$MEDIAN_STEPS; export MEDIAN_STEPS; fi
 TRANSFORM=${TRANSFORM:-amplitude-doppler}
 case $TRANSFORM in
 amplitude-doppler) ;;

@@ -21,6 +21,10 @@ import Darwin
 /// frames, relative to its power (a posture change moves it and leaves it moved). Until `L` earlier frames are held
 /// (after the start or a ``reset()``) the value is `floor_db`.
 ///
+/// With `median_steps` K > 1, each series' real and imaginary parts over the held steps are first replaced by their
+/// running median over K steps centred on each step (the first and last held step repeated past the ends); the means
+/// above are those of the filtered series.
+///
 /// Preallocated: `push` does not allocate. Doubles inside (the reference in scripts/ uses float64 too). A radix-2
 /// FFT for power-of-two `fft` (the default 64), a direct DFT otherwise.
 public struct DopplerSpectrum {
@@ -43,6 +47,9 @@ public struct DopplerSpectrum {
     private let bitReversed: [Int], twiddleCos: [Double], twiddleSin: [Double]
     /// Scratch: one windowed series, (fft,) re and im; the power spectrum, (fft,).
     private var scratchRe: [Double], scratchIm: [Double], power: [Double]
+    /// Scratch: one series in time order, (fft,) re and im, after the running median (``DopplerSpec/medianSteps``);
+    /// the K values of one median, (K,).
+    private var seriesRe: [Double], seriesIm: [Double], medianScratch: [Double]
     /// Frames of means kept for the drift lags: the longest lag + 1 (0 without drift lags).
     private let meansRows: Int
     /// Per-series means of the last `meansRows` frames, (meansRows, series, re/im); row
@@ -84,6 +91,9 @@ public struct DopplerSpectrum {
         scratchRe = [Double](repeating: 0, count: n)
         scratchIm = scratchRe
         power = scratchRe
+        seriesRe = scratchRe
+        seriesIm = scratchRe
+        medianScratch = [Double](repeating: 0, count: spec.medianSteps)
         meansRows = spec.driftLags.last.map { $0 + 1 } ?? 0
         means = [Double](repeating: 0, count: meansRows * 2 * series)
     }
@@ -142,6 +152,32 @@ public struct DopplerSpectrum {
         }
     }
 
+    /// Replaces `seriesRe` and `seriesIm` by their running medians over `spec.medianSteps` steps, centred, the ends
+    /// repeated (the filtered values go to the scratch arrays first, then back).
+    private mutating func medianFilterSeries() {
+        let n = spec.fftSize, k = spec.medianSteps, half = k / 2
+        for part in 0..<2 {
+            for t in 0..<n {
+                // the k values around t, ends clamped, insertion-sorted into medianScratch (k <= 31)
+                for j in 0..<k {
+                    let source = min(max(t + j - half, 0), n - 1)
+                    let value = part == 0 ? seriesRe[source] : seriesIm[source]
+                    var i = j
+                    while i > 0 && medianScratch[i - 1] > value {
+                        medianScratch[i] = medianScratch[i - 1]
+                        i -= 1
+                    }
+                    medianScratch[i] = value
+                }
+                if part == 0 { scratchRe[t] = medianScratch[half] } else { scratchIm[t] = medianScratch[half] }
+            }
+        }
+        for t in 0..<n {
+            seriesRe[t] = scratchRe[t]
+            seriesIm[t] = scratchIm[t]
+        }
+    }
+
     private mutating func compute(into frame: UnsafeMutableBufferPointer<Float>) {
         let n = spec.fftSize, width = inputWidth
         for k in 0..<n { power[k] = 0 }
@@ -152,15 +188,17 @@ public struct DopplerSpectrum {
         if rows > 0 { if meansCount == rows { meansHead = (meansHead + 1) % rows } else { meansCount += 1 } }
         ring.withUnsafeBufferPointer { ring in
             for c in 0..<series {
-                @inline(__always) func value(_ t: Int) -> (Double, Double) {
+                // the series in time order, (fft,) re and im, median-filtered when asked
+                for t in 0..<n {
                     let r = (head + t) % n
-                    return (Double(ring[r * width + 2 * c]), Double(ring[r * width + 2 * c + 1]))
+                    seriesRe[t] = Double(ring[r * width + 2 * c])
+                    seriesIm[t] = Double(ring[r * width + 2 * c + 1])
                 }
+                if spec.medianSteps > 1 { medianFilterSeries() }
                 var meanRe = 0.0, meanIm = 0.0
                 for t in 0..<n {
-                    let (re, im) = value(t)
-                    meanRe += re
-                    meanIm += im
+                    meanRe += seriesRe[t]
+                    meanIm += seriesIm[t]
                 }
                 meanRe /= Double(n)
                 meanIm /= Double(n)
@@ -171,10 +209,9 @@ public struct DopplerSpectrum {
                 }
                 let fast = !bitReversed.isEmpty
                 for t in 0..<n {
-                    let (re, im) = value(t)
                     let slot = fast ? bitReversed[t] : t      // the FFT reads its input in bit-reversed order
-                    scratchRe[slot] = (re - meanRe) * window[t]
-                    scratchIm[slot] = (im - meanIm) * window[t]
+                    scratchRe[slot] = (seriesRe[t] - meanRe) * window[t]
+                    scratchIm[slot] = (seriesIm[t] - meanIm) * window[t]
                 }
                 if fast {
                     transformInPlace()

@@ -33,8 +33,9 @@ extension FeatureExtractor {
         if frame.bandwidthMHz <= 20 {
             // 20 MHz: used band +-1..+-28 (+-26 for legacy 11a/g); Nexmon firmware overwrites +28 (§2.4).
             // ESP32 frames carry the LLTF block (a legacy training field): +-27/+-28 are guards there.
+            // Nexmon reports legacy and HT packets alike (``legacyPacketEdge``), so it reads +-26 at most.
             // HE 20 MHz: tones +-2..+-122 (legacy +-0.5..+-30.5), so the Intel set is there exactly (x4).
-            let edge = (legacy || frame.device == .esp32) ? 26 : 28
+            let edge = (legacy || frame.device == .esp32 || isNexmon) ? Self.legacyPacketEdge : 28
             plan = SubcarrierPlan.exact(targets: FeatureLayout.intelSubcarriers20MHz.map { $0 * scale },
                                         subcarriers: subcarriers) { k in
                 let inBand: Bool
@@ -46,11 +47,13 @@ extension FeatureExtractor {
                 return inBand && !(isNexmon && k == 28) && !pilots.contains(k)
             }
         } else if subBand >= 0 {
-            // A 20 MHz frame inside a wider channel: the Intel set around that sub-band's centre.
+            // A 20 MHz frame inside a wider channel: the Intel set around that sub-band's centre, +-26 at most
+            // (the packet may be legacy 11a/g, ``legacyPacketEdge``; HE tones reach +-122 and keep +-28 x 4).
             let centre = OFDMToneLayout.subBandCentre(bandwidthMHz: frame.bandwidthMHz, index: subBand) * scale
+            let edge = scale > 1 ? 28 * scale : Self.legacyPacketEdge
             plan = SubcarrierPlan.exact(targets: FeatureLayout.intelSubcarriers20MHz.map { $0 * scale + centre },
                                         subcarriers: subcarriers) { k in
-                (scale...(28 * scale)).contains(abs(k - centre)) && !pilots.contains(k)
+                (scale...edge).contains(abs(k - centre)) && !pilots.contains(k)
             }
             .map { var p = $0; p.flags.insert(.subBand); return p }
         } else {
@@ -82,6 +85,13 @@ extension FeatureExtractor {
         plans[key] = plan
         return plan
     }
+
+    /// The outermost tone read from a 20 MHz packet whose format the frame does not say (Nexmon; a 20 MHz packet
+    /// inside a wider capture grid): legacy 11a/g packets use +-1..+-26 and HT packets +-1..+-28, and a receiver
+    /// hears both. Tones +-27/+-28 of a legacy packet are zero: read them and one packet in ten (a real Raspberry Pi
+    /// recording of Fition, user 3: 11-12% legacy packets) drops 3 of the 30 layout subcarriers by 40 dB, which the
+    /// Doppler inputs see as broadband motion. So the layout's -28, +27, +28 are read from -26 and +26 on every packet.
+    static let legacyPacketEdge = 26
 
     /// 4 when `frame`'s subcarrier indices are HE tones (78.125 kHz apart), else 1: an index beyond twice the
     /// legacy FFT half-width (64, 128, 256, 512 at 20-160 MHz) can only be an HE tone (HE 20 MHz reaches 122,

@@ -187,10 +187,15 @@ public struct DopplerSpec: Sendable, Hashable {
     /// falling) leaves the static channel changed; a movement that returns (picking something up) does not, and the
     /// Doppler bands alone, static part removed, cannot tell them apart. Not for `amplitude-sanitized-doppler`.
     public var driftLags: [Int]
+    /// Running median over this many resampled instants (`median_steps`, odd, default 1 = none), taken of each
+    /// series' real and imaginary parts before the spectrum: a packet that is off on its own (interference, a
+    /// receiver glitch: real Raspberry Pi recordings have such packets in 5-10% of steps) no longer spreads over every
+    /// band, while motion, which lasts many steps, passes. The ends of the held steps repeat the first and last value.
+    public var medianSteps: Int
 
     /// Creates a spec; ``validate()`` checks it.
     public init(rateHz: Double = 250, fftSize: Int = 64, hop: Int = 25, bins: Int = 32, floorDB: Double = -60,
-                unitRatio: Bool = false, driftLags: [Int] = []) {
+                unitRatio: Bool = false, driftLags: [Int] = [], medianSteps: Int = 1) {
         self.rateHz = rateHz
         self.fftSize = fftSize
         self.hop = hop
@@ -198,6 +203,7 @@ public struct DopplerSpec: Sendable, Hashable {
         self.floorDB = floorDB
         self.unitRatio = unitRatio
         self.driftLags = driftLags
+        self.medianSteps = medianSteps
     }
 
     /// Values per spectrum frame: the bands, then one static-change value per drift lag.
@@ -209,8 +215,8 @@ public struct DopplerSpec: Sendable, Hashable {
     /// Spectrum frames per second (the window's step rate, the model's `sample_rate_hz`).
     public var frameRateHz: Double { rateHz / Double(hop) }
 
-    /// Reads `{"rate_hz", "fft", "hop", "bins", "floor_db", "unit_ratio", "drift_lags"}`; every key is required
-    /// except `floor_db`, `unit_ratio` and `drift_lags`.
+    /// Reads `{"rate_hz", "fft", "hop", "bins", "floor_db", "unit_ratio", "drift_lags", "median_steps"}`; every key
+    /// is required except `floor_db`, `unit_ratio`, `drift_lags` and `median_steps`.
     public init(json: [String: Any]) throws(FeatureTransformError) {
         func number(_ key: String) throws(FeatureTransformError) -> Double {
             guard let value = json[key] as? Double ?? (json[key] as? Int).map(Double.init), value.isFinite else {
@@ -246,7 +252,7 @@ public struct DopplerSpec: Sendable, Hashable {
         }
         self.init(rateHz: try number("rate_hz"), fftSize: try integer("fft"), hop: try integer("hop"),
                   bins: try integer("bins"), floorDB: json["floor_db"] == nil ? -60 : try number("floor_db"),
-                  unitRatio: unit, driftLags: lags)
+                  unitRatio: unit, driftLags: lags, medianSteps: json["median_steps"] == nil ? 1 : try integer("median_steps"))
         try validate()
     }
 
@@ -255,6 +261,7 @@ public struct DopplerSpec: Sendable, Hashable {
         var object: [String: Any] = ["rate_hz": rateHz, "fft": fftSize, "hop": hop, "bins": bins, "floor_db": floorDB]
         if unitRatio { object["unit_ratio"] = true }
         if !driftLags.isEmpty { object["drift_lags"] = driftLags }
+        if medianSteps != 1 { object["median_steps"] = medianSteps }
         return object
     }
 
@@ -272,6 +279,8 @@ public struct DopplerSpec: Sendable, Hashable {
                     "must be in 1...\(Self.longestDriftLag)")
         try require(zip(driftLags, driftLags.dropFirst()).allSatisfy { $0 < $1 }, "drift_lags", "must be ascending, no repeats")
         try require(driftLags.count <= 16, "drift_lags", "at most 16 lags")
+        try require(medianSteps >= 1 && medianSteps <= 31 && medianSteps % 2 == 1 && medianSteps <= fftSize,
+                    "median_steps", "must be odd, 1...31 and at most fft (\(fftSize))")
     }
 
     /// The longest drift lag, in spectrum frames.

@@ -89,6 +89,9 @@ struct DatasetExportCommand: AsyncParsableCommand {
     @Option(help: "Doppler transforms except amplitude-sanitized-doppler: static-change features after the bands, one per lag in spectrum frames (e.g. 5,10,20).")
     var driftLags: String?
 
+    @Option(help: "Doppler transforms: running median over this many resampled instants before the spectrum (odd; 1 = none).")
+    var medianSteps: Int = 1
+
     @Flag(help: "Allow single-antenna sources by replicating the antenna (flagged; not UT-HAR-like).")
     var allowReplicatedAntenna = false
 
@@ -140,7 +143,7 @@ struct DatasetExportCommand: AsyncParsableCommand {
                 throw ValidationError("--drift-lags does not apply to \(transform)")
             }
             let spec = DopplerSpec(rateHz: dopplerRate, fftSize: fftPoints, hop: max(1, hop), bins: bins,
-                                   unitRatio: unitRatio, driftLags: lags)
+                                   unitRatio: unitRatio, driftLags: lags, medianSteps: medianSteps)
             do { try spec.validate() } catch { throw ValidationError("\(error)") }
             guard abs(spec.frameRateHz - frameRate) < 1e-6 * frameRate else {
                 throw ValidationError("--sample-rate \(frameRate) must divide --doppler-rate \(dopplerRate) evenly")

@@ -16,6 +16,7 @@ private struct DopplerGolden: Decodable {
     var unit_ratio: Bool
     var transform: String
     var drift_lags: [Int]
+    var median_steps: Int
     var chains: Int
     var segments: Int
     var frame_count: Int
@@ -32,7 +33,8 @@ private struct DopplerGolden: Decodable {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)")
         let golden = try JSONDecoder().decode(DopplerGolden.self, from: Data(contentsOf: url))
         let spec = DopplerSpec(rateHz: golden.rate, fftSize: golden.fft, hop: golden.hop, bins: golden.bins,
-                               floorDB: golden.floor_db, unitRatio: golden.unit_ratio, driftLags: golden.drift_lags)
+                               floorDB: golden.floor_db, unitRatio: golden.unit_ratio, driftLags: golden.drift_lags,
+                               medianSteps: golden.median_steps)
         let transform: FeatureTransform
         switch golden.transform {
         case FeatureTransform.amplitudeDopplerName: transform = .amplitudeDoppler(spec)
@@ -63,7 +65,8 @@ private struct DopplerGolden: Decodable {
         }
         print("  largest difference at frame \(worst.frame) band \(worst.bin): \(worst.swift) vs \(worst.reference) dB")
         print("\(golden.file) \(golden.transform)\(golden.unit_ratio ? " (unit_ratio)" : "")"
-              + "\(golden.drift_lags.isEmpty ? "" : " drift lags \(golden.drift_lags)"), \(golden.chains) chain(s): \(frames.count) doppler spectra (\(golden.segments) segment(s)) vs \(golden.oracle): "
+              + "\(golden.drift_lags.isEmpty ? "" : " drift lags \(golden.drift_lags)")"
+              + "\(golden.median_steps > 1 ? " median \(golden.median_steps)" : ""), \(golden.chains) chain(s): \(frames.count) doppler spectra (\(golden.segments) segment(s)) vs \(golden.oracle): "
               + "maxdiff = \(maxDiff) dB, end-time maxdiff = \(maxTimeDiff) s")
         #expect(maxDiff < 2e-3)          // float32 CSI ratios vs float64; 4-decimal rounding of the fixture
         #expect(maxTimeDiff < 2e-6)
@@ -72,7 +75,8 @@ private struct DopplerGolden: Decodable {
     /// The project's simulated capture: a person moving, 250 packets/s (complex ratio, its phase only, the
     /// normalised amplitudes, and the phase-sanitised CSI of one chain).
     @Test(arguments: ["doppler-simulated.json", "doppler-simulated-unit.json", "doppler-simulated-amplitude.json",
-                      "doppler-simulated-sanitized.json", "doppler-simulated-amplitude-drift.json"])
+                      "doppler-simulated-sanitized.json", "doppler-simulated-amplitude-drift.json",
+                      "doppler-simulated-amplitude-median.json"])
     func simulatedCaptureMatchesNumPy(fixture: String) throws {
         try compare(fixture: fixture,
                     capture: SharedData.repositoryRoot().appendingPathComponent("samples/living-room-intel5300.dat"))
@@ -84,7 +88,7 @@ private struct DopplerGolden: Decodable {
     @Test(arguments: ["doppler-real-intel5300.json", "doppler-real-intel5300-unit.json",
                       "doppler-real-intel5300-amplitude.json", "doppler-real-intel5300-amplitude-1ch.json",
                       "doppler-real-intel5300-sanitized.json", "doppler-real-intel5300-amplitude-sanitized.json",
-                      "doppler-real-intel5300-amplitude-1ch-drift.json"])
+                      "doppler-real-intel5300-amplitude-1ch-drift.json", "doppler-real-intel5300-amplitude-1ch-median.json"])
     func realIntel5300CaptureMatchesNumPy(fixture: String) throws {
         guard let capture = SharedData.file("captures/intel5300/sample_0x1_ap.dat") else { return }
         try compare(fixture: fixture, capture: capture)
@@ -113,6 +117,33 @@ private struct DopplerGolden: Decodable {
         #expect(abs(drift[3][0] - Float(10 * log10(1e-6))) < 1e-3 && abs(drift[3][1] - stepped) < 1e-3)
         stage.reset()
         #expect(spec.frameWidth == 6 && FeatureTransform.amplitudeDoppler(spec).layout == "doppler-6")
+    }
+
+    /// The running median: lone off-steps (9 packets of 64 dropping to 0.2, as real Raspberry Pi packets do) spread
+    /// over every band without it and vanish with 3 steps; a slow tone (2 Hz, 32 steps a period) passes almost as is.
+    @Test func medianRemovesLoneOffStepsAndKeepsSlowMotion() {
+        func bands(median: Int, _ value: (Int) -> Float) -> [Float] {
+            let spec = DopplerSpec(rateHz: 64, fftSize: 64, hop: 64, bins: 32, medianSteps: median)
+            var stage = DopplerSpectrum(spec: spec, series: 1)
+            var frame = [Float](repeating: 0, count: spec.frameWidth)
+            for n in 0..<64 {
+                let step: [Float] = [value(n), 0]
+                _ = step.withUnsafeBufferPointer { input in frame.withUnsafeMutableBufferPointer { stage.push(input, frame: $0) } }
+            }
+            return frame
+        }
+        let offSteps: Set<Int> = [3, 11, 17, 26, 34, 39, 48, 57, 61]      // none adjacent, no period
+        let spikes: (Int) -> Float = { offSteps.contains($0) ? 0.2 : 1 }
+        let raw = bands(median: 1, spikes), filtered = bands(median: 3, spikes)
+        print("lone off-steps: highest band \(raw.max()!) dB without the median, \(filtered.max()!) dB with 3 steps")
+        #expect(raw.sorted()[raw.count / 2] > -40)   // over most bands
+        #expect(filtered.allSatisfy { $0 == -60 })   // a constant series: the floor
+        let tone: (Int) -> Float = { 1 + 0.1 * Float(sin(2 * Double.pi * 2 * Double($0) / 64)) }
+        let toneRaw = bands(median: 1, tone), toneFiltered = bands(median: 3, tone)
+        let loss = toneRaw.max()! - toneFiltered.max()!
+        print("2 Hz tone: peak band \(toneRaw.max()!) dB, with the median \(toneFiltered.max()!) dB (loss \(loss) dB)")
+        #expect(toneRaw.firstIndex(of: toneRaw.max()!) == toneFiltered.firstIndex(of: toneFiltered.max()!))
+        #expect(loss >= 0 && loss < 0.5)
     }
 
     /// A tone in the ratio lands in its band, on the FFT path (64 points) and the direct DFT (48 points).

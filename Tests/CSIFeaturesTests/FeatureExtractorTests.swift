@@ -98,7 +98,7 @@ func syntheticFrame(device: CSIDevice, subcarriers: [Int], bandwidth: Int, rows:
         #expect(flags.contains(.substitutedSubcarrier) && flags.contains(.unscaled))
         for a in 0..<3 {
             for (s, k) in FeatureLayout.intelSubcarriers20MHz.enumerated() {
-                let source = k == 28 ? 27 : k
+                let source = max(-26, min(26, k))    // +-27/+-28 are absent from legacy packets: read +-26
                 let expected = 20 * log10(Float(100 + source + 1000 * a))
                 #expect(abs(out[30 * a + s] - expected) < 1e-4, "antenna \(a) subcarrier \(k)")
             }
@@ -141,7 +141,7 @@ func syntheticFrame(device: CSIDevice, subcarriers: [Int], bandwidth: Int, rows:
         let flags = try out.withUnsafeMutableBufferPointer { try extractor.extract(frame, into: $0) }
         #expect(flags.contains(.subBand))
         for (s, k) in FeatureLayout.intelSubcarriers20MHz.enumerated() {
-            #expect(abs(out[s] - 20 * log10(Float(100 + 32 + k))) < 1e-4, "subcarrier \(k)")
+            #expect(abs(out[s] - 20 * log10(Float(100 + 32 + max(-26, min(26, k))))) < 1e-4, "subcarrier \(k)")
         }
         // energy spread over the whole band: interpolation at 30 evenly spaced indices over +-122
         let wide = syntheticFrame(device: .nexmon(chip: 106), subcarriers: grid, bandwidth: 80, rows: 3) { _, k in
@@ -188,6 +188,30 @@ func syntheticFrame(device: CSIDevice, subcarriers: [Int], bandwidth: Int, rows:
             #expect(abs(extractor.strongestSubBand(f).fraction - fraction) < 1e-6)
             #expect(extractor.activeSubBand(f) == band, "fraction \(fraction)")
             #expect(extractor.activeSubBand(f) == band, "deciding twice on one frame changes nothing")
+        }
+    }
+
+    @Test func legacyAndHTPacketsGiveTheSameFeatures() throws {
+        // A Raspberry Pi hears legacy 11a/g packets (tones +-1..+-26) between HT ones (+-1..+-28): real Fition
+        // recordings hold 11-12% of them. Both must read the same layout, natively at 20 MHz and as a 20 MHz packet
+        // in sub-band 0 of an 80 MHz grid (bins 4..60 around -96).
+        for (bandwidth, grid, centre) in [(20, Array(-32...31), 0), (80, Array(-128...127), -96)] {
+            func packet(legacy: Bool) -> CSIFrame {
+                syntheticFrame(device: .nexmon(chip: 106), subcarriers: grid, bandwidth: bandwidth, rows: 1) { _, k in
+                    let tone = k - centre
+                    guard (1...28).contains(abs(tone)) else { return 0.01 }
+                    return legacy && abs(tone) > 26 ? 0.01 : Float(100 + tone)
+                }
+            }
+            let extractor = FeatureExtractor(options: FeatureOptions(allowReplicatedAntenna: true, rssScaling: false))
+            let ht = try extractor.features(of: packet(legacy: false))
+            let legacy = try extractor.features(of: packet(legacy: true))
+            let maxdiff = zip(ht, legacy).map { abs($0 - $1) }.max() ?? .infinity
+            print("legacy vs HT packet, \(bandwidth) MHz grid: maxdiff \(maxdiff) dB")
+            #expect(maxdiff < 1e-4)
+            #expect(abs(ht[0] - 20 * log10(Float(100 - 26))) < 1e-4)    // -28 read at -26
+            #expect(abs(ht[1] - 20 * log10(Float(100 - 26))) < 1e-4)    // -26
+            #expect(abs(ht[28] - 20 * log10(Float(100 + 26))) < 1e-4)   // +27 read at +26
         }
     }
 

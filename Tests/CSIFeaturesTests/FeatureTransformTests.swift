@@ -31,6 +31,10 @@ import CSICapture
                                                  "doppler": doppler.merging(["drift_lags": [5, 10, 20]]) { $1 }])
         #expect(drift.doppler?.driftLags == [5, 10, 20] && drift.featureCount == 35)
         #expect(drift.parameters["doppler"].flatMap { ($0 as? [String: Any])?["drift_lags"] as? [Int] } == [5, 10, 20])
+        let median = try FeatureTransform(input: ["transform": "amplitude-doppler", "layout": "doppler-32", "features": 32,
+                                                  "doppler": doppler.merging(["median_steps": 5]) { $1 }])
+        #expect(median.doppler?.medianSteps == 5)
+        #expect(median.parameters["doppler"].flatMap { ($0 as? [String: Any])?["median_steps"] as? Int } == 5)
 
         let cases: [([String: Any], String)] = [
             (["transform": "amplitude-db", "layout": "1x64"], "input.layout"),
@@ -63,6 +67,12 @@ import CSICapture
              "input.layout"),
             (["transform": "amplitude-sanitized-doppler", "doppler": doppler.merging(["drift_lags": [5]]) { $1 }],
              "input.doppler.drift_lags"),
+            (["transform": "amplitude-doppler", "doppler": doppler.merging(["median_steps": 4]) { $1 }],
+             "input.doppler.median_steps"),
+            (["transform": "amplitude-doppler", "doppler": doppler.merging(["median_steps": 0]) { $1 }],
+             "input.doppler.median_steps"),
+            (["transform": "amplitude-doppler", "doppler": doppler.merging(["median_steps": "5"]) { $1 }],
+             "input.doppler.median_steps"),
         ]
         for (input, field) in cases {
             let message = error(input)
