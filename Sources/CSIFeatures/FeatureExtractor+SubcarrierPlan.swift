@@ -31,20 +31,20 @@ extension FeatureExtractor {
         // AX200/AX210 (FeitCSI, PicoScenes) report their pilot tones as 0: never read a pilot.
         let pilots = pilotTones(frame)
         if frame.bandwidthMHz <= 20 {
-            // 20 MHz: used band +-1..+-28 (+-26 for legacy 11a/g); Nexmon firmware overwrites +28 (§2.4).
-            // ESP32 frames carry the LLTF block (a legacy training field): +-27/+-28 are guards there.
-            // Nexmon reports legacy and HT packets alike (``legacyPacketEdge``), so it reads +-26 at most.
+            // 20 MHz: used band +-1..+-28 (+-26 for legacy 11a/g). ESP32 frames carry the LLTF block (a legacy
+            // training field): +-27/+-28 are guards there. Nexmon reports legacy and HT packets alike
+            // (``legacyPacketEdge``; its firmware also overwrites +28, §2.4), so both read +-26 at most.
             // HE 20 MHz: tones +-2..+-122 (legacy +-0.5..+-30.5), so the Intel set is there exactly (x4).
-            let edge = (legacy || frame.device == .esp32 || isNexmon) ? Self.legacyPacketEdge : 28
+            let legacyBand = frame.device == .esp32 || isNexmon
             plan = SubcarrierPlan.exact(targets: FeatureLayout.intelSubcarriers20MHz.map { $0 * scale },
                                         subcarriers: subcarriers) { k in
                 let inBand: Bool
                 if scale > 1 {
                     inBand = (2...122).contains(abs(k))
                 } else {
-                    inBand = (frame.device == .esp32 || isNexmon) ? (1...edge).contains(abs(k)) : k != 0
+                    inBand = legacyBand ? (1...Self.legacyPacketEdge).contains(abs(k)) : k != 0
                 }
-                return inBand && !(isNexmon && k == 28) && !pilots.contains(k)
+                return inBand && !pilots.contains(k)
             }
         } else if subBand >= 0 {
             // A 20 MHz frame inside a wider channel: the Intel set around that sub-band's centre, +-26 at most
