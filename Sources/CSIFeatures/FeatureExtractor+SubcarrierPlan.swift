@@ -3,14 +3,21 @@ import CSICapture
 extension FeatureExtractor {
     /// The cached plan for `frame`'s grid, building it on first use.
     func plan(for frame: CSIFrame) throws(FeatureError) -> SubcarrierPlan {
+        // The Intel 5300's own grid (checked first, without copying anything: this runs for every frame).
+        if frame.device == .intel5300 {
+            guard frame.subcarriers.count == 30 else {
+                throw .unsupportedSubcarriers(device: frame.device.description,
+                                              reason: "Intel 5300 frame with \(frame.subcarriers.count) subcarriers")
+            }
+            var plan = SubcarrierPlan.identity
+            if frame.bandwidthMHz == 40 || frame.subcarriers == FeatureLayout.intelSubcarriers40MHz { plan.flags.insert(.grid40MHz) }
+            return plan
+        }
         let device = frame.device.description
         let subcarriers = frame.subcarriers
-        // A frame already on the Intel grid (Intel 5300, simulator) maps one to one.
-        if frame.device == .intel5300 || (subcarriers.count == 30
-            && (subcarriers == FeatureLayout.intelSubcarriers20MHz || subcarriers == FeatureLayout.intelSubcarriers40MHz)) {
-            guard subcarriers.count == 30 else {
-                throw .unsupportedSubcarriers(device: device, reason: "Intel 5300 frame with \(subcarriers.count) subcarriers")
-            }
+        // A frame already on the Intel grid (simulator) maps one to one.
+        if subcarriers.count == 30
+            && (subcarriers == FeatureLayout.intelSubcarriers20MHz || subcarriers == FeatureLayout.intelSubcarriers40MHz) {
             var plan = SubcarrierPlan.identity
             if frame.bandwidthMHz == 40 || subcarriers == FeatureLayout.intelSubcarriers40MHz { plan.flags.insert(.grid40MHz) }
             return plan

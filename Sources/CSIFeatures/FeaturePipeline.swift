@@ -185,7 +185,9 @@ public final class FeaturePipeline {
     /// Writes the held frame's features (validated when it was pushed, so extraction cannot fail here; a frame
     /// that still fails leaves zeros).
     private func loadHeld(_ out: UnsafeMutableBufferPointer<Float>) {
-        guard let frame = heldFrame else { return }
+        // moved out and back rather than copied: a copy would count a reference to each of the frame's arrays
+        guard let frame = heldFrame.take() else { return }
+        defer { heldFrame = consume frame }
         featurisedFrames += 1
         do throws(FeatureError) {
             switch config.transform {

@@ -14,6 +14,10 @@
 /// A window is named by its end position (``position(of:)`` when its last step has been appended); up to `slack`
 /// further steps may arrive before it is evaluated. Rings are allocated when a stream opens; nothing is allocated
 /// per step or per window.
+///
+/// Steps appended a few at a time (the daemon appends one per resampled instant) are staged raw and projected
+/// ``stageRows`` at a time, or all at once before a window that needs them is evaluated: one GEMM over many steps
+/// instead of one matrix-vector product per step.
 public final class StreamingSession {
     /// The model.
     public let model: CSIModel
@@ -26,11 +30,19 @@ public final class StreamingSession {
     /// Applied in place to every gathered window (steps, features) before it is evaluated, or nil.
     public let windowTransform: ((UnsafeMutableBufferPointer<Float>) -> Void)?
 
+    /// Raw steps a stream stages before their input projection is computed (recurrent families).
+    public static let stageRows = 32
+
     /// One stream's ring.
     final class Ring {
         let values: FloatBuffer           // (capacity, rowWidth)
-        var appended = 0                  // steps appended since the stream opened
-        init(count: Int) { values = FloatBuffer(count: count) }
+        let staged: FloatBuffer           // (stageRows, features) raw steps not yet projected (recurrent families)
+        var stagedCount = 0               // the last `stagedCount` appended steps are in `staged`, not in `values`
+        var appended = 0                  // steps appended since the stream opened (staged ones included)
+        init(count: Int, stagedCount: Int) {
+            values = FloatBuffer(count: count)
+            staged = FloatBuffer(count: stagedCount)
+        }
     }
 
     private let session: InferenceSession
@@ -74,7 +86,8 @@ public final class StreamingSession {
 
     /// Opens a stream and returns its slot (allocating its ring).
     public func openStream() -> Int {
-        let ring = Ring(count: capacity * rowWidth)
+        let ring = Ring(count: capacity * rowWidth,
+                        stagedCount: cachesProjections ? Self.stageRows * model.config.features : 0)
         if let free = rings.firstIndex(where: { $0 == nil }) {
             rings[free] = ring
             return free
@@ -106,8 +119,24 @@ public final class StreamingSession {
 
     /// Appends `count` normalised steps (count, features) to a stream (raw steps with a `windowTransform`).
     public func append(steps: UnsafePointer<Float>, count: Int, to slot: Int) {
-        let config = model.config
+        let features = model.config.features
         guard rings.indices.contains(slot), let ring = rings[slot], count > 0 else { return }
+        guard cachesProjections else { return store(steps, count: count, in: ring) }
+        if ring.stagedCount + count <= Self.stageRows {
+            // few steps: stage them raw; projected when the stage is full or a window needs them
+            (ring.staged.pointer + ring.stagedCount * features).update(from: steps, count: count * features)
+            ring.stagedCount += count
+            ring.appended += count
+            if ring.stagedCount == Self.stageRows { project(ring) }
+        } else {
+            project(ring)
+            store(steps, count: count, in: ring)
+        }
+    }
+
+    /// Writes `count` steps into the ring's rows at its append position: projected (recurrent families) or raw.
+    private func store(_ steps: UnsafePointer<Float>, count: Int, in ring: Ring) {
+        let config = model.config
         // Only the last `capacity` steps can ever be part of a window.
         let skipped = max(0, count - capacity)
         ring.appended += skipped
@@ -132,6 +161,15 @@ public final class StreamingSession {
         }
     }
 
+    /// Projects the ring's staged steps into their rows (nothing when none are staged).
+    private func project(_ ring: Ring) {
+        let count = ring.stagedCount
+        guard count > 0 else { return }
+        ring.stagedCount = 0
+        ring.appended -= count
+        store(ring.staged.pointer, count: count, in: ring)
+    }
+
     /// Logits (count, classes) of the windows ending at `ends[i]` of streams `slots[i]`; `false` (nothing
     /// written) when one of them cannot be evaluated (see ``canEvaluate(slot:end:)``).
     @discardableResult
@@ -154,6 +192,7 @@ public final class StreamingSession {
             let batch = min(maxBatch, count - start)
             for row in 0..<batch {
                 guard let ring = rings[slots[start + row]] else { return false }
+                project(ring)
                 batchBases[row] = ring.values.pointer
                 batchOldest[row] = (ends[start + row] - config.steps) % capacity
             }

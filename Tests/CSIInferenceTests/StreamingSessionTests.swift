@@ -67,6 +67,47 @@ struct StreamingSessionTests {
         #expect(maxdiff <= 1e-5)
     }
 
+    /// Steps appended one at a time, as the daemon appends them, are staged raw and projected in bulk: when the
+    /// stage fills (``StreamingSession/stageRows`` steps, here more than the ring holds) or before a window that
+    /// needs them is evaluated. The logits equal the batch path's, whether windows are evaluated every few steps or
+    /// after long runs of unevaluated steps.
+    @Test(arguments: ModelArchitecture.allCases) func singleStepAppendsEqualBatch(architecture: ModelArchitecture) throws {
+        let steps = 12, features = 50, slack = 4, classes = 4, total = 130
+        let bidirectional = architecture == .bilstm || architecture == .ablstm || architecture == .gru
+        let json = TestModels.configJSON(architecture: architecture.rawValue, hidden: 7, layers: 1,
+                                         bidirectional: bidirectional,
+                                         attention: architecture == .ablstm ? 9 : nil, classes: classes,
+                                         steps: steps, features: features)
+        let model = try CSIModel(file: TestModels.file(configJSON: json), source: "t")
+        let streaming = StreamingSession(model: model, maxBatch: 1, slack: slack)
+        let batch = InferenceSession(model: model, maxBatch: 1)
+        let data = TestModels.windows(count: total * features, seed: 77)
+        let slot = streaming.openStream()
+        // every 7th step at first (a few staged steps each time), then after 40 and 38 unevaluated steps
+        let evaluated: Set<Int> = Set(stride(from: 14, to: 50, by: 7)).union([90, 128])
+        var maxdiff: Float = 0
+        for end in 1...total {
+            data.withUnsafeBufferPointer { streaming.append(steps: $0.baseAddress! + (end - 1) * features, count: 1, to: slot) }
+            guard evaluated.contains(end) else { continue }
+            var streamed = [Float](repeating: .nan, count: classes)
+            let done = [slot].withUnsafeBufferPointer { slots in
+                [end].withUnsafeBufferPointer { ends in
+                    streamed.withUnsafeMutableBufferPointer { streaming.logits(slots: slots, ends: ends, into: $0) }
+                }
+            }
+            #expect(done)
+            var expected = [Float](repeating: .nan, count: classes)
+            Array(data[((end - steps) * features)..<(end * features)]).withUnsafeBufferPointer { input in
+                expected.withUnsafeMutableBufferPointer { batch.logits(windows: input, batch: 1, into: $0) }
+            }
+            maxdiff = max(maxdiff, zip(streamed, expected).map { abs($0 - $1) }.max() ?? .infinity)
+        }
+        print("\(architecture.rawValue): \(evaluated.count) windows from single-step appends (stage of "
+              + "\(StreamingSession.stageRows) rows, ring of \(steps + slack)), maxdiff \(maxdiff)")
+        #expect(StreamingSession.stageRows > steps + slack)      // the stage overflows the ring: the skip path runs
+        #expect(maxdiff <= 1e-5)
+    }
+
     /// Each window's per-feature mean over its steps removed (what a `window-centered` normalisation does first).
     static func centre(_ window: UnsafeMutableBufferPointer<Float>, features: Int) {
         let steps = window.count / features
