@@ -7,7 +7,7 @@ import CSIFeatures
 /// held measurements go through its features; a stream no model fits gets one `stream.error`. Pipeline thread only.
 extension DaemonPipeline {
     /// One assembled measurement of `stream`.
-    func accept(_ measurement: CSIFrame, stream: Stream) {
+    func accept(_ measurement: consuming CSIFrame, stream: Stream) {
         if stream.profile != nil {
             guard stream.features != nil else { counters.framesRejected += 1; return }
             return feed(measurement, stream: stream)
@@ -103,9 +103,10 @@ extension DaemonPipeline {
 
     /// One measurement through the stream's features; a measurement the features refuse is counted, and published
     /// once per distinct reason.
-    private func feed(_ measurement: CSIFrame, stream: Stream) {
+    private func feed(_ measurement: consuming CSIFrame, stream: Stream) {
         guard let features = stream.features else { return }
         makeRoom(for: stream)
+        let time = measurement.timestamp
         do {
             try features.push(measurement) { window in enqueue(window, stream: stream) }
         } catch {
@@ -115,7 +116,7 @@ extension DaemonPipeline {
             guard message != stream.lastError else { return }
             stream.lastError = message
             warn("\(stream.key): cannot be classified: \(message)")
-            publish(time: measurement.timestamp, stream: stream.key, payload: .streamError(kind: "features", message: message))
+            publish(time: time, stream: stream.key, payload: .streamError(kind: "features", message: message))
         }
     }
 }

@@ -174,7 +174,7 @@ public final class DaemonPipeline {
     /// Feeds one frame from `source` that arrived at monotonic time `arrival` (default: now). `live`: false for a
     /// source that waits for the pipeline (a replayed file), whose streams ``expireSilentStreams(now:replaysHeld:)``
     /// treats apart.
-    public func ingest(_ frame: CSIFrame, source: String, arrival: Double? = nil, live: Bool = true) {
+    public func ingest(_ frame: consuming CSIFrame, source: String, arrival: Double? = nil, live: Bool = true) {
         let now = arrival ?? monotonic()
         currentArrival = now
         counters.frames += 1

@@ -145,7 +145,7 @@ final class PipelineWorker: @unchecked Sendable {
                     default:
                         if flushDue { pipeline.flush(); flushDue = false }
                     }
-                    running = handle(message)
+                    running = handle(consume message)
                     // A long batch (a backlog after a stall) still refreshes the figures status shows.
                     if handled & 1023 == 1023 {
                         progress.withLockedValue { $0 = MonotonicClock.now() }
@@ -169,8 +169,8 @@ final class PipelineWorker: @unchecked Sendable {
     }
 
     /// Applies one message; false for `stop`.
-    private func handle(_ message: Message) -> Bool {
-        switch message {
+    private func handle(_ message: consuming Message) -> Bool {
+        switch consume message {
         case .frame(let frame, let source, let arrival, let live):
             pipeline.ingest(frame, source: source, arrival: arrival, live: live)
         case .flush:

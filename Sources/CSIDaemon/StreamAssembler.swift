@@ -30,7 +30,7 @@ public final class StreamAssembler {
     public var incomplete: Int { (cores?.grouper.incomplete ?? 0) + (boards?.incomplete ?? 0) }
 
     /// Feeds one frame (`chain`: its board's position in a `[[group]]`); calls `emit` per completed measurement.
-    public func push(_ frame: CSIFrame, chain: Int = 0, emit: (CSIFrame) -> Void) {
+    public func push(_ frame: consuming CSIFrame, chain: Int = 0, emit: (consuming CSIFrame) -> Void) {
         if let boards {
             self.chain.value = chain
             if let joined = boards.push(frame) { emit(joined) }

@@ -10,7 +10,8 @@ extension FeatureExtractor {
                                               reason: "Intel 5300 frame with \(frame.subcarriers.count) subcarriers")
             }
             var plan = SubcarrierPlan.identity
-            if frame.bandwidthMHz == 40 || frame.subcarriers == FeatureLayout.intelSubcarriers40MHz { plan.flags.insert(.grid40MHz) }
+            // the two Intel grids differ from their first index on (-28 and -58)
+            if frame.bandwidthMHz == 40 || frame.subcarriers[0] == -58 { plan.flags.insert(.grid40MHz) }
             return plan
         }
         let device = frame.device.description

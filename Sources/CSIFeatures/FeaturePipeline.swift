@@ -149,7 +149,7 @@ public final class FeaturePipeline {
     /// measurement cannot supply the layout (the stream is unusable). Returns the resampler's verdict on the last
     /// measurement the frame completed (`.accepted` when it only joined a pending Nexmon measurement).
     @discardableResult
-    public func push(_ frame: CSIFrame, onWindow: (FeatureWindow) -> Void) throws(FeatureError) -> ResampleOutcome {
+    public func push(_ frame: consuming CSIFrame, onWindow: (FeatureWindow) -> Void) throws(FeatureError) -> ResampleOutcome {
         var outcome = ResampleOutcome.accepted
         var failure: FeatureError?
         assembler.push(frame) { measurement in
@@ -164,7 +164,7 @@ public final class FeaturePipeline {
     /// Every measurement is validated (so an unusable stream fails on its first frame), but its 90 features are
     /// computed only when the resampler samples it (``Resampler/push(timestamp:loadHeld:emit:)``): the values are
     /// the same as featurising every frame.
-    private func pushMeasurement(_ frame: CSIFrame, onWindow: (FeatureWindow) -> Void) throws(FeatureError) -> ResampleOutcome {
+    private func pushMeasurement(_ frame: consuming CSIFrame, onWindow: (FeatureWindow) -> Void) throws(FeatureError) -> ResampleOutcome {
         switch config.transform {
         case .amplitudeDB: lastFlags = try extractor.validate(frame)
         case .ratioDoppler: lastFlags = try extractor.checkRatio(frame).flags

@@ -40,7 +40,7 @@ public final class MeasurementAssembler {
     }
 
     /// Feeds one frame; calls `emit` for every measurement it completes (in order).
-    public func push(_ frame: CSIFrame, emit: (CSIFrame) throws -> Void) rethrows {
+    public func push(_ frame: consuming CSIFrame, emit: (consuming CSIFrame) throws -> Void) rethrows {
         guard let core = frame.source.core else { try emit(frame); return }
         switch mode {
         case .single:
@@ -48,8 +48,8 @@ public final class MeasurementAssembler {
         case .multiCore:
             if let joined = grouper.push(frame) { try emit(joined) }
         case .undecided:
-            held.append(frame)
             let sequence = frame.sequence ?? Int((frame.timestamp * 1e6).rounded())
+            held.append(frame)
             if heldSequences.last != sequence { heldSequences.append(sequence) }
             let heldCores = Set(held.compactMap(\.source.core))
             if heldCores.count > 1 || core != held[0].source.core {
