@@ -30,19 +30,28 @@ public struct MotionEnergy {
         sumOfSquares = [Double](repeating: 0, count: features)
     }
 
-    /// Adds one step ((features,) values).
+    /// Adds one step ((features,) values). The arrays are written through their buffers: one uniqueness check
+    /// per array per step instead of one per element (this runs at every resampled step of every stream).
     public mutating func push(_ step: UnsafeBufferPointer<Float>) {
         let base = next * features
-        for f in 0..<features {
-            let new = Double(step[f])
-            if count == steps {
-                let old = Double(ring[base + f])
-                sum[f] -= old
-                sumOfSquares[f] -= old * old
+        let full = count == steps
+        let features = self.features
+        ring.withUnsafeMutableBufferPointer { ring in
+            sum.withUnsafeMutableBufferPointer { sum in
+                sumOfSquares.withUnsafeMutableBufferPointer { sumOfSquares in
+                    for f in 0..<features {
+                        let new = Double(step[f])
+                        if full {
+                            let old = Double(ring[base + f])
+                            sum[f] -= old
+                            sumOfSquares[f] -= old * old
+                        }
+                        sum[f] += new
+                        sumOfSquares[f] += new * new
+                        ring[base + f] = step[f]
+                    }
+                }
             }
-            sum[f] += new
-            sumOfSquares[f] += new * new
-            ring[base + f] = step[f]
         }
         next = (next + 1) % steps
         if count < steps { count += 1 }
