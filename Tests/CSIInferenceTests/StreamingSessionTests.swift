@@ -5,14 +5,20 @@ import Testing
 /// plain batch path on the same windows, for every family, while the rings wrap around, also when a window is
 /// evaluated after further steps have arrived (within the slack).
 struct StreamingSessionTests {
-    @Test(arguments: ModelArchitecture.allCases) func streamingEqualsBatch(architecture: ModelArchitecture) throws {
-        let steps = 12, features = 50, streams = 3, hop = 5, total = 61, slack = 4, classes = 4
+    /// A random-weight model of `architecture` (hidden 7; bidirectional where the family allows it).
+    static func model(_ architecture: ModelArchitecture, layers: Int, classes: Int, steps: Int,
+                      features: Int) throws -> CSIModel {
         let bidirectional = architecture == .bilstm || architecture == .ablstm || architecture == .gru
-        let json = TestModels.configJSON(architecture: architecture.rawValue, hidden: 7, layers: 2,
+        let json = TestModels.configJSON(architecture: architecture.rawValue, hidden: 7, layers: layers,
                                          bidirectional: bidirectional,
                                          attention: architecture == .ablstm ? 9 : nil, classes: classes,
                                          steps: steps, features: features)
-        let model = try CSIModel(file: TestModels.file(configJSON: json), source: "t")
+        return try CSIModel(file: TestModels.file(configJSON: json), source: "t")
+    }
+
+    @Test(arguments: ModelArchitecture.allCases) func streamingEqualsBatch(architecture: ModelArchitecture) throws {
+        let steps = 12, features = 50, streams = 3, hop = 5, total = 61, slack = 4, classes = 4
+        let model = try Self.model(architecture, layers: 2, classes: classes, steps: steps, features: features)
         let streaming = StreamingSession(model: model, maxBatch: 2, slack: slack)
         let batch = InferenceSession(model: model, maxBatch: streams)
         // Each stream's steps: (total, features), different per stream.
@@ -73,12 +79,7 @@ struct StreamingSessionTests {
     /// after long runs of unevaluated steps.
     @Test(arguments: ModelArchitecture.allCases) func singleStepAppendsEqualBatch(architecture: ModelArchitecture) throws {
         let steps = 12, features = 50, slack = 4, classes = 4, total = 130
-        let bidirectional = architecture == .bilstm || architecture == .ablstm || architecture == .gru
-        let json = TestModels.configJSON(architecture: architecture.rawValue, hidden: 7, layers: 1,
-                                         bidirectional: bidirectional,
-                                         attention: architecture == .ablstm ? 9 : nil, classes: classes,
-                                         steps: steps, features: features)
-        let model = try CSIModel(file: TestModels.file(configJSON: json), source: "t")
+        let model = try Self.model(architecture, layers: 1, classes: classes, steps: steps, features: features)
         let streaming = StreamingSession(model: model, maxBatch: 1, slack: slack)
         let batch = InferenceSession(model: model, maxBatch: 1)
         let data = TestModels.windows(count: total * features, seed: 77)
