@@ -101,6 +101,9 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Pipeline workers: streams sharded over this many threads, as csihard's pipeline.workers (1: the pipeline runs on the thread that makes the frames).")
         var workers = 1
 
+        @Flag(name: .long, help: "Give every generated frame its own CSI and RSSI arrays, as a capture reader makes them (default: frames share the arrays of the preloaded capture).")
+        var readerFrames = false
+
         @Flag(name: .long, help: "Print one JSON object instead of the text lines.")
         var json = false
 
@@ -111,7 +114,7 @@ struct BenchCommand: AsyncParsableCommand {
             EngineBenchmark.setThreads(threads)
             let benchmark = DaemonBenchmark(modelPath: model, capturePath: capture, streams: streams, rate: rate,
                                             seconds: seconds, warmUpSeconds: warmUp, paced: paced,
-                                            streamingEngine: !batchPath, workers: workers)
+                                            streamingEngine: !batchPath, workers: workers, readerFrames: readerFrames)
             var object = try benchmark.run()
             object["threads"] = threads
             object["kernel"] = BLASKernel.name

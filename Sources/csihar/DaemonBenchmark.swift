@@ -25,6 +25,9 @@ struct DaemonBenchmark {
     /// Pipeline workers (streams sharded over threads, as `csihard` with `pipeline.workers`); this thread makes
     /// the frames and hands them over (with 1, it runs the pipeline itself).
     var workers = 1
+    /// Every frame gets its own CSI and RSSI arrays, allocated on this thread and freed on a worker, as a capture
+    /// reader's frames are; otherwise frames share the arrays of the preloaded capture (no allocation per frame).
+    var readerFrames = false
 
     /// Runs the benchmark and returns its figures.
     func run() throws -> [String: Any] {
@@ -77,6 +80,7 @@ struct DaemonBenchmark {
             let arrival = clock()
             for stream in 0..<streams where tick >= startTicks[stream] {
                 var frame = pool[(offsets[stream] + tick) % pool.count]
+                if readerFrames { Self.giveOwnArrays(&frame) }
                 frame.timestamp = time
                 frame.source = CSISourceID(transmitter: macs[stream])
                 frame.sequence = tick & 0xfff
@@ -100,7 +104,15 @@ struct DaemonBenchmark {
             "rss_mb": Double(rssAfterWarmUp) / 1e6,
             "rss_per_stream_kb": Double(max(0, rssAfterWarmUp - rssBefore)) / Double(max(1, streams)) / 1e3,
             "model": modelPath, "classifier": classifier.name, "streaming_engine": streamingEngine,
+            "reader_frames": readerFrames,
         ]
+    }
+
+    /// Replaces the frame's CSI and RSSI arrays with copies of their own (three allocations, as a reader makes).
+    static func giveOwnArrays(_ frame: inout CSIFrame) {
+        frame.real = frame.real.withUnsafeBufferPointer { [Float]($0) }
+        frame.imag = frame.imag.withUnsafeBufferPointer { [Float]($0) }
+        frame.rssi = frame.rssi.withUnsafeBufferPointer { [Int]($0) }
     }
 
     /// Every frame of a capture file.
