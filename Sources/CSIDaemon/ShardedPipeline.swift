@@ -120,7 +120,7 @@ public final class ShardedPipeline {
     /// Feeds one frame from `source` that arrived at monotonic time `arrival`. A `live` source's frame that finds
     /// its worker backed up pushes out that worker's oldest waiting live frames (``shedMessages`` at a time, counted
     /// in ``framesShed``); a replayed frame is never shed (the reader stops reading replays instead).
-    public func ingest(_ frame: CSIFrame, source: String, arrival: Double, live: Bool = false) {
+    public func ingest(_ frame: consuming CSIFrame, source: String, arrival: Double, live: Bool = false) {
         guard workerCount > 1 else { return primary.ingest(frame, source: source, arrival: arrival, live: live) }
         let identity = DaemonPipeline.StreamIdentity(source: source, link: frame.source)
         let shard: Int
@@ -337,7 +337,7 @@ public final class ShardedPipeline {
 
     // MARK: internals
 
-    private func send(_ message: PipelineWorker.Message, to index: Int) {
+    private func send(_ message: consuming PipelineWorker.Message, to index: Int) {
         outboxes[index].append(message)
         if outboxes[index].count >= Self.handOverMessages { handOver(index) }
     }
