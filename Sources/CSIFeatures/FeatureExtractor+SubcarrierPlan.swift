@@ -1,7 +1,8 @@
 import CSICapture
 
 extension FeatureExtractor {
-    /// The cached plan for `frame`'s grid, building it on first use.
+    /// The cached plan for `frame`'s grid, building it on first use. Runs for every frame: the device's name is
+    /// formatted only for an error.
     func plan(for frame: CSIFrame) throws(FeatureError) -> SubcarrierPlan {
         // The Intel 5300's own grid (checked first, without copying anything: this runs for every frame).
         if frame.device == .intel5300 {
@@ -9,19 +10,14 @@ extension FeatureExtractor {
                 throw .unsupportedSubcarriers(device: frame.device.description,
                                               reason: "Intel 5300 frame with \(frame.subcarriers.count) subcarriers")
             }
-            var plan = SubcarrierPlan.identity
             // the two Intel grids differ from their first index on (-28 and -58)
-            if frame.bandwidthMHz == 40 || frame.subcarriers[0] == -58 { plan.flags.insert(.grid40MHz) }
-            return plan
+            return Self.intelGridPlan(fortyMHz: frame.bandwidthMHz == 40 || frame.subcarriers[0] == -58)
         }
-        let device = frame.device.description
         let subcarriers = frame.subcarriers
         // A frame already on the Intel grid (simulator) maps one to one.
         if subcarriers.count == 30
             && (subcarriers == FeatureLayout.intelSubcarriers20MHz || subcarriers == FeatureLayout.intelSubcarriers40MHz) {
-            var plan = SubcarrierPlan.identity
-            if frame.bandwidthMHz == 40 || subcarriers == FeatureLayout.intelSubcarriers40MHz { plan.flags.insert(.grid40MHz) }
-            return plan
+            return Self.intelGridPlan(fortyMHz: frame.bandwidthMHz == 40 || subcarriers == FeatureLayout.intelSubcarriers40MHz)
         }
 
         let legacy = frame.device == .esp32 && frame.extras["sig_mode"] == 0
@@ -87,7 +83,7 @@ extension FeatureExtractor {
             }
         }
         guard let plan else {
-            throw .unsupportedSubcarriers(device: device, reason: "grid of \(subcarriers.count) subcarriers "
+            throw .unsupportedSubcarriers(device: frame.device.description, reason: "grid of \(subcarriers.count) subcarriers "
                                           + "(\(subcarriers.first ?? 0)...\(subcarriers.last ?? 0)) at \(frame.bandwidthMHz) MHz")
         }
         plans[key] = plan
@@ -171,6 +167,13 @@ extension FeatureExtractor {
             for i in 1..<count where energy[i] > energy[best] { best = i }
             return (best, energy[best] / total)
         }
+    }
+
+    /// The identity plan of a frame on one of the Intel 5300's grids, flagged when it is the 40 MHz one.
+    private static func intelGridPlan(fortyMHz: Bool) -> SubcarrierPlan {
+        var plan = SubcarrierPlan.identity
+        if fortyMHz { plan.flags.insert(.grid40MHz) }
+        return plan
     }
 
     private func deviceTag(_ device: CSIDevice) -> Int {
