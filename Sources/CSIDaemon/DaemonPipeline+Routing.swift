@@ -10,7 +10,7 @@ extension DaemonPipeline {
     func accept(_ measurement: consuming CSIFrame, stream: Stream) {
         if stream.profile != nil {
             guard stream.features != nil else { counters.framesRejected += 1; return }
-            return feed(measurement, stream: stream)
+            return feed(consume measurement, stream: stream)
         }
         stream.probe.add(measurement)
         var profile = StreamProfile(measurement: stream.probe.held[0])
@@ -108,7 +108,7 @@ extension DaemonPipeline {
         makeRoom(for: stream)
         let time = measurement.timestamp
         do {
-            try features.push(measurement) { window in enqueue(window, stream: stream) }
+            try features.push(consume measurement) { window in enqueue(window, stream: stream) }
         } catch {
             counters.recordIssues += 1
             counters.framesRejected += 1

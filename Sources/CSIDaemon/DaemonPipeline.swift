@@ -48,10 +48,25 @@ public final class DaemonPipeline {
     /// Calibration file problems already logged (each is logged once; the `stream.error` comes at every stream.up).
     var loggedCalibrationProblems: Set<String> = []
 
-    /// Live streams by key.
-    private(set) var streams: [String: Stream] = [:]
-    /// Stream placements by capture source and radio link (transmitter, core, spatial stream).
-    private var placements: [StreamIdentity: StreamGrouping.Placement] = [:]
+    /// Live streams by key. Any change to it makes every ``Route`` look its stream up again.
+    private(set) var streams: [String: Stream] = [:] { didSet { streamsGeneration &+= 1 } }
+    /// Counts the changes to `streams` (a ``Route``'s cached stream is valid only for the count it was cached at).
+    private var streamsGeneration = 0
+    /// Stream placements by capture source and radio link (transmitter, core, spatial stream), each with the stream
+    /// it fed last, so that a frame finds its stream with one lookup.
+    private var placements: [StreamIdentity: Route] = [:]
+    /// Where one radio link's frames go: its placement, and its live stream once known (valid while `streams` has
+    /// not changed since; cleared when that stream goes down).
+    final class Route {
+        /// The link's placement.
+        let placement: StreamGrouping.Placement
+        /// The live stream of `placement.key` when `generation` was current, `nil` until a frame looks it up.
+        var stream: Stream?
+        /// The `streamsGeneration` at which `stream` was looked up.
+        var generation = -1
+
+        init(placement: StreamGrouping.Placement) { self.placement = placement }
+    }
     /// What a stream key is made of.
     struct StreamIdentity: Hashable {
         var source: String
@@ -179,19 +194,23 @@ public final class DaemonPipeline {
         currentArrival = now
         counters.frames += 1
         let identity = StreamIdentity(source: source, link: frame.source)
-        let placement: StreamGrouping.Placement
+        let route: Route
         if let cached = placements[identity] {
-            placement = cached
+            route = cached
         } else {
-            placement = grouping.place(frame, source: source)   // built once per radio link rather than per frame
+            route = Route(placement: grouping.place(frame, source: source))   // built once per radio link rather than per frame
             if placements.count > 4 * streams.count + 1024 { placements.removeAll(keepingCapacity: true) }
-            placements[identity] = placement
+            placements[identity] = route
         }
-        let key = placement.key
         let stream: Stream
-        if let existing = streams[key] {
+        if let known = route.stream, route.generation == streamsGeneration {
+            stream = known
+        } else if let existing = streams[route.placement.key] {
             stream = existing
+            route.stream = existing
+            route.generation = streamsGeneration
         } else {
+            let placement = route.placement, key = placement.key
             stream = Stream(key: key, source: placement.source, device: frame.device.description,
                             assembler: grouping.makeAssembler(for: placement),
                             probeSeconds: config.rateProbeSeconds,
@@ -199,6 +218,8 @@ public final class DaemonPipeline {
                             now: now, captureTime: frame.timestamp)
             stream.fromReplay = !live
             streams[key] = stream
+            route.stream = stream
+            route.generation = streamsGeneration
             counters.streams = streams.count
             publish(time: frame.timestamp, stream: key, payload: .streamUp(source: placement.source, device: frame.device.description))
         }
@@ -214,7 +235,7 @@ public final class DaemonPipeline {
             }
             stream.lastSequence = sequence
         }
-        stream.assembler.push(frame, chain: placement.boardChain) { measurement in accept(measurement, stream: stream) }
+        stream.assembler.push(consume frame, chain: route.placement.boardChain) { measurement in accept(measurement, stream: stream) }
     }
 
     /// Classifies every pending window and publishes the resulting events. Call after each burst of frames.
@@ -342,6 +363,7 @@ public final class DaemonPipeline {
         }
         stream.smoother.finish(time: stream.lastCaptureTime) { publish(time: $0, stream: stream.key, payload: $1) }
         streams[stream.key] = nil
+        for route in placements.values where route.stream === stream { route.stream = nil }
         counters.streams = streams.count
         publish(time: stream.lastCaptureTime, stream: stream.key, payload: .streamDown(reason: reason))
     }

@@ -172,7 +172,7 @@ final class PipelineWorker: @unchecked Sendable {
     private func handle(_ message: consuming Message) -> Bool {
         switch consume message {
         case .frame(let frame, let source, let arrival, let live):
-            pipeline.ingest(frame, source: source, arrival: arrival, live: live)
+            pipeline.ingest(consume frame, source: source, arrival: arrival, live: live)
         case .flush:
             pipeline.flush()
         case .maintenance(let now, let replaysHeld):

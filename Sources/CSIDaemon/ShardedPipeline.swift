@@ -121,7 +121,7 @@ public final class ShardedPipeline {
     /// its worker backed up pushes out that worker's oldest waiting live frames (``shedMessages`` at a time, counted
     /// in ``framesShed``); a replayed frame is never shed (the reader stops reading replays instead).
     public func ingest(_ frame: consuming CSIFrame, source: String, arrival: Double, live: Bool = false) {
-        guard workerCount > 1 else { return primary.ingest(frame, source: source, arrival: arrival, live: live) }
+        guard workerCount > 1 else { return primary.ingest(consume frame, source: source, arrival: arrival, live: live) }
         let identity = DaemonPipeline.StreamIdentity(source: source, link: frame.source)
         let shard: Int
         if let cached = shards[identity] {
@@ -132,7 +132,7 @@ public final class ShardedPipeline {
             shards[identity] = shard
         }
         if live && workers[shard].inbox.backlog >= Self.inboxMessages { shed(worker: shard) }
-        send(.frame(frame, source: source, arrival: arrival, live: live), to: shard)
+        send(.frame(consume frame, source: source, arrival: arrival, live: live), to: shard)
         dirty[shard] = true
         framesIngested += 1
     }

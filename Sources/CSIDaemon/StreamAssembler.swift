@@ -35,9 +35,9 @@ public final class StreamAssembler {
             self.chain.value = chain
             if let joined = boards.push(frame) { emit(joined) }
         } else if let cores {
-            cores.push(frame, emit: emit)
+            cores.push(consume frame, emit: emit)
         } else {
-            emit(frame)
+            emit(consume frame)
         }
     }
 

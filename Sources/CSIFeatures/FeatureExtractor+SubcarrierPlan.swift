@@ -59,7 +59,7 @@ extension FeatureExtractor {
                                         subcarriers: subcarriers) { k in
                 (scale...edge).contains(abs(k - centre)) && !pilots.contains(k)
             }
-            .map { var p = $0; p.flags.insert(.subBand); return p }
+            .map { $0.adding(.subBand) }
         } else {
             // Full wideband frame: nulls at DC (+-1), guards at the edges, Nexmon overwrites bins 0..2. HE: the
             // occupied tones +-3..+-244 (40 MHz), +-3..+-500 (80 MHz), +-12..+-1012 (160 MHz).
@@ -171,9 +171,7 @@ extension FeatureExtractor {
 
     /// The identity plan of a frame on one of the Intel 5300's grids, flagged when it is the 40 MHz one.
     private static func intelGridPlan(fortyMHz: Bool) -> SubcarrierPlan {
-        var plan = SubcarrierPlan.identity
-        if fortyMHz { plan.flags.insert(.grid40MHz) }
-        return plan
+        fortyMHz ? SubcarrierPlan.identity40MHz : SubcarrierPlan.identity
     }
 
     private func deviceTag(_ device: CSIDevice) -> Int {

@@ -152,9 +152,9 @@ public final class FeaturePipeline {
     public func push(_ frame: consuming CSIFrame, onWindow: (FeatureWindow) -> Void) throws(FeatureError) -> ResampleOutcome {
         var outcome = ResampleOutcome.accepted
         var failure: FeatureError?
-        assembler.push(frame) { measurement in
+        assembler.push(consume frame) { measurement in
             guard failure == nil else { return }
-            do throws(FeatureError) { outcome = try pushMeasurement(measurement, onWindow: onWindow) } catch { failure = error }
+            do throws(FeatureError) { outcome = try pushMeasurement(consume measurement, onWindow: onWindow) } catch { failure = error }
         }
         if let failure { throw failure }
         return outcome
@@ -176,8 +176,8 @@ public final class FeaturePipeline {
         })
         switch outcome {
         case .duplicate, .outOfOrder: break
-        case .gapReset: heldFrame = frame; window.reset(); motion.reset(); doppler?.reset(); sanitizedDoppler?.reset()
-        case .accepted, .started: heldFrame = frame
+        case .gapReset: heldFrame = consume frame; window.reset(); motion.reset(); doppler?.reset(); sanitizedDoppler?.reset()
+        case .accepted, .started: heldFrame = consume frame
         }
         return outcome
     }

@@ -41,10 +41,10 @@ public final class MeasurementAssembler {
 
     /// Feeds one frame; calls `emit` for every measurement it completes (in order).
     public func push(_ frame: consuming CSIFrame, emit: (consuming CSIFrame) throws -> Void) rethrows {
-        guard let core = frame.source.core else { try emit(frame); return }
+        guard let core = frame.source.core else { try emit(consume frame); return }
         switch mode {
         case .single:
-            if (frame.source.spatialStream ?? 0) == spatialStream { try emit(frame) }
+            if (frame.source.spatialStream ?? 0) == spatialStream { try emit(consume frame) }
         case .multiCore:
             if let joined = grouper.push(frame) { try emit(joined) }
         case .undecided:

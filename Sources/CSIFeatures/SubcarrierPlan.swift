@@ -1,18 +1,33 @@
 /// How the 30 layout subcarriers are read from a frame's CSI columns: feature `s` is the magnitude
 /// `(1 - weight[s]) * |H[lower[s]]| + weight[s] * |H[upper[s]]|` (an exact pick has `lower == upper`, weight 0).
-/// Built once per subcarrier grid and cached by ``FeatureExtractor``.
-struct SubcarrierPlan: Sendable {
+/// Built once per subcarrier grid and cached by ``FeatureExtractor``; immutable and shared, so that handing the
+/// plan to every frame's extraction costs one reference count, not one per array.
+final class SubcarrierPlan: Sendable {
     /// Column of the lower neighbour, (30,).
-    var lower: [Int]
+    let lower: [Int]
     /// Column of the upper neighbour, (30,).
-    var upper: [Int]
+    let upper: [Int]
     /// Interpolation weight of the upper neighbour, (30,).
-    var weight: [Float]
+    let weight: [Float]
     /// What the plan had to do (substitution, interpolation, sub-band).
-    var flags: FeatureFlags
+    let flags: FeatureFlags
     /// Every usable column of the grid, ascending by tone (the plan's band, pilots and corrupted tones left out):
     /// where `sanitized-doppler` measures each packet's phase line.
-    var phaseColumns: [Int] = []
+    let phaseColumns: [Int]
+
+    /// Creates a plan.
+    init(lower: [Int], upper: [Int], weight: [Float], flags: FeatureFlags, phaseColumns: [Int] = []) {
+        self.lower = lower
+        self.upper = upper
+        self.weight = weight
+        self.flags = flags
+        self.phaseColumns = phaseColumns
+    }
+
+    /// The same plan with `extra` added to its flags.
+    func adding(_ extra: FeatureFlags) -> SubcarrierPlan {
+        SubcarrierPlan(lower: lower, upper: upper, weight: weight, flags: flags.union(extra), phaseColumns: phaseColumns)
+    }
 
     /// Magnitude of layout subcarrier `s` read from the CSI columns of one chain that start at `base` in `re`/`im`
     /// (the formula above, in Double).
@@ -48,6 +63,8 @@ struct SubcarrierPlan: Sendable {
     /// The identity plan for a frame whose 30 columns are already the layout subcarriers (Intel 5300).
     static let identity = SubcarrierPlan(lower: Array(0..<30), upper: Array(0..<30),
                                          weight: [Float](repeating: 0, count: 30), flags: [], phaseColumns: Array(0..<30))
+    /// ``identity`` flagged as the Intel 5300's 40 MHz grid.
+    static let identity40MHz = identity.adding(.grid40MHz)
 
     /// Exact selection of `targets` (signed subcarrier indices) from `subcarriers` (the frame's columns).
     /// A target that is absent or not `usable` is replaced by the nearest usable index on the same side of DC,
