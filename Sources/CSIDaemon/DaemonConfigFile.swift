@@ -224,6 +224,9 @@ public enum DaemonConfigFile {
         "smoother.enter_confidence": { settings, value throws(Rejected) in settings.pipeline.smoother.enterConfidence = try number(value) },
         "smoother.exit_confidence": { settings, value throws(Rejected) in settings.pipeline.smoother.exitConfidence = try number(value) },
         "smoother.minimum_seconds": { settings, value throws(Rejected) in settings.pipeline.smoother.minimumSeconds = try number(value) },
+        "smoother.onset_lookback_seconds": { settings, value throws(Rejected) in
+            settings.pipeline.smoother.onsetLookbackSeconds = try number(value)
+        },
         "smoother.exit_seconds": { settings, value throws(Rejected) in settings.pipeline.smoother.exitSeconds = try number(value) },
         "smoother.idle_confidence": { settings, value throws(Rejected) in settings.pipeline.smoother.idleConfidence = try number(value) },
         "smoother.idle_motion_energy": { settings, value throws(Rejected) in settings.pipeline.smoother.idleMotionEnergy = try number(value) },

@@ -42,6 +42,10 @@ public struct EventSmoother: Sendable {
     private var currentStart = 0.0, currentConfidenceSum = 0.0, currentConfidenceCount = 0
     /// Since when the current activity has been below exit (nil = it is not).
     private var leavingSince: Double?
+    /// Since when the observed state has been non-idle without a break (nil = idle now).
+    private var movingSince: Double?
+    /// When the last activity ended (its `endedAt`): an onset is never dated before it.
+    private var lastEnd: Double?
     /// Capture time of the last reported fall (the fall itself, not its confirmation).
     private var lastFall: Double?
     /// A fall waiting for confirmation: its capture time, averaged confidence (over `fallAveragingSeconds`), and the
@@ -111,6 +115,7 @@ public struct EventSmoother: Sendable {
         for index in 1..<classes where average[index] > average[top] { top = index }
         let still = config.idleMotionEnergy > 0 && motion < config.idleMotionEnergy
         let observed: Int? = (still || average[top] < config.idleConfidence || top == idleIndex) ? nil : top
+        if observed == nil { movingSince = nil } else if movingSince == nil { movingSince = time }
 
         // Falls: separate from the activity state, confirmed by what follows, rate-limited.
         if var pending = pendingFall, let fallIndex {
@@ -173,9 +178,10 @@ public struct EventSmoother: Sendable {
             }
             if candidate == next, average[next] >= config.enterConfidence,
                time - candidateSince >= config.minimumSeconds - Self.tolerance {
+                let onset = current == nil ? onsetFromIdle() : candidateSince
                 if current != nil { end(time: time, endedAt: candidateSince, emit: emit) }
                 current = next
-                currentStart = candidateSince - config.onsetLeadSeconds
+                currentStart = onset - config.onsetLeadSeconds
                 currentConfidenceSum = average[next]
                 currentConfidenceCount = 1
                 leavingSince = nil
@@ -221,12 +227,25 @@ public struct EventSmoother: Sendable {
         if current != nil { end(time: time, endedAt: time, emit: emit) }
         head = 0; count = 0
         candidate = nil
+        movingSince = nil
+        lastEnd = nil
         suppressing = false
         lastTime = nil
     }
 
+    /// The time an activity starting from idle is dated from (before ``SmootherConfig/onsetLeadSeconds``): when the
+    /// stream stopped being idle, if earlier than when the activity began to lead, within
+    /// ``SmootherConfig/onsetLookbackSeconds`` of that and not before the last activity's end.
+    private func onsetFromIdle() -> Double {
+        guard config.onsetLookbackSeconds > 0, let moving = movingSince, moving < candidateSince else { return candidateSince }
+        var onset = max(moving, candidateSince - config.onsetLookbackSeconds)
+        if let lastEnd { onset = max(onset, min(lastEnd, candidateSince)) }
+        return onset
+    }
+
     private mutating func end(time: Double, endedAt: Double, emit: (Double, EventPayload) -> Void) {
         guard let active = current else { return }
+        lastEnd = endedAt
         let confidence = currentConfidenceCount > 0 ? currentConfidenceSum / Double(currentConfidenceCount) : 0
         emit(time, .activityEnded(activity: config.labels[active], confidence: confidence,
                                   duration: max(0, endedAt - config.onsetLeadSeconds - currentStart)))

@@ -19,6 +19,12 @@ public struct SmootherConfig: Sendable, Hashable {
     /// daemon sets it to half the model's window (a window leads once the activity fills about half of it) plus
     /// half of `averagingSeconds` (the lag of the probability average).
     public var onsetLeadSeconds: Double = 0
+    /// An activity that starts from idle is dated from when the stream stopped being idle (its observed state
+    /// non-idle without a break since), when that is earlier than the time the activity began to lead: the first
+    /// windows of a movement often show another class (a walk's first second read as a run), and the start would
+    /// otherwise come late by that long. At most this many seconds earlier, and never before the previous
+    /// activity's end; 0 turns it off (the start then counts from the time the activity first led).
+    public var onsetLookbackSeconds: Double = 0
     /// The current activity must stay below `exitConfidence` (or idle) for this long before `activity.ended`.
     public var exitSeconds: Double = 0.6
     /// Below this top averaged probability the stream counts as idle (UT-HAR has no idle class).
@@ -83,6 +89,7 @@ public struct SmootherConfig: Sendable, Hashable {
         try require(exitConfidence <= enterConfidence, "exit_confidence", "must be <= enter_confidence")
         try require(minimumSeconds >= 0 && minimumSeconds.isFinite, "minimum_seconds", "must be >= 0")
         try require(onsetLeadSeconds >= 0 && onsetLeadSeconds.isFinite, "onset_lead_seconds", "must be >= 0")
+        try require(onsetLookbackSeconds >= 0 && onsetLookbackSeconds.isFinite, "onset_lookback_seconds", "must be >= 0")
         try require(exitSeconds >= 0 && exitSeconds.isFinite, "exit_seconds", "must be >= 0")
         try require((0...1).contains(idleConfidence), "idle_confidence", "must be in 0...1")
         try require(idleMotionEnergy >= 0 && idleMotionEnergy.isFinite, "idle_motion_energy", "must be >= 0")

@@ -161,6 +161,59 @@ private func summary(_ events: [(Double, EventPayload)]) -> [String] {
         #expect(summary(weak).isEmpty)
     }
 
+    /// The start times (`start_time`) of the `activity.started` events.
+    private func startTimes(_ events: [(Double, EventPayload)]) -> [Double] {
+        events.compactMap { event in
+            guard case .activityStarted(_, _, let start) = event.1 else { return nil }
+            return start ?? event.0
+        }
+    }
+
+    @Test func anOnsetFromIdleIsDatedFromWhenTheStreamStoppedBeingIdle() {
+        var config = SmootherConfig(labels: labels)
+        config.averagingSeconds = 0.05   // one window: the script's confidences are the averages
+        config.onsetLeadSeconds = 0.5
+        config.minimumSeconds = 1.3
+        // idle until 2 s, the walk's first second read as run (too short to start), walk from 3 s: the walk leads
+        // from 3 s; the stream has moved since 2 s.
+        let script: (Double) -> [Float] = { time in
+            if time < 2 - 1e-9 { return [Float](repeating: 1 / 7, count: 7) }
+            return time < 3 - 1e-9 ? oneHot("run", 0.9) : oneHot("walk", 0.9)
+        }
+        let off = run(config, rate: 10, duration: 6, script: script)
+        #expect(summary(off) == ["start walk", "end walk"])
+        #expect(abs((startTimes(off).first ?? -1) - 2.5) < 1e-6, "off: \(startTimes(off))")    // 3 - 0.5
+        config.onsetLookbackSeconds = 2
+        let back = run(config, rate: 10, duration: 6, script: script)
+        #expect(summary(back) == ["start walk", "end walk"])
+        #expect(abs((startTimes(back).first ?? -1) - 1.5) < 1e-6, "lookback 2 s: \(startTimes(back))")   // 2 - 0.5
+        // bounded by the lookback: 0.4 s before the walk led
+        config.onsetLookbackSeconds = 0.4
+        let bounded = run(config, rate: 10, duration: 6, script: script)
+        #expect(abs((startTimes(bounded).first ?? -1) - 2.1) < 1e-6, "lookback 0.4 s: \(startTimes(bounded))")
+        // never before the previous activity's end: walk 0-2 s, then 1 s of pick up at 0.5 (the stream moves, but
+        // pick up stays under the enter threshold and the walk under exit: the walk ends, 2 s), then run from 3 s;
+        // the stream has been moving since 0 s, but the run is not dated back into the walk
+        config.onsetLookbackSeconds = 4
+        config.exitSeconds = 0.5
+        let after = run(config, rate: 10, duration: 7) { time in
+            if time < 2 - 1e-9 { return oneHot("walk", 0.9) }
+            return time < 3 - 1e-9 ? oneHot("pick up", 0.5) : oneHot("run", 0.9)
+        }
+        #expect(summary(after) == ["start walk", "end walk", "start run", "end run"], "\(summary(after))")
+        let ends = after.compactMap { event -> Double? in
+            if case .activityEnded = event.1 { return event.0 }; return nil
+        }
+        let runStart = startTimes(after).last ?? -1
+        // the walk ended (endedAt) at 2.0 s, so the run counts from 2.0 s at the earliest: 2.0 - 0.5
+        #expect(abs(runStart - 1.5) < 1e-6, "run start \(runStart), ends \(ends)")
+        // an activity that follows another one directly keeps its own lead time
+        let direct = run(config, rate: 10, duration: 7) { time in
+            time < 3 - 1e-9 ? oneHot("walk", 0.9) : oneHot("run", 0.9)
+        }
+        #expect(abs((startTimes(direct).last ?? -1) - 2.5) < 1e-6, "direct: \(startTimes(direct))")
+    }
+
     @Test func hysteresisKeepsAnActivityThroughAShortDip() {
         let config = SmootherConfig(labels: labels)
         // walk confidence dips to 0.5 (between exit 0.4 and enter 0.6) for 2 s: still walking.
