@@ -23,8 +23,9 @@ public struct SmootherConfig: Sendable, Hashable {
     /// non-idle without a break since), when that is earlier than the time the activity began to lead: the first
     /// windows of a movement often show another class (a walk's first second read as a run), and the start would
     /// otherwise come late by that long. At most this many seconds earlier, and never before the previous
-    /// activity's end; 0 turns it off (the start then counts from the time the activity first led).
-    public var onsetLookbackSeconds: Double = 0
+    /// activity's end; 0 turns it off (the start then counts from the time the activity first led). 1 s was chosen on
+    /// the validation recordings of every shipped model (BENCHMARKS.md, "Onsets dated from the end of stillness").
+    public var onsetLookbackSeconds: Double = 1
     /// The current activity must stay below `exitConfidence` (or idle) for this long before `activity.ended`.
     public var exitSeconds: Double = 0.6
     /// Below this top averaged probability the stream counts as idle (UT-HAR has no idle class).

@@ -174,6 +174,7 @@ private func summary(_ events: [(Double, EventPayload)]) -> [String] {
         config.averagingSeconds = 0.05   // one window: the script's confidences are the averages
         config.onsetLeadSeconds = 0.5
         config.minimumSeconds = 1.3
+        config.onsetLookbackSeconds = 0
         // idle until 2 s, the walk's first second read as run (too short to start), walk from 3 s: the walk leads
         // from 3 s; the stream has moved since 2 s.
         let script: (Double) -> [Float] = { time in
