@@ -184,6 +184,7 @@ public final class DaemonPipeline {
             streams[key] = fresh
             if let profile = stream.profile, profile.rateHz != nil { route(fresh, profile: profile) }
         }
+        for route in placements.values { route.stream = nil }    // no route keeps a replaced stream alive
     }
 
     /// Feeds one frame from `source` that arrived at monotonic time `arrival` (default: now). `live`: false for a
