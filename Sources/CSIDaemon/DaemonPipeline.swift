@@ -55,18 +55,6 @@ public final class DaemonPipeline {
     /// Stream placements by capture source and radio link (transmitter, core, spatial stream), each with the stream
     /// it fed last, so that a frame finds its stream with one lookup.
     private var placements: [StreamIdentity: Route] = [:]
-    /// Where one radio link's frames go: its placement, and its live stream once known (valid while `streams` has
-    /// not changed since; cleared when that stream goes down).
-    final class Route {
-        /// The link's placement.
-        let placement: StreamGrouping.Placement
-        /// The live stream of `placement.key` when `generation` was current, `nil` until a frame looks it up.
-        var stream: Stream?
-        /// The `streamsGeneration` at which `stream` was looked up.
-        var generation = -1
-
-        init(placement: StreamGrouping.Placement) { self.placement = placement }
-    }
     /// What a stream key is made of.
     struct StreamIdentity: Hashable {
         var source: String
