@@ -34,7 +34,8 @@
 #                 AX210 sample (100/s)
 # Usage: Benchmarks/recognition/devices.sh [MODEL]   env: PROFILE, CSIHAR, COUNT, HOURS, PYTHON, FITION, OUT,
 #        PARTS (default "sim daily samples fition"; e.g. PARTS=fition for the leave-one-user-out models),
-#        KEEP_RECORDINGS (keep the simulated recordings after scoring),
+#        KEEP_RECORDINGS (keep the simulated recordings after scoring; a second run with them scores the same
+#        recordings again), CONFIG (a csihard.toml whose [smoother] keys apply to the simulated families),
 #        ONLY (space-separated family names: score only those, e.g. a model's own streams)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
