@@ -52,8 +52,11 @@ let package = Package(
         .target(name: "CSICapture", dependencies: ["CPcap"]),
         // Frame -> 90-feature vector, resampling on capture timestamps, normalisation, sliding windows.
         .target(name: "CSIFeatures", dependencies: ["CSICapture"], swiftSettings: featureSettings),
+        // The engine's AVX-512 kernel, in C: compiled for AVX-512 per function and chosen at run time (the package's
+        // baseline stays x86-64-v3).
+        .target(name: "CKernels"),
         // Recurrent inference engine on OpenBLAS, safetensors model files.
-        .target(name: "CSIInference", dependencies: ["COpenBLAS"], swiftSettings: inferenceSettings),
+        .target(name: "CSIInference", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: inferenceSettings),
         // Smoothing of window probabilities into activity events; event types and NDJSON encoding.
         .target(name: "CSIEvents", dependencies: []),
         // CSI simulator and capture writers.

@@ -16,6 +16,10 @@ public enum BLASKernel {
         return String(cString: name)
     }
 
+    /// The engine's own kernel for the recurrent product of a batch: `avx512` on a CPU with AVX-512F, else `avx2`
+    /// (`CSIHAR_KERNEL=avx2` forces the latter; the two give the same values).
+    public static var recurrentKernel: String { LinearAlgebra.recurrentKernelName }
+
     /// True when OpenBLAS runs its pre-AVX fallback kernel on a CPU that has AVX2.
     public static var isFallbackOnAModernCPU: Bool {
         guard ["Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom"].contains(name) else { return false }

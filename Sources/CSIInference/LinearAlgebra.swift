@@ -1,4 +1,8 @@
+import CKernels
 import COpenBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The BLAS calls the engine makes, row-major, named after what they compute.
 enum LinearAlgebra {
@@ -61,9 +65,35 @@ enum LinearAlgebra {
     /// matrix's rows, broadcasting one element of each vector against the row's columns. A group's unused slots
     /// repeat its first vector and are not stored. Vector `r` starts at `vectors + r * vectorStride`, its output at
     /// `output + r * outputStride`.
+    ///
+    /// On a CPU with AVX-512 the product runs in ``avx512Kernel`` (C, eight vectors x 32 columns per block in 16
+    /// zmm accumulators; the same sums in the same order, so the same values), unless `CSIHAR_KERNEL=avx2`.
     static func multiplyTransposedLeft(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int,
                                        vectors: UnsafePointer<Float>, count: Int, vectorStride: Int,
                                        into output: UnsafeMutablePointer<Float>, outputStride: Int) {
+        if avx512Kernel {
+            csihar_product_avx512(matrix, rows, columns, rowStride, vectors, count, vectorStride, output, outputStride)
+        } else {
+            multiplyTransposedLeftAVX2(matrix, rows: rows, columns: columns, rowStride: rowStride, vectors: vectors,
+                                       count: count, vectorStride: vectorStride, into: output, outputStride: outputStride)
+        }
+    }
+
+    /// Whether ``multiplyTransposedLeft(_:rows:columns:rowStride:vectors:count:vectorStride:into:outputStride:)``
+    /// uses the AVX-512 kernel: the CPU has AVX-512F and `CSIHAR_KERNEL` is not `avx2` (read once).
+    static let avx512Kernel: Bool = {
+        if let choice = getenv("CSIHAR_KERNEL"), String(cString: choice) == "avx2" { return false }
+        return csihar_avx512_available() != 0
+    }()
+
+    /// The name of the recurrent product's kernel in use (`avx512` or `avx2`), for benchmarks' reports.
+    static var recurrentKernelName: String { avx512Kernel ? "avx512" : "avx2" }
+
+    /// The AVX2 (`SIMD8`) recurrent product, for every x86-64-v3 CPU; see
+    /// ``multiplyTransposedLeft(_:rows:columns:rowStride:vectors:count:vectorStride:into:outputStride:)``.
+    static func multiplyTransposedLeftAVX2(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int,
+                                           vectors: UnsafePointer<Float>, count: Int, vectorStride: Int,
+                                           into output: UnsafeMutablePointer<Float>, outputStride: Int) {
         var first = 0
         while first < count {
             let left = count - first

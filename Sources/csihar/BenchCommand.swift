@@ -51,6 +51,8 @@ struct BenchCommand: AsyncParsableCommand {
             object["batch"] = batch
             object["threads"] = threads
             object["mflop_per_window"] = loaded.flopsPerWindow / 1e6
+            object["kernel"] = BLASKernel.name
+            object["recurrent_kernel"] = BLASKernel.recurrentKernel
             if stream { object["hop"] = hop }
             if json {
                 print(try JSONLine.string(object))
@@ -118,6 +120,7 @@ struct BenchCommand: AsyncParsableCommand {
             var object = try benchmark.run()
             object["threads"] = threads
             object["kernel"] = BLASKernel.name
+            object["recurrent_kernel"] = BLASKernel.recurrentKernel
             if json {
                 print(try JSONLine.string(object))
             } else {

@@ -41,6 +41,44 @@ struct SmallBatchProductTests {
         #expect(maxdiff <= 1e-5 * max(largest, 1))
     }
 
+    /// The AVX-512 kernel (used on CPUs that have it) and the AVX2 one give the same values: each output is the same
+    /// sum in the same order with one fused multiply-add per term. Skipped where the CPU has no AVX-512.
+    @Test(arguments: [(200, 800), (64, 192), (7, 37), (90, 24), (3, 9)])
+    func avx512KernelEqualsTheAVX2Kernel(shape: (rows: Int, columns: Int)) {
+        guard LinearAlgebra.avx512Kernel else {
+            print("SKIP: this CPU has no AVX-512 (or CSIHAR_KERNEL=avx2): the AVX-512 kernel is not used here")
+            return
+        }
+        let (rows, columns) = shape
+        let rowStride = columns + 5, vectorStride = rows + 3, outputStride = columns + 1
+        let matrix = TestModels.windows(count: rows * rowStride, seed: 51)
+        var maxdiff: Float = 0
+        for count in [1, 2, 5, 7, 8, 9, 16, 33, 64] {
+            let vectors = TestModels.windows(count: count * vectorStride, seed: UInt64(60 + count))
+            var wide = [Float](repeating: .nan, count: count * outputStride), narrow = wide
+            matrix.withUnsafeBufferPointer { m in
+                vectors.withUnsafeBufferPointer { v in
+                    wide.withUnsafeMutableBufferPointer { o in
+                        LinearAlgebra.multiplyTransposedLeft(m.baseAddress!, rows: rows, columns: columns, rowStride: rowStride,
+                                                             vectors: v.baseAddress!, count: count, vectorStride: vectorStride,
+                                                             into: o.baseAddress!, outputStride: outputStride)
+                    }
+                    narrow.withUnsafeMutableBufferPointer { o in
+                        LinearAlgebra.multiplyTransposedLeftAVX2(m.baseAddress!, rows: rows, columns: columns, rowStride: rowStride,
+                                                                 vectors: v.baseAddress!, count: count, vectorStride: vectorStride,
+                                                                 into: o.baseAddress!, outputStride: outputStride)
+                    }
+                }
+            }
+            for r in 0..<count {
+                for c in 0..<columns { maxdiff = max(maxdiff, abs(wide[r * outputStride + c] - narrow[r * outputStride + c])) }
+                for c in columns..<outputStride { #expect(wide[r * outputStride + c].isNaN, "padding written") }
+            }
+        }
+        print("recurrent product \(rows) x \(columns), 1-64 vectors: AVX-512 vs AVX2 kernel maxdiff \(maxdiff) (tolerance 0)")
+        #expect(maxdiff == 0)
+    }
+
     @Test(arguments: ["gru", "lstm", "ablstm"]) func smallBatchEqualsOneWindowAtATime(architecture: String) throws {
         let steps = 12, features = 6, hidden = 40, classes = 4
         let json = TestModels.configJSON(architecture: architecture, hidden: hidden, layers: 1,
