@@ -6,6 +6,34 @@ import Testing
 /// ragged ones (columns not a multiple of 16, strides wider than the rows); then a whole model: windows of batches
 /// of 2-7, 16 and 64 equal the same windows one at a time (one `sgemv` each).
 struct SmallBatchProductTests {
+    /// `count` outputs of `kernel` (`multiplyTransposedLeft` or its AVX2 variant) in rows of `outputStride`, the
+    /// padding left NaN.
+    private func product(_ kernel: (UnsafePointer<Float>, Int, Int, Int, UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>, Int) -> Void,
+                         matrix: [Float], rows: Int, columns: Int, rowStride: Int,
+                         vectors: [Float], count: Int, vectorStride: Int, outputStride: Int) -> [Float] {
+        var output = [Float](repeating: .nan, count: count * outputStride)
+        matrix.withUnsafeBufferPointer { m in
+            vectors.withUnsafeBufferPointer { v in
+                output.withUnsafeMutableBufferPointer { o in
+                    kernel(m.baseAddress!, rows, columns, rowStride, v.baseAddress!, count, vectorStride, o.baseAddress!, outputStride)
+                }
+            }
+        }
+        return output
+    }
+
+    /// The dispatched product (AVX-512 where the CPU has it).
+    private let dispatched: (UnsafePointer<Float>, Int, Int, Int, UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>, Int) -> Void = {
+        LinearAlgebra.multiplyTransposedLeft($0, rows: $1, columns: $2, rowStride: $3, vectors: $4, count: $5, vectorStride: $6,
+                                             into: $7, outputStride: $8)
+    }
+
+    /// The AVX2 product.
+    private let avx2: (UnsafePointer<Float>, Int, Int, Int, UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>, Int) -> Void = {
+        LinearAlgebra.multiplyTransposedLeftAVX2($0, rows: $1, columns: $2, rowStride: $3, vectors: $4, count: $5, vectorStride: $6,
+                                                 into: $7, outputStride: $8)
+    }
+
     @Test(arguments: [(200, 800), (64, 192), (128, 384), (7, 37), (3, 9), (90, 24)])
     func productMatchesADoubleReference(shape: (rows: Int, columns: Int)) {
         let (rows, columns) = shape
@@ -14,16 +42,8 @@ struct SmallBatchProductTests {
         var maxdiff: Float = 0, largest: Float = 0
         for count in Array(2...7) + [16, 64] {
             let vectors = TestModels.windows(count: count * vectorStride, seed: UInt64(30 + count))
-            var output = [Float](repeating: .nan, count: count * outputStride)
-            matrix.withUnsafeBufferPointer { m in
-                vectors.withUnsafeBufferPointer { v in
-                    output.withUnsafeMutableBufferPointer { o in
-                        LinearAlgebra.multiplyTransposedLeft(m.baseAddress!, rows: rows, columns: columns, rowStride: rowStride,
-                                                             vectors: v.baseAddress!, count: count, vectorStride: vectorStride,
-                                                             into: o.baseAddress!, outputStride: outputStride)
-                    }
-                }
-            }
+            let output = product(dispatched, matrix: matrix, rows: rows, columns: columns, rowStride: rowStride,
+                                 vectors: vectors, count: count, vectorStride: vectorStride, outputStride: outputStride)
             for r in 0..<count {
                 for c in 0..<columns {
                     var sum = 0.0
@@ -55,21 +75,10 @@ struct SmallBatchProductTests {
         var maxdiff: Float = 0
         for count in [1, 2, 5, 7, 8, 9, 16, 33, 64] {
             let vectors = TestModels.windows(count: count * vectorStride, seed: UInt64(60 + count))
-            var wide = [Float](repeating: .nan, count: count * outputStride), narrow = wide
-            matrix.withUnsafeBufferPointer { m in
-                vectors.withUnsafeBufferPointer { v in
-                    wide.withUnsafeMutableBufferPointer { o in
-                        LinearAlgebra.multiplyTransposedLeft(m.baseAddress!, rows: rows, columns: columns, rowStride: rowStride,
-                                                             vectors: v.baseAddress!, count: count, vectorStride: vectorStride,
-                                                             into: o.baseAddress!, outputStride: outputStride)
-                    }
-                    narrow.withUnsafeMutableBufferPointer { o in
-                        LinearAlgebra.multiplyTransposedLeftAVX2(m.baseAddress!, rows: rows, columns: columns, rowStride: rowStride,
-                                                                 vectors: v.baseAddress!, count: count, vectorStride: vectorStride,
-                                                                 into: o.baseAddress!, outputStride: outputStride)
-                    }
-                }
-            }
+            let wide = product(dispatched, matrix: matrix, rows: rows, columns: columns, rowStride: rowStride,
+                               vectors: vectors, count: count, vectorStride: vectorStride, outputStride: outputStride)
+            let narrow = product(avx2, matrix: matrix, rows: rows, columns: columns, rowStride: rowStride,
+                                 vectors: vectors, count: count, vectorStride: vectorStride, outputStride: outputStride)
             for r in 0..<count {
                 for c in 0..<columns { maxdiff = max(maxdiff, abs(wide[r * outputStride + c] - narrow[r * outputStride + c])) }
                 for c in columns..<outputStride { #expect(wide[r * outputStride + c].isNaN, "padding written") }
