@@ -12,8 +12,9 @@ int csihar_avx512_available(void);
 
 /// output[v * output_stride + c] = sum over r of vectors[v * vector_stride + r] * matrix[r * row_stride + c],
 /// for v < count, c < columns, r < rows: the recurrent product of a batch (LinearAlgebra.multiplyTransposedLeft),
-/// eight vectors x 32 columns per block in 16 zmm accumulators, each sum taken over r in order with one fused
-/// multiply-add per term (the same order and rounding as the AVX2 kernel). Only when csihar_avx512_available().
+/// eight vectors x 32 columns per block in 16 zmm accumulators (four or two for the last vectors), each sum taken
+/// over r in order with one fused multiply-add per term (the same order and rounding as the AVX2 kernel). Only when
+/// csihar_avx512_available().
 void csihar_product_avx512(const float *matrix, long rows, long columns, long row_stride,
                            const float *vectors, long count, long vector_stride,
                            float *output, long output_stride);
