@@ -36,24 +36,6 @@ static inline void block(const int V, const float *matrix, long rows, long row_s
     }
 }
 
-__attribute__((target("avx512f")))
-static void block8(const float *matrix, long rows, long row_stride, long column, const float *const x[8], int used,
-                   __mmask16 mask0, __mmask16 mask1, float *output, long output_stride) {
-    block(8, matrix, rows, row_stride, column, x, used, mask0, mask1, output, output_stride);
-}
-
-__attribute__((target("avx512f")))
-static void block4(const float *matrix, long rows, long row_stride, long column, const float *const x[8], int used,
-                   __mmask16 mask0, __mmask16 mask1, float *output, long output_stride) {
-    block(4, matrix, rows, row_stride, column, x, used, mask0, mask1, output, output_stride);
-}
-
-__attribute__((target("avx512f")))
-static void block2(const float *matrix, long rows, long row_stride, long column, const float *const x[8], int used,
-                   __mmask16 mask0, __mmask16 mask1, float *output, long output_stride) {
-    block(2, matrix, rows, row_stride, column, x, used, mask0, mask1, output, output_stride);
-}
-
 // Vectors go in groups of eight while five or more are left, then one group of four (three or four left) or two
 // (one or two left): a group's unused slots cost as much as used ones, so a batch of 2 is not run as one of 8.
 __attribute__((target("avx512f")))
@@ -72,12 +54,13 @@ void csihar_product_avx512(const float *matrix, long rows, long columns, long ro
             long lanes = columns - column < 32 ? columns - column : 32;
             __mmask16 mask0 = lanes >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << lanes) - 1);
             __mmask16 mask1 = lanes >= 32 ? (__mmask16)0xFFFF : lanes > 16 ? (__mmask16)((1u << (lanes - 16)) - 1) : 0;
+            // a constant group size at each call, so that each inlined copy keeps its accumulators in registers
             if (group == 8) {
-                block8(matrix, rows, row_stride, column, x, used, mask0, mask1, out, output_stride);
+                block(8, matrix, rows, row_stride, column, x, used, mask0, mask1, out, output_stride);
             } else if (group == 4) {
-                block4(matrix, rows, row_stride, column, x, used, mask0, mask1, out, output_stride);
+                block(4, matrix, rows, row_stride, column, x, used, mask0, mask1, out, output_stride);
             } else {
-                block2(matrix, rows, row_stride, column, x, used, mask0, mask1, out, output_stride);
+                block(2, matrix, rows, row_stride, column, x, used, mask0, mask1, out, output_stride);
             }
         }
         first += used;

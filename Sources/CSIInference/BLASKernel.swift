@@ -18,7 +18,7 @@ public enum BLASKernel {
 
     /// The engine's own kernel for the recurrent product of a batch: `avx512` on a CPU with AVX-512F, else `avx2`
     /// (`CSIHAR_KERNEL=avx2` forces the latter; the two give the same values).
-    public static var recurrentKernel: String { LinearAlgebra.recurrentKernelName }
+    public static var recurrentKernel: String { LinearAlgebra.avx512Kernel ? "avx512" : "avx2" }
 
     /// True when OpenBLAS runs its pre-AVX fallback kernel on a CPU that has AVX2.
     public static var isFallbackOnAModernCPU: Bool {

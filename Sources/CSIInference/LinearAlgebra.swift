@@ -86,9 +86,6 @@ enum LinearAlgebra {
         return csihar_avx512_available() != 0
     }()
 
-    /// The name of the recurrent product's kernel in use (`avx512` or `avx2`), for benchmarks' reports.
-    static var recurrentKernelName: String { avx512Kernel ? "avx512" : "avx2" }
-
     /// The AVX2 (`SIMD8`) recurrent product, for every x86-64-v3 CPU; see
     /// ``multiplyTransposedLeft(_:rows:columns:rowStride:vectors:count:vectorStride:into:outputStride:)``.
     static func multiplyTransposedLeftAVX2(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int,

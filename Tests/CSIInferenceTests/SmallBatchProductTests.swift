@@ -6,9 +6,13 @@ import Testing
 /// ragged ones (columns not a multiple of 16, strides wider than the rows); then a whole model: windows of batches
 /// of 2-7, 16 and 64 equal the same windows one at a time (one `sgemv` each).
 struct SmallBatchProductTests {
+    /// A recurrent-product kernel: (matrix, rows, columns, rowStride, vectors, count, vectorStride, output,
+    /// outputStride).
+    private typealias Kernel = (UnsafePointer<Float>, Int, Int, Int, UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>, Int) -> Void
+
     /// `count` outputs of `kernel` (`multiplyTransposedLeft` or its AVX2 variant) in rows of `outputStride`, the
     /// padding left NaN.
-    private func product(_ kernel: (UnsafePointer<Float>, Int, Int, Int, UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>, Int) -> Void,
+    private func product(_ kernel: Kernel,
                          matrix: [Float], rows: Int, columns: Int, rowStride: Int,
                          vectors: [Float], count: Int, vectorStride: Int, outputStride: Int) -> [Float] {
         var output = [Float](repeating: .nan, count: count * outputStride)
@@ -23,13 +27,13 @@ struct SmallBatchProductTests {
     }
 
     /// The dispatched product (AVX-512 where the CPU has it).
-    private let dispatched: (UnsafePointer<Float>, Int, Int, Int, UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>, Int) -> Void = {
+    private let dispatched: Kernel = {
         LinearAlgebra.multiplyTransposedLeft($0, rows: $1, columns: $2, rowStride: $3, vectors: $4, count: $5, vectorStride: $6,
                                              into: $7, outputStride: $8)
     }
 
     /// The AVX2 product.
-    private let avx2: (UnsafePointer<Float>, Int, Int, Int, UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>, Int) -> Void = {
+    private let avx2: Kernel = {
         LinearAlgebra.multiplyTransposedLeftAVX2($0, rows: $1, columns: $2, rowStride: $3, vectors: $4, count: $5, vectorStride: $6,
                                                  into: $7, outputStride: $8)
     }
